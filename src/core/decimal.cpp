@@ -1,0 +1,124 @@
+#include "decimal.hpp"
+
+#include <cmath>
+
+namespace customer_analytics {
+
+namespace {
+
+bool power_of_ten(std::int32_t exponent, int128* out) {
+    if (exponent < 0 || exponent > kMaxDecimalScale)
+        return false;
+    int128 value = 1;
+    for (std::int32_t i = 0; i < exponent; ++i)
+        value *= 10;
+    *out = value;
+    return true;
+}
+
+}  // namespace
+
+bool decimal_from_base10000(bool negative, int weight, int display_scale,
+                            const std::int16_t* digits, int digit_count, Decimal* out) {
+    if (display_scale < 0 || display_scale > kMaxDecimalScale)
+        return false;
+    // Digit i is worth 10000^(weight - i); scaled by 10^display_scale it is worth
+    // 10^(4 * (weight - i) + display_scale). Digits beyond the display scale are
+    // zero in a valid numeric, so a negative exponent divides exactly.
+    int128 mantissa = 0;
+    for (int i = 0; i < digit_count; ++i) {
+        const int digit = digits[i];
+        if (digit < 0 || digit >= 10000)
+            return false;
+        if (digit == 0)
+            continue;
+        const long exponent = 4L * (weight - i) + display_scale;
+        int128 term = 0;
+        if (exponent >= 0) {
+            int128 factor = 0;
+            if (!power_of_ten(static_cast<std::int32_t>(exponent), &factor))
+                return false;
+            if (__builtin_mul_overflow(static_cast<int128>(digit), factor, &term))
+                return false;
+        } else {
+            if (exponent < -4)
+                return false;
+            int128 divisor = 0;
+            power_of_ten(static_cast<std::int32_t>(-exponent), &divisor);
+            if (digit % divisor != 0)
+                return false;
+            term = digit / divisor;
+        }
+        if (__builtin_add_overflow(mantissa, term, &mantissa))
+            return false;
+    }
+    out->mantissa = negative ? -mantissa : mantissa;
+    out->scale = display_scale;
+    return true;
+}
+
+bool decimal_rescale(Decimal* value, std::int32_t scale) {
+    if (scale < value->scale)
+        return false;
+    int128 factor = 0;
+    if (!power_of_ten(scale - value->scale, &factor))
+        return false;
+    int128 rescaled = 0;
+    if (__builtin_mul_overflow(value->mantissa, factor, &rescaled))
+        return false;
+    value->mantissa = rescaled;
+    value->scale = scale;
+    return true;
+}
+
+bool decimal_add(Decimal* sum, const Decimal& addend) {
+    Decimal left = *sum;
+    Decimal right = addend;
+    if (left.scale < right.scale) {
+        if (!decimal_rescale(&left, right.scale))
+            return false;
+    } else if (right.scale < left.scale) {
+        if (!decimal_rescale(&right, left.scale))
+            return false;
+    }
+    int128 total = 0;
+    if (__builtin_add_overflow(left.mantissa, right.mantissa, &total))
+        return false;
+    sum->mantissa = total;
+    sum->scale = left.scale;
+    return true;
+}
+
+std::size_t decimal_format(const Decimal& value, char* buffer) {
+    // Digits of |mantissa|, least significant first; the most negative int128
+    // cannot be negated, so work on the unsigned magnitude.
+    const bool negative = value.mantissa < 0;
+    unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(value.mantissa)
+                                           : static_cast<unsigned __int128>(value.mantissa);
+    char reversed[48];
+    int count = 0;
+    do {
+        reversed[count++] = static_cast<char>('0' + static_cast<int>(magnitude % 10));
+        magnitude /= 10;
+    } while (magnitude != 0);
+    while (count <= value.scale)
+        reversed[count++] = '0';  // at least one digit before the point
+
+    std::size_t length = 0;
+    if (negative)
+        buffer[length++] = '-';
+    for (int i = count - 1; i >= 0; --i) {
+        buffer[length++] = reversed[i];
+        if (i == value.scale && value.scale > 0)
+            buffer[length++] = '.';
+    }
+    buffer[length] = '\0';
+    return length;
+}
+
+double decimal_to_double(const Decimal& value) {
+    return static_cast<double>(static_cast<long double>(value.mantissa) /
+                               std::pow(10.0L, static_cast<long double>(value.scale)));
+}
+
+}  // namespace customer_analytics

@@ -1,0 +1,47 @@
+// Exact decimal sums. Money totals must equal PostgreSQL's sum(numeric) to the
+// last digit, so amounts are summed as 128-bit integers scaled by 10^scale,
+// where scale is the largest display scale seen (the same rule numeric uses
+// for the scale of a sum). A total that would not fit is reported to the
+// caller, which keeps the remainder in an arbitrary-precision value instead.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace customer_analytics {
+
+using int128 = __int128;
+// States live in PostgreSQL memory, which is only 8-byte aligned: stored
+// 128-bit values must not demand 16 (PostgreSQL's c.h does the same).
+typedef __int128 stored_int128 __attribute__((aligned(8)));
+
+struct Decimal {
+    stored_int128 mantissa = 0;  // value = mantissa * 10^-scale
+    std::int32_t scale = 0;
+};
+
+// The largest scale kept exactly in 128 bits; 10^38 < 2^127 < 10^39.
+constexpr std::int32_t kMaxDecimalScale = 38;
+// Enough for a sign, 39 digits, a point and leading zeros up to kMaxDecimalScale.
+constexpr std::size_t kDecimalTextCapacity = 96;
+
+// Converts PostgreSQL's numeric representation (base-10000 digits, the weight
+// of the first digit, the display scale) without going through text. Returns
+// false when the value does not fit a Decimal; the caller then takes the
+// arbitrary-precision path.
+bool decimal_from_base10000(bool negative, int weight, int display_scale,
+                            const std::int16_t* digits, int digit_count, Decimal* out);
+
+// Rescales a to a larger scale; false on overflow.
+bool decimal_rescale(Decimal* value, std::int32_t scale);
+
+// sum += addend, aligning scales; false (sum unchanged) on overflow.
+bool decimal_add(Decimal* sum, const Decimal& addend);
+
+// Writes "-123.45" (exactly `scale` fractional digits) and a NUL; returns the
+// length. buffer must hold kDecimalTextCapacity bytes.
+std::size_t decimal_format(const Decimal& value, char* buffer);
+
+double decimal_to_double(const Decimal& value);
+
+}  // namespace customer_analytics

@@ -1,0 +1,53 @@
+// Errors raised by the core. Each carries the SQL error class it maps to, so
+// the PostgreSQL glue can report it with the right SQLSTATE without parsing
+// messages. The core never includes PostgreSQL headers; the glue owns the
+// mapping from ErrorKind to ERRCODE_*.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace customer_analytics {
+
+enum class ErrorKind {
+    invalid_parameter_value,   // 22023: a bad argument (unsorted thresholds, buckets < 2, ...)
+    numeric_value_out_of_range,// 22003: a result that does not fit its type
+    invalid_text_representation,// 22P02: unparsable input text
+    data_exception,            // 22000: data that violates a documented precondition
+    array_subscript_error,     // 2202E: arrays of mismatched length
+    null_value_not_allowed,    // 22004: a NULL where none is allowed
+    query_canceled,            // 57014: a long loop saw a pending interrupt
+    internal_error,            // XX000: a bug
+};
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorKind kind, std::string message, std::string detail = {}, std::string hint = {})
+        : std::runtime_error(message), kind_(kind), detail_(std::move(detail)), hint_(std::move(hint)) {}
+
+    ErrorKind kind() const noexcept { return kind_; }
+    const std::string& detail() const noexcept { return detail_; }
+    const std::string& hint() const noexcept { return hint_; }
+
+private:
+    ErrorKind kind_;
+    std::string detail_;
+    std::string hint_;
+};
+
+// Long loops (model fits, k-means) poll this between iterations. The glue
+// supplies a function that reads PostgreSQL's InterruptPending flag without
+// raising anything; the core throws ErrorKind::query_canceled and the glue,
+// after every C++ frame has unwound, lets PostgreSQL raise the real error.
+struct Interrupts {
+    bool (*pending)(void* context) = nullptr;
+    void* context = nullptr;
+
+    void check() const {
+        if (pending != nullptr && pending(context))
+            throw Error(ErrorKind::query_canceled, "canceling statement due to user request");
+    }
+};
+
+}  // namespace customer_analytics

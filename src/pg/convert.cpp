@@ -1,0 +1,232 @@
+#include "convert.hpp"
+
+#include "error.hpp"
+
+namespace customer_analytics::pg {
+
+namespace {
+
+void* allocate_in_context(void* context, std::size_t bytes) {
+    return MemoryContextAllocExtended(static_cast<MemoryContext>(context), bytes, MCXT_ALLOC_NO_OOM);
+}
+
+// numeric's on-disk header (numeric.c keeps it private; the layout is fixed by
+// pg_upgrade compatibility): after the varlena length, a uint16 whose top two
+// bits say positive / negative / short / special. Short values pack sign,
+// display scale and weight into that word; long values add an int16 weight.
+constexpr std::uint16_t kSignMask = 0xC000;
+constexpr std::uint16_t kNegative = 0x4000;
+constexpr std::uint16_t kShort = 0x8000;
+constexpr std::uint16_t kSpecial = 0xC000;
+constexpr std::uint16_t kShortSign = 0x2000;
+constexpr std::uint16_t kShortScaleMask = 0x1F80;
+constexpr int kShortScaleShift = 7;
+constexpr std::uint16_t kShortWeightSign = 0x0040;
+constexpr std::uint16_t kShortWeightMask = 0x003F;
+constexpr std::uint16_t kLongScaleMask = 0x3FFF;
+
+struct NumericView {
+    const char* payload;  // just after the varlena header
+    std::size_t length;
+    std::uint16_t header;
+};
+
+NumericView view_numeric(Datum numeric) {
+    auto* raw = reinterpret_cast<struct varlena*>(DatumGetPointer(numeric));
+    if (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw))
+        raw = pg_detoast_datum_packed(raw);
+    NumericView view;
+    view.payload = VARDATA_ANY(raw);
+    view.length = VARSIZE_ANY_EXHDR(raw);
+    std::memcpy(&view.header, view.payload, sizeof view.header);
+    return view;
+}
+
+}  // namespace
+
+Arena arena_for(MemoryContext context) {
+    Arena arena;
+    arena.allocate = allocate_in_context;
+    arena.context = context;
+    return arena;
+}
+
+MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* function) {
+    MemoryContext context = nullptr;
+    if (!AggCheckCallContext(fcinfo, &context))
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("%s called in non-aggregate context", function)));
+    return context;
+}
+
+std::int32_t finite_date(DateADT date, const char* what) {
+    if (DATE_NOT_FINITE(date))
+        throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite date");
+    return date;
+}
+
+std::int32_t date_of_timestamptz(TimestampTz timestamp, const char* what) {
+    if (TIMESTAMP_NOT_FINITE(timestamp))
+        throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite timestamp");
+    return DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(timestamp)));
+}
+
+bool numeric_to_decimal(Datum numeric, Decimal* out, bool* is_negative, const char* what) {
+    const NumericView view = view_numeric(numeric);
+    const std::uint16_t flags = view.header & kSignMask;
+    if (flags == kSpecial)
+        throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite number",
+                    "NaN and infinite values cannot be summed into money totals.");
+    int weight;
+    int scale;
+    bool negative;
+    std::size_t header_bytes;
+    if (flags == kShort) {
+        negative = (view.header & kShortSign) != 0;
+        scale = (view.header & kShortScaleMask) >> kShortScaleShift;
+        weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                                                  : (view.header & kShortWeightMask);
+        header_bytes = sizeof(std::uint16_t);
+    } else {
+        negative = flags == kNegative;
+        scale = view.header & kLongScaleMask;
+        std::int16_t long_weight;
+        std::memcpy(&long_weight, view.payload + sizeof(std::uint16_t), sizeof long_weight);
+        weight = long_weight;
+        header_bytes = sizeof(std::uint16_t) + sizeof(std::int16_t);
+    }
+    *is_negative = negative;
+    const int digit_count = static_cast<int>((view.length - header_bytes) / sizeof(std::int16_t));
+    std::int16_t digits[16];
+    if (digit_count > 16)
+        return false;  // more than 64 significant digits never fit 128 bits
+    std::memcpy(digits, view.payload + header_bytes, digit_count * sizeof(std::int16_t));
+    return decimal_from_base10000(negative, weight, scale, digits, digit_count, out);
+}
+
+void check_numeric_finite(Datum numeric, const char* what) {
+    const NumericView view = view_numeric(numeric);
+    if ((view.header & kSignMask) == kSpecial)
+        throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite number");
+}
+
+Datum decimal_to_numeric(const Decimal& value) {
+    char text[kDecimalTextCapacity];
+    decimal_format(value, text);
+    return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+}
+
+double numeric_to_double(Datum numeric) {
+    Decimal decimal;
+    bool negative;
+    if (numeric_to_decimal(numeric, &decimal, &negative, "numeric value") && decimal.scale <= 18)
+        return decimal_to_double(decimal);
+    return DatumGetFloat8(DirectFunctionCall1(numeric_float8, numeric));
+}
+
+int numeric_compare(Datum left, Datum right) {
+    return DatumGetInt32(DirectFunctionCall2(numeric_cmp, left, right));
+}
+
+double finite_double(double value, const char* what) {
+    if (!std::isfinite(value))
+        throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite number");
+    return value;
+}
+
+namespace {
+
+void check_plain_array(ArrayType* array, const char* what) {
+    if (ARR_NDIM(array) > 1)
+        throw Error(ErrorKind::array_subscript_error, std::string(what) + " must be a one-dimensional array");
+    if (array_contains_nulls(array))
+        throw Error(ErrorKind::null_value_not_allowed, std::string(what) + " must not contain NULL elements");
+}
+
+}  // namespace
+
+Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* what) {
+    check_plain_array(array, what);
+    std::int16_t length;
+    bool by_value;
+    char alignment;
+    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
+    Datum* elements = nullptr;
+    deconstruct_array(array, element_type, length, by_value, alignment, &elements, nullptr, count);
+    return elements;
+}
+
+std::int32_t* int4_array(ArrayType* array, int* count, const char* what) {
+    check_plain_array(array, what);
+    Datum* elements = nullptr;
+    deconstruct_array(array, INT4OID, 4, true, TYPALIGN_INT, &elements, nullptr, count);
+    auto* values = static_cast<std::int32_t*>(palloc(sizeof(std::int32_t) * (*count + 1)));
+    for (int i = 0; i < *count; ++i)
+        values[i] = DatumGetInt32(elements[i]);
+    return values;
+}
+
+double* float8_array(ArrayType* array, int* count, const char* what) {
+    check_plain_array(array, what);
+    Datum* elements = nullptr;
+    deconstruct_array(array, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements, nullptr, count);
+    auto* values = static_cast<double*>(palloc(sizeof(double) * (*count + 1)));
+    for (int i = 0; i < *count; ++i)
+        values[i] = DatumGetFloat8(elements[i]);
+    return values;
+}
+
+char** text_array(ArrayType* array, int* count, const char* what) {
+    check_plain_array(array, what);
+    Datum* elements = nullptr;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, nullptr, count);
+    auto** values = static_cast<char**>(palloc(sizeof(char*) * (*count + 1)));
+    for (int i = 0; i < *count; ++i)
+        values[i] = text_to_cstring(DatumGetTextPP(elements[i]));
+    return values;
+}
+
+CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupleHeader tuple) {
+    auto* reader = static_cast<CompositeReader*>(*slot);
+    const Oid type_id = HeapTupleHeaderGetTypeId(tuple);
+    const std::int32_t type_mod = HeapTupleHeaderGetTypMod(tuple);
+    if (reader != nullptr && reader->type_id == type_id && reader->type_mod == type_mod)
+        return reader;
+    MemoryContext previous = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    reader = static_cast<CompositeReader*>(palloc0(sizeof(CompositeReader)));
+    TupleDesc descriptor = lookup_rowtype_tupdesc(type_id, type_mod);
+    reader->descriptor = CreateTupleDescCopy(descriptor);
+    ReleaseTupleDesc(descriptor);
+    reader->type_id = type_id;
+    reader->type_mod = type_mod;
+    MemoryContextSwitchTo(previous);
+    *slot = reader;
+    return reader;
+}
+
+Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, bool* is_null) {
+    HeapTupleData row;
+    row.t_len = HeapTupleHeaderGetDatumLength(tuple);
+    ItemPointerSetInvalid(&row.t_self);
+    row.t_tableOid = InvalidOid;
+    row.t_data = tuple;
+    if (field_number > reader->descriptor->natts)
+        throw Error(ErrorKind::data_exception, "composite value has too few fields");
+    return heap_getattr(&row, field_number, reader->descriptor, is_null);
+}
+
+TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {
+    if (*slot != nullptr)
+        return static_cast<TupleDesc>(*slot);
+    TupleDesc descriptor = nullptr;
+    if (get_call_result_type(fcinfo, nullptr, &descriptor) != TYPEFUNC_COMPOSITE)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("function returning a record called in a context that cannot accept it")));
+    MemoryContext previous = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+    descriptor = BlessTupleDesc(CreateTupleDescCopy(descriptor));
+    MemoryContextSwitchTo(previous);
+    *slot = descriptor;
+    return descriptor;
+}
+
+}  // namespace customer_analytics::pg

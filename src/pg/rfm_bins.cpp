@@ -1,0 +1,115 @@
+// rfm_bins: the aggregate over customers giving quantile cut points and means.
+#include "rfm.hpp"
+#include "stages.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+#include "rfm_glue.hpp"
+
+namespace ca = customer_analytics;
+using ca::pg::arena_for;
+
+namespace {
+
+struct BinsAggState {
+    ca::BinsState core;
+};
+
+}  // namespace
+
+CA_FUNCTION(ca_rfm_bins_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(2))
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, "as_of must not be null");
+    if (PG_NARGS() > 3 && PG_ARGISNULL(3))
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, "buckets must not be null");
+    const std::int32_t as_of = ca::pg::finite_date(PG_GETARG_DATEADT(2), "as_of");
+    const std::int32_t buckets = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 5;
+    if (state == nullptr) {
+        ca::check_buckets(buckets);
+        state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
+        state->core.start(as_of, buckets);
+    } else if (state->core.as_of_day != as_of || state->core.buckets != buckets) {
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "rfm_bins needs the same as_of and buckets on every row",
+                        {}, "Pass constants, such as rfm_bins(summary, DATE '2024-12-31').");
+    }
+    // Customers without a purchase (only refunds) have no recency: they
+    // neither shape the bins nor get a score.
+    if (PG_ARGISNULL(1))
+        PG_RETURN_POINTER(state);
+    ca::pg::SummaryValues summary;
+    if (!ca::pg::read_summary(fcinfo, &fcinfo->flinfo->fn_extra, PG_GETARG_HEAPTUPLEHEADER(1), &summary))
+        PG_RETURN_POINTER(state);
+    state->core.add(arena_for(context), static_cast<double>(ca::days_since(summary.last_order, as_of)),
+                    static_cast<double>(summary.frequency), summary.monetary);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_rfm_bins_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
+    state->core.merge(arena_for(context), other->core);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_rfm_bins_serialize) {
+    auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
+    const std::size_t size = ca::bins_serialized_size(state->core);
+    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + size));
+    SET_VARSIZE(result, VARHDRSZ + size);
+    ca::bins_serialize(state->core, reinterpret_cast<std::uint8_t*>(VARDATA(result)));
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_rfm_bins_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
+    ca::bins_deserialize(arena_for(context), reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes)),
+                         VARSIZE_ANY_EXHDR(bytes), &state->core);
+    PG_RETURN_POINTER(state);
+}
+
+namespace {
+
+Datum float8_array_datum(const double* values, int count) {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i)
+        elements[i] = Float8GetDatum(values[i]);
+    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+}  // namespace
+
+// Sorts the collected values in place (FINALFUNC_MODIFY = READ_WRITE).
+CA_FUNCTION(ca_rfm_bins_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
+    if (state->core.recency.size == 0)
+        PG_RETURN_NULL();  // no customer with a purchase: nothing to cut
+    ca::Bins bins = ca::compute_bins(state->core);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[ca::pg::bins_fields];
+    bool nulls[ca::pg::bins_fields] = {false};
+    const int cut_count = bins.buckets - 1;
+    values[ca::pg::bins_buckets] = Int32GetDatum(bins.buckets);
+    values[ca::pg::bins_as_of] = DateADTGetDatum(state->core.as_of_day);
+    values[ca::pg::bins_customers] = Int64GetDatum(bins.customers);
+    values[ca::pg::bins_recency_cuts] = float8_array_datum(bins.recency_cuts, cut_count);
+    values[ca::pg::bins_frequency_cuts] = float8_array_datum(bins.frequency_cuts, cut_count);
+    values[ca::pg::bins_monetary_cuts] = float8_array_datum(bins.monetary_cuts, cut_count);
+    values[ca::pg::bins_recency_mean] = Float8GetDatum(bins.recency_mean);
+    values[ca::pg::bins_frequency_mean] = Float8GetDatum(bins.frequency_mean);
+    values[ca::pg::bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+}

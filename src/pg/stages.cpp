@@ -1,0 +1,138 @@
+// lifecycle_stage, tier_for and quadrant.
+#include "stages.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+
+namespace ca = customer_analytics;
+
+namespace {
+
+// ------------------------------------------------------------- lifecycle
+
+enum class DateArgument { date, timestamptz };
+
+template <DateArgument kind>
+std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if constexpr (kind == DateArgument::date)
+        return ca::pg::finite_date(PG_GETARG_DATEADT(argument), what);
+    else
+        return ca::pg::date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
+}
+
+// Arguments: last_order, as_of, thresholds int[], [stages text[]].
+template <DateArgument kind>
+Datum lifecycle(FunctionCallInfo fcinfo, bool named_stages) {
+    const std::int32_t last_order = day_argument<kind>(fcinfo, 0, "last_order");
+    const std::int32_t as_of = day_argument<kind>(fcinfo, 1, "as_of");
+    int threshold_count = 0;
+    const std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds");
+    ca::check_lifecycle_thresholds(thresholds, static_cast<std::size_t>(threshold_count));
+    const std::size_t index = ca::lifecycle_index(ca::days_since(last_order, as_of), thresholds,
+                                                  static_cast<std::size_t>(threshold_count));
+    if (!named_stages) {
+        if (threshold_count != 3)
+            throw ca::Error(ca::ErrorKind::array_subscript_error,
+                            "lifecycle_stage needs stage names for other than 3 thresholds",
+                            "The default stages active, silent, sleeping and churned need exactly 3 thresholds.",
+                            "Pass the stage names as the fourth argument.");
+        PG_RETURN_TEXT_P(cstring_to_text(ca::kDefaultStageNames[index]));
+    }
+    ArrayType* names = PG_GETARG_ARRAYTYPE_P(3);
+    int name_count = 0;
+    Datum* elements = ca::pg::datum_array(names, TEXTOID, &name_count, "stages");
+    ca::check_stage_names(static_cast<std::size_t>(threshold_count), static_cast<std::size_t>(name_count));
+    PG_RETURN_DATUM(elements[index]);
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_lifecycle_stage_date) { return lifecycle<DateArgument::date>(fcinfo, false); }
+CA_FUNCTION(ca_lifecycle_stage_date_named) { return lifecycle<DateArgument::date>(fcinfo, true); }
+CA_FUNCTION(ca_lifecycle_stage_timestamptz) { return lifecycle<DateArgument::timestamptz>(fcinfo, false); }
+CA_FUNCTION(ca_lifecycle_stage_timestamptz_named) { return lifecycle<DateArgument::timestamptz>(fcinfo, true); }
+
+// ----------------------------------------------------------------- tiers
+
+namespace {
+
+enum class AmountArgument { numeric, float8 };
+
+// Arguments: spend, thresholds[], tiers text[], [current_tier text, rerating
+// boolean]. The five-argument form is not strict: a NULL current_tier means
+// the customer holds no tier yet; any other NULL argument gives NULL.
+template <AmountArgument kind>
+Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
+    for (int argument : {0, 1, 2})
+        if (PG_ARGISNULL(argument))
+            PG_RETURN_NULL();
+    if (with_hysteresis && PG_ARGISNULL(4))
+        PG_RETURN_NULL();
+    int tier_count = 0;
+    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers");
+    int threshold_count = 0;
+    std::size_t earned;
+    if constexpr (kind == AmountArgument::numeric) {
+        const Datum spend = PG_GETARG_DATUM(0);
+        ca::pg::check_numeric_finite(spend, "spend");
+        Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds");
+        for (int i = 0; i < threshold_count; ++i)
+            ca::pg::check_numeric_finite(thresholds[i], "thresholds");
+        auto compare = [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); };
+        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
+                                  static_cast<std::size_t>(tier_count), compare);
+        earned = ca::thresholds_reached(spend, thresholds, static_cast<std::size_t>(threshold_count), compare);
+    } else {
+        const double spend = ca::pg::finite_double(PG_GETARG_FLOAT8(0), "spend");
+        double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds");
+        for (int i = 0; i < threshold_count; ++i)
+            ca::pg::finite_double(thresholds[i], "thresholds");
+        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
+                                  static_cast<std::size_t>(tier_count), ca::compare_doubles);
+        earned = ca::thresholds_reached(spend, thresholds, static_cast<std::size_t>(threshold_count),
+                                        ca::compare_doubles);
+    }
+    if (!with_hysteresis)
+        PG_RETURN_DATUM(tiers[earned]);
+    long current = -1;
+    if (!PG_ARGISNULL(3)) {
+        text* current_tier = PG_GETARG_TEXT_PP(3);
+        for (int i = 0; i < tier_count && current < 0; ++i)
+            if (DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, tiers[i], PointerGetDatum(current_tier))))
+                current = i;
+        if (current < 0)
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                            std::string("current tier \"") + text_to_cstring(current_tier) + "\" is not one of the tiers",
+                            {}, "Pass NULL for a customer who holds no tier yet.");
+    }
+    PG_RETURN_DATUM(tiers[ca::tier_with_hysteresis(earned, current, PG_GETARG_BOOL(4))]);
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_tier_for_numeric) { return tier<AmountArgument::numeric>(fcinfo, false); }
+CA_FUNCTION(ca_tier_for_float8) { return tier<AmountArgument::float8>(fcinfo, false); }
+CA_FUNCTION(ca_tier_for_numeric_hysteresis) { return tier<AmountArgument::numeric>(fcinfo, true); }
+CA_FUNCTION(ca_tier_for_float8_hysteresis) { return tier<AmountArgument::float8>(fcinfo, true); }
+
+// -------------------------------------------------------------- quadrant
+
+CA_FUNCTION(ca_quadrant_numeric) {
+    const char* names[] = {"frequency", "avg_order_value", "frequency_cut", "value_cut"};
+    for (int i = 0; i < 4; ++i)
+        if (numeric_is_nan(PG_GETARG_NUMERIC(i)))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, std::string(names[i]) + " must not be NaN");
+    const bool high_frequency = ca::pg::numeric_compare(PG_GETARG_DATUM(0), PG_GETARG_DATUM(2)) >= 0;
+    const bool high_value = ca::pg::numeric_compare(PG_GETARG_DATUM(1), PG_GETARG_DATUM(3)) >= 0;
+    PG_RETURN_TEXT_P(cstring_to_text(ca::quadrant_name(high_frequency, high_value)));
+}
+
+CA_FUNCTION(ca_quadrant_float8) {
+    const char* names[] = {"frequency", "avg_order_value", "frequency_cut", "value_cut"};
+    for (int i = 0; i < 4; ++i)
+        if (std::isnan(PG_GETARG_FLOAT8(i)))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, std::string(names[i]) + " must not be NaN");
+    const bool high_frequency = PG_GETARG_FLOAT8(0) >= PG_GETARG_FLOAT8(2);
+    const bool high_value = PG_GETARG_FLOAT8(1) >= PG_GETARG_FLOAT8(3);
+    PG_RETURN_TEXT_P(cstring_to_text(ca::quadrant_name(high_frequency, high_value)));
+}
