@@ -8,7 +8,7 @@ CORE_OBJS = src/core/decimal.o src/core/rfm.o src/core/stages.o
 GLUE_OBJS = src/pg/barrier.o src/pg/convert.o src/pg/rfm_agg.o src/pg/rfm_bins.o src/pg/rfm_scoring.o src/pg/stages.o
 OBJS = $(CORE_OBJS) $(GLUE_OBJS)
 
-REGRESS = setup rfm_agg rfm_scoring stages bad_input parallel cdnow upgrade
+REGRESS = setup rfm_agg rfm_scoring stages bad_input parallel cdnow
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config

@@ -353,12 +353,14 @@ Bins compute_bins(BinsState& state) {
     bins.customers = state.recency.size;
     if (state.recency.size == 0)
         return bins;
-    bins.recency_mean = mean_of(state.recency);
-    bins.frequency_mean = mean_of(state.frequency);
-    bins.monetary_mean = mean_of(state.monetary);
+    // Means after sorting: summing in sorted order makes them independent of
+    // the order rows arrived in, so parallel and serial plans agree exactly.
     cuts_of(state.recency, bins.buckets, bins.recency_cuts);
     cuts_of(state.frequency, bins.buckets, bins.frequency_cuts);
     cuts_of(state.monetary, bins.buckets, bins.monetary_cuts);
+    bins.recency_mean = mean_of(state.recency);
+    bins.frequency_mean = mean_of(state.frequency);
+    bins.monetary_mean = mean_of(state.monetary);
     return bins;
 }
 

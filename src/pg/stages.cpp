@@ -77,7 +77,7 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
         ca::pg::check_numeric_finite(spend, "spend");
         Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds");
         for (int i = 0; i < threshold_count; ++i)
-            ca::pg::check_numeric_finite(thresholds[i], "thresholds");
+            ca::pg::check_numeric_finite(thresholds[i], "each tier threshold");
         auto compare = [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); };
         ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
                                   static_cast<std::size_t>(tier_count), compare);
@@ -86,7 +86,7 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
         const double spend = ca::pg::finite_double(PG_GETARG_FLOAT8(0), "spend");
         double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds");
         for (int i = 0; i < threshold_count; ++i)
-            ca::pg::finite_double(thresholds[i], "thresholds");
+            ca::pg::finite_double(thresholds[i], "each tier threshold");
         ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
                                   static_cast<std::size_t>(tier_count), ca::compare_doubles);
         earned = ca::thresholds_reached(spend, thresholds, static_cast<std::size_t>(threshold_count),

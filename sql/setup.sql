@@ -1,0 +1,22 @@
+-- Install as the test's superuser, then use it as an ordinary role: nothing
+-- in the extension needs superuser once installed.
+CREATE EXTENSION customer_analytics;
+SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'customer_analytics';
+
+-- Every function of the extension is PARALLEL SAFE and none is VOLATILE.
+SELECT count(*) AS not_parallel_safe FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
+   AND p.proparallel <> 's';
+SELECT count(*) AS volatile FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
+   AND p.provolatile = 'v';
+-- Only the timestamptz variants depend on the session's TimeZone.
+SELECT p.oid::regprocedure AS stable_function FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
+   AND p.provolatile = 's' ORDER BY 1::text;
+
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS ca_analyst;
+RESET client_min_messages;
+CREATE ROLE ca_analyst NOLOGIN;
+GRANT CREATE, USAGE ON SCHEMA public TO ca_analyst;
