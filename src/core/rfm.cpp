@@ -477,12 +477,12 @@ RfmScore parse_score(const char* text) {
 
 const std::vector<SegmentRule>& standard_segment_rules() {
     // Ranges from the R package rfm's documentation. rfm applies its table
-    // first-match-first in the listed order, where New Customers and Promising
-    // sit inside Potential Loyalist, Can't Lose Them inside At Risk and Lost
-    // equals Hibernating, so those segments can never be reached. Here the
-    // narrower rules come first and Lost is the all-lowest cell (1,1,1), which
-    // makes every one of the 11 segments reachable; test/rfm_test.cpp pins the
-    // resulting map of all 125 cells.
+    // first match first in an order where New Customers and Promising sit
+    // inside Potential Loyalist and Can't Lose Them inside At Risk, and its
+    // Hibernating and Lost boxes are both "R, F, M at most 2", so some
+    // segments can never be assigned. Here the narrower rules come first and
+    // Lost is the all-lowest cell (1,1,1), which makes all 11 reachable; the
+    // tests pin the resulting map of all 125 cells.
     static const std::vector<SegmentRule> rules = {
         {"Champions", 4, 5, 4, 5, 4, 5},
         {"Loyal Customers", 2, 5, 3, 5, 3, 5},
