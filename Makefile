@@ -2,13 +2,17 @@
 # `make installcheck` runs the pg_regress suite in sql/ against expected/.
 EXTENSION = customer_analytics
 MODULE_big = customer_analytics
-DATA = $(wildcard extension/$(EXTENSION)--*.sql)
+# The install script of each version is assembled from its parts in
+# extension/VERSION/ (one file per feature area, applied in name order);
+# upgrade scripts extension/$(EXTENSION)--A--B.sql are written by hand.
+VERSIONS = 0.1.0
+DATA_built = $(foreach v,$(VERSIONS),extension/$(EXTENSION)--$(v).sql)
+DATA = $(wildcard extension/$(EXTENSION)--*--*.sql)
 
-CORE_OBJS = src/core/decimal.o src/core/rfm.o src/core/stages.o
-GLUE_OBJS = src/pg/barrier.o src/pg/convert.o src/pg/rfm_agg.o src/pg/rfm_bins.o src/pg/rfm_scoring.o src/pg/stages.o
-OBJS = $(CORE_OBJS) $(GLUE_OBJS)
+OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 
-REGRESS = setup rfm_agg rfm_scoring stages bad_input parallel cdnow
+# setup installs the extension; the other tests run in name order.
+REGRESS = setup $(filter-out setup,$(sort $(basename $(notdir $(wildcard sql/*.sql)))))
 REGRESS_OPTS = --load-extension=plpgsql
 
 PG_CONFIG ?= pg_config
@@ -26,3 +30,6 @@ include $(PGXS)
 # PGXS tracks no header dependencies; the headers are few, so any change
 # rebuilds every object.
 $(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+
+extension/$(EXTENSION)--0.1.0.sql: $(sort $(wildcard extension/0.1.0/*.sql))
+	cat $^ > $@

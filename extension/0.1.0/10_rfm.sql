@@ -1,6 +1,5 @@
--- customer_analytics 0.1.0: RFM summaries, bins, scores and segments,
--- lifecycle stages, membership tiers and quadrants.
-\echo Use "CREATE EXTENSION customer_analytics" to load this file. \quit
+-- RFM summaries, bins, scores and segments, lifecycle stages, membership
+-- tiers and quadrants.
 
 -- ------------------------------------------------------------ rfm_summary
 
