@@ -113,9 +113,9 @@ CA_FUNCTION(ca_rfm_agg_serialize) {
     PG_RETURN_BYTEA_P(result);
 }
 
-CA_FUNCTION(ca_rfm_agg_deserialize) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_agg_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+namespace {
+
+SummaryAggState* deserialize_state(MemoryContext context, bytea* bytes) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes));
     const std::size_t length = VARSIZE_ANY_EXHDR(bytes);
     SummaryAggState* state = new_state(context, ca::MoneyKind::exact_decimal);
@@ -130,6 +130,34 @@ CA_FUNCTION(ca_rfm_agg_deserialize) {
         std::memcpy(copy, data + consumed, rest);
         state->overflow = PointerGetDatum(copy);
     }
+    return state;
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_rfm_agg_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_agg_deserialize");
+    PG_RETURN_POINTER(deserialize_state(context, PG_GETARG_BYTEA_PP(0)));
+}
+
+// rfm_state_merge: folds stored states (bytea from rfm_agg_state) into one,
+// so a refresh merges new orders into kept per-customer state.
+CA_FUNCTION(ca_rfm_state_merge_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_state_merge");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    // Deserialized in the per-row context, which the executor resets.
+    const SummaryAggState* other = deserialize_state(CurrentMemoryContext, PG_GETARG_BYTEA_PP(1));
+    if (state == nullptr)
+        state = new_state(context, other->core.money_kind);
+    if (!state->core.merge(arena_for(context), other->core))
+        add_to_overflow(state, ca::pg::decimal_to_numeric(other->core.decimal_total));
+    if (other->overflow != 0)
+        add_to_overflow(state, other->overflow);
     PG_RETURN_POINTER(state);
 }
 
@@ -140,10 +168,9 @@ enum SummaryField { first_order, last_order, frequency, purchase_days, monetary,
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_final) {
-    if (PG_ARGISNULL(0))
-        PG_RETURN_NULL();
-    auto* state = reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
+namespace {
+
+Datum summary_datum(FunctionCallInfo fcinfo, SummaryAggState* state) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
     Datum values[summary_fields];
     bool nulls[summary_fields] = {false};
@@ -167,5 +194,18 @@ CA_FUNCTION(ca_rfm_agg_final) {
                             {}, "Use numeric amounts for exact totals of any size.");
         values[monetary] = DirectFunctionCall1(float8_numeric, Float8GetDatum(total));
     }
-    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_rfm_agg_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    return summary_datum(fcinfo, reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0)));
+}
+
+// rfm_state_summary(bytea): the summary of a stored state.
+CA_FUNCTION(ca_rfm_state_summary) {
+    return summary_datum(fcinfo, deserialize_state(CurrentMemoryContext, PG_GETARG_BYTEA_PP(0)));
 }
