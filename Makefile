@@ -14,6 +14,8 @@ OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 # setup installs the extension; the other tests run in name order.
 REGRESS = setup $(filter-out setup,$(sort $(basename $(notdir $(wildcard sql/*.sql)))))
 REGRESS_OPTS = --load-extension=plpgsql
+ISOLATION = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --load-extension=customer_analytics
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -Isrc/core -Isrc/pg

@@ -65,7 +65,7 @@ SELECT pg_catalog.pg_extension_config_dump('segment_tag_rules', '');
 
 -- A column of the source, with its type; a clear error when it is missing.
 CREATE FUNCTION segment_source_column(source regclass, column_name name, role text)
-RETURNS regtype LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+RETURNS regtype LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     column_type regtype;
 BEGIN
@@ -193,7 +193,7 @@ END $fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
 CREATE FUNCTION segment_value_columns()
-RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
     SELECT 'first_order, last_order, recency_days, frequency, purchase_days, monetary, avg_order_value, refunds, '
            'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
 $fn$;
@@ -598,6 +598,9 @@ BEGIN
     EXECUTE format('DROP FUNCTION IF EXISTS %I.%I()', target_schema, target_name || '_capture');
     DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = build.target;
     DELETE FROM @extschema@.segment_builds b WHERE b.target = build.target;
-    EXECUTE format('DROP TABLE %s, %s, %s, %s CASCADE', build.target, build.state_table, build.pending_table,
+    EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
+                   target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',
+                   target_name || '_quadrant_counts', target_name || '_migration');
+    EXECUTE format('DROP TABLE %s, %s, %s, %s', build.target, build.state_table, build.pending_table,
                    build.history_table);
 END $fn$;

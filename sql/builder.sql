@@ -1,0 +1,139 @@
+-- The segment builder, run by an ordinary role that owns its order table.
+SET ROLE ca_analyst;
+\set SHOW_CONTEXT never
+SET extra_float_digits = 0;
+SET datestyle = 'ISO, YMD';
+
+CREATE TABLE shop_orders (order_id bigserial PRIMARY KEY, customer_id int, ordered_on date, amount numeric(12, 2));
+INSERT INTO shop_orders (customer_id, ordered_on, amount)
+SELECT abs(hashint4(i)) % 300, DATE '2023-01-01' + abs(hashint4(i * 7 + 3)) % 700,
+       ((abs(hashint4(i * 13 + 1)) % 40000) - 800) / 100.0
+FROM generate_series(1, 6000) AS i;
+
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'shop_segments',
+                      as_of => DATE '2024-12-31',
+                      options => '{"lifecycle_thresholds": [63, 126, 365]}');
+-- One row per customer; the summary columns equal plain SQL over the orders.
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE s.frequency = p.frequency AND s.monetary = p.monetary AND s.last_order = p.last_order
+                          AND s.refunds = p.refunds) AS agreeing
+FROM shop_segments s JOIN (SELECT customer_id, count(*) FILTER (WHERE amount >= 0) AS frequency, sum(amount) AS monetary,
+                                  max(ordered_on) FILTER (WHERE amount >= 0) AS last_order,
+                                  count(*) FILTER (WHERE amount < 0) AS refunds
+                           FROM shop_orders GROUP BY 1) p ON p.customer_id = s.customer;
+-- Stable, documented columns and types.
+SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = 'shop_segments'::regclass AND attnum > 0 ORDER BY attnum;
+SELECT indexdef FROM pg_indexes WHERE tablename = 'shop_segments' ORDER BY indexname;
+SELECT target, source, customer_column, date_column, amount_column, as_of, refresh_number, last_mode, customers,
+       orders_merged FROM segment_builds;
+-- Dashboard views.
+SELECT sum(customers) AS customers, sum(customer_share) AS share, sum(revenue) = (SELECT sum(amount) FROM shop_orders) AS revenue
+FROM shop_segments_segment_sizes;
+SELECT * FROM shop_segments_stage_counts ORDER BY lifecycle_stage;
+SELECT tier, tier_rank, customers FROM shop_segments_tier_funnel ORDER BY tier_rank;
+SELECT sum(customers) FROM shop_segments_quadrant_counts;
+SELECT from_segment IS NULL AS new_customers, sum(customers) FROM shop_segments_migration GROUP BY 1;
+
+-- Incremental refresh after batches of new orders equals a full rebuild.
+CREATE FUNCTION add_orders(batch int) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO shop_orders (customer_id, ordered_on, amount)
+    SELECT abs(hashint4(i * batch)) % 360, DATE '2024-06-01' + abs(hashint4(i * 31 + batch)) % 240,
+           ((abs(hashint4(i * 17 + batch)) % 30000) - 600) / 100.0
+    FROM generate_series(1, 50 * batch) AS i
+$$;
+SELECT add_orders(1);
+SELECT refresh_segments('shop_segments', DATE '2024-12-31') - 'seconds';
+SELECT add_orders(2);
+SELECT add_orders(3);
+SELECT refresh_segments('shop_segments', DATE '2024-12-31') - 'seconds';
+SELECT add_orders(4);
+SELECT refresh_segments('shop_segments', DATE '2025-01-31') - 'seconds';
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'shop_rebuilt', DATE '2025-01-31');
+SELECT (SELECT count(*) FROM shop_segments) AS customers,
+       (SELECT count(*) FROM (SELECT * FROM shop_segments EXCEPT SELECT * FROM shop_rebuilt) d) AS only_incremental,
+       (SELECT count(*) FROM (SELECT * FROM shop_rebuilt EXCEPT SELECT * FROM shop_segments) d) AS only_rebuilt;
+-- Migration between the last two refreshes, and the kept history.
+SELECT sum(customers) = (SELECT count(*) FROM shop_segments) AS every_customer,
+       sum(customers) FILTER (WHERE from_segment IS DISTINCT FROM to_segment) > 0 AS some_moved
+FROM shop_segments_migration;
+SELECT count(DISTINCT refresh_number) AS refreshes_with_changes FROM shop_segments_history;
+
+-- Updates and deletes of orders cannot be merged: they force a full rebuild,
+-- which again equals a fresh build.
+DELETE FROM shop_orders WHERE customer_id = 7;
+UPDATE shop_orders SET amount = amount + 1 WHERE customer_id = 8;
+SELECT refresh_segments('shop_segments', DATE '2025-01-31') - 'seconds';
+SELECT drop_segments('shop_rebuilt');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'shop_rebuilt', DATE '2025-01-31');
+SELECT (SELECT count(*) FROM (SELECT * FROM shop_segments EXCEPT SELECT * FROM shop_rebuilt) d) AS only_incremental,
+       (SELECT count(*) FROM (SELECT * FROM shop_rebuilt EXCEPT SELECT * FROM shop_segments) d) AS only_rebuilt,
+       (SELECT count(*) FROM shop_segments WHERE customer = 7) AS deleted_customer;
+-- A refresh with nothing new rewrites nothing.
+SELECT (refresh_segments('shop_segments', DATE '2025-01-31'))->'rows_written' AS rows_written;
+SELECT drop_segments('shop_rebuilt');
+
+-- Rule-based tags, checked when added.
+SELECT add_segment_rule('shop_segments', 'vip', 'monetary >= 1000 AND frequency >= 20');
+SELECT add_segment_rule('shop_segments', 'lapsed', $$lifecycle_stage = 'churned'$$);
+SELECT add_segment_rule('shop_segments', 'it''s "quoted"', 'refunds > 0');
+SELECT add_segment_rule('shop_segments', 'broken', 'no_such_column > 1');
+SELECT add_segment_rule('shop_segments', 'not boolean', 'monetary + 1');
+SELECT add_segment_rule('shop_segments', 'two statements', 'true; DROP TABLE shop_orders');
+SELECT add_segment_rule('shop_segments', 'syntax', 'monetary >');
+SELECT refresh_segments('shop_segments', DATE '2025-01-31') ->> 'mode';
+SELECT count(*) FILTER (WHERE 'vip' = ANY (tags)) = count(*) FILTER (WHERE monetary >= 1000 AND frequency >= 20) AS vip,
+       count(*) FILTER (WHERE tags @> '{lapsed}') = count(*) FILTER (WHERE lifecycle_stage = 'churned') AS lapsed,
+       count(*) FILTER (WHERE tags @> ARRAY['it''s "quoted"']) = count(*) FILTER (WHERE refunds > 0) AS quoted
+FROM shop_segments;
+EXPLAIN (COSTS OFF) SELECT customer FROM shop_segments WHERE tags @> '{vip}';
+SELECT drop_segment_rule('shop_segments', 'vip'), drop_segment_rule('shop_segments', 'vip');
+
+-- Names are identifiers, never SQL.
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'x"; DROP TABLE shop_orders; --');
+SELECT build_segments('shop_orders', 'customer_id"; DROP TABLE shop_orders; --', 'ordered_on', 'amount', 'evil');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'a.b.c');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', '"Odd Name; --"', DATE '2025-01-31');
+SELECT customer, segment FROM "Odd Name; --" ORDER BY customer LIMIT 3;
+SELECT drop_segments('"Odd Name; --"');
+SELECT count(*) > 0 AS orders_intact FROM shop_orders;
+
+-- Bad arguments.
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'shop_segments');
+SELECT build_segments('shop_orders', 'customer_id', 'amount', 'amount', 'wrong_types');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'ordered_on', 'wrong_types');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'bad_options', options => '[1]');
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'bad_as_of', 'infinity');
+SELECT refresh_segments('shop_orders');
+SELECT refresh_segments(NULL);
+
+-- Another role can neither see nor refresh these builds.
+RESET ROLE;
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS ca_other;
+RESET client_min_messages;
+CREATE ROLE ca_other NOLOGIN;
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO ca_other;
+SET ROLE ca_other;
+SELECT count(*) AS visible_builds FROM segment_builds;
+SELECT refresh_segments('shop_segments', DATE '2025-01-31');
+RESET ROLE;
+
+-- Orders inserted by a role without rights on the builder's tables are
+-- still captured (the capture trigger runs with the builder owner's rights).
+GRANT INSERT ON shop_orders TO ca_other;
+GRANT USAGE ON SEQUENCE shop_orders_order_id_seq TO ca_other;
+SET ROLE ca_other;
+INSERT INTO shop_orders (customer_id, ordered_on, amount) VALUES (1000, DATE '2025-01-15', 42);
+SET ROLE ca_analyst;
+SELECT refresh_segments('shop_segments', DATE '2025-01-31') ->> 'orders_merged' AS merged;
+SELECT customer, frequency, monetary, segment, lifecycle_stage FROM shop_segments WHERE customer = 1000;
+SELECT drop_segments('shop_segments');
+SELECT count(*) AS leftover_relations FROM pg_class WHERE relname LIKE 'shop\_segments%';
+SELECT count(*) AS leftover_triggers FROM pg_trigger WHERE tgrelid = 'shop_orders'::regclass AND NOT tgisinternal;
+RESET ROLE;
+REVOKE ALL ON shop_orders FROM ca_other;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ca_other;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM ca_other;
+DROP OWNED BY ca_other;
+DROP ROLE ca_other;
