@@ -76,32 +76,27 @@ SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers, sum(amount)
 FROM sales \gset
 \echo
 \echo :orders 'orders,' :customers 'customers, revenue' :revenue ', from' :first_order 'to' :as_of
-CREATE TABLE customer_segments AS
-WITH summary AS (
-    SELECT customer_id, rfm_agg(order_date, amount) AS s FROM sales GROUP BY customer_id
-), bins AS (
-    SELECT rfm_bins(s, :'as_of'::date) AS b FROM summary
-)
-SELECT customer_id, s, rfm_score(s, b) AS score, coalesce(rfm_segment(rfm_score(s, b)), 'No purchase') AS segment,
-       rfm_class(s, b, :'as_of'::date) AS class, lifecycle_stage((s).last_order, :'as_of'::date) AS stage
-FROM summary, bins;
+-- One call builds the per-customer table, its indexes and the dashboard views.
+SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date)
+    AS built \gset
 
 \echo
-\echo 'RFM segments as of' :as_of '(quintile scores, the 11 standard segments)'
-SELECT segment, count(*) AS customers,
-       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "customers %",
-       sum((s).monetary) AS revenue,
-       round(100.0 * sum((s).monetary) / sum(sum((s).monetary)) OVER (), 1) AS "revenue %"
-FROM customer_segments GROUP BY segment ORDER BY revenue DESC;
+\echo 'RFM segments as of' :as_of '(customer_segments_segment_sizes: quintile scores, the 11 standard segments)'
+SELECT segment, customers, customer_share AS "customers %", revenue, revenue_share AS "revenue %"
+FROM customer_segments_segment_sizes ORDER BY revenue DESC;
 
 \echo 'Lifecycle stages (days since the last purchase: active <= 63 < silent <= 126 < sleeping <= 365 < churned)'
-SELECT coalesce(stage, 'no purchase') AS stage, count(*) AS customers,
-       round(100.0 * count(*) / sum(count(*)) OVER (), 1) AS "customers %"
-FROM customer_segments GROUP BY stage
-ORDER BY array_position(ARRAY['active', 'silent', 'sleeping', 'churned'], stage);
+SELECT lifecycle_stage AS stage, customers, customer_share AS "customers %", revenue
+FROM customer_segments_stage_counts
+ORDER BY array_position(ARRAY['active', 'silent', 'sleeping', 'churned'], lifecycle_stage);
+
+\echo 'Membership tiers (thresholds: the spend of the top 20 % and top 5 % of customers)'
+SELECT tier, customers, customer_share AS "customers %", revenue, lowest_spend FROM customer_segments_tier_funnel
+ORDER BY tier_rank;
 
 \echo 'The 8 RFM classes (each of R, F, M high or low against the population mean)'
-SELECT coalesce(class, 'no purchase') AS class, count(*) AS customers, sum((s).monetary) AS revenue
-FROM customer_segments GROUP BY 1 ORDER BY revenue DESC;
+SELECT coalesce(rfm_class, 'no purchase') AS class, rfm_class_zh AS "类别", count(*) AS customers,
+       sum(monetary) AS revenue
+FROM customer_segments GROUP BY 1, 2 ORDER BY revenue DESC;
 SQL
 echo "stopping the throw-away server."

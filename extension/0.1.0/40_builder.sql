@@ -32,6 +32,7 @@ CREATE TABLE segment_builds (
     state_table regclass NOT NULL,
     pending_table regclass NOT NULL,
     history_table regclass NOT NULL,
+    incremental boolean NOT NULL,   -- false for views and foreign tables: every refresh rebuilds
     as_of date NOT NULL,
     refresh_number integer NOT NULL,
     last_mode text NOT NULL,
@@ -302,6 +303,7 @@ BEGIN
                  format('%I.%I', target_schema, target_name || '_state')::regclass,
                  format('%I.%I', target_schema, target_name || '_pending')::regclass,
                  format('%I.%I', target_schema, target_name || '_history')::regclass,
+                 (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source),
                  as_of, 1, 'build', now(), now(), 0, 0);
     PERFORM @extschema@.segment_derive(build, format('SELECT customer, @extschema@.rfm_state_summary(state) AS s FROM %s',
                                                      build.state_table), as_of);
@@ -390,6 +392,9 @@ DECLARE
     date_type regtype := @extschema@.segment_source_column(build.source, build.date_column, 'order date');
     amount_type regtype := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
 BEGIN
+    IF NOT build.incremental THEN
+        RETURN;  -- only tables have the triggers that capture new orders
+    END IF;
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
     capture := format('%I.%I', target_schema, target_name || '_capture');
@@ -450,7 +455,7 @@ BEGIN
     -- UPDATE, DELETE or TRUNCATE on the source left a marker: orders may have
     -- changed or gone, which merging cannot undo.
     EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE kind = ''r'')', build.pending_table) INTO rebuild_requested;
-    IF full_rebuild OR rebuild_requested THEN
+    IF full_rebuild OR rebuild_requested OR NOT build.incremental THEN
         mode := 'full';
     ELSE
         mode := 'incremental';
@@ -592,10 +597,12 @@ BEGIN
     END IF;
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_inserts', build.source);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_changes', build.source);
-    EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_truncate', build.source);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.%I()', target_schema, target_name || '_capture');
+    IF build.incremental THEN
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_inserts', build.source);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_changes', build.source);
+        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_truncate', build.source);
+        EXECUTE format('DROP FUNCTION IF EXISTS %I.%I()', target_schema, target_name || '_capture');
+    END IF;
     DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = build.target;
     DELETE FROM @extschema@.segment_builds b WHERE b.target = build.target;
     EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
