@@ -80,7 +80,10 @@ BEGIN
 END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
--- relation src(customer, s rfm_summary). Parameters: $1 bins, $2 as_of,
+-- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
+-- planner from inlining subqueries, which would evaluate rfm_state_summary()
+-- and rfm_score() once per field reference instead of once per row.
+-- Parameters: $1 bins, $2 as_of,
 -- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
 -- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
 -- it, which is what makes an incremental refresh equal a full rebuild.
@@ -112,7 +115,9 @@ SELECT d.*, %s AS tags FROM (
            CASE WHEN (src.s).frequency > 0 THEN @extschema@.tier_for((src.s).monetary, $5, $6) END AS tier,
            CASE WHEN (src.s).frequency > 0
                 THEN @extschema@.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
-    FROM (%s) src, LATERAL (SELECT @extschema@.rfm_score(src.s, $1, $2) AS score) sc
+    FROM (SELECT * FROM (%s) u OFFSET 0) src,
+         LATERAL (SELECT @extschema@.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+    OFFSET 0
 ) d
 $sql$, tags, src);
 END $fn$;
@@ -136,7 +141,7 @@ BEGIN
                percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).frequency) FILTER (WHERE (s).frequency > 0) AS frequency_cut,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).monetary / (s).frequency)
                    FILTER (WHERE (s).frequency > 0) AS value_cut
-        FROM (%s) src
+        FROM (SELECT * FROM (%s) u OFFSET 0) src
     $sql$, src)
     INTO computed USING as_of, buckets;
     bins := computed.bins;
@@ -190,6 +195,7 @@ BEGIN
     EXECUTE format('CREATE TEMPORARY TABLE segment_rows ON COMMIT DROP AS %s',
                    @extschema@.segment_rows_sql(build.target, src))
         USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut, stats.value_cut;
+    ANALYZE pg_temp.segment_rows;
 END $fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
@@ -295,8 +301,7 @@ BEGIN
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL)',
                    target_schema, target_name || '_pending', customer_type, date_type, amount_type);
-    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL, '
-                   'PRIMARY KEY (customer, refresh_number))',
+    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
                    target_schema, target_name || '_history', customer_type);
 
     build := ROW(NULL, current_user::regrole, source, customer_column, date_column, amount_column, options,
@@ -315,6 +320,7 @@ BEGIN
     EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
     EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
     EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
     EXECUTE format('SELECT count(*) FROM %s', qualified) INTO customers;
     build.customers := customers;
     EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
@@ -432,6 +438,7 @@ DECLARE
     touched bigint := 0;
     changed bigint := 0;
     removed bigint := 0;
+    added bigint := 0;
     src text;
     columns text := @extschema@.segment_value_columns();
     date_expression text;
@@ -519,13 +526,18 @@ BEGIN
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM segment_rows r '
                    'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
                    build.history_table, build.target) USING build.refresh_number;
-    -- Rewrite only rows whose values changed.
-    EXECUTE format('INSERT INTO %1$s AS t SELECT * FROM segment_rows ON CONFLICT (customer) DO UPDATE '
-                   'SET (%2$s) = ROW(%3$s) WHERE (%4$s) IS DISTINCT FROM (%3$s)',
+    -- Rewrite only rows whose values changed, then add new customers (a
+    -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
+    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM segment_rows r '
+                   'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
                    build.target, columns,
-                   (SELECT string_agg('excluded.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
+                   (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
                    (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
     GET DIAGNOSTICS changed = ROW_COUNT;
+    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM segment_rows r '
+                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
+    GET DIAGNOSTICS added = ROW_COUNT;
+    changed := changed + added;
     IF mode = 'full' THEN
         EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
                        build.target, build.state_table);
@@ -533,6 +545,10 @@ BEGIN
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
     SELECT count(*) INTO touched FROM segment_rows;
+    DROP TABLE pg_temp.segment_rows;
+    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_touched;
+    END IF;
 
     UPDATE @extschema@.segment_builds b
     SET as_of = refresh_segments.as_of, refresh_number = build.refresh_number, last_mode = mode,

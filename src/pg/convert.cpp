@@ -186,6 +186,25 @@ char** text_array(ArrayType* array, int* count, const char* what) {
     return values;
 }
 
+bool matches_cached(const CachedBytes& cache, Datum value) {
+    const auto* raw = reinterpret_cast<const struct varlena*>(DatumGetPointer(value));
+    return cache.bytes != nullptr && !VARATT_IS_EXTENDED(raw) && cache.length == VARSIZE(raw) &&
+           std::memcmp(cache.bytes, raw, cache.length) == 0;
+}
+
+void remember_bytes(FunctionCallInfo fcinfo, CachedBytes* cache, Datum value) {
+    const auto* raw = reinterpret_cast<const struct varlena*>(DatumGetPointer(value));
+    if (VARATT_IS_EXTENDED(raw)) {
+        cache->length = 0;  // toasted or packed: not worth caching
+        return;
+    }
+    if (cache->bytes != nullptr)
+        pfree(cache->bytes);
+    cache->bytes = static_cast<char*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(raw)));
+    std::memcpy(cache->bytes, raw, VARSIZE(raw));
+    cache->length = VARSIZE(raw);
+}
+
 CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupleHeader tuple) {
     auto* reader = static_cast<CompositeReader*>(*slot);
     const Oid type_id = HeapTupleHeaderGetTypeId(tuple);

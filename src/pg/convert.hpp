@@ -53,6 +53,15 @@ Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int 
 // A blessed descriptor for the function's composite result, cached in *slot.
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot);
 
+// Arguments that are usually the same on every row (thresholds, names) are
+// parsed once per query: a cache holds a copy of the last value's bytes.
+struct CachedBytes {
+    std::uint32_t length;
+    char* bytes;
+};
+bool matches_cached(const CachedBytes& cache, Datum value);
+void remember_bytes(FunctionCallInfo fcinfo, CachedBytes* cache, Datum value);
+
 // Per-call cache: a small block in fn_mcxt holding named slots.
 template <typename T>
 T* call_cache(FunctionCallInfo fcinfo) {

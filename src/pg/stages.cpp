@@ -20,29 +20,62 @@ std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* wha
         return ca::pg::date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
 }
 
+// Parsed thresholds and stage names, kept while the same arrays come in.
+struct LifecycleCache {
+    ca::pg::CachedBytes thresholds_bytes;
+    ca::pg::CachedBytes names_bytes;
+    std::int32_t* thresholds;
+    int threshold_count;
+    Datum* names;
+};
+
+void parse_lifecycle_arguments(FunctionCallInfo fcinfo, LifecycleCache* cache, bool named_stages) {
+    const Datum thresholds_datum = PG_GETARG_DATUM(2);
+    const bool same_names = !named_stages || ca::pg::matches_cached(cache->names_bytes, PG_GETARG_DATUM(3));
+    if (ca::pg::matches_cached(cache->thresholds_bytes, thresholds_datum) && same_names)
+        return;
+    cache->thresholds_bytes.length = cache->names_bytes.length = 0;  // invalid until parsed
+    int threshold_count = 0;
+    std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds");
+    ca::check_lifecycle_thresholds(thresholds, static_cast<std::size_t>(threshold_count));
+    Datum* names = nullptr;
+    if (named_stages) {
+        int name_count = 0;
+        Datum* elements = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(3), TEXTOID, &name_count, "stages");
+        ca::check_stage_names(static_cast<std::size_t>(threshold_count), static_cast<std::size_t>(name_count));
+        names = static_cast<Datum*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Datum) * name_count));
+        for (int i = 0; i < name_count; ++i)
+            names[i] = PointerGetDatum(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(DatumGetPointer(elements[i]))));
+        for (int i = 0; i < name_count; ++i)
+            std::memcpy(DatumGetPointer(names[i]), DatumGetPointer(elements[i]), VARSIZE_ANY(DatumGetPointer(elements[i])));
+    } else if (threshold_count != 3) {
+        throw ca::Error(ca::ErrorKind::array_subscript_error,
+                        "lifecycle_stage needs stage names for other than 3 thresholds",
+                        "The default stages active, silent, sleeping and churned need exactly 3 thresholds.",
+                        "Pass the stage names as the fourth argument.");
+    }
+    cache->thresholds = static_cast<std::int32_t*>(
+        MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(std::int32_t) * (threshold_count + 1)));
+    std::memcpy(cache->thresholds, thresholds, sizeof(std::int32_t) * threshold_count);
+    cache->threshold_count = threshold_count;
+    cache->names = names;
+    ca::pg::remember_bytes(fcinfo, &cache->thresholds_bytes, thresholds_datum);
+    if (named_stages)
+        ca::pg::remember_bytes(fcinfo, &cache->names_bytes, PG_GETARG_DATUM(3));
+}
+
 // Arguments: last_order, as_of, thresholds int[], [stages text[]].
 template <DateArgument kind>
 Datum lifecycle(FunctionCallInfo fcinfo, bool named_stages) {
     const std::int32_t last_order = day_argument<kind>(fcinfo, 0, "last_order");
     const std::int32_t as_of = day_argument<kind>(fcinfo, 1, "as_of");
-    int threshold_count = 0;
-    const std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds");
-    ca::check_lifecycle_thresholds(thresholds, static_cast<std::size_t>(threshold_count));
-    const std::size_t index = ca::lifecycle_index(ca::days_since(last_order, as_of), thresholds,
-                                                  static_cast<std::size_t>(threshold_count));
-    if (!named_stages) {
-        if (threshold_count != 3)
-            throw ca::Error(ca::ErrorKind::array_subscript_error,
-                            "lifecycle_stage needs stage names for other than 3 thresholds",
-                            "The default stages active, silent, sleeping and churned need exactly 3 thresholds.",
-                            "Pass the stage names as the fourth argument.");
+    auto* cache = ca::pg::call_cache<LifecycleCache>(fcinfo);
+    parse_lifecycle_arguments(fcinfo, cache, named_stages);
+    const std::size_t index = ca::lifecycle_index(ca::days_since(last_order, as_of), cache->thresholds,
+                                                  static_cast<std::size_t>(cache->threshold_count));
+    if (!named_stages)
         PG_RETURN_TEXT_P(cstring_to_text(ca::kDefaultStageNames[index]));
-    }
-    ArrayType* names = PG_GETARG_ARRAYTYPE_P(3);
-    int name_count = 0;
-    Datum* elements = ca::pg::datum_array(names, TEXTOID, &name_count, "stages");
-    ca::check_stage_names(static_cast<std::size_t>(threshold_count), static_cast<std::size_t>(name_count));
-    PG_RETURN_DATUM(elements[index]);
+    PG_RETURN_DATUM(cache->names[index]);
 }
 
 }  // namespace
