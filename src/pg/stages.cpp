@@ -91,6 +91,64 @@ namespace {
 
 enum class AmountArgument { numeric, float8 };
 
+// Copies datums of a varlena array into fn_mcxt so a cache can keep them.
+Datum* copy_varlena_datums(FunctionCallInfo fcinfo, const Datum* elements, int count) {
+    auto* copies = static_cast<Datum*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i) {
+        const std::size_t size = VARSIZE_ANY(DatumGetPointer(elements[i]));
+        void* copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, size);
+        std::memcpy(copy, DatumGetPointer(elements[i]), size);
+        copies[i] = PointerGetDatum(copy);
+    }
+    return copies;
+}
+
+// Parsed and validated thresholds and tier names, kept while the same
+// arrays come in (as they do for every row of a query).
+struct TierCache {
+    ca::pg::CachedBytes thresholds_bytes;
+    ca::pg::CachedBytes tiers_bytes;
+    Datum* numeric_thresholds;
+    double* float_thresholds;
+    int threshold_count;
+    Datum* tiers;
+    int tier_count;
+};
+
+template <AmountArgument kind>
+void parse_tier_arguments(FunctionCallInfo fcinfo, TierCache* cache) {
+    if (ca::pg::matches_cached(cache->thresholds_bytes, PG_GETARG_DATUM(1)) &&
+        ca::pg::matches_cached(cache->tiers_bytes, PG_GETARG_DATUM(2)))
+        return;
+    cache->thresholds_bytes.length = cache->tiers_bytes.length = 0;  // invalid until parsed
+    int tier_count = 0;
+    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers");
+    int threshold_count = 0;
+    if constexpr (kind == AmountArgument::numeric) {
+        Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds");
+        for (int i = 0; i < threshold_count; ++i)
+            ca::pg::check_numeric_finite(thresholds[i], "each tier threshold");
+        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
+                                  static_cast<std::size_t>(tier_count),
+                                  [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); });
+        cache->numeric_thresholds = copy_varlena_datums(fcinfo, thresholds, threshold_count);
+    } else {
+        double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds");
+        for (int i = 0; i < threshold_count; ++i)
+            ca::pg::finite_double(thresholds[i], "each tier threshold");
+        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
+                                  static_cast<std::size_t>(tier_count), ca::compare_doubles);
+        cache->float_thresholds = static_cast<double*>(
+            MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (threshold_count + 1)));
+        std::memcpy(cache->float_thresholds, thresholds, sizeof(double) * threshold_count);
+    }
+    cache->threshold_count = threshold_count;
+    cache->tiers = copy_varlena_datums(fcinfo, tiers, tier_count);
+    cache->tier_count = tier_count;
+    ca::pg::remember_bytes(fcinfo, &cache->thresholds_bytes, PG_GETARG_DATUM(1));
+    ca::pg::remember_bytes(fcinfo, &cache->tiers_bytes, PG_GETARG_DATUM(2));
+}
+
 // Arguments: spend, thresholds[], tiers text[], [current_tier text, rerating
 // boolean]. The five-argument form is not strict: a NULL current_tier means
 // the customer holds no tier yet; any other NULL argument gives NULL.
@@ -101,44 +159,36 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
             PG_RETURN_NULL();
     if (with_hysteresis && PG_ARGISNULL(4))
         PG_RETURN_NULL();
-    int tier_count = 0;
-    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers");
-    int threshold_count = 0;
+    auto* cache = ca::pg::call_cache<TierCache>(fcinfo);
+    parse_tier_arguments<kind>(fcinfo, cache);
+    const auto threshold_count = static_cast<std::size_t>(cache->threshold_count);
     std::size_t earned;
     if constexpr (kind == AmountArgument::numeric) {
         const Datum spend = PG_GETARG_DATUM(0);
         ca::pg::check_numeric_finite(spend, "spend");
-        Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds");
-        for (int i = 0; i < threshold_count; ++i)
-            ca::pg::check_numeric_finite(thresholds[i], "each tier threshold");
-        auto compare = [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); };
-        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
-                                  static_cast<std::size_t>(tier_count), compare);
-        earned = ca::thresholds_reached(spend, thresholds, static_cast<std::size_t>(threshold_count), compare);
+        earned = ca::thresholds_reached(spend, cache->numeric_thresholds, threshold_count,
+                                        [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); });
     } else {
         const double spend = ca::pg::finite_double(PG_GETARG_FLOAT8(0), "spend");
-        double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds");
-        for (int i = 0; i < threshold_count; ++i)
-            ca::pg::finite_double(thresholds[i], "each tier threshold");
-        ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
-                                  static_cast<std::size_t>(tier_count), ca::compare_doubles);
-        earned = ca::thresholds_reached(spend, thresholds, static_cast<std::size_t>(threshold_count),
-                                        ca::compare_doubles);
+        earned = ca::thresholds_reached(spend, cache->float_thresholds, threshold_count, ca::compare_doubles);
     }
     if (!with_hysteresis)
-        PG_RETURN_DATUM(tiers[earned]);
+        PG_RETURN_DATUM(cache->tiers[earned]);
     long current = -1;
     if (!PG_ARGISNULL(3)) {
         text* current_tier = PG_GETARG_TEXT_PP(3);
-        for (int i = 0; i < tier_count && current < 0; ++i)
-            if (DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, tiers[i], PointerGetDatum(current_tier))))
+        for (int i = 0; i < cache->tier_count && current < 0; ++i)
+            if (DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, cache->tiers[i],
+                                                     PointerGetDatum(current_tier))))
                 current = i;
-        if (current < 0)
+        if (current < 0) {
+            const char* name = text_to_cstring(current_tier);  // before any std::string exists
             throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                            std::string("current tier \"") + text_to_cstring(current_tier) + "\" is not one of the tiers",
+                            std::string("current tier \"") + name + "\" is not one of the tiers",
                             {}, "Pass NULL for a customer who holds no tier yet.");
+        }
     }
-    PG_RETURN_DATUM(tiers[ca::tier_with_hysteresis(earned, current, PG_GETARG_BOOL(4))]);
+    PG_RETURN_DATUM(cache->tiers[ca::tier_with_hysteresis(earned, current, PG_GETARG_BOOL(4))]);
 }
 
 }  // namespace
