@@ -1,6 +1,7 @@
 #include "decimal.hpp"
 
 #include <cmath>
+#include <cstdlib>
 
 namespace customer_analytics {
 
@@ -58,7 +59,7 @@ bool decimal_from_base10000(bool negative, int weight, int display_scale,
 }
 
 bool decimal_rescale(Decimal* value, std::int32_t scale) {
-    if (scale < value->scale)
+    if (scale < value->scale || scale > kMaxDecimalScale)
         return false;
     int128 factor = 0;
     if (!power_of_ten(scale - value->scale, &factor))
@@ -117,8 +118,18 @@ std::size_t decimal_format(const Decimal& value, char* buffer) {
 }
 
 double decimal_to_double(const Decimal& value) {
-    return static_cast<double>(static_cast<long double>(value.mantissa) /
-                               std::pow(10.0L, static_cast<long double>(value.scale)));
+    // Correctly rounded, as PostgreSQL's numeric -> float8 (strtod) is: when
+    // both the mantissa and 10^scale are exact doubles a single division
+    // rounds correctly; otherwise let strtod read the exact decimal text.
+    constexpr int128 kExactLimit = int128(1) << 53;
+    if (value.scale <= 22 && value.mantissa > -kExactLimit && value.mantissa < kExactLimit) {
+        static const double powers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+        return static_cast<double>(static_cast<std::int64_t>(value.mantissa)) / powers[value.scale];
+    }
+    char text[kDecimalTextCapacity];
+    decimal_format(value, text);
+    return std::strtod(text, nullptr);
 }
 
 }  // namespace customer_analytics

@@ -221,14 +221,17 @@ void summary_deserialize(const Arena& arena, const std::uint8_t* bytes, std::siz
         reader.corrupt("The first order is after the last order");
     const std::uint8_t* day_bytes = reader.take(std::size_t(day_count) * sizeof(std::int32_t));
     state.purchase_days.days.reserve(arena, day_count);
-    std::memcpy(state.purchase_days.days.data, day_bytes, std::size_t(day_count) * sizeof(std::int32_t));
+    if (day_count != 0)
+        std::memcpy(state.purchase_days.days.data, day_bytes, std::size_t(day_count) * sizeof(std::int32_t));
     state.purchase_days.days.size = day_count;
     state.purchase_days.sorted_unique = day_count;
     const std::int32_t* days = state.purchase_days.days.data;
-    for (std::uint32_t i = 0; i < day_count; ++i) {
-        if ((i > 0 && days[i] <= days[i - 1]) || days[i] < state.first_day || days[i] > state.last_day)
-            reader.corrupt("The purchase days are not sorted within the first and last order");
+    for (std::uint32_t i = 1; i < day_count; ++i) {
+        if (days[i] <= days[i - 1])
+            reader.corrupt("The purchase days are not sorted");
     }
+    if (day_count != 0 && (days[0] != state.first_day || days[day_count - 1] != state.last_day))
+        reader.corrupt("The first and last order are not the first and last purchase days");
     *out = state;
     *consumed = length - reader.remaining();
 }
@@ -297,7 +300,9 @@ void bins_deserialize(const Arena& arena, const std::uint8_t* bytes, std::size_t
         reader.corrupt("The length does not match the customer count");
     for (FlatArray<double>* column : {&state.recency, &state.frequency, &state.monetary}) {
         column->reserve(arena, count);
-        std::memcpy(column->data, reader.take(std::size_t(count) * sizeof(double)), std::size_t(count) * sizeof(double));
+        const std::uint8_t* values = reader.take(std::size_t(count) * sizeof(double));
+        if (count != 0)
+            std::memcpy(column->data, values, std::size_t(count) * sizeof(double));
         column->size = count;
     }
     *out = state;

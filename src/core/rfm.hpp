@@ -17,8 +17,8 @@ namespace customer_analytics {
 // Distinct purchase days of one customer. Days are appended as they come and
 // de-duplicated in batches (sort + unique) only when the unsorted tail has
 // grown as large as the sorted part, so in-order input costs O(1) a row and
-// any order costs O(log n) amortized. Memory is bounded by twice the number
-// of distinct days.
+// any order costs O(log n) amortized. Memory stays under four times the
+// number of distinct days.
 struct DaySet {
     FlatArray<std::int32_t> days;
     std::uint32_t sorted_unique = 0;  // days[0, sorted_unique) is sorted and unique

@@ -1,0 +1,512 @@
+#include "affinity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace customer_analytics {
+
+namespace {
+
+void require_param(bool ok, const char* message, const std::string& detail = {}) {
+    if (!ok)
+        throw Error(ErrorKind::invalid_parameter_value, message, detail);
+}
+
+uint64_t mix64(uint64_t x) {
+    uint64_t z = x + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+// In-memory hash of a name (never stored or shown; any good mix will do).
+uint64_t hash_name(std::string_view s) {
+    uint64_t h = mix64(s.size());
+    std::size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+        uint64_t w;
+        std::memcpy(&w, s.data() + i, 8);
+        h = mix64(h ^ w);
+    }
+    if (i < s.size()) {
+        uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, s.size() - i);
+        h = mix64(h ^ w ^ 0xff00000000000000ULL);
+    }
+    return h;
+}
+
+int64_t checked_add(int64_t a, int64_t b) {
+    int64_t out = 0;
+    if (__builtin_add_overflow(a, b, &out))
+        throw Error(ErrorKind::numeric_value_out_of_range, "count out of range");
+    return out;
+}
+
+constexpr uint32_t kNoItem = std::numeric_limits<uint32_t>::max();
+constexpr uint64_t kNoPair = std::numeric_limits<uint64_t>::max();
+
+inline uint64_t pair_key(uint32_t a, uint32_t b) {
+    if (a > b) std::swap(a, b);
+    return (static_cast<uint64_t>(a) << 32) | b;
+}
+
+void put_u32(std::vector<uint8_t>& out, uint32_t v) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+void put_u64(std::vector<uint8_t>& out, uint64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+class Reader {
+public:
+    Reader(const uint8_t* p, std::size_t n) : p_(p), n_(n) {
+        if (p_ == nullptr && n_ != 0) fail("null buffer");
+    }
+    [[noreturn]] void fail(const char* why) const {
+        throw Error(ErrorKind::data_exception, "invalid affinity state",
+                    std::string("The serialized state is corrupt: ") + why + ".");
+    }
+    void need(std::size_t k) const {
+        if (n_ - pos_ < k) fail("truncated input");
+    }
+    std::size_t left() const { return n_ - pos_; }
+    uint32_t u32() {
+        need(4);
+        uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p_[pos_ + i]) << (8 * i);
+        pos_ += 4;
+        return v;
+    }
+    uint64_t u64() {
+        need(8);
+        uint64_t v = 0;
+        for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
+        pos_ += 8;
+        return v;
+    }
+    std::string_view bytes(std::size_t k) {
+        need(k);
+        std::string_view s(reinterpret_cast<const char*>(p_ + pos_), k);
+        pos_ += k;
+        return s;
+    }
+    void finish() const {
+        if (pos_ != n_) fail("trailing bytes");
+    }
+
+private:
+    const uint8_t* p_;
+    std::size_t n_;
+    std::size_t pos_ = 0;
+};
+
+void validate_limits(const AffinityLimits& l) {
+    require_param(l.max_items >= 1 && l.max_items <= 100000000, "max_items must be between 1 and 100000000");
+    require_param(l.max_pairs >= 1 && l.max_pairs <= (int64_t{1} << 32), "max_pairs must be between 1 and 4294967296");
+    require_param(l.max_basket_items >= 1 && l.max_basket_items <= 100000,
+                  "max_basket_items must be between 1 and 100000");
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// overlap
+// ---------------------------------------------------------------------------
+
+OverlapStats overlap(int64_t x, int64_t y, int64_t xy, int64_t n) {
+    require_param(x >= 0 && y >= 0 && xy >= 0 && n >= 0, "set sizes must not be negative");
+    require_param(xy <= x && xy <= y, "intersection cannot be larger than either set");
+    const __int128 uni = static_cast<__int128>(x) + y - xy;
+    require_param(uni <= n, "the two sets cannot be larger than the population",
+                  "|X| + |Y| - |X and Y| must not exceed n.");
+    OverlapStats o;
+    o.x = x;
+    o.y = y;
+    o.xy = xy;
+    o.n = n;
+    auto ratio = [](long double num, long double den) -> std::optional<double> {
+        if (den == 0) return std::nullopt;
+        return static_cast<double>(num / den);
+    };
+    const long double X = x, Y = y, XY = xy, N = n;
+    o.support_x = ratio(X, N);
+    o.support_y = ratio(Y, N);
+    o.support_xy = ratio(XY, N);
+    o.share_x_in_y = ratio(XY, X);
+    o.share_y_in_x = ratio(XY, Y);
+    o.jaccard = ratio(XY, static_cast<long double>(uni));
+    o.lift = ratio(XY * N, X * Y);
+    return o;
+}
+
+// ---------------------------------------------------------------------------
+// AffinityState
+// ---------------------------------------------------------------------------
+
+struct AffinityState::Impl {
+    AffinityLimits limits;
+    int64_t baskets = 0;
+
+    // Items, by id.
+    std::vector<std::string> names;
+    std::vector<uint64_t> hashes;
+    std::vector<int64_t> counts;
+    std::vector<uint32_t> item_slots;  // open addressing over ids; kNoItem = empty
+
+    // Pairs: open addressing, key (a << 32 | b) with a < b; kNoPair = empty.
+    std::vector<uint64_t> pair_keys;
+    std::vector<int64_t> pair_counts;
+    std::size_t pair_size = 0;
+
+    // ---- items
+    uint32_t find_item(std::string_view s, uint64_t h) const {
+        if (item_slots.empty()) return kNoItem;
+        const std::size_t mask = item_slots.size() - 1;
+        for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+            const uint32_t id = item_slots[i];
+            if (id == kNoItem) return kNoItem;
+            if (hashes[id] == h && names[id] == s) return id;
+        }
+    }
+    void place_item(uint32_t id) {
+        const std::size_t mask = item_slots.size() - 1;
+        std::size_t i = hashes[id] & mask;
+        while (item_slots[i] != kNoItem) i = (i + 1) & mask;
+        item_slots[i] = id;
+    }
+    uint32_t insert_item(std::string_view s, uint64_t h) {
+        if ((names.size() + 1) * 2 > item_slots.size()) {
+            const std::size_t cap = std::max<std::size_t>(16, item_slots.size() * 2);
+            item_slots.assign(cap, kNoItem);
+            for (uint32_t id = 0; id < names.size(); ++id) place_item(id);
+        }
+        const auto id = static_cast<uint32_t>(names.size());
+        names.emplace_back(s);
+        hashes.push_back(h);
+        counts.push_back(0);
+        place_item(id);
+        return id;
+    }
+
+    // ---- pairs
+    std::size_t pair_slot(uint64_t key) const {
+        const std::size_t mask = pair_keys.size() - 1;
+        std::size_t i = mix64(key) & mask;
+        while (pair_keys[i] != kNoPair && pair_keys[i] != key) i = (i + 1) & mask;
+        return i;
+    }
+    bool has_pair(uint64_t key) const {
+        return !pair_keys.empty() && pair_keys[pair_slot(key)] == key;
+    }
+    void grow_pairs() {
+        const std::size_t cap = std::max<std::size_t>(64, pair_keys.size() * 2);
+        std::vector<uint64_t> old_keys(cap, kNoPair);
+        std::vector<int64_t> old_counts(cap, 0);
+        old_keys.swap(pair_keys);
+        old_counts.swap(pair_counts);
+        for (std::size_t i = 0; i < old_keys.size(); ++i) {
+            if (old_keys[i] == kNoPair) continue;
+            const std::size_t s = pair_slot(old_keys[i]);
+            pair_keys[s] = old_keys[i];
+            pair_counts[s] = old_counts[i];
+        }
+    }
+    void add_pair(uint64_t key, int64_t count) {
+        if ((pair_size + 1) * 2 > pair_keys.size()) grow_pairs();
+        const std::size_t s = pair_slot(key);
+        if (pair_keys[s] == kNoPair) {
+            pair_keys[s] = key;
+            pair_counts[s] = count;
+            ++pair_size;
+        } else {
+            pair_counts[s] = checked_add(pair_counts[s], count);
+        }
+    }
+    int64_t get_pair(uint64_t key) const {
+        if (pair_keys.empty()) return 0;
+        const std::size_t s = pair_slot(key);
+        return pair_keys[s] == key ? pair_counts[s] : 0;
+    }
+
+    [[noreturn]] void too_many_items() const {
+        throw Error(ErrorKind::data_exception, "too many distinct items for affinity",
+                    "The limit is " + std::to_string(limits.max_items) + " distinct items.",
+                    "Aggregate at a coarser level (categories rather than products) or raise max_items.");
+    }
+    [[noreturn]] void too_many_pairs() const {
+        throw Error(ErrorKind::data_exception, "too many distinct item pairs for affinity",
+                    "The limit is " + std::to_string(limits.max_pairs) + " distinct pairs.",
+                    "Aggregate at a coarser level (categories rather than products) or raise max_pairs.");
+    }
+};
+
+AffinityState::AffinityState() : AffinityState(AffinityLimits{}) {}
+
+AffinityState::AffinityState(const AffinityLimits& limits) : impl_(std::make_unique<Impl>()) {
+    validate_limits(limits);
+    impl_->limits = limits;
+}
+
+AffinityState::AffinityState(const AffinityState& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+AffinityState::AffinityState(AffinityState&& o) noexcept = default;
+AffinityState& AffinityState::operator=(const AffinityState& o) {
+    if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+    return *this;
+}
+AffinityState& AffinityState::operator=(AffinityState&& o) noexcept = default;
+AffinityState::~AffinityState() = default;
+
+void AffinityState::add_basket(const std::vector<std::string>& items) {
+    std::vector<std::string_view> views(items.begin(), items.end());
+    add_basket(views);
+}
+
+void AffinityState::add_basket(const std::vector<std::string_view>& items) {
+    Impl& s = *impl_;
+    // Look every item up first; nothing changes until all checks pass.
+    std::vector<uint32_t> ids;
+    std::vector<std::pair<std::string_view, uint64_t>> missing;
+    ids.reserve(items.size());
+    for (std::string_view it : items) {
+        if (it.size() > kMaxItemBytes)
+            throw Error(ErrorKind::data_exception, "affinity item name is too long",
+                        "An item name may have at most " + std::to_string(kMaxItemBytes) + " bytes.");
+        const uint64_t h = hash_name(it);
+        const uint32_t id = s.find_item(it, h);
+        if (id == kNoItem) missing.emplace_back(it, h);
+        else ids.push_back(id);
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    std::sort(missing.begin(), missing.end());
+    missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
+    const std::size_t m = ids.size() + missing.size();
+    if (m > static_cast<std::size_t>(s.limits.max_basket_items))
+        throw Error(ErrorKind::data_exception, "too many distinct items in one basket",
+                    "A basket has " + std::to_string(m) + " distinct items; the limit is " +
+                        std::to_string(s.limits.max_basket_items) + ".",
+                    "Use a coarser item level or a smaller basket key, or raise max_basket_items.");
+    if (s.names.size() + missing.size() > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
+    if (s.baskets == std::numeric_limits<int64_t>::max())
+        throw Error(ErrorKind::numeric_value_out_of_range, "count out of range");
+    const std::size_t max_new = m * (m - (m > 0)) / 2;
+    if (s.pair_size + max_new > static_cast<std::size_t>(s.limits.max_pairs)) {
+        // Count the pairs that would really be new.
+        std::size_t fresh = missing.size() * ids.size() + missing.size() * (missing.size() - (!missing.empty())) / 2;
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            for (std::size_t j = i + 1; j < ids.size(); ++j) fresh += !s.has_pair(pair_key(ids[i], ids[j]));
+        if (s.pair_size + fresh > static_cast<std::size_t>(s.limits.max_pairs)) s.too_many_pairs();
+    }
+
+    // Commit.
+    for (const auto& mh : missing) ids.push_back(s.insert_item(mh.first, mh.second));
+    std::sort(ids.begin(), ids.end());
+    ++s.baskets;
+    for (uint32_t id : ids) ++s.counts[id];
+    for (std::size_t i = 0; i < ids.size(); ++i)
+        for (std::size_t j = i + 1; j < ids.size(); ++j) s.add_pair(pair_key(ids[i], ids[j]), 1);
+}
+
+void AffinityState::merge(const AffinityState& other) {
+    if (&other == this) {
+        const AffinityState copy(other);
+        merge(copy);
+        return;
+    }
+    Impl& s = *impl_;
+    const Impl& o = *other.impl_;
+    // Map the other state's items to ours, and check the limits, before
+    // changing anything.
+    std::vector<uint32_t> map(o.names.size(), kNoItem);
+    std::size_t new_items = 0;
+    for (uint32_t id = 0; id < o.names.size(); ++id) {
+        map[id] = s.find_item(o.names[id], o.hashes[id]);
+        new_items += map[id] == kNoItem;
+    }
+    if (s.names.size() + new_items > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
+    std::size_t new_pairs = 0;
+    for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
+        const uint64_t k = o.pair_keys[i];
+        if (k == kNoPair) continue;
+        const uint32_t a = map[k >> 32], b = map[k & 0xffffffffu];
+        new_pairs += (a == kNoItem || b == kNoItem) ? 1 : !s.has_pair(pair_key(a, b));
+    }
+    if (s.pair_size + new_pairs > static_cast<std::size_t>(s.limits.max_pairs)) s.too_many_pairs();
+    int64_t baskets = checked_add(s.baskets, o.baskets);
+    for (uint32_t id = 0; id < o.names.size(); ++id)
+        if (map[id] != kNoItem) checked_add(s.counts[map[id]], o.counts[id]);
+
+    for (uint32_t id = 0; id < o.names.size(); ++id) {
+        if (map[id] == kNoItem) map[id] = s.insert_item(o.names[id], o.hashes[id]);
+        s.counts[map[id]] += o.counts[id];
+    }
+    s.baskets = baskets;
+    for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
+        const uint64_t k = o.pair_keys[i];
+        if (k == kNoPair) continue;
+        s.add_pair(pair_key(map[k >> 32], map[k & 0xffffffffu]), o.pair_counts[i]);
+    }
+}
+
+int64_t AffinityState::baskets() const { return impl_->baskets; }
+std::size_t AffinityState::distinct_items() const { return impl_->names.size(); }
+std::size_t AffinityState::distinct_pairs() const { return impl_->pair_size; }
+
+int64_t AffinityState::item_count(std::string_view item) const {
+    const uint32_t id = impl_->find_item(item, hash_name(item));
+    return id == kNoItem ? 0 : impl_->counts[id];
+}
+
+int64_t AffinityState::pair_count(std::string_view a, std::string_view b) const {
+    const uint32_t ia = impl_->find_item(a, hash_name(a)), ib = impl_->find_item(b, hash_name(b));
+    if (ia == kNoItem || ib == kNoItem || ia == ib) return 0;
+    return impl_->get_pair(pair_key(ia, ib));
+}
+
+std::vector<ItemStats> AffinityState::items() const {
+    const Impl& s = *impl_;
+    std::vector<ItemStats> out;
+    out.reserve(s.names.size());
+    for (std::size_t i = 0; i < s.names.size(); ++i)
+        out.push_back({s.names[i], s.counts[i],
+                       static_cast<double>(static_cast<long double>(s.counts[i]) / s.baskets)});
+    std::sort(out.begin(), out.end(), [](const ItemStats& a, const ItemStats& b) {
+        return a.count != b.count ? a.count > b.count : a.item < b.item;
+    });
+    return out;
+}
+
+std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q) const {
+    require_param(std::isfinite(q.min_support) && q.min_support >= 0 && q.min_support <= 1,
+                  "min_support must be between 0 and 1");
+    require_param(q.min_count >= 1, "min_count must be at least 1");
+    require_param(q.top_n >= 1 && q.top_n <= 1000000, "top_n must be between 1 and 1000000");
+    require_param(q.order_by == AffinityOrder::support || q.order_by == AffinityOrder::lift,
+                  "unknown affinity order");
+    const Impl& s = *impl_;
+    if (s.baskets == 0) return {};
+    const long double N = static_cast<long double>(s.baskets);
+
+    struct Cand {
+        const std::string* a;
+        const std::string* b;
+        int64_t ca, cb, cab;
+        double metric;
+    };
+    std::vector<Cand> cand;
+    for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
+        const uint64_t k = s.pair_keys[i];
+        if (k == kNoPair) continue;
+        const int64_t cab = s.pair_counts[i];
+        if (cab < q.min_count) continue;
+        if (static_cast<double>(cab / N) < q.min_support) continue;
+        auto ia = static_cast<uint32_t>(k >> 32), ib = static_cast<uint32_t>(k & 0xffffffffu);
+        if (s.names[ib] < s.names[ia]) std::swap(ia, ib);
+        const int64_t ca = s.counts[ia], cb = s.counts[ib];
+        const double metric = q.order_by == AffinityOrder::support
+                                  ? static_cast<double>(cab / N)
+                                  : static_cast<double>(static_cast<long double>(cab) * N /
+                                                        (static_cast<long double>(ca) * cb));
+        cand.push_back({&s.names[ia], &s.names[ib], ca, cb, cab, metric});
+    }
+    auto better = [](const Cand& x, const Cand& y) {
+        if (x.metric != y.metric) return x.metric > y.metric;
+        if (x.cab != y.cab) return x.cab > y.cab;
+        if (*x.a != *y.a) return *x.a < *y.a;
+        return *x.b < *y.b;
+    };
+    const std::size_t keep = std::min(cand.size(), static_cast<std::size_t>(q.top_n));
+    std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(keep), cand.end(), better);
+    std::vector<PairStats> out;
+    out.reserve(keep);
+    for (std::size_t i = 0; i < keep; ++i) {
+        const Cand& c = cand[i];
+        const long double ca = c.ca, cb = c.cb, cab = c.cab;
+        PairStats p;
+        p.item_a = *c.a;
+        p.item_b = *c.b;
+        p.count_a = c.ca;
+        p.count_b = c.cb;
+        p.count_ab = c.cab;
+        p.baskets = s.baskets;
+        p.support_a = static_cast<double>(ca / N);
+        p.support_b = static_cast<double>(cb / N);
+        p.support_ab = static_cast<double>(cab / N);
+        p.confidence_ab = static_cast<double>(cab / ca);
+        p.confidence_ba = static_cast<double>(cab / cb);
+        p.jaccard = static_cast<double>(cab / (ca + cb - cab));
+        p.lift = static_cast<double>(cab * N / (ca * cb));
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+std::vector<uint8_t> AffinityState::serialize() const {
+    const Impl& s = *impl_;
+    std::size_t size = 5 + 8 + 4 + 8 + 16 * s.pair_size;
+    for (const auto& name : s.names) size += 12 + name.size();
+    std::vector<uint8_t> out;
+    out.reserve(size);
+    for (char ch : {'C', 'A', 'A', 'F', '\x01'}) out.push_back(static_cast<uint8_t>(ch));
+    put_u64(out, static_cast<uint64_t>(s.baskets));
+    put_u32(out, static_cast<uint32_t>(s.names.size()));
+    for (std::size_t i = 0; i < s.names.size(); ++i) {
+        put_u32(out, static_cast<uint32_t>(s.names[i].size()));
+        for (char ch : s.names[i]) out.push_back(static_cast<uint8_t>(ch));
+        put_u64(out, static_cast<uint64_t>(s.counts[i]));
+    }
+    put_u64(out, s.pair_size);
+    for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
+        if (s.pair_keys[i] == kNoPair) continue;
+        put_u32(out, static_cast<uint32_t>(s.pair_keys[i] >> 32));
+        put_u32(out, static_cast<uint32_t>(s.pair_keys[i] & 0xffffffffu));
+        put_u64(out, static_cast<uint64_t>(s.pair_counts[i]));
+    }
+    return out;
+}
+
+AffinityState AffinityState::deserialize(const uint8_t* data, std::size_t size, const AffinityLimits& limits) {
+    Reader r(data, size);
+    if (r.bytes(4) != "CAAF") r.fail("bad magic");
+    if (r.bytes(1) != std::string_view("\x01", 1)) r.fail("unknown version");
+    AffinityState st(limits);
+    Impl& s = *st.impl_;
+    const auto baskets = static_cast<int64_t>(r.u64());
+    if (baskets < 0) r.fail("negative basket count");
+    s.baskets = baskets;
+    const uint32_t n_items = r.u32();
+    if (n_items > static_cast<uint64_t>(limits.max_items)) r.fail("too many items");
+    if (n_items > r.left() / 12) r.fail("truncated input");
+    for (uint32_t i = 0; i < n_items; ++i) {
+        const uint32_t len = r.u32();
+        if (len > kMaxItemBytes) r.fail("item name too long");
+        const std::string_view name = r.bytes(len);
+        const auto count = static_cast<int64_t>(r.u64());
+        if (count < 1 || count > baskets) r.fail("item count out of range");
+        const uint64_t h = hash_name(name);
+        if (s.find_item(name, h) != kNoItem) r.fail("duplicate item");
+        s.counts[s.insert_item(name, h)] = count;
+    }
+    const uint64_t n_pairs = r.u64();
+    if (n_pairs > static_cast<uint64_t>(limits.max_pairs)) r.fail("too many pairs");
+    if (n_pairs > r.left() / 16) r.fail("truncated input");
+    if (n_pairs * 16 != r.left()) r.fail("trailing bytes");
+    for (uint64_t i = 0; i < n_pairs; ++i) {
+        const uint32_t a = r.u32(), b = r.u32();
+        const auto count = static_cast<int64_t>(r.u64());
+        if (a >= b || b >= n_items) r.fail("pair index out of range");
+        if (count < 1 || count > std::min(s.counts[a], s.counts[b]) ||
+            static_cast<__int128>(s.counts[a]) + s.counts[b] - count > baskets)
+            r.fail("pair count out of range");
+        const uint64_t key = pair_key(a, b);
+        if (s.has_pair(key)) r.fail("duplicate pair");
+        s.add_pair(key, count);
+    }
+    r.finish();
+    return st;
+}
+
+}  // namespace customer_analytics

@@ -1,0 +1,829 @@
+// Tests of the Buy-Till-You-Die core (btyd.hpp): published CDNOW figures,
+// reference values computed independently, properties, robustness,
+// synthetic parameter recovery.
+#include "btyd.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdint>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#ifndef CA_SHARED_DATA_DIR
+#define CA_SHARED_DATA_DIR "../shared/data"
+#endif
+
+using namespace customer_analytics;
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// CDNOW sample: calibration 1997-01-01..1997-09-30, weeks.
+// ---------------------------------------------------------------------------
+
+// Days since 1970-01-01 of a proleptic Gregorian date.
+long days_from_civil(long y, long m, long d) {
+    y -= m <= 2;
+    const long era = (y >= 0 ? y : y - 399) / 400;
+    const long yoe = y - era * 400;
+    const long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+long day_of(long yyyymmdd) { return days_from_civil(yyyymmdd / 10000, (yyyymmdd / 100) % 100, yyyymmdd % 100); }
+
+struct Cdnow {
+    std::vector<BtydObservation> customers;  // one row per customer, weight 1
+    std::vector<GammaGammaObservation> spend;  // customers with x > 0
+    std::vector<int> ids;                      // sample id of each row of customers
+};
+
+// x = distinct purchase days after the first within calibration; spend =
+// mean of the per-day dollar sums of those repeat days (the JMR paper's
+// "average value of repeat transactions" in the calibration period).
+bool load_cdnow(Cdnow& out) {
+    std::ifstream in(CA_SHARED_DATA_DIR "/cdnow/CDNOW_sample.txt");
+    if (!in) return false;
+    const long end = day_of(19970930);
+    std::map<int, std::map<long, double>> by_customer;  // sample id -> day -> dollars
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream is(line);
+        long master = 0, sample = 0, date = 0, cds = 0;
+        double dollars = 0;
+        if (!(is >> master >> sample >> date >> cds >> dollars)) continue;
+        const long day = day_of(date);
+        auto& days = by_customer[static_cast<int>(sample)];
+        if (day <= end) days[day] += dollars;  // later transactions are outside calibration
+    }
+    for (const auto& [id, days] : by_customer) {
+        if (days.empty()) continue;
+        const long first = days.begin()->first, last = days.rbegin()->first;
+        out.customers.push_back(btyd_observation(static_cast<double>(first), static_cast<double>(last),
+                                                 static_cast<std::int64_t>(days.size()), static_cast<double>(end),
+                                                 kBtydWeek));
+        out.ids.push_back(id);
+        if (days.size() > 1) {
+            double sum = 0;
+            for (auto it = std::next(days.begin()); it != days.end(); ++it) sum += it->second;
+            const double x = static_cast<double>(days.size() - 1);
+            out.spend.push_back(GammaGammaObservation{x, sum / x, 1.0});
+        }
+    }
+    return true;
+}
+
+#define LOAD_CDNOW_OR_SKIP(var)                                                           \
+    Cdnow var;                                                                            \
+    if (!load_cdnow(var)) GTEST_SKIP() << "CDNOW sample not found under " CA_SHARED_DATA_DIR
+
+template <class F>
+ErrorKind error_kind_of(F&& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        // PostgreSQL message style: lower-case start, no final period.
+        const std::string msg = e.what();
+        EXPECT_FALSE(msg.empty());
+        if (!msg.empty()) {
+            EXPECT_FALSE(std::isupper(static_cast<unsigned char>(msg[0]))) << msg;
+            EXPECT_NE(msg.back(), '.') << msg;
+        }
+        return e.kind();
+    }
+    ADD_FAILURE() << "no customer_analytics::Error thrown";
+    return ErrorKind::internal_error;
+}
+
+}  // namespace
+
+TEST(BtydCdnow, CalibrationSummary) {
+    LOAD_CDNOW_OR_SKIP(data);
+    ASSERT_EQ(data.customers.size(), 2357u);
+    EXPECT_EQ(data.spend.size(), 946u);
+    // Customer 1: purchases 1997-01-01, 01-18, 08-02 in calibration (and 12-12 after).
+    ASSERT_EQ(data.ids[0], 1);
+    EXPECT_EQ(data.customers[0].x, 2);
+    EXPECT_NEAR(data.customers[0].t_x, 30.428571, 1e-6);
+    EXPECT_NEAR(data.customers[0].T, 38.857143, 1e-6);
+    EXPECT_NEAR(data.spend[0].mean_spend, (29.73 + 14.96) / 2, 1e-9);
+}
+
+TEST(BtydCdnow, BgnbdReproducesPublishedEstimates) {
+    LOAD_CDNOW_OR_SKIP(data);
+    const BgnbdModel m = fit_bgnbd(data.customers.data(), data.customers.size());
+    // Fader, Hardie & Lee (2005), Marketing Science 24(2).
+    EXPECT_TRUE(m.converged);
+    EXPECT_NEAR(m.r, 0.243, 0.0005);
+    EXPECT_NEAR(m.alpha, 4.414, 0.0005);
+    EXPECT_NEAR(m.a, 0.793, 0.0005);
+    EXPECT_NEAR(m.b, 2.426, 0.0005);
+    EXPECT_NEAR(m.log_likelihood, -9582.4, 0.05);
+    EXPECT_EQ(m.customers, 2357);
+    EXPECT_GT(m.iterations, 0);
+    EXPECT_DOUBLE_EQ(bgnbd_log_likelihood(m, data.customers.data(), data.customers.size()), m.log_likelihood);
+
+    const auto se = bgnbd_standard_errors(m, data.customers.data(), data.customers.size());
+    for (double v : se) {
+        EXPECT_TRUE(std::isfinite(v));
+        EXPECT_GT(v, 0);
+    }
+    EXPECT_LT(se[0], 0.05);  // r is well identified on 2357 customers
+}
+
+TEST(BtydCdnow, BgnbdPublishedConditionalExpectation) {
+    // FHL (2005) and Hardie's BG/NBD spreadsheet note: a customer with
+    // x = 2, t_x = 30.43, T = 38.86 is expected to make 1.226 purchases in
+    // the next 39 weeks.
+    const BgnbdModel m{0.243, 4.414, 0.793, 2.426};
+    EXPECT_NEAR(bgnbd_expected(m, 39, 2, 30.43, 38.86), 1.226, 0.0005);
+}
+
+TEST(BtydCdnow, ParetoNbdReproducesPublishedEstimates) {
+    LOAD_CDNOW_OR_SKIP(data);
+    const ParetoNbdModel m = fit_pareto_nbd(data.customers.data(), data.customers.size());
+    EXPECT_TRUE(m.converged);
+    EXPECT_NEAR(m.r, 0.553, 0.0005);
+    EXPECT_NEAR(m.alpha, 10.578, 0.0005);
+    EXPECT_NEAR(m.s, 0.606, 0.0005);
+    EXPECT_NEAR(m.beta, 11.669, 0.0005);
+    EXPECT_NEAR(m.log_likelihood, -9595.0, 0.05);
+    EXPECT_EQ(m.customers, 2357);
+    EXPECT_NEAR(pareto_nbd_log_likelihood(m, data.customers.data(), data.customers.size()), m.log_likelihood, 1e-9);
+    const auto se = pareto_nbd_standard_errors(m, data.customers.data(), data.customers.size());
+    for (double v : se) {
+        EXPECT_TRUE(std::isfinite(v));
+        EXPECT_GT(v, 0);
+    }
+}
+
+TEST(BtydCdnow, GammaGammaReproducesPublishedEstimates) {
+    LOAD_CDNOW_OR_SKIP(data);
+    const GammaGammaModel m = fit_gamma_gamma(data.spend.data(), data.spend.size());
+    // Fader, Hardie & Lee (2005), JMR 42(4): 946 customers with x > 0, spend =
+    // mean value of the repeat purchase days in the calibration period.
+    EXPECT_TRUE(m.converged);
+    EXPECT_NEAR(m.p, 6.25, 0.005);
+    EXPECT_NEAR(m.q, 3.74, 0.005);
+    EXPECT_NEAR(m.gamma, 15.44, 0.005);
+    EXPECT_NEAR(m.log_likelihood, -4055.9, 0.05);
+    EXPECT_EQ(m.customers, 946);
+    // Population mean spend p gamma / (q - 1); the lifetimes package's CDNOW
+    // example prints 35.170981 for its fit of the same data.
+    EXPECT_NEAR(gamma_gamma_expected_spend(m, 0, 0), 35.171, 0.001);
+    const auto se = gamma_gamma_standard_errors(m, data.spend.data(), data.spend.size());
+    for (double v : se) {
+        EXPECT_TRUE(std::isfinite(v));
+        EXPECT_GT(v, 0);
+    }
+}
+
+TEST(BtydCdnow, AggregatedTriplesGiveTheSameFit) {
+    LOAD_CDNOW_OR_SKIP(data);
+    std::map<std::tuple<double, double, double>, double> counts;
+    for (const auto& o : data.customers) counts[{o.x, o.t_x, o.T}] += 1;
+    std::vector<BtydObservation> agg;
+    for (const auto& [k, w] : counts) agg.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), w});
+    ASSERT_LT(agg.size(), data.customers.size());
+    const BgnbdModel a = fit_bgnbd(data.customers.data(), data.customers.size());
+    const BgnbdModel b = fit_bgnbd(agg.data(), agg.size());
+    EXPECT_DOUBLE_EQ(a.r, b.r);
+    EXPECT_DOUBLE_EQ(a.alpha, b.alpha);
+    EXPECT_DOUBLE_EQ(a.a, b.a);
+    EXPECT_DOUBLE_EQ(a.b, b.b);
+    EXPECT_DOUBLE_EQ(a.log_likelihood, b.log_likelihood);
+    EXPECT_EQ(b.customers, 2357);
+
+    // Doubling every weight leaves the estimates and doubles the LL.
+    for (auto& o : agg) o.weight *= 2;
+    const BgnbdModel c = fit_bgnbd(agg.data(), agg.size());
+    EXPECT_NEAR(c.r, a.r, 1e-6);
+    EXPECT_NEAR(c.alpha, a.alpha, 1e-4);
+    EXPECT_NEAR(c.a, a.a, 1e-5);
+    EXPECT_NEAR(c.b, a.b, 1e-4);
+    EXPECT_NEAR(c.log_likelihood, 2 * a.log_likelihood, 1e-6);
+}
+
+TEST(BtydCdnow, L2PenaltyShrinksLogParameters) {
+    LOAD_CDNOW_OR_SKIP(data);
+    auto norm = [](const BgnbdModel& m) {
+        return std::pow(std::log(m.r), 2) + std::pow(std::log(m.alpha), 2) + std::pow(std::log(m.a), 2) +
+               std::pow(std::log(m.b), 2);
+    };
+    const BgnbdModel plain = fit_bgnbd(data.customers.data(), data.customers.size());
+    BtydFitOptions opt;
+    opt.l2_penalty = 0.01;
+    const BgnbdModel mild = fit_bgnbd(data.customers.data(), data.customers.size(), opt);
+    opt.l2_penalty = 100;
+    const BgnbdModel strong = fit_bgnbd(data.customers.data(), data.customers.size(), opt);
+    EXPECT_TRUE(mild.converged);
+    EXPECT_TRUE(strong.converged);
+    EXPECT_LT(norm(mild), norm(plain));
+    EXPECT_LT(norm(strong), norm(mild));
+    EXPECT_LT(norm(strong), 0.01);
+    EXPECT_LT(mild.log_likelihood, plain.log_likelihood);  // the unpenalised LL is reported
+}
+
+// ---------------------------------------------------------------------------
+// Reference values computed with mpmath at 40 digits from integral
+// representations that do not use the hypergeometric function:
+//   BG/NBD  E[Y(t)|.] = P(alive) * int_0^1 (1 - (1 + p t/(alpha+T))^-(r+x)) / p  Beta(p; a, b+x) dp
+//   Pareto  L = Gamma(r+x) alpha^r beta^s / Gamma(r) [ (alpha+T)^-(r+x) (beta+T)^-s
+//                 + s int_{t_x}^T (alpha+u)^-(r+x) (beta+u)^-(s+1) du ]
+//           (LL and P(alive) taken from mpmath's own 40-digit hyp2f1 in the
+//           untransformed Fader-Hardie closed form, which agrees with this
+//           integral to 5e-12; the quadrature of the steep x = 1000 integrand
+//           is the less accurate of the two)
+//           E[Y(t)|.] = P(alive) (r+x)/(alpha+T) int_0^t ((beta+T)/(beta+T+u))^s du
+//           P(Y(t)>0|.) = P(alive) int_0^t (r+x)/A (A/(A+u))^(r+x+1) (B/(B+u))^s du
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct BgRef {
+    double r, alpha, a, b, x, t_x, T;
+    double ll, p_alive, e1, e39, e200, prob39;
+};
+
+const BgRef kBgRefs[] = {
+    {0.243, 4.414, 0.793, 2.426, 0, 0, 30, -0.49904476257063036, 1.0, 0.00702995180137902, 0.23938163233959615, 0.89394659745841402, 0.16815507215595972},
+    {0.243, 4.414, 0.793, 2.426, 2, 30.43, 38.86, -9.4586063070662712, 0.72657857008067291, 0.037447969741732263, 1.2260281747671444, 4.1859270659576872, 0.55462713791700443},
+    {0.243, 4.414, 0.793, 2.426, 1, 5, 5, -3.8409440209606298, 0.753650201926064, 0.097365498287308127, 2.3885143869080128, 6.2878923395475772, 0.65521459295440502},
+    {0.243, 4.414, 0.793, 2.426, 10, 12, 40, -20.254940052801891, 0.0005373815724685346, 0.00012300362262080245, 0.0038292178616370603, 0.012086006188789256, 0.00053653711371092695},
+    {0.243, 4.414, 0.793, 2.426, 3, 0, 10, -7.1054365460280376, 0.10732141498889627, 0.023706197485435751, 0.60143405009699991, 1.5847337030212727, 0.10578736650794342},
+    {0.243, 4.414, 0.793, 2.426, 0, 0, 0, 0.0, 1.0, 0.05326789117165828, 1.1967231933208168, 3.1438555091115286, 0.42621364790399059},
+    {0.243, 4.414, 0.793, 2.426, 1000, 300, 310, 174.2131272950092, 1.1499544399559129e-11, 3.653746155710771e-11, 1.3614929745261289e-9, 5.9634007004499878e-9, 1.1499544399559129e-11},
+    {1.5, 20, 2.5, 0.7, 0, 0, 30, -1.3744360978112326, 1.0, 0.029425238136236574, 0.66308489356410696, 1.2090245852837429, 0.57891478146299919},
+    {1.5, 20, 2.5, 0.7, 2, 30.43, 38.86, -9.611801330785433, 0.28359941511323531, 0.01655914492071132, 0.37915609396561664, 0.68213057598730123, 0.23574103518913907},
+    {1.5, 20, 2.5, 0.7, 1, 5, 5, -3.148126043731351, 0.21875, 0.020998937315689259, 0.3183973401894279, 0.43849038418444826, 0.19788837432861328},
+    {1.5, 20, 2.5, 0.7, 10, 12, 40, -25.768862926033212, 0.0028060585468751298, 0.00052741002962394665, 0.011663986468454708, 0.02009975611196091, 0.0027972067514234538},
+    {1.5, 20, 2.5, 0.7, 3, 0, 10, -9.4087528457324814, 0.14834612793129706, 0.021457353447080917, 0.34559575172037191, 0.48358619466228635, 0.14485069516548466},
+    {1.5, 20, 2.5, 0.7, 0, 0, 0, 0.0, 1.0, 0.071507647320371825, 1.0016055441454307, 1.3637268356956181, 0.80263643737641289},
+    {1.5, 20, 2.5, 0.7, 1000, 300, 310, 120.58369741516996, 1.6516658262151498e-11, 4.9936486302640862e-11, 1.7013947416646073e-9, 5.6113979855361104e-9, 1.6516658262151498e-11},
+    // a + b < 1: the 2F1 has a negative c for x = 0
+    {0.8, 3, 0.3, 0.5, 0, 0, 30, -1.9183162182386964, 1.0, 0.023999437965353549, 0.72762259060481531, 2.5351951443012577, 0.46427100174440374},
+    {0.8, 3, 0.3, 0.5, 2, 30.43, 38.86, -9.5461788674052602, 0.72706501101874326, 0.048399643270630406, 1.6505446622974674, 6.5652499444955092, 0.61199646937913548},
+    {0.8, 3, 0.3, 0.5, 1, 5, 5, -3.0872484954034267, 0.625, 0.13680004717588124, 3.5439953751218826, 12.15305340344588, 0.59919725861070234},
+    {0.8, 3, 0.3, 0.5, 10, 12, 40, -18.454692878366712, 0.00036372289282082487, 9.1009226447752651e-5, 0.0031806177015019306, 0.013029813486174799, 0.00036338166820691034},
+    {0.8, 3, 0.3, 0.5, 3, 0, 10, -4.7562954502863884, 0.030714709027606748, 0.0088523023940856351, 0.26216002851021042, 0.95134801425876263, 0.030556395349719972},
+    {0.8, 3, 0.3, 0.5, 0, 0, 0, 0.0, 1.0, 0.24203263073131237, 4.3633093861054529, 13.65335162385135, 0.87891298549482604},
+    {0.8, 3, 0.3, 0.5, 1000, 300, 310, 182.56568102466993, 2.5684500982317959e-11, 8.2085414115768985e-11, 3.1459677130522744e-9, 1.5172013134989155e-8, 2.5684500982317959e-11},
+    // a == 1: removable singularity of the published closed form
+    {0.5, 8, 1.0, 3, 0, 0, 30, -0.77907230902327492, 1.0, 0.013093533951940245, 0.4381227050823089, 1.5541791120067956, 0.29749982668579113},
+    {0.5, 8, 1.0, 3, 2, 30.43, 38.86, -9.0327828412136102, 0.70898907126515946, 0.037591554220921331, 1.2074591111446886, 3.8982332582178101, 0.55297346571459441},
+    {0.5, 8, 1.0, 3, 1, 5, 5, -3.5008504459123324, 0.75, 0.08492227244354785, 2.1179758338341715, 5.306037373059902, 0.65625},
+    {0.5, 8, 1.0, 3, 10, 12, 40, -20.997230593084934, 0.001220205437618851, 0.00026466211687044062, 0.0079817525874789447, 0.023290819695000335, 0.0012178367172426013},
+    {0.5, 8, 1.0, 3, 3, 0, 10, -7.6556157215943568, 0.22638839759462328, 0.043253328127467058, 1.0867198904478848, 2.6724589507781671, 0.22238207479570775},
+    {0.5, 8, 1.0, 3, 0, 0, 0, 0.0, 1.0, 0.06109305385528896, 1.4757809975028989, 3.7757265836644866, 0.58743150149648264},
+    {0.5, 8, 1.0, 3, 1000, 300, 310, 163.45480703060592, 1.3107686201093886e-11, 4.1175202599437504e-11, 1.5173233527083356e-9, 6.4020787672852528e-9, 1.3107686201093886e-11},
+};
+
+struct PnRef {
+    double r, alpha, s, beta, x, t_x, T;
+    double ll, p_alive, e39, prob39;
+};
+
+const PnRef kPnRefs[] = {
+    // beta > alpha
+    {0.553, 10.578, 0.606, 11.669, 0, 0, 30, -0.48549884728141636, 0.35725274810969348, 0.15307451495345342, 0.092721111862205747},
+    {0.553, 10.578, 0.606, 11.669, 2, 30.43, 38.86, -9.5542832451504058, 0.86916755915301119, 1.4551231932576024, 0.59193727639353622},
+    {0.553, 10.578, 0.606, 11.669, 1, 5, 5, -3.768422661453814, 1.0, 2.5651783282975309, 0.67897096439827547},
+    {0.553, 10.578, 0.606, 11.669, 10, 12, 40, -21.381555531593029, 0.0023992209480735813, 0.016282765367541861, 0.0022674467387221908},
+    {0.553, 10.578, 0.606, 11.669, 3, 0, 10, -7.943539967559281, 0.3371791719164331, 1.601757901816188, 0.28623525047500921},
+    {0.553, 10.578, 0.606, 11.669, 0, 0, 0, 0.0, 1.0, 1.2130028442810157, 0.40637496839761613},
+    {0.553, 10.578, 0.606, 11.669, 1000, 300, 310, 158.85741407971363, 2.7580499045501417e-11, 3.241260698687188e-9, 2.7563861143759835e-11},
+    // alpha > beta
+    {1.2, 15, 0.5, 3, 0, 0, 30, -0.55278714201626775, 0.14022664944876397, 0.11774723632223381, 0.062375500638946731},
+    {1.2, 15, 0.5, 3, 2, 30.43, 38.86, -9.7059665675076275, 0.86252135771644633, 1.6725451072494447, 0.63227769954151226},
+    {1.2, 15, 0.5, 3, 1, 5, 5, -3.6490438302080366, 1.0, 2.5059582745263695, 0.66871929020249279},
+    {1.2, 15, 0.5, 3, 10, 12, 40, -21.455088162699638, 0.0028895669581231893, 0.019276823527369524, 0.0027316540826493082},
+    {1.2, 15, 0.5, 3, 3, 0, 10, -7.0847761576832701, 0.16795135872947865, 0.73361153493036273, 0.13846815574456677},
+    {1.2, 15, 0.5, 3, 0, 0, 0, 0.0, 1.0, 1.3159955456514919, 0.43961526186273095},
+    {1.2, 15, 0.5, 3, 1000, 300, 310, 147.49777717194579, 4.884049536522089e-11, 5.6956782481576486e-9, 4.88151833625502e-11},
+    // alpha == beta, s == 1
+    {0.7, 5, 1.0, 5, 0, 0, 30, -0.50533944044890062, 0.060645623086678671, 0.031784487632764956, 0.01797861758336367},
+    {0.7, 5, 1.0, 5, 2, 30.43, 38.86, -10.798232957164329, 0.75466643626007472, 1.2962182200533012, 0.4983792788539918},
+    {0.7, 5, 1.0, 5, 1, 5, 5, -3.8376102438846851, 1.0, 2.7016998486981876, 0.62100866742408434},
+    {0.7, 5, 1.0, 5, 10, 12, 40, -18.729676100004392, 0.00013237295146496195, 0.00088404628425875915, 0.00012097745671830561},
+    {0.7, 5, 1.0, 5, 3, 0, 10, -5.18772161352706, 0.026334779462815131, 0.12481250820878697, 0.020681283467522935},
+    {0.7, 5, 1.0, 5, 0, 0, 0, 0.0, 1.0, 1.5223262050389126, 0.40155463925901057},
+    {0.7, 5, 1.0, 5, 1000, 300, 310, 175.58516365282599, 9.2513479713956742e-12, 1.0806127781480893e-9, 9.2421123240248089e-12},
+};
+
+void expect_rel(double actual, double expected, double rel, const std::string& what) {
+    EXPECT_NEAR(actual, expected, rel * std::fabs(expected) + 1e-300) << what;
+}
+
+}  // namespace
+
+TEST(BtydReference, BgnbdAgainstIndependentComputation) {
+    for (const auto& c : kBgRefs) {
+        const BgnbdModel m{c.r, c.alpha, c.a, c.b};
+        const std::string what = ::testing::PrintToString(std::vector<double>{c.r, c.alpha, c.a, c.b, c.x, c.t_x, c.T});
+        const BtydObservation o{c.x, c.t_x, c.T, 1};
+        EXPECT_NEAR(bgnbd_log_likelihood(m, &o, 1), c.ll, 1e-10 * (1 + std::fabs(c.ll))) << what;
+        expect_rel(bgnbd_p_alive(m, c.x, c.t_x, c.T), c.p_alive, 1e-10, what);
+        expect_rel(bgnbd_expected(m, 1, c.x, c.t_x, c.T), c.e1, 1e-10, what);
+        expect_rel(bgnbd_expected(m, 39, c.x, c.t_x, c.T), c.e39, 1e-10, what);
+        expect_rel(bgnbd_expected(m, 200, c.x, c.t_x, c.T), c.e200, 1e-10, what);
+        expect_rel(bgnbd_prob_purchase(m, 39, c.x, c.t_x, c.T), c.prob39, 1e-10, what);
+        EXPECT_NEAR(bgnbd_repurchase_score(m, 39, c.x, c.t_x, c.T), 100 * c.prob39, 1e-9) << what;
+        if (c.x == 0 && c.T == 0) expect_rel(bgnbd_unconditional_expected(m, 39), c.e39, 1e-10, what);
+    }
+}
+
+TEST(BtydReference, ParetoNbdAgainstIndependentComputation) {
+    for (const auto& c : kPnRefs) {
+        const ParetoNbdModel m{c.r, c.alpha, c.s, c.beta};
+        const std::string what = ::testing::PrintToString(std::vector<double>{c.r, c.alpha, c.s, c.beta, c.x, c.t_x, c.T});
+        const BtydObservation o{c.x, c.t_x, c.T, 1};
+        EXPECT_NEAR(pareto_nbd_log_likelihood(m, &o, 1), c.ll, 1e-10 * (1 + std::fabs(c.ll))) << what;
+        expect_rel(pareto_nbd_p_alive(m, c.x, c.t_x, c.T), c.p_alive, 1e-10, what);
+        expect_rel(pareto_nbd_expected(m, 39, c.x, c.t_x, c.T), c.e39, 1e-10, what);
+        expect_rel(pareto_nbd_prob_purchase(m, 39, c.x, c.t_x, c.T), c.prob39, 1e-10, what);
+        EXPECT_NEAR(pareto_nbd_repurchase_score(m, 39, c.x, c.t_x, c.T), 100 * c.prob39, 1e-7) << what;
+        if (c.x == 0 && c.T == 0) expect_rel(pareto_nbd_unconditional_expected(m, 39), c.e39, 1e-12, what);
+    }
+}
+
+TEST(BtydReference, LikelihoodSumsOverCustomersWithWeights) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    std::vector<BtydObservation> obs;
+    double bg_sum = 0, pn_sum = 0;
+    for (int i = 0; i < 7; ++i) {
+        const auto& b = kBgRefs[i];
+        const auto& p = kPnRefs[i];
+        const double w = 1 + i;
+        obs.push_back({b.x, b.t_x, b.T, w});
+        bg_sum += w * b.ll;
+        pn_sum += w * p.ll;
+    }
+    EXPECT_NEAR(bgnbd_log_likelihood(bg, obs.data(), obs.size()), bg_sum, 1e-8);
+    EXPECT_NEAR(pareto_nbd_log_likelihood(pn, obs.data(), obs.size()), pn_sum, 1e-8);
+    EXPECT_EQ(bgnbd_log_likelihood(bg, nullptr, 0), 0.0);
+}
+
+TEST(BtydReference, GammaGamma) {
+    const GammaGammaModel m{6.25, 3.74, 15.44};
+    // mpmath, 40 digits
+    const GammaGammaObservation obs[] = {{1, 20, 1}, {5, 35.5, 1}, {30, 12, 1}};
+    const double ll[] = {-3.5941964929491959, -4.0644026548446051, -4.1672562718166103};
+    for (int i = 0; i < 3; ++i) EXPECT_NEAR(gamma_gamma_log_likelihood(m, &obs[i], 1), ll[i], 1e-12);
+    // Conditional mean: weighted average of population mean and observed mean,
+    // weight p x / (p x + q - 1) on the observed mean.
+    const double pop = 6.25 * 15.44 / 2.74;
+    EXPECT_NEAR(gamma_gamma_expected_spend(m, 0, 123), pop, 1e-12);
+    for (double x : {1.0, 2.0, 10.0, 1000.0}) {
+        const double w = 6.25 * x / (6.25 * x + 2.74);
+        EXPECT_NEAR(gamma_gamma_expected_spend(m, x, 50), (1 - w) * pop + w * 50, 1e-10);
+    }
+    EXPECT_EQ(error_kind_of([&] { gamma_gamma_expected_spend(m, 2, 0); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { gamma_gamma_expected_spend(m, 2, -5); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { gamma_gamma_expected_spend(m, 1.5, 5); }), ErrorKind::invalid_parameter_value);
+    const GammaGammaModel heavy{0.2, 0.5, 10};  // p x + q - 1 <= 0 for x = 1
+    EXPECT_EQ(error_kind_of([&] { gamma_gamma_expected_spend(heavy, 1, 5); }), ErrorKind::numeric_value_out_of_range);
+    EXPECT_EQ(error_kind_of([&] { gamma_gamma_expected_spend(heavy, 0, 5); }), ErrorKind::numeric_value_out_of_range);
+}
+
+// ---------------------------------------------------------------------------
+// Properties over random models and customers
+// ---------------------------------------------------------------------------
+
+TEST(BtydProperties, RandomModelsAndCustomers) {
+    std::mt19937_64 rng(20240601);
+    auto log_uniform = [&](double lo, double hi) {
+        return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
+    };
+    std::uniform_real_distribution<double> unit(0, 1);
+    const double horizons[] = {0, 0.5, 1, 5, 20, 52, 104};
+    for (int k = 0; k < 150; ++k) {
+        const BgnbdModel bg{log_uniform(0.05, 5), log_uniform(0.5, 50), log_uniform(0.05, 5), log_uniform(0.05, 10)};
+        const ParetoNbdModel pn{log_uniform(0.05, 5), log_uniform(0.5, 50), log_uniform(0.05, 5), log_uniform(0.5, 50)};
+        for (int c = 0; c < 4; ++c) {
+            const double T = (c == 0) ? 0 : 100 * unit(rng);
+            const double x = (c == 1) ? 0 : std::floor(60 * unit(rng) * unit(rng));
+            const double t_x = (x == 0) ? 0 : (c == 2 ? T : T * unit(rng));
+            const std::string what = ::testing::PrintToString(
+                std::vector<double>{bg.r, bg.alpha, bg.a, bg.b, pn.r, pn.alpha, pn.s, pn.beta, x, t_x, T});
+
+            const double pa = bgnbd_p_alive(bg, x, t_x, T);
+            ASSERT_TRUE(pa >= 0 && pa <= 1) << what;
+            if (x == 0) {
+                EXPECT_EQ(pa, 1.0) << what;
+            }
+            const double qa = pareto_nbd_p_alive(pn, x, t_x, T);
+            ASSERT_TRUE(qa >= 0 && qa <= 1) << what;
+            if (t_x == T) {
+                EXPECT_EQ(qa, 1.0) << what;
+            }
+
+            double prev_e = -1, prev_p = -1, prev_pe = -1, prev_pp = -1;
+            for (double t : horizons) {
+                const double e = bgnbd_expected(bg, t, x, t_x, T);
+                const double p = bgnbd_prob_purchase(bg, t, x, t_x, T);
+                const double pe = pareto_nbd_expected(pn, t, x, t_x, T);
+                const double pp = pareto_nbd_prob_purchase(pn, t, x, t_x, T);
+                ASSERT_TRUE(std::isfinite(e) && std::isfinite(pe)) << what << " t=" << t;
+                EXPECT_GE(e, prev_e * (1 - 1e-12)) << what << " t=" << t;
+                EXPECT_GE(pe, prev_pe * (1 - 1e-12)) << what << " t=" << t;
+                EXPECT_GE(p, prev_p) << what << " t=" << t;
+                EXPECT_GE(pp, prev_pp * (1 - 1e-12)) << what << " t=" << t;
+                EXPECT_TRUE(p >= 0 && p <= pa * (1 + 1e-12)) << what << " t=" << t;
+                EXPECT_TRUE(pp >= 0 && pp <= qa * (1 + 1e-12)) << what << " t=" << t;
+                // Markov: P(Y >= 1) <= E[Y] for a count.
+                EXPECT_LE(p, e * (1 + 1e-9) + 1e-300) << what << " t=" << t;
+                EXPECT_LE(pp, pe * (1 + 1e-9) + 1e-300) << what << " t=" << t;
+                if (t == 0) {
+                    EXPECT_EQ(e, 0.0);
+                    EXPECT_EQ(p, 0.0);
+                    EXPECT_EQ(pe, 0.0);
+                    EXPECT_EQ(pp, 0.0);
+                }
+                const double score = bgnbd_repurchase_score(bg, t, x, t_x, T);
+                EXPECT_TRUE(score >= 0 && score <= 100) << what;
+                prev_e = e;
+                prev_p = p;
+                prev_pe = pe;
+                prev_pp = pp;
+            }
+            const BtydObservation o{x, t_x, T, 1};
+            EXPECT_TRUE(std::isfinite(bgnbd_log_likelihood(bg, &o, 1))) << what;
+            EXPECT_TRUE(std::isfinite(pareto_nbd_log_likelihood(pn, &o, 1))) << what;
+            if (x == 0) {
+                // P(X(T) = 0) is a probability; for x > 0 the likelihood is a density in t_x.
+                EXPECT_LE(bgnbd_log_likelihood(bg, &o, 1), 1e-12) << what;
+                EXPECT_LE(pareto_nbd_log_likelihood(pn, &o, 1), 1e-12) << what;
+            }
+        }
+    }
+}
+
+TEST(BtydProperties, ExpectationIsContinuousAcrossTheRemovableSingularityAtAEqualsOne) {
+    for (double x : {0.0, 1.0, 7.0}) {
+        const double t_x = x == 0 ? 0 : 20;
+        auto e = [&](double a) { return bgnbd_expected(BgnbdModel{0.7, 6, a, 2.5}, 30, x, t_x, 40); };
+        const double at = e(1.0);
+        for (double d : {1e-7, 1e-6, 1e-5, 3e-5, 1e-4, 1e-3}) {
+            // |dE/da| is O(1) here: the change must be O(d), not a jump.
+            EXPECT_NEAR(e(1 + d), at, 5 * d + 1e-9) << "x=" << x << " d=" << d;
+            EXPECT_NEAR(e(1 - d), at, 5 * d + 1e-9) << "x=" << x << " d=" << d;
+        }
+    }
+    // Pareto/NBD at s == 1 against s = 1 +- 1e-9.
+    auto pe = [](double s) { return pareto_nbd_expected(ParetoNbdModel{0.7, 6, s, 8}, 30, 3, 20, 40); };
+    EXPECT_NEAR(pe(1.0), pe(1 + 1e-9), 1e-8);
+    EXPECT_NEAR(pe(1.0), pe(1 - 1e-9), 1e-8);
+}
+
+TEST(BtydProperties, UnconditionalExpectationMatchesNewCustomer) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    for (double t : {0.0, 1.0, 13.0, 52.0, 260.0}) {
+        EXPECT_NEAR(bgnbd_unconditional_expected(bg, t), bgnbd_expected(bg, t, 0, 0, 0), 1e-14);
+        EXPECT_NEAR(pareto_nbd_unconditional_expected(pn, t), pareto_nbd_expected(pn, t, 0, 0, 0), 1e-14);
+    }
+    // Pareto/NBD closed form r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)].
+    const double t = 52;
+    const double closed = 0.553 * 11.669 / (10.578 * (0.606 - 1)) * (1 - std::pow(11.669 / (11.669 + t), 0.606 - 1));
+    EXPECT_NEAR(pareto_nbd_unconditional_expected(pn, t), closed, 1e-12);
+}
+
+// ---------------------------------------------------------------------------
+// CLV
+// ---------------------------------------------------------------------------
+
+TEST(BtydClv, DiscountedSumOfPeriodIncrements) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    const double x = 2, t_x = 30.43, T = 38.86, spend = 35;
+    // Without discounting the sum telescopes to spend * E[Y(periods * L)].
+    EXPECT_NEAR(bgnbd_clv(bg, x, t_x, T, spend, 12, 0.0, 52.0 / 12), spend * bgnbd_expected(bg, 52, x, t_x, T), 1e-9);
+    EXPECT_NEAR(pareto_nbd_clv(pn, x, t_x, T, spend, 12, 0.0, 52.0 / 12),
+                spend * pareto_nbd_expected(pn, 52, x, t_x, T), 1e-9);
+    // With discounting: explicit sum.
+    const double d = 0.01;
+    double manual = 0;
+    for (int k = 1; k <= 24; ++k)
+        manual += spend * (bgnbd_expected(bg, k * 4.0, x, t_x, T) - bgnbd_expected(bg, (k - 1) * 4.0, x, t_x, T)) /
+                  std::pow(1 + d, k);
+    EXPECT_NEAR(bgnbd_clv(bg, x, t_x, T, spend, 24, d, 4.0), manual, 1e-9);
+    // Monotone: more periods add value, discounting removes value.
+    EXPECT_GT(bgnbd_clv(bg, x, t_x, T, spend, 24, d, 4.0), bgnbd_clv(bg, x, t_x, T, spend, 12, d, 4.0));
+    EXPECT_LT(bgnbd_clv(bg, x, t_x, T, spend, 24, 0.05, 4.0), bgnbd_clv(bg, x, t_x, T, spend, 24, d, 4.0));
+    EXPECT_LT(pareto_nbd_clv(pn, x, t_x, T, spend, 24, 0.05, 4.0), pareto_nbd_clv(pn, x, t_x, T, spend, 24, d, 4.0));
+    EXPECT_EQ(bgnbd_clv(bg, x, t_x, T, 0.0, 24, d, 4.0), 0.0);
+    // A customer likely gone is worth less than an active one with the same x.
+    EXPECT_LT(bgnbd_clv(bg, x, 5, T, spend, 12, d, 4.0), bgnbd_clv(bg, x, t_x, T, spend, 12, d, 4.0));
+
+    EXPECT_EQ(error_kind_of([&] { bgnbd_clv(bg, x, t_x, T, spend, 0, d); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_clv(bg, x, t_x, T, spend, 12, -0.1); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_clv(bg, x, t_x, T, -1, 12, d); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { pareto_nbd_clv(pn, x, t_x, T, spend, 12, d, 0); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { pareto_nbd_clv(pn, x, t_x, T, NAN, 12, d); }), ErrorKind::invalid_parameter_value);
+}
+
+// ---------------------------------------------------------------------------
+// Inputs, robustness and errors
+// ---------------------------------------------------------------------------
+
+TEST(BtydInputs, ObservationFromDays) {
+    // First purchase day 100, last day 135, 4 distinct days, calibration ends on day 200.
+    BtydObservation o = btyd_observation(100, 135, 4, 200, kBtydWeek);
+    EXPECT_EQ(o.x, 3);
+    EXPECT_DOUBLE_EQ(o.t_x, 5);
+    EXPECT_DOUBLE_EQ(o.T, 100.0 / 7);
+    EXPECT_EQ(o.weight, 1);
+    o = btyd_observation(100, 100, 1, 100, kBtydDay);
+    EXPECT_EQ(o.x, 0);
+    EXPECT_EQ(o.t_x, 0);
+    EXPECT_EQ(o.T, 0);
+    o = btyd_observation(0, 30.4375, 2, 365.25, kBtydMonth);
+    EXPECT_DOUBLE_EQ(o.t_x, 1);
+    EXPECT_DOUBLE_EQ(o.T, 12);
+
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 90, 2, 200, 7); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 210, 2, 200, 7); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 120, 0, 200, 7); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 120, 1, 200, 7); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 100, 3, 200, 7); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(100, 120, 2, 200, 0); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([] { btyd_observation(NAN, 120, 2, 200, 7); }), ErrorKind::invalid_parameter_value);
+}
+
+TEST(BtydInputs, InvalidObservationsAndParameters) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    const double bad[][3] = {{-1, 0, 5}, {1.5, 1, 5}, {2, 6, 5}, {2, -1, 5}, {0, 2, 5}, {2, 1, NAN}, {INFINITY, 1, 5},
+                             {2, NAN, 5}, {2, 1, -1}};
+    for (const auto& b : bad) {
+        const std::string what = ::testing::PrintToString(std::vector<double>{b[0], b[1], b[2]});
+        EXPECT_EQ(error_kind_of([&] { bgnbd_p_alive(bg, b[0], b[1], b[2]); }), ErrorKind::invalid_parameter_value) << what;
+        EXPECT_EQ(error_kind_of([&] { bgnbd_expected(bg, 10, b[0], b[1], b[2]); }), ErrorKind::invalid_parameter_value) << what;
+        EXPECT_EQ(error_kind_of([&] { pareto_nbd_p_alive(pn, b[0], b[1], b[2]); }), ErrorKind::invalid_parameter_value) << what;
+        const BtydObservation o{b[0], b[1], b[2], 1};
+        EXPECT_EQ(error_kind_of([&] { fit_bgnbd(&o, 1); }), ErrorKind::invalid_parameter_value) << what;
+    }
+    const BtydObservation ok{2, 10, 20, 1};
+    const BtydObservation negative_weight{2, 10, 20, -1};
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(&negative_weight, 1); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(nullptr, 3); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(nullptr, 0); }), ErrorKind::data_exception);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_expected(bg, -1, 2, 10, 20); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_expected(bg, NAN, 2, 10, 20); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { pareto_nbd_expected(pn, INFINITY, 2, 10, 20); }), ErrorKind::invalid_parameter_value);
+    for (const BgnbdModel& m : {BgnbdModel{0, 1, 1, 1}, BgnbdModel{1, -1, 1, 1}, BgnbdModel{1, 1, NAN, 1},
+                                BgnbdModel{1, 1, 1, INFINITY}})
+        EXPECT_EQ(error_kind_of([&] { bgnbd_p_alive(m, 2, 10, 20); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_log_likelihood(BgnbdModel{}, &ok, 1); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { pareto_nbd_p_alive(ParetoNbdModel{1, 1, 0, 1}, 2, 10, 20); }),
+              ErrorKind::invalid_parameter_value);
+    BtydFitOptions opt;
+    opt.l2_penalty = -1;
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(&ok, 1, opt); }), ErrorKind::invalid_parameter_value);
+    opt.l2_penalty = 0;
+    opt.max_iterations = 0;
+    EXPECT_EQ(error_kind_of([&] { fit_pareto_nbd(&ok, 1, opt); }), ErrorKind::invalid_parameter_value);
+
+    const GammaGammaObservation gg_bad[] = {{0, 10, 1}, {2, 0, 1}, {2, -3, 1}, {2, NAN, 1}, {2.5, 10, 1}, {2, 10, -1}};
+    for (const auto& g : gg_bad)
+        EXPECT_EQ(error_kind_of([&] { fit_gamma_gamma(&g, 1); }), ErrorKind::invalid_parameter_value);
+}
+
+TEST(BtydRobustness, ExtremeCustomers) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    // Heavy buyers, last purchase at T, first purchase at the end (T = 0),
+    // repeat purchases at t_x = 0 (fractional time units), very long horizons.
+    const double cases[][3] = {{1000, 38, 39}, {1000, 39, 39}, {5000, 300, 310}, {0, 0, 0}, {3, 0, 10},
+                               {1, 1e-9, 1e-9}, {20000, 1000, 1000}, {2, 30, 1e5}};
+    for (const auto& c : cases) {
+        const std::string what = ::testing::PrintToString(std::vector<double>{c[0], c[1], c[2]});
+        for (double t : {0.0, 1.0, 52.0, 520.0}) {
+            const double values[] = {bgnbd_p_alive(bg, c[0], c[1], c[2]),       bgnbd_expected(bg, t, c[0], c[1], c[2]),
+                                     bgnbd_prob_purchase(bg, t, c[0], c[1], c[2]), pareto_nbd_p_alive(pn, c[0], c[1], c[2]),
+                                     pareto_nbd_expected(pn, t, c[0], c[1], c[2]), pareto_nbd_prob_purchase(pn, t, c[0], c[1], c[2])};
+            for (double v : values) {
+                EXPECT_TRUE(std::isfinite(v)) << what << " t=" << t;
+                EXPECT_GE(v, 0) << what << " t=" << t;
+            }
+        }
+        const BtydObservation o{c[0], c[1], c[2], 1};
+        EXPECT_TRUE(std::isfinite(bgnbd_log_likelihood(bg, &o, 1))) << what;
+        EXPECT_TRUE(std::isfinite(pareto_nbd_log_likelihood(pn, &o, 1))) << what;
+    }
+    // A heavy buyer whose last purchase is at T is almost surely alive and buys at
+    // about his posterior rate (r + x) / (alpha + T), less dropouts (BG/NBD: p ~
+    // Beta(a, b + x), mean 8e-4 per purchase, ~1% over the week's 23 purchases).
+    EXPECT_NEAR(bgnbd_p_alive(bg, 1000, 39, 39), 1.0, 1e-3);
+    EXPECT_NEAR(bgnbd_expected(bg, 1, 1000, 39, 39) / (1000.243 / 43.414), 1.0, 0.02);
+    EXPECT_NEAR(pareto_nbd_expected(pn, 1, 1000, 39, 39) / (1000.6 / 49.6), 1.0, 0.01);
+    // Horizons so long that the BG/NBD series would need more than its term
+    // budget are refused, never truncated; the Pareto/NBD closed forms have no
+    // such limit.
+    EXPECT_EQ(error_kind_of([&] { bgnbd_expected(bg, 1e7, 2, 30, 39); }), ErrorKind::numeric_value_out_of_range);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_expected(bg, 1e300, 2, 30, 39); }), ErrorKind::numeric_value_out_of_range);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_unconditional_expected(bg, 1e300); }), ErrorKind::numeric_value_out_of_range);
+    EXPECT_TRUE(std::isfinite(bgnbd_expected(bg, 5000, 2, 30, 39)));
+    EXPECT_TRUE(std::isfinite(pareto_nbd_expected(pn, 1e300, 2, 30, 39)));
+    EXPECT_LE(pareto_nbd_prob_purchase(pn, 1e300, 2, 30, 39), pareto_nbd_p_alive(pn, 2, 30, 39));
+    EXPECT_LE(bgnbd_prob_purchase(bg, 1e300, 2, 30, 39), bgnbd_p_alive(bg, 2, 30, 39));
+    // ... and one who stopped long ago is almost surely gone.
+    EXPECT_LT(bgnbd_p_alive(bg, 1000, 20, 39), 1e-100);
+    EXPECT_LT(pareto_nbd_p_alive(pn, 1000, 20, 39), 1e-100);
+}
+
+TEST(BtydRobustness, DegenerateFits) {
+    // No repeat purchases at all: a clear error.
+    std::vector<BtydObservation> none = {{0, 0, 10, 5}, {0, 0, 20, 3}};
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(none.data(), none.size()); }), ErrorKind::data_exception);
+    EXPECT_EQ(error_kind_of([&] { fit_pareto_nbd(none.data(), none.size()); }), ErrorKind::data_exception);
+    const BtydObservation zero_weight{2, 5, 10, 0};
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(&zero_weight, 1); }), ErrorKind::data_exception);
+    const BtydObservation age_zero{1, 0, 0, 1};
+    EXPECT_EQ(error_kind_of([&] { fit_bgnbd(&age_zero, 1); }), ErrorKind::data_exception);
+
+    // One customer, all customers identical, t_x == T for everybody: whatever
+    // the optimizer reaches, it is finite, positive, and at least as likely as
+    // the first starting point; never NaN.
+    const std::vector<std::vector<BtydObservation>> sets = {
+        {{3, 20, 30, 1}},
+        {{2, 10, 30, 1000}},
+        {{2, 30, 30, 50}, {5, 40, 40, 20}, {0, 0, 25, 10}},
+        {{1, 0, 10, 10}, {4, 0, 20, 10}, {0, 0, 15, 10}},
+    };
+    for (const auto& s : sets) {
+        for (int model = 0; model < 2; ++model) {
+            double params[4];
+            double ll, start_ll;
+            if (model == 0) {
+                BgnbdModel m;
+                ASSERT_NO_THROW(m = fit_bgnbd(s.data(), s.size()));
+                params[0] = m.r, params[1] = m.alpha, params[2] = m.a, params[3] = m.b;
+                ll = m.log_likelihood;
+                double wx = 0, wT = 0;
+                for (const auto& o : s) wx += o.weight * o.x, wT += o.weight * o.T;
+                start_ll = bgnbd_log_likelihood(BgnbdModel{1, wT / wx, 1, 1}, s.data(), s.size());
+            } else {
+                ParetoNbdModel m;
+                ASSERT_NO_THROW(m = fit_pareto_nbd(s.data(), s.size()));
+                params[0] = m.r, params[1] = m.alpha, params[2] = m.s, params[3] = m.beta;
+                ll = m.log_likelihood;
+                double wx = 0, wT = 0, w = 0;
+                for (const auto& o : s) wx += o.weight * o.x, wT += o.weight * o.T, w += o.weight;
+                start_ll = pareto_nbd_log_likelihood(ParetoNbdModel{1, wT / wx, 1, wT / w}, s.data(), s.size());
+            }
+            for (double p : params) {
+                EXPECT_TRUE(std::isfinite(p) && p > 0) << "model " << model;
+            }
+            EXPECT_TRUE(std::isfinite(ll));
+            EXPECT_GE(ll, start_ll - 1e-9) << "model " << model;
+        }
+    }
+}
+
+TEST(BtydRobustness, FitsHonourInterrupts) {
+    std::vector<BtydObservation> obs;
+    for (int i = 0; i < 200; ++i) obs.push_back({double(i % 7), i % 7 ? 10.0 + i % 13 : 0.0, 30.0 + i % 11, 1});
+    struct Counter {
+        int calls = 0;
+        int cancel_after = 0;
+    } counter;
+    BtydFitOptions opt;
+    opt.interrupts.context = &counter;
+    opt.interrupts.pending = [](void* ctx) {
+        auto* c = static_cast<Counter*>(ctx);
+        return ++c->calls > c->cancel_after;
+    };
+    for (int after : {0, 3}) {
+        counter.calls = 0;
+        counter.cancel_after = after;
+        EXPECT_EQ(error_kind_of([&] { fit_bgnbd(obs.data(), obs.size(), opt); }), ErrorKind::query_canceled);
+        counter.calls = 0;
+        EXPECT_EQ(error_kind_of([&] { fit_pareto_nbd(obs.data(), obs.size(), opt); }), ErrorKind::query_canceled);
+        counter.calls = 0;
+        const GammaGammaObservation g[] = {{1, 10, 3}, {2, 20, 2}, {5, 15, 1}};
+        EXPECT_EQ(error_kind_of([&] { fit_gamma_gamma(g, 3, opt); }), ErrorKind::query_canceled);
+    }
+    // Never pending: the fit completes and polled at least once per iteration.
+    counter.calls = 0;
+    counter.cancel_after = 1 << 30;
+    const BgnbdModel m = fit_bgnbd(obs.data(), obs.size(), opt);
+    EXPECT_GE(counter.calls, m.iterations);
+}
+
+// ---------------------------------------------------------------------------
+// Synthetic recovery
+// ---------------------------------------------------------------------------
+
+namespace {
+
+double beta_draw(std::mt19937_64& rng, double a, double b) {
+    const double g1 = std::gamma_distribution<double>(a, 1.0)(rng);
+    const double g2 = std::gamma_distribution<double>(b, 1.0)(rng);
+    return g1 / (g1 + g2);
+}
+
+}  // namespace
+
+TEST(BtydRecovery, BgnbdRecoversSimulatedParameters) {
+    const double r = 0.6, alpha = 4.0, a = 0.7, b = 2.5;
+    std::mt19937_64 rng(12345);
+    std::gamma_distribution<double> lambda_draw(r, 1.0 / alpha);
+    std::uniform_real_distribution<double> unit(0, 1);
+    std::vector<BtydObservation> obs;
+    for (int i = 0; i < 50000; ++i) {
+        const double lambda = lambda_draw(rng);
+        const double p = beta_draw(rng, a, b);
+        const double T = 10 + 42 * unit(rng);  // customers acquired over 42 weeks, observed >= 10 weeks
+        double t = 0, t_x = 0, x = 0;
+        std::exponential_distribution<double> gap(lambda);
+        for (;;) {
+            t += gap(rng);
+            if (t > T) break;
+            x += 1;
+            t_x = t;
+            if (unit(rng) < p) break;  // drops out after this purchase
+        }
+        obs.push_back({x, t_x, T, 1});
+    }
+    const BgnbdModel m = fit_bgnbd(obs.data(), obs.size());
+    ASSERT_TRUE(m.converged);
+    const auto se = bgnbd_standard_errors(m, obs.data(), obs.size());
+    const double truth[] = {r, alpha, a, b};
+    const double est[] = {m.r, m.alpha, m.a, m.b};
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_LT(se[i], 0.15 * truth[i]) << i;  // informative sample
+        EXPECT_NEAR(est[i], truth[i], 4 * se[i]) << "parameter " << i << " se " << se[i];
+    }
+}
+
+TEST(BtydRecovery, ParetoNbdRecoversSimulatedParameters) {
+    // Day-resolution times in weeks, as real data: distinct triples and (x, time)
+    // pairs stay bounded, which is what keeps the fit fast.
+    const double r = 0.8, alpha = 6.0, s = 0.7, beta = 12.0;
+    std::mt19937_64 rng(777);
+    std::gamma_distribution<double> lambda_draw(r, 1.0 / alpha), mu_draw(s, 1.0 / beta);
+    std::uniform_int_distribution<int> age_days(70, 364);
+    std::map<std::tuple<int, int, int>, double> counts;
+    for (int i = 0; i < 30000; ++i) {
+        const double lambda = lambda_draw(rng), mu = mu_draw(rng);
+        const int T_days = age_days(rng);
+        const double T = T_days / 7.0;
+        const double death = std::exponential_distribution<double>(mu)(rng);
+        const double end = std::min(T, death);
+        std::exponential_distribution<double> gap(lambda);
+        double t = 0, t_x = 0;
+        int x = 0;
+        for (;;) {
+            t += gap(rng);
+            if (t > end) break;
+            ++x;
+            t_x = t;
+        }
+        const int tx_days = x == 0 ? 0 : std::min(T_days, static_cast<int>(std::ceil(t_x * 7)));
+        counts[{x, tx_days, T_days}] += 1;
+    }
+    std::vector<BtydObservation> obs;
+    for (const auto& [k, w] : counts)
+        obs.push_back({double(std::get<0>(k)), std::get<1>(k) / 7.0, std::get<2>(k) / 7.0, w});
+    const ParetoNbdModel m = fit_pareto_nbd(obs.data(), obs.size());
+    ASSERT_TRUE(m.converged);
+    EXPECT_EQ(m.customers, 30000);
+    const auto se = pareto_nbd_standard_errors(m, obs.data(), obs.size());
+    const double truth[] = {r, alpha, s, beta};
+    const double est[] = {m.r, m.alpha, m.s, m.beta};
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(est[i], truth[i], 4 * se[i]) << "parameter " << i << " se " << se[i];
+}
+
+TEST(BtydRecovery, GammaGammaRecoversSimulatedParameters) {
+    const double p = 5.0, q = 4.0, gamma = 20.0;
+    std::mt19937_64 rng(4242);
+    std::gamma_distribution<double> nu_draw(q, 1.0 / gamma);
+    std::poisson_distribution<int> extra(3.0);
+    std::vector<GammaGammaObservation> obs;
+    for (int i = 0; i < 5000; ++i) {
+        const double nu = nu_draw(rng);
+        const int x = 1 + extra(rng);
+        std::gamma_distribution<double> value(p, 1.0 / nu);
+        double sum = 0;
+        for (int j = 0; j < x; ++j) sum += value(rng);
+        obs.push_back({double(x), sum / x, 1});
+    }
+    const GammaGammaModel m = fit_gamma_gamma(obs.data(), obs.size());
+    ASSERT_TRUE(m.converged);
+    const auto se = gamma_gamma_standard_errors(m, obs.data(), obs.size());
+    const double truth[] = {p, q, gamma};
+    const double est[] = {m.p, m.q, m.gamma};
+    for (int i = 0; i < 3; ++i) EXPECT_NEAR(est[i], truth[i], 4 * se[i]) << "parameter " << i << " se " << se[i];
+}
