@@ -169,12 +169,15 @@ BEGIN
     END IF;
 END $fn$;
 
--- Derives every customer row from src into the temporary table
--- segment_rows, recording the statistics used.
-CREATE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+-- Derives every customer row from src into a new table: the target itself
+-- on a first build, else the temporary table segment_rows that a refresh
+-- compares with the target. Returns the number of rows.
+CREATE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date,
+                               destination text DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     stats record;
+    row_count bigint;
     thresholds integer[] := '{63,126,365}';
     stages text[] := '{active,silent,sleeping,churned}';
     tiers text[] := '{normal,silver,gold}';
@@ -189,13 +192,23 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     stats := @extschema@.segment_statistics(build, src, as_of);
-    IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_rows;
+    IF destination IS NULL THEN
+        IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
+            DROP TABLE pg_temp.segment_rows;
+        END IF;
+        destination := 'pg_temp.segment_rows';
+        EXECUTE format('CREATE TEMPORARY TABLE segment_rows ON COMMIT DROP AS %s',
+                       @extschema@.segment_rows_sql(build.target, src))
+            USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
+                  stats.value_cut;
+    ELSE
+        EXECUTE format('CREATE TABLE %s AS %s', destination, @extschema@.segment_rows_sql(build.target, src))
+            USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
+                  stats.value_cut;
     END IF;
-    EXECUTE format('CREATE TEMPORARY TABLE segment_rows ON COMMIT DROP AS %s',
-                   @extschema@.segment_rows_sql(build.target, src))
-        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut, stats.value_cut;
-    ANALYZE pg_temp.segment_rows;
+    GET DIAGNOSTICS row_count = ROW_COUNT;
+    EXECUTE format('ANALYZE %s', destination);
+    RETURN row_count;
 END $fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
@@ -310,9 +323,9 @@ BEGIN
                  format('%I.%I', target_schema, target_name || '_history')::regclass,
                  (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source),
                  as_of, 1, 'build', now(), now(), 0, 0);
-    PERFORM @extschema@.segment_derive(build, format('SELECT customer, @extschema@.rfm_state_summary(state) AS s FROM %s',
-                                                     build.state_table), as_of);
-    EXECUTE format('CREATE TABLE %s AS SELECT * FROM segment_rows', qualified);
+    customers := @extschema@.segment_derive(
+        build, format('SELECT customer, @extschema@.rfm_state_summary(state) AS s FROM %s', build.state_table),
+        as_of, qualified);
     build.target := qualified::regclass;
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
     EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
@@ -321,7 +334,6 @@ BEGIN
     EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
     EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
-    EXECUTE format('SELECT count(*) FROM %s', qualified) INTO customers;
     build.customers := customers;
     EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
     INSERT INTO @extschema@.segment_builds SELECT build.*;
@@ -520,7 +532,7 @@ BEGIN
                       'UNION ALL SELECT customer, s FROM segment_touched', build.target);
     END IF;
 
-    PERFORM @extschema@.segment_derive(build, src, as_of);
+    touched := @extschema@.segment_derive(build, src, as_of);
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM segment_rows r '
@@ -544,7 +556,6 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
-    SELECT count(*) INTO touched FROM segment_rows;
     DROP TABLE pg_temp.segment_rows;
     IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
         DROP TABLE pg_temp.segment_touched;
