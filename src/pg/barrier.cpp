@@ -35,8 +35,12 @@ void copy_text(char* target, std::size_t capacity, const char* source) {
     target[capacity - 1] = '\0';
 }
 
+// Only a cancel, a statement timeout, a termination or a lost client stops a
+// core loop. Not every InterruptPending is one: in a parallel plan the leader
+// is signalled whenever a worker sends a message, which the next
+// CHECK_FOR_INTERRUPTS handles without error.
 bool interrupt_pending(void*) {
-    return InterruptPending;
+    return InterruptPending && (QueryCancelPending || ProcDiePending || ClientConnectionLost);
 }
 
 }  // namespace
