@@ -1,0 +1,621 @@
+// Affinity and campaigns (issue 5): affinity (support / confidence / lift of
+// item pairs over baskets), segment_overlap (two customer sets), holdout /
+// holdout_unit (deterministic hash-based assignment) and campaign_report
+// (response, revenue and lift against the holdout).
+//
+// Memory: the segment_overlap and campaign_report states are flat structs in
+// the aggregate memory context. The affinity state keeps the core's
+// AffinityState (hash tables of item names and pair counts) on the C++
+// heap: the flat part, in the aggregate context, registers a reset callback
+// on that context that deletes it, so it is freed with the context also when
+// the query fails. Its size is bounded by the core's AffinityLimits
+// (100,000 items, 4,194,304 pairs: at most about 200 MB); it is not counted
+// against work_mem.
+#include <type_traits>
+#include <vector>
+
+#include "affinity.hpp"
+#include "campaign.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+
+namespace ca = customer_analytics;
+
+namespace {
+
+[[noreturn]] void different_parameters(const char* aggregate) {
+    throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                    std::string(aggregate) + " needs the same parameters on every row", {},
+                    "Pass constants (or one value per group) as the parameters.");
+}
+
+template <typename T>
+void require_same(const T& stored, const T& now, const char* aggregate) {
+    static_assert(std::is_trivially_copyable<T>::value && sizeof(T) % 8 == 0, "flat parameter block");
+    if (std::memcmp(&stored, &now, sizeof(T)) != 0)
+        different_parameters(aggregate);
+}
+
+void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if (PG_ARGISNULL(argument))
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");
+}
+
+[[noreturn]] void corrupt_state(const char* aggregate) {
+    throw ca::Error(ca::ErrorKind::data_exception, std::string("invalid serialized ") + aggregate + " state");
+}
+
+bytea* new_bytea(std::size_t payload) {
+    if (payload > MaxAllocSize - VARHDRSZ)
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "aggregate state is too large to serialize");
+    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
+    SET_VARSIZE(result, VARHDRSZ + payload);
+    return result;
+}
+
+double zero_if_zero(double value) { return value == 0.0 ? 0.0 : value; }  // -0 and 0 are the same parameter
+
+// The element type of the function's array result (affinity_pair[]).
+Oid result_element_type(FunctionCallInfo fcinfo) {
+    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
+    if (!OidIsValid(element_type))
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the result element type")));
+    return element_type;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- holdout
+
+namespace {
+
+std::string_view text_view(text* value) { return std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value)); }
+
+}  // namespace
+
+CA_FUNCTION(ca_holdout_int8) {
+    text* salt = PG_GETARG_TEXT_PP(2);
+    PG_RETURN_BOOL(ca::holdout(PG_GETARG_INT64(0), PG_GETARG_FLOAT8(1), text_view(salt)));
+}
+
+CA_FUNCTION(ca_holdout_text) {
+    text* key = PG_GETARG_TEXT_PP(0);
+    text* salt = PG_GETARG_TEXT_PP(2);
+    PG_RETURN_BOOL(ca::holdout(text_view(key), PG_GETARG_FLOAT8(1), text_view(salt)));
+}
+
+CA_FUNCTION(ca_holdout_unit_int8) {
+    text* salt = PG_GETARG_TEXT_PP(1);
+    PG_RETURN_FLOAT8(ca::holdout_unit(PG_GETARG_INT64(0), text_view(salt)));
+}
+
+CA_FUNCTION(ca_holdout_unit_text) {
+    text* key = PG_GETARG_TEXT_PP(0);
+    text* salt = PG_GETARG_TEXT_PP(1);
+    PG_RETURN_FLOAT8(ca::holdout_unit(text_view(key), text_view(salt)));
+}
+
+// -------------------------------------------------------- campaign report
+
+namespace {
+
+struct CampaignParams {
+    double confidence;
+    double cost;
+};
+
+struct CampaignAggState {
+    CampaignParams params;
+    ca::CampaignState core;
+};
+static_assert(std::is_trivially_copyable<CampaignAggState>::value, "copied as bytes");
+
+constexpr char kCampaignTag[8] = {'C', 'A', 'C', 'R', 1, 0, 0, 0};
+
+ca::CampaignParams campaign_params(const CampaignParams& p) {
+    ca::CampaignParams out;
+    out.confidence = p.confidence;
+    out.cost = p.cost;
+    return out;
+}
+
+CampaignAggState* new_campaign_state(MemoryContext context) {
+    return new (MemoryContextAllocZero(context, sizeof(CampaignAggState))) CampaignAggState();
+}
+
+enum CampaignField {
+    cr_treated, cr_treated_responders, cr_treated_revenue, cr_holdout, cr_holdout_responders, cr_holdout_revenue,
+    cr_treated_rate, cr_holdout_rate, cr_revenue_per_treated, cr_revenue_per_holdout, cr_absolute_lift,
+    cr_relative_lift, cr_lift_ci_low, cr_lift_ci_high, cr_z, cr_p_value, cr_incremental_responders, cr_revenue_lift,
+    cr_incremental_revenue, cr_roi, cr_fields
+};
+
+void put_optional(Datum* values, bool* nulls, int field, const std::optional<double>& value) {
+    values[field] = Float8GetDatum(value.value_or(0.0));
+    nulls[field] = !value.has_value();
+}
+
+}  // namespace
+
+// campaign_report(in_holdout, responded [, revenue [, confidence, cost]]).
+// A row with a NULL in_holdout is skipped; a NULL responded counts as no
+// response and a NULL revenue as 0 (the usual LEFT JOIN of contacted
+// customers to responses).
+CA_FUNCTION(ca_campaign_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CampaignAggState*>(PG_GETARG_POINTER(0));
+    CampaignParams params{0.95, 0.0};
+    if (PG_NARGS() > 4) {
+        require_argument(fcinfo, 4, "confidence");
+        require_argument(fcinfo, 5, "cost");
+        params.confidence = zero_if_zero(PG_GETARG_FLOAT8(4));
+        params.cost = zero_if_zero(PG_GETARG_FLOAT8(5));
+    }
+    if (state == nullptr) {
+        ca::campaign_report(ca::CampaignCounts{}, campaign_params(params));  // validates the parameters
+        state = new_campaign_state(context);
+        state->params = params;
+    } else {
+        require_same(state->params, params, "campaign_report");
+    }
+    if (PG_ARGISNULL(1))
+        PG_RETURN_POINTER(state);
+    const bool responded = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+    const double revenue = PG_NARGS() > 3 && !PG_ARGISNULL(3) ? PG_GETARG_FLOAT8(3) : 0.0;
+    state->core.add(PG_GETARG_BOOL(1), responded, revenue);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_campaign_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CampaignAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr) {
+        state = new_campaign_state(context);
+        *state = *other;
+        PG_RETURN_POINTER(state);
+    }
+    require_same(state->params, other->params, "campaign_report");
+    state->core.merge(other->core);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_campaign_serialize) {
+    const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
+    bytea* result = new_bytea(sizeof kCampaignTag + sizeof(CampaignAggState));
+    std::memcpy(VARDATA(result), kCampaignTag, sizeof kCampaignTag);
+    std::memcpy(VARDATA(result) + sizeof kCampaignTag, state, sizeof(CampaignAggState));
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_campaign_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kCampaignTag + sizeof(CampaignAggState) ||
+        std::memcmp(data, kCampaignTag, sizeof kCampaignTag) != 0)
+        corrupt_state("campaign_report");
+    CampaignAggState* state = new_campaign_state(context);
+    std::memcpy(static_cast<void*>(state), data + sizeof kCampaignTag, sizeof(CampaignAggState));
+    // The report validates counts, revenue and parameters.
+    ca::campaign_report(state->core.counts(), campaign_params(state->params));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_campaign_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
+    const ca::CampaignCounts counts = state->core.counts();
+    const ca::CampaignReport report = ca::campaign_report(counts, campaign_params(state->params));
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[cr_fields];
+    bool nulls[cr_fields] = {false};
+    values[cr_treated] = Int64GetDatum(counts.treated);
+    values[cr_treated_responders] = Int64GetDatum(counts.treated_responders);
+    values[cr_treated_revenue] = Float8GetDatum(counts.treated_revenue);
+    values[cr_holdout] = Int64GetDatum(counts.holdout);
+    values[cr_holdout_responders] = Int64GetDatum(counts.holdout_responders);
+    values[cr_holdout_revenue] = Float8GetDatum(counts.holdout_revenue);
+    put_optional(values, nulls, cr_treated_rate, report.treated_rate);
+    put_optional(values, nulls, cr_holdout_rate, report.holdout_rate);
+    put_optional(values, nulls, cr_revenue_per_treated, report.revenue_per_treated);
+    put_optional(values, nulls, cr_revenue_per_holdout, report.revenue_per_holdout);
+    put_optional(values, nulls, cr_absolute_lift, report.absolute_lift);
+    put_optional(values, nulls, cr_relative_lift, report.relative_lift);
+    put_optional(values, nulls, cr_lift_ci_low, report.lift_ci_low);
+    put_optional(values, nulls, cr_lift_ci_high, report.lift_ci_high);
+    put_optional(values, nulls, cr_z, report.z);
+    put_optional(values, nulls, cr_p_value, report.p_value);
+    put_optional(values, nulls, cr_incremental_responders, report.incremental_responders);
+    put_optional(values, nulls, cr_revenue_lift, report.revenue_lift);
+    put_optional(values, nulls, cr_incremental_revenue, report.incremental_revenue);
+    put_optional(values, nulls, cr_roi, report.roi);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+}
+
+// -------------------------------------------------------- segment_overlap
+
+namespace {
+
+enum OverlapField {
+    ov_x, ov_y, ov_xy, ov_n, ov_support_x, ov_support_y, ov_support_xy, ov_share_x_in_y, ov_share_y_in_x, ov_jaccard,
+    ov_lift, ov_fields
+};
+
+Datum overlap_datum(FunctionCallInfo fcinfo, std::int64_t x, std::int64_t y, std::int64_t xy, std::int64_t n) {
+    const ca::OverlapStats stats = ca::overlap(x, y, xy, n);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[ov_fields];
+    bool nulls[ov_fields] = {false};
+    values[ov_x] = Int64GetDatum(stats.x);
+    values[ov_y] = Int64GetDatum(stats.y);
+    values[ov_xy] = Int64GetDatum(stats.xy);
+    values[ov_n] = Int64GetDatum(stats.n);
+    put_optional(values, nulls, ov_support_x, stats.support_x);
+    put_optional(values, nulls, ov_support_y, stats.support_y);
+    put_optional(values, nulls, ov_support_xy, stats.support_xy);
+    put_optional(values, nulls, ov_share_x_in_y, stats.share_x_in_y);
+    put_optional(values, nulls, ov_share_y_in_x, stats.share_y_in_x);
+    put_optional(values, nulls, ov_jaccard, stats.jaccard);
+    put_optional(values, nulls, ov_lift, stats.lift);
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+}
+
+struct OverlapAggState {
+    std::int64_t x, y, xy, n;
+};
+
+constexpr char kOverlapTag[8] = {'C', 'A', 'O', 'V', 1, 0, 0, 0};
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b) {
+    std::int64_t sum;
+    if (__builtin_add_overflow(a, b, &sum))
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "count out of range");
+    return sum;
+}
+
+OverlapAggState* new_overlap_state(MemoryContext context) {
+    return static_cast<OverlapAggState*>(MemoryContextAllocZero(context, sizeof(OverlapAggState)));
+}
+
+}  // namespace
+
+// segment_overlap(x, y, xy, n): from set sizes.
+CA_FUNCTION(ca_segment_overlap_counts) {
+    PG_RETURN_DATUM(overlap_datum(fcinfo, PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3)));
+}
+
+// segment_overlap(in_x, in_y): one row per member of the population; rows
+// with a NULL flag are skipped.
+CA_FUNCTION(ca_overlap_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap");
+    auto* state = PG_ARGISNULL(0) ? new_overlap_state(context) : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    const bool in_x = PG_GETARG_BOOL(1);
+    const bool in_y = PG_GETARG_BOOL(2);
+    state->n = checked_add(state->n, 1);
+    state->x += in_x;
+    state->y += in_y;
+    state->xy += in_x && in_y;
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_overlap_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new_overlap_state(context);
+    OverlapAggState sum;
+    sum.x = checked_add(state->x, other->x);
+    sum.y = checked_add(state->y, other->y);
+    sum.xy = checked_add(state->xy, other->xy);
+    sum.n = checked_add(state->n, other->n);
+    *state = sum;
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_overlap_serialize) {
+    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
+    bytea* result = new_bytea(sizeof kOverlapTag + sizeof(OverlapAggState));
+    std::memcpy(VARDATA(result), kOverlapTag, sizeof kOverlapTag);
+    std::memcpy(VARDATA(result) + sizeof kOverlapTag, state, sizeof(OverlapAggState));
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_overlap_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kOverlapTag + sizeof(OverlapAggState) ||
+        std::memcmp(data, kOverlapTag, sizeof kOverlapTag) != 0)
+        corrupt_state("segment_overlap");
+    OverlapAggState* state = new_overlap_state(context);
+    std::memcpy(state, data + sizeof kOverlapTag, sizeof(OverlapAggState));
+    if (state->n < 0 || state->x < 0 || state->y < 0 || state->xy < 0 || state->x > state->n || state->y > state->n ||
+        state->xy > state->x || state->xy > state->y)
+        corrupt_state("segment_overlap");
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_overlap_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_DATUM(overlap_datum(fcinfo, state->x, state->y, state->xy, state->n));
+}
+
+// --------------------------------------------------------------- affinity
+
+namespace {
+
+struct AffinityParams {
+    double min_support;
+    std::int64_t min_count;
+    std::int64_t top_n;
+    std::int64_t order_by_lift;
+};
+
+// The flat part lives in the aggregate context; `core` is a C++ heap object
+// deleted by `callback` when that context is reset or deleted.
+struct AffinityAggState {
+    MemoryContextCallback callback;
+    AffinityParams params;
+    ca::AffinityState* core;
+};
+
+constexpr char kAffinityTag[8] = {'C', 'A', 'A', 'F', 'P', 1, 0, 0};
+
+ca::AffinityQuery affinity_query(const AffinityParams& p) {
+    ca::AffinityQuery query;
+    query.min_support = p.min_support;
+    query.min_count = p.min_count;
+    query.top_n = p.top_n;
+    query.order_by = p.order_by_lift ? ca::AffinityOrder::lift : ca::AffinityOrder::support;
+    return query;
+}
+
+// Helpers owning C++ objects; they call no PostgreSQL API.
+void validate_affinity_params(const AffinityParams& p) {
+    ca::AffinityState().pairs(affinity_query(p));  // empty state: checks the query only
+}
+
+void release_affinity_state(void* argument) {
+    auto* state = static_cast<AffinityAggState*>(argument);
+    delete state->core;
+    state->core = nullptr;
+}
+
+ca::AffinityState* make_affinity_core(const std::uint8_t* bytes, std::size_t size) {
+    if (bytes == nullptr)
+        return new ca::AffinityState();
+    return new ca::AffinityState(ca::AffinityState::deserialize(bytes, size));
+}
+
+void add_basket(ca::AffinityState* core, const char* const* items, const int* lengths, int count) {
+    std::vector<std::string_view> basket;
+    basket.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i)
+        basket.emplace_back(items[i], static_cast<std::size_t>(lengths[i]));
+    core->add_basket(basket);
+}
+
+void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) { core->merge(other); }
+
+std::uint8_t* serialize_affinity_core(const ca::AffinityState& core, const ca::Arena& arena, std::size_t* size) {
+    const std::vector<std::uint8_t> bytes = core.serialize();
+    if (bytes.size() > MaxAllocSize - 64)
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "affinity state is too large to serialize");
+    auto* out = static_cast<std::uint8_t*>(arena.allocate_or_throw(bytes.size()));
+    std::memcpy(out, bytes.data(), bytes.size());
+    *size = bytes.size();
+    return out;
+}
+
+struct PairOut {
+    char* item_a;
+    char* item_b;
+    std::uint32_t length_a, length_b;
+    std::int64_t count_a, count_b, count_ab, baskets;
+    double support_a, support_b, support_ab, confidence_ab, confidence_ba, lift, jaccard;
+};
+
+// The selected pairs, copied into arena memory.
+PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& params, const ca::Arena& arena, int* count) {
+    const std::vector<ca::PairStats> pairs = core.pairs(affinity_query(params));
+    auto* out = static_cast<PairOut*>(arena.allocate_or_throw(sizeof(PairOut) * (pairs.size() + 1)));
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const ca::PairStats& p = pairs[i];
+        PairOut& o = out[i];
+        o.item_a = static_cast<char*>(arena.allocate_or_throw(p.item_a.size() + 1));
+        o.item_b = static_cast<char*>(arena.allocate_or_throw(p.item_b.size() + 1));
+        std::memcpy(o.item_a, p.item_a.data(), p.item_a.size());
+        std::memcpy(o.item_b, p.item_b.data(), p.item_b.size());
+        o.length_a = static_cast<std::uint32_t>(p.item_a.size());
+        o.length_b = static_cast<std::uint32_t>(p.item_b.size());
+        o.count_a = p.count_a;
+        o.count_b = p.count_b;
+        o.count_ab = p.count_ab;
+        o.baskets = p.baskets;
+        o.support_a = p.support_a;
+        o.support_b = p.support_b;
+        o.support_ab = p.support_ab;
+        o.confidence_ab = p.confidence_ab;
+        o.confidence_ba = p.confidence_ba;
+        o.lift = p.lift;
+        o.jaccard = p.jaccard;
+    }
+    *count = static_cast<int>(pairs.size());
+    return out;
+}
+
+AffinityAggState* new_affinity_state(MemoryContext context, const AffinityParams& params,
+                                     const std::uint8_t* bytes = nullptr, std::size_t size = 0) {
+    auto* state = static_cast<AffinityAggState*>(MemoryContextAllocZero(context, sizeof(AffinityAggState)));
+    state->params = params;
+    state->core = make_affinity_core(bytes, size);
+    state->callback.func = release_affinity_state;
+    state->callback.arg = state;
+    MemoryContextRegisterResetCallback(context, &state->callback);
+    return state;
+}
+
+enum PairField {
+    pf_item_a, pf_item_b, pf_count_a, pf_count_b, pf_count_ab, pf_baskets, pf_support_a, pf_support_b, pf_support_ab,
+    pf_confidence_ab, pf_confidence_ba, pf_lift, pf_jaccard, pf_fields
+};
+
+}  // namespace
+
+// affinity(items text[] [, min_support, top_n [, min_count, order_by]]):
+// one row per basket; NULL baskets and NULL items are skipped.
+CA_FUNCTION(ca_affinity_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
+    AffinityParams params{0.001, 1, 100, 0};
+    if (PG_NARGS() > 2) {
+        require_argument(fcinfo, 2, "min_support");
+        require_argument(fcinfo, 3, "top_n");
+        params.min_support = zero_if_zero(PG_GETARG_FLOAT8(2));
+        params.top_n = PG_GETARG_INT32(3);
+    }
+    if (PG_NARGS() > 4) {
+        require_argument(fcinfo, 4, "min_count");
+        require_argument(fcinfo, 5, "order_by");
+        params.min_count = PG_GETARG_INT64(4);
+        text* order = PG_GETARG_TEXT_PP(5);
+        const std::string_view order_by = text_view(order);
+        if (order_by == "lift")
+            params.order_by_lift = 1;
+        else if (order_by != "support")
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "order_by must be 'support' or 'lift'");
+    }
+    if (state == nullptr) {
+        validate_affinity_params(params);
+        state = new_affinity_state(context, params);
+    } else {
+        require_same(state->params, params, "affinity");
+    }
+    if (PG_ARGISNULL(1))
+        PG_RETURN_POINTER(state);
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
+    if (ARR_NDIM(array) > 1)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "items must be a one-dimensional array");
+    Datum* elements = nullptr;
+    bool* element_nulls = nullptr;
+    int count = 0;
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
+    auto** items = static_cast<const char**>(palloc(sizeof(char*) * (count + 1)));
+    auto* lengths = static_cast<int*>(palloc(sizeof(int) * (count + 1)));
+    int kept = 0;
+    for (int i = 0; i < count; ++i) {
+        if (element_nulls[i])
+            continue;
+        const auto* item = reinterpret_cast<const struct varlena*>(DatumGetPointer(elements[i]));
+        items[kept] = VARDATA_ANY(item);
+        lengths[kept] = static_cast<int>(VARSIZE_ANY_EXHDR(item));
+        ++kept;
+    }
+    add_basket(state->core, items, lengths, kept);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_affinity_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new_affinity_state(context, other->params);
+    else
+        require_same(state->params, other->params, "affinity");
+    merge_affinity(state->core, *other->core);
+    PG_RETURN_POINTER(state);
+}
+
+// Layout: tag, AffinityParams bytes, AffinityState::serialize() bytes.
+CA_FUNCTION(ca_affinity_serialize) {
+    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
+    std::size_t core_size = 0;
+    const std::uint8_t* core_bytes =
+        serialize_affinity_core(*state->core, ca::pg::arena_for(CurrentMemoryContext), &core_size);
+    bytea* result = new_bytea(sizeof kAffinityTag + sizeof(AffinityParams) + core_size);
+    char* out = VARDATA(result);
+    std::memcpy(out, kAffinityTag, sizeof kAffinityTag);
+    std::memcpy(out + sizeof kAffinityTag, &state->params, sizeof(AffinityParams));
+    std::memcpy(out + sizeof kAffinityTag + sizeof(AffinityParams), core_bytes, core_size);
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_affinity_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
+    constexpr std::size_t fixed = sizeof kAffinityTag + sizeof(AffinityParams);
+    if (size < fixed || std::memcmp(data, kAffinityTag, sizeof kAffinityTag) != 0)
+        corrupt_state("affinity");
+    AffinityParams params;
+    std::memcpy(&params, data + sizeof kAffinityTag, sizeof params);
+    if (params.order_by_lift != 0 && params.order_by_lift != 1)
+        corrupt_state("affinity");
+    validate_affinity_params(params);
+    PG_RETURN_POINTER(new_affinity_state(context, params, reinterpret_cast<const std::uint8_t*>(data + fixed), size - fixed));
+}
+
+// → affinity_pair[]: the top pairs, best first; an empty array when no pair
+// qualifies.
+CA_FUNCTION(ca_affinity_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
+    const Oid element_type = result_element_type(fcinfo);
+    int count = 0;
+    const PairOut* pairs = affinity_pairs(*state->core, state->params, ca::pg::arena_for(CurrentMemoryContext), &count);
+    if (count == 0)
+        PG_RETURN_ARRAYTYPE_P(construct_empty_array(element_type));
+    TupleDesc descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    for (int i = 0; i < count; ++i) {
+        const PairOut& p = pairs[i];
+        Datum values[pf_fields];
+        bool nulls[pf_fields] = {false};
+        values[pf_item_a] = PointerGetDatum(cstring_to_text_with_len(p.item_a, static_cast<int>(p.length_a)));
+        values[pf_item_b] = PointerGetDatum(cstring_to_text_with_len(p.item_b, static_cast<int>(p.length_b)));
+        values[pf_count_a] = Int64GetDatum(p.count_a);
+        values[pf_count_b] = Int64GetDatum(p.count_b);
+        values[pf_count_ab] = Int64GetDatum(p.count_ab);
+        values[pf_baskets] = Int64GetDatum(p.baskets);
+        values[pf_support_a] = Float8GetDatum(p.support_a);
+        values[pf_support_b] = Float8GetDatum(p.support_b);
+        values[pf_support_ab] = Float8GetDatum(p.support_ab);
+        values[pf_confidence_ab] = Float8GetDatum(p.confidence_ab);
+        values[pf_confidence_ba] = Float8GetDatum(p.confidence_ba);
+        values[pf_lift] = Float8GetDatum(p.lift);
+        values[pf_jaccard] = Float8GetDatum(p.jaccard);
+        elements[i] = HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+    }
+    std::int16_t length;
+    bool by_value;
+    char alignment;
+    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
+    PG_RETURN_ARRAYTYPE_P(construct_array(elements, count, element_type, length, by_value, alignment));
+}

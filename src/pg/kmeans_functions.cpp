@@ -1,0 +1,389 @@
+// k-means (issue 5): kmeans_fit, an aggregate over feature vectors returning
+// a kmeans_model, and kmeans_assign, the nearest centroid of a point.
+//
+// The aggregate keeps every point in a FlatArray<double> in the aggregate
+// memory context (n * d doubles, counted against work_mem and freed with the
+// context) together with the parameters, which must be the same on every
+// row. The final function fits with the core (k-means++ from a fixed seed,
+// standardized features, Lloyd iterations that honour query cancellation);
+// the core orders the points first, so a parallel plan gives the same model
+// as a serial one.
+#include <vector>
+
+#include "kmeans.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+
+namespace ca = customer_analytics;
+using ca::pg::arena_for;
+
+namespace {
+
+// The parameters, all 8-byte fields so they compare bytewise.
+struct FitParams {
+    std::int64_t k;
+    std::int64_t max_iterations;
+    std::int64_t n_init;
+    std::int64_t seed;
+    std::int64_t standardize;
+    double tolerance;
+};
+
+struct KMeansAggState {
+    FitParams params;
+    std::int64_t d;  // 0 until the first point
+    ca::FlatArray<double> data;
+};
+
+constexpr char kKMeansTag[8] = {'C', 'A', 'K', 'M', 1, 0, 0, 0};
+
+ca::KMeansParams core_params(const FitParams& p) {
+    ca::KMeansParams out;
+    out.k = p.k;
+    out.max_iterations = p.max_iterations;
+    out.n_init = p.n_init;
+    out.seed = static_cast<std::uint64_t>(p.seed);
+    out.standardize = p.standardize != 0;
+    out.tolerance = p.tolerance;
+    return out;
+}
+
+// Elements of a float8 array of any shape without NULLs, in storage order.
+const double* float8_elements(ArrayType* array, int* count, const char* what) {
+    if (ARR_HASNULL(array) && array_contains_nulls(array))
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(what) + " must not contain NULL elements");
+    *count = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+    return reinterpret_cast<const double*>(ARR_DATA_PTR(array));
+}
+
+const double* features_argument(ArrayType* array, int* count) {
+    if (ARR_NDIM(array) > 1)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "features must be a one-dimensional array");
+    return float8_elements(array, count, "features");
+}
+
+KMeansAggState* new_kmeans_state(MemoryContext context, const FitParams& params, std::int64_t d) {
+    auto* state = new (MemoryContextAllocZero(context, sizeof(KMeansAggState))) KMeansAggState();
+    state->params = params;
+    state->d = d;
+    return state;
+}
+
+void require_same_params(const FitParams& stored, const FitParams& now) {
+    if (std::memcmp(&stored, &now, sizeof(FitParams)) != 0)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "kmeans_fit needs the same parameters on every row",
+                        {}, "Pass constants (or one value per group) as k and the other parameters.");
+}
+
+void require_same_d(std::int64_t d, std::int64_t other) {
+    if (d != other)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "features must have the same length on every row",
+                        "Expected " + std::to_string(d) + " features, got " + std::to_string(other) + ".");
+}
+
+// The fitted model, written into caller-provided arrays by a helper that
+// owns the core's objects and calls no PostgreSQL API.
+struct FitOut {
+    double* means;         // d
+    double* scales;        // d
+    double* centroids;     // k * d
+    double* standardized;  // k * d
+    std::int64_t* sizes;   // k
+    std::int64_t k, d, n, iterations;
+    double wcss;
+    bool converged;
+    bool has_silhouette;
+    double silhouette;
+};
+
+void fit(const KMeansAggState* state, FitOut* out) {
+    const std::size_t d = static_cast<std::size_t>(state->d);
+    const std::size_t n = state->data.size / d;
+    const ca::Interrupts interrupts = ca::pg::interrupts();
+    const ca::KMeansModel model = ca::kmeans_fit(state->data.data, n, d, core_params(state->params), interrupts);
+    std::copy(model.feature_means.begin(), model.feature_means.end(), out->means);
+    std::copy(model.feature_scales.begin(), model.feature_scales.end(), out->scales);
+    std::copy(model.centroids.begin(), model.centroids.end(), out->centroids);
+    std::copy(model.centroids_standardized.begin(), model.centroids_standardized.end(), out->standardized);
+    std::copy(model.sizes.begin(), model.sizes.end(), out->sizes);
+    out->k = model.k;
+    out->d = model.d;
+    out->n = model.n;
+    out->iterations = model.iterations;
+    out->wcss = model.wcss;
+    out->converged = model.converged;
+    out->has_silhouette = false;
+    if (model.k >= 2) {
+        const std::optional<double> width = ca::silhouette(state->data.data, n, d, model, {}, interrupts);
+        out->has_silhouette = width.has_value();
+        out->silhouette = width.value_or(0.0);
+    }
+}
+
+Datum float8_array_datum(const double* values, int count) {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i)
+        elements[i] = Float8GetDatum(values[i]);
+    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum matrix_datum(const double* values, int rows, int columns) {
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (rows * columns + 1)));
+    for (int i = 0; i < rows * columns; ++i)
+        elements[i] = Float8GetDatum(values[i]);
+    int dims[2] = {rows, columns};
+    int lower_bounds[2] = {1, 1};
+    return PointerGetDatum(construct_md_array(elements, nullptr, 2, dims, lower_bounds, FLOAT8OID, 8, FLOAT8PASSBYVAL,
+                                              TYPALIGN_DOUBLE));
+}
+
+// Fields of kmeans_model, 1-based.
+enum ModelField {
+    model_k = 1, model_d, model_n, model_means, model_scales, model_centroids, model_standardized, model_sizes,
+    model_wcss, model_silhouette, model_iterations, model_converged, model_fields = model_converged
+};
+
+}  // namespace
+
+// kmeans_fit(features, k [, max_iterations, n_init, seed, standardize,
+// tolerance]).
+CA_FUNCTION(ca_kmeans_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansAggState*>(PG_GETARG_POINTER(0));
+    FitParams params{0, 100, 3, 42, 1, 0.0};
+    static const char* const names[] = {"k", "max_iterations", "n_init", "seed", "standardize", "tolerance"};
+    for (int i = 2; i < PG_NARGS(); ++i)
+        if (PG_ARGISNULL(i))
+            throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(names[i - 2]) + " must not be null");
+    params.k = PG_GETARG_INT32(2);
+    if (PG_NARGS() > 3) {
+        params.max_iterations = PG_GETARG_INT32(3);
+        params.n_init = PG_GETARG_INT32(4);
+        params.seed = PG_GETARG_INT64(5);
+        params.standardize = PG_GETARG_BOOL(6) ? 1 : 0;
+        params.tolerance = PG_GETARG_FLOAT8(7);
+        if (params.tolerance == 0.0)
+            params.tolerance = 0.0;  // -0 and 0 are the same parameter
+    }
+    if (state == nullptr)
+        state = new_kmeans_state(context, params, 0);
+    else
+        require_same_params(state->params, params);
+    if (PG_ARGISNULL(1))
+        PG_RETURN_POINTER(state);
+    int count = 0;
+    const double* row = features_argument(PG_GETARG_ARRAYTYPE_P(1), &count);
+    if (count < 1 || static_cast<std::size_t>(count) > ca::kKMeansMaxFeatures)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "features must have between 1 and 1000 elements");
+    if (state->d == 0)
+        state->d = count;
+    else
+        require_same_d(state->d, count);
+    for (int j = 0; j < count; ++j)
+        if (!std::isfinite(row[j]))
+            throw ca::Error(ca::ErrorKind::data_exception, "features must be finite numbers");
+    state->data.append(arena_for(context), row, static_cast<std::uint32_t>(count));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_kmeans_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr) {
+        state = new_kmeans_state(context, other->params, other->d);
+    } else {
+        require_same_params(state->params, other->params);
+        if (state->d == 0)
+            state->d = other->d;
+        else if (other->d != 0)
+            require_same_d(state->d, other->d);
+    }
+    state->data.append(arena_for(context), other->data.data, other->data.size);
+    PG_RETURN_POINTER(state);
+}
+
+// Layout: tag, FitParams bytes, int64 d, uint32 value count, values.
+CA_FUNCTION(ca_kmeans_serialize) {
+    const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));
+    const std::uint32_t count = state->data.size;
+    const std::size_t payload = sizeof kKMeansTag + sizeof(FitParams) + sizeof state->d + sizeof count + sizeof(double) * std::size_t(count);
+    if (payload > MaxAllocSize - VARHDRSZ)
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "kmeans_fit state is too large to serialize",
+                        {}, "Fit on a sample, or with a serial plan.");
+    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
+    SET_VARSIZE(result, VARHDRSZ + payload);
+    char* out = VARDATA(result);
+    std::memcpy(out, kKMeansTag, sizeof kKMeansTag);
+    out += sizeof kKMeansTag;
+    std::memcpy(out, &state->params, sizeof(FitParams));
+    out += sizeof(FitParams);
+    std::memcpy(out, &state->d, sizeof state->d);
+    out += sizeof state->d;
+    std::memcpy(out, &count, sizeof count);
+    out += sizeof count;
+    if (count != 0)
+        std::memcpy(out, state->data.data, sizeof(double) * count);
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_kmeans_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
+    constexpr std::size_t fixed = sizeof kKMeansTag + sizeof(FitParams) + sizeof(std::int64_t) + sizeof(std::uint32_t);
+    auto corrupt = []() { throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized kmeans_fit state"); };
+    if (size < fixed || std::memcmp(data, kKMeansTag, sizeof kKMeansTag) != 0)
+        corrupt();
+    FitParams params;
+    std::int64_t d;
+    std::uint32_t count;
+    std::memcpy(&params, data + sizeof kKMeansTag, sizeof params);
+    std::memcpy(&d, data + sizeof kKMeansTag + sizeof params, sizeof d);
+    std::memcpy(&count, data + fixed - sizeof count, sizeof count);
+    if (size != fixed + sizeof(double) * std::size_t(count) || d < 0 || d > std::int64_t(ca::kKMeansMaxFeatures) ||
+        (d == 0 ? count != 0 : count % d != 0) || (params.standardize != 0 && params.standardize != 1))
+        corrupt();
+    KMeansAggState* state = new_kmeans_state(context, params, d);
+    state->data.reserve(arena_for(context), count);
+    if (count != 0)
+        std::memcpy(state->data.data, data + fixed, sizeof(double) * count);
+    state->data.size = count;
+    for (double value : state->data)
+        if (!std::isfinite(value))
+            corrupt();
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_kmeans_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));
+    if (state->d == 0 || state->data.size == 0)
+        PG_RETURN_NULL();  // no point
+    const int d = static_cast<int>(state->d);
+    // Room for any valid k; an invalid k is rejected by the core before it
+    // writes anything.
+    const int room = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(state->params.k, ca::kKMeansMaxClusters)));
+    FitOut out{};
+    out.means = static_cast<double*>(palloc(sizeof(double) * d));
+    out.scales = static_cast<double*>(palloc(sizeof(double) * d));
+    out.centroids = static_cast<double*>(palloc(sizeof(double) * room * d));
+    out.standardized = static_cast<double*>(palloc(sizeof(double) * room * d));
+    out.sizes = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * room));
+    fit(state, &out);
+
+    const int k = static_cast<int>(out.k);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[model_fields];
+    bool nulls[model_fields] = {false};
+    Datum* sizes = static_cast<Datum*>(palloc(sizeof(Datum) * k));
+    for (int i = 0; i < k; ++i)
+        sizes[i] = Int64GetDatum(out.sizes[i]);
+    values[model_k - 1] = Int32GetDatum(k);
+    values[model_d - 1] = Int32GetDatum(d);
+    values[model_n - 1] = Int64GetDatum(out.n);
+    values[model_means - 1] = float8_array_datum(out.means, d);
+    values[model_scales - 1] = float8_array_datum(out.scales, d);
+    values[model_centroids - 1] = matrix_datum(out.centroids, k, d);
+    values[model_standardized - 1] = matrix_datum(out.standardized, k, d);
+    values[model_sizes - 1] = PointerGetDatum(construct_array(sizes, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    values[model_wcss - 1] = Float8GetDatum(out.wcss);
+    values[model_silhouette - 1] = Float8GetDatum(out.silhouette);
+    nulls[model_silhouette - 1] = !out.has_silhouette;
+    values[model_iterations - 1] = Int32GetDatum(static_cast<std::int32_t>(out.iterations));
+    values[model_converged - 1] = BoolGetDatum(out.converged);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+}
+
+// ----------------------------------------------------------- kmeans_assign
+
+namespace {
+
+// The parts of a model that assignment needs, on the C++ heap; the call
+// cache in fn_mcxt owns it and deletes it from a reset callback on fn_mcxt.
+struct AssignModel {
+    std::vector<double> standardized, means, scales;
+};
+
+struct AssignCache {
+    ca::pg::CachedBytes bytes;
+    MemoryContextCallback callback;
+    bool registered;
+    void* reader;
+    AssignModel* model;
+};
+
+void release_assign_model(void* argument) {
+    auto* cache = static_cast<AssignCache*>(argument);
+    delete cache->model;
+    cache->model = nullptr;
+}
+
+void replace_assign_model(AssignCache* cache, const double* standardized, std::size_t kd, const double* means,
+                          const double* scales, std::size_t d) {
+    delete cache->model;
+    cache->model = nullptr;
+    cache->model = new AssignModel{std::vector<double>(standardized, standardized + kd),
+                                   std::vector<double>(means, means + d), std::vector<double>(scales, scales + d)};
+}
+
+std::int64_t assign(const AssignModel& model, const double* point, std::size_t dims) {
+    return ca::kmeans_assign(point, dims, model.standardized, model.means, model.scales);
+}
+
+Datum required_field(const ca::pg::CompositeReader* reader, HeapTupleHeader tuple, int field, const char* name) {
+    bool is_null = false;
+    const Datum value = ca::pg::composite_field(reader, tuple, field, &is_null);
+    if (is_null)
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string("model field ") + name + " must not be null");
+    return value;
+}
+
+void load_model(FunctionCallInfo fcinfo, AssignCache* cache, Datum model_datum) {
+    cache->bytes.length = 0;
+    HeapTupleHeader tuple = DatumGetHeapTupleHeader(model_datum);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const std::int64_t k = DatumGetInt32(required_field(reader, tuple, model_k, "k"));
+    const std::int64_t d = DatumGetInt32(required_field(reader, tuple, model_d, "d"));
+    int means_count = 0, scales_count = 0, centroid_count = 0;
+    const double* means = float8_elements(DatumGetArrayTypeP(required_field(reader, tuple, model_means, "feature_means")),
+                                          &means_count, "feature_means");
+    const double* scales = float8_elements(
+        DatumGetArrayTypeP(required_field(reader, tuple, model_scales, "feature_scales")), &scales_count, "feature_scales");
+    const double* standardized = float8_elements(
+        DatumGetArrayTypeP(required_field(reader, tuple, model_standardized, "centroids_standardized")), &centroid_count,
+        "centroids_standardized");
+    if (k < 1 || d < 1 || means_count != d || scales_count != d || centroid_count != k * d)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "kmeans_model arrays do not match k and d",
+                        "feature_means and feature_scales need d elements, centroids_standardized k x d.");
+    if (!cache->registered) {
+        cache->callback.func = release_assign_model;
+        cache->callback.arg = cache;
+        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &cache->callback);
+        cache->registered = true;
+    }
+    replace_assign_model(cache, standardized, static_cast<std::size_t>(centroid_count), means, scales,
+                         static_cast<std::size_t>(d));
+    ca::pg::remember_bytes(fcinfo, &cache->bytes, model_datum);
+}
+
+}  // namespace
+
+// kmeans_assign(features, model) → cluster number 1..k (1 = largest cluster).
+CA_FUNCTION(ca_kmeans_assign) {
+    int count = 0;
+    const double* point = features_argument(PG_GETARG_ARRAYTYPE_P(0), &count);
+    auto* cache = ca::pg::call_cache<AssignCache>(fcinfo);
+    const Datum model = PG_GETARG_DATUM(1);
+    if (cache->model == nullptr || !ca::pg::matches_cached(cache->bytes, model))
+        load_model(fcinfo, cache, model);
+    PG_RETURN_INT32(static_cast<std::int32_t>(assign(*cache->model, point, static_cast<std::size_t>(count)) + 1));
+}

@@ -1,0 +1,775 @@
+// Customer tags (issue 5): consumption_stage, value_band, activity_status,
+// coupon_sensitivity, purchase_mix and channel_preference.
+//
+// Aggregate parameters (as_of, thresholds, ladders, priors) are arguments on
+// every row; the first row fixes them in the state and every later row (and
+// every partial state being combined) must bring the same values.
+//
+// Memory: the activity, coupon and purchase-mix states are flat structs in
+// the aggregate memory context (the coupon ladder is a FlatArray there). The
+// channel state keeps the core's ChannelState, which owns std::string names,
+// on the C++ heap; the flat part of the state, in the aggregate context,
+// registers a reset callback on that context that deletes it, so the heap
+// object is freed with the context also when the query fails. It is small
+// (at most 64 channels of at most 64 bytes), so keeping it outside work_mem
+// accounting costs little.
+#include <type_traits>
+#include <vector>
+
+#include "tags.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+
+namespace ca = customer_analytics;
+using ca::pg::arena_for;
+
+namespace {
+
+[[noreturn]] void different_parameters(const char* aggregate) {
+    throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                    std::string(aggregate) + " needs the same parameters on every row", {},
+                    "Pass constants (or one value per group) as the parameters.");
+}
+
+// Parameter blocks hold only 8-byte fields, so they have no padding and
+// compare bytewise.
+template <typename T>
+void require_same(const T& stored, const T& now, const char* aggregate) {
+    static_assert(std::is_trivially_copyable<T>::value && sizeof(T) % 8 == 0, "flat parameter block");
+    if (std::memcmp(&stored, &now, sizeof(T)) != 0)
+        different_parameters(aggregate);
+}
+
+void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if (PG_ARGISNULL(argument))
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");
+}
+
+[[noreturn]] void corrupt_state(const char* aggregate) {
+    throw ca::Error(ca::ErrorKind::data_exception, std::string("invalid serialized ") + aggregate + " state");
+}
+
+// A bytea holding a 4-byte tag and the given parts.
+bytea* new_bytea(std::size_t payload) {
+    if (payload > MaxAllocSize - VARHDRSZ)
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "aggregate state is too large to serialize");
+    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
+    SET_VARSIZE(result, VARHDRSZ + payload);
+    return result;
+}
+
+text* text_of(const char* value) { return cstring_to_text(value); }
+
+// ---------------------------------------------------------- consumption
+
+enum class DateArgument { date, timestamptz };
+
+template <DateArgument kind>
+std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if constexpr (kind == DateArgument::date)
+        return ca::pg::finite_date(PG_GETARG_DATEADT(argument), what);
+    else
+        return ca::pg::date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
+}
+
+// Trailing optional arguments (interactions, loyal_min_purchases,
+// loyal_min_span_days, loyal_max_recency_days) starting at `first`; false
+// when one is NULL.
+bool consumption_options(FunctionCallInfo fcinfo, int first, std::int64_t* interactions, ca::ConsumptionParams* params) {
+    for (int i = first; i < first + 4; ++i)
+        if (PG_ARGISNULL(i))
+            return false;
+    *interactions = PG_GETARG_INT64(first);
+    params->loyal_min_purchases = PG_GETARG_INT32(first + 1);
+    params->loyal_min_span_days = PG_GETARG_INT32(first + 2);
+    params->loyal_max_recency_days = PG_GETARG_INT32(first + 3);
+    return true;
+}
+
+Datum stage_datum(FunctionCallInfo fcinfo, const ca::ConsumptionInput& input, std::int64_t as_of,
+                  const ca::ConsumptionParams& params) {
+    const std::optional<ca::ConsumptionStage> stage = ca::consumption_stage(input, as_of, params);
+    if (!stage)
+        PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(text_of(ca::to_string(*stage)));
+}
+
+}  // namespace
+
+// consumption_stage(purchases, first_purchase, last_purchase, as_of,
+// interactions, loyal_min_purchases, loyal_min_span_days,
+// loyal_max_recency_days): not STRICT, because the purchase dates are NULL
+// for a customer without purchases; any other NULL gives NULL.
+CA_FUNCTION(ca_consumption_stage) {
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(3))
+        PG_RETURN_NULL();
+    ca::ConsumptionInput input;
+    ca::ConsumptionParams params;
+    if (!consumption_options(fcinfo, 4, &input.interactions, &params))
+        PG_RETURN_NULL();
+    input.purchases = PG_GETARG_INT64(0);
+    const std::int32_t as_of = day_argument<DateArgument::date>(fcinfo, 3, "as_of");
+    if (input.purchases > 0) {
+        if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+            PG_RETURN_NULL();
+        input.first_purchase_day = day_argument<DateArgument::date>(fcinfo, 1, "first_purchase");
+        input.last_purchase_day = day_argument<DateArgument::date>(fcinfo, 2, "last_purchase");
+    }
+    return stage_datum(fcinfo, input, as_of, params);
+}
+
+// consumption_stage(summary rfm_summary, as_of, interactions, ...): purchases
+// are the summary's purchase_days (several orders on one day are one
+// purchase), first and last purchase its first_order and last_order.
+CA_FUNCTION(ca_consumption_stage_summary) {
+    ca::ConsumptionInput input;
+    ca::ConsumptionParams params;
+    if (!consumption_options(fcinfo, 2, &input.interactions, &params))
+        PG_RETURN_NULL();
+    const std::int32_t as_of = day_argument<DateArgument::date>(fcinfo, 1, "as_of");
+    HeapTupleHeader summary = PG_GETARG_HEAPTUPLEHEADER(0);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &fcinfo->flinfo->fn_extra, summary);
+    // rfm_summary: first_order, last_order, frequency, purchase_days, ...
+    bool first_null = false, last_null = false, days_null = false;
+    const Datum first = ca::pg::composite_field(reader, summary, 1, &first_null);
+    const Datum last = ca::pg::composite_field(reader, summary, 2, &last_null);
+    const Datum days = ca::pg::composite_field(reader, summary, 4, &days_null);
+    input.purchases = days_null ? 0 : DatumGetInt64(days);
+    if (input.purchases > 0) {
+        if (first_null || last_null)
+            throw ca::Error(ca::ErrorKind::data_exception, "summary with purchases has no first or last order");
+        input.first_purchase_day = ca::pg::finite_date(DatumGetDateADT(first), "first_order");
+        input.last_purchase_day = ca::pg::finite_date(DatumGetDateADT(last), "last_order");
+        // One purchase day: first and last order are that day.
+    }
+    return stage_datum(fcinfo, input, as_of, params);
+}
+
+// ----------------------------------------------------------- value band
+
+CA_FUNCTION(ca_value_band) {
+    const ca::ValueBand band = ca::value_band(PG_GETARG_FLOAT8(0), PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2));
+    PG_RETURN_TEXT_P(text_of(ca::to_string(band)));
+}
+
+// value_band(spend, cuts float8[2]): the cuts as value_band_cuts() returns them.
+CA_FUNCTION(ca_value_band_cuts_array) {
+    int count = 0;
+    const double* cuts = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &count, "cuts");
+    if (count != 2)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "cuts must have exactly 2 elements",
+                        "The cuts are {low_cut, high_cut}, as value_band_cuts() returns them.");
+    const ca::ValueBand band = ca::value_band(PG_GETARG_FLOAT8(0), cuts[0], cuts[1]);
+    PG_RETURN_TEXT_P(text_of(ca::to_string(band)));
+}
+
+// -------------------------------------------------------------- activity
+
+namespace {
+
+struct ActivityParams {
+    std::int64_t as_of;
+    std::int64_t recent_days;
+    std::int64_t min_recent_events;
+    std::int64_t min_recent_qualifying;
+    std::int64_t inactive_days;
+};
+
+struct ActivityAggState {
+    ActivityParams params;
+    ca::ActivityState core;
+};
+static_assert(std::is_trivially_copyable<ActivityAggState>::value, "copied as bytes");
+
+constexpr char kActivityTag[8] = {'C', 'A', 'A', 'C', 1, 0, 0, 0};
+
+ca::ActivityThresholds thresholds_of(const ActivityParams& p) {
+    ca::ActivityThresholds t;
+    t.min_recent_events = p.min_recent_events;
+    t.min_recent_qualifying = p.min_recent_qualifying;
+    t.inactive_days = p.inactive_days;
+    return t;
+}
+
+// Raises invalid_parameter_value for bad windows or thresholds.
+void validate_activity(const ActivityParams& p) {
+    const ca::ActivityState probe(p.as_of, p.recent_days);
+    probe.result(thresholds_of(p));
+}
+
+ActivityAggState* new_activity_state(MemoryContext context) {
+    return new (MemoryContextAllocZero(context, sizeof(ActivityAggState))) ActivityAggState();
+}
+
+// 'purchase' and 'checkin' (or 'offline_checkin') qualify; every other kind
+// is an ordinary interaction.
+ca::EventKind event_kind(text* kind) {
+    const char* data = VARDATA_ANY(kind);
+    const std::size_t length = VARSIZE_ANY_EXHDR(kind);
+    auto is = [&](const char* name) { return std::strlen(name) == length && std::memcmp(data, name, length) == 0; };
+    if (is("purchase"))
+        return ca::EventKind::purchase;
+    if (is("checkin") || is("offline_checkin"))
+        return ca::EventKind::offline_checkin;
+    return ca::EventKind::other_interaction;
+}
+
+}  // namespace
+
+// activity_status(event_date, kind, as_of [, recent_days, min_recent_events,
+// min_recent_qualifying, inactive_days]).
+CA_FUNCTION(ca_activity_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ActivityAggState*>(PG_GETARG_POINTER(0));
+    ActivityParams params{0, 30, 3, 1, 180};
+    require_argument(fcinfo, 3, "as_of");
+    params.as_of = ca::pg::finite_date(PG_GETARG_DATEADT(3), "as_of");
+    if (PG_NARGS() > 4) {
+        static const char* const names[] = {"recent_days", "min_recent_events", "min_recent_qualifying", "inactive_days"};
+        std::int64_t* fields[] = {&params.recent_days, &params.min_recent_events, &params.min_recent_qualifying,
+                                  &params.inactive_days};
+        for (int i = 0; i < 4; ++i) {
+            require_argument(fcinfo, 4 + i, names[i]);
+            *fields[i] = PG_GETARG_INT32(4 + i);
+        }
+    }
+    if (state == nullptr) {
+        validate_activity(params);
+        state = new_activity_state(context);
+        state->params = params;
+        state->core = ca::ActivityState(params.as_of, params.recent_days);
+    } else {
+        require_same(state->params, params, "activity_status");
+    }
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    const std::int32_t day = ca::pg::finite_date(PG_GETARG_DATEADT(1), "event_date");
+    state->core.add(day, event_kind(PG_GETARG_TEXT_PP(2)));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_activity_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ActivityAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr) {
+        state = new_activity_state(context);
+        *state = *other;
+        PG_RETURN_POINTER(state);
+    }
+    require_same(state->params, other->params, "activity_status");
+    state->core.merge(other->core);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_activity_serialize) {
+    const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
+    bytea* result = new_bytea(sizeof kActivityTag + sizeof(ActivityAggState));
+    std::memcpy(VARDATA(result), kActivityTag, sizeof kActivityTag);
+    std::memcpy(VARDATA(result) + sizeof kActivityTag, state, sizeof(ActivityAggState));
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_activity_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kActivityTag + sizeof(ActivityAggState) ||
+        std::memcmp(data, kActivityTag, sizeof kActivityTag) != 0)
+        corrupt_state("activity_status");
+    ActivityAggState* state = new_activity_state(context);
+    std::memcpy(static_cast<void*>(state), data + sizeof kActivityTag, sizeof(ActivityAggState));
+    validate_activity(state->params);
+    const ca::ActivityState& core = state->core;
+    if (!core.configured() || core.as_of() != state->params.as_of || core.recent_days() != state->params.recent_days ||
+        core.events() < 0 || core.recent_events() < 0 || core.recent_events() > core.events() ||
+        core.recent_qualifying() < 0 || core.recent_qualifying() > core.recent_events() || core.future_events() < 0)
+        corrupt_state("activity_status");
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_activity_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
+    const ca::Activity activity = state->core.result(thresholds_of(state->params));
+    PG_RETURN_TEXT_P(text_of(ca::to_string(activity)));
+}
+
+// ---------------------------------------------------- coupon sensitivity
+
+namespace {
+
+constexpr int kMaxLadder = 1000;
+const double kDefaultLadder[] = {5.0, 10.0, 15.0, 20.0};
+
+struct CouponAggState {
+    ca::CouponState core;
+    ca::FlatArray<double> ladder;
+};
+
+constexpr char kCouponTag[8] = {'C', 'A', 'C', 'P', 1, 0, 0, 0};
+
+// Raises invalid_parameter_value unless the ladder is non-empty, finite,
+// >= 0 and strictly increasing (the core's rule) and not too long.
+void validate_ladder(const double* ladder, int count) {
+    if (count > kMaxLadder)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "coupon ladder must have at most 1000 values");
+    const std::vector<double> values(ladder, ladder + count);
+    ca::CouponState().result(values);
+}
+
+bool ladder_result(const ca::CouponState& state, const double* ladder, int count, double* out) {
+    const std::vector<double> values(ladder, ladder + count);
+    const std::optional<double> rung = state.result(values);
+    if (rung)
+        *out = *rung;
+    return rung.has_value();
+}
+
+struct LadderCache {
+    ca::pg::CachedBytes bytes;
+    double* values;
+    int count;
+};
+
+// The ladder argument, parsed and validated once per distinct value.
+const LadderCache* ladder_argument(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<LadderCache>(fcinfo);
+    const Datum datum = PG_GETARG_DATUM(argument);
+    if (ca::pg::matches_cached(cache->bytes, datum))
+        return cache;
+    cache->bytes.length = 0;
+    int count = 0;
+    const double* values = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(argument), &count, "ladder");
+    validate_ladder(values, count);
+    if (cache->values != nullptr)
+        pfree(cache->values);
+    cache->values = static_cast<double*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (count + 1)));
+    std::memcpy(cache->values, values, sizeof(double) * count);
+    cache->count = count;
+    ca::pg::remember_bytes(fcinfo, &cache->bytes, datum);
+    return cache;
+}
+
+CouponAggState* new_coupon_state(MemoryContext context, const double* ladder, int count) {
+    auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
+    state->ladder.append(arena_for(context), ladder, static_cast<std::uint32_t>(count));
+    return state;
+}
+
+void require_same_ladder(const CouponAggState* state, const double* ladder, int count) {
+    if (state->ladder.size != static_cast<std::uint32_t>(count) ||
+        (count != 0 && std::memcmp(state->ladder.data, ladder, sizeof(double) * count) != 0))
+        different_parameters("coupon_sensitivity");
+}
+
+}  // namespace
+
+// coupon_sensitivity(value, redeemed [, ladder]).
+CA_FUNCTION(ca_coupon_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CouponAggState*>(PG_GETARG_POINTER(0));
+    const double* ladder = kDefaultLadder;
+    int count = 4;
+    if (PG_NARGS() > 3) {
+        require_argument(fcinfo, 3, "ladder");
+        const LadderCache* parsed = ladder_argument(fcinfo, 3);
+        ladder = parsed->values;
+        count = parsed->count;
+    }
+    if (state == nullptr)
+        state = new_coupon_state(context, ladder, count);
+    else
+        require_same_ladder(state, ladder, count);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    state->core.add(PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_coupon_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CouponAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new_coupon_state(context, other->ladder.data, static_cast<int>(other->ladder.size));
+    else
+        require_same_ladder(state, other->ladder.data, static_cast<int>(other->ladder.size));
+    state->core.merge(other->core);
+    PG_RETURN_POINTER(state);
+}
+
+// Layout: tag, CouponState bytes, uint32 ladder length, ladder doubles.
+CA_FUNCTION(ca_coupon_serialize) {
+    const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
+    const std::uint32_t count = state->ladder.size;
+    bytea* result = new_bytea(sizeof kCouponTag + sizeof(ca::CouponState) + sizeof count + sizeof(double) * count);
+    char* out = VARDATA(result);
+    std::memcpy(out, kCouponTag, sizeof kCouponTag);
+    out += sizeof kCouponTag;
+    std::memcpy(out, &state->core, sizeof(ca::CouponState));
+    out += sizeof(ca::CouponState);
+    std::memcpy(out, &count, sizeof count);
+    out += sizeof count;
+    if (count != 0)
+        std::memcpy(out, state->ladder.data, sizeof(double) * count);
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_coupon_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
+    constexpr std::size_t fixed = sizeof kCouponTag + sizeof(ca::CouponState) + sizeof(std::uint32_t);
+    if (size < fixed || std::memcmp(data, kCouponTag, sizeof kCouponTag) != 0)
+        corrupt_state("coupon_sensitivity");
+    std::uint32_t count;
+    std::memcpy(&count, data + fixed - sizeof count, sizeof count);
+    if (count > kMaxLadder || size != fixed + sizeof(double) * count)
+        corrupt_state("coupon_sensitivity");
+    auto* ladder = static_cast<double*>(palloc(sizeof(double) * (count + 1)));
+    std::memcpy(ladder, data + fixed, sizeof(double) * count);
+    validate_ladder(ladder, static_cast<int>(count));
+    CouponAggState* state = new_coupon_state(context, ladder, static_cast<int>(count));
+    std::memcpy(static_cast<void*>(&state->core), data + sizeof kCouponTag, sizeof(ca::CouponState));
+    const std::optional<double> smallest = state->core.min_redeemed_value();
+    if (state->core.offers() < 0 || state->core.redemptions() < 0 || state->core.redemptions() > state->core.offers() ||
+        smallest.has_value() != (state->core.redemptions() > 0) ||
+        (smallest && !(std::isfinite(*smallest) && *smallest >= 0)))
+        corrupt_state("coupon_sensitivity");
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_coupon_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
+    double rung = 0;
+    if (!ladder_result(state->core, state->ladder.data, static_cast<int>(state->ladder.size), &rung))
+        PG_RETURN_NULL();
+    PG_RETURN_FLOAT8(rung);
+}
+
+// ---------------------------------------------------------- purchase mix
+
+namespace {
+
+struct MixParams {
+    double discount_share_cutoff;
+    double new_item_share_cutoff;
+    std::int64_t min_lines;
+};
+
+struct MixAggState {
+    MixParams params;
+    ca::PurchaseMixState core;
+};
+static_assert(std::is_trivially_copyable<MixAggState>::value, "copied as bytes");
+
+constexpr char kMixTag[8] = {'C', 'A', 'P', 'M', 1, 0, 0, 0};
+
+ca::PurchaseSensitivityParams mix_params(const MixParams& p) {
+    ca::PurchaseSensitivityParams out;
+    out.discount_share_cutoff = p.discount_share_cutoff;
+    out.new_item_share_cutoff = p.new_item_share_cutoff;
+    out.min_lines = p.min_lines;
+    return out;
+}
+
+MixAggState* new_mix_state(MemoryContext context) {
+    return new (MemoryContextAllocZero(context, sizeof(MixAggState))) MixAggState();
+}
+
+}  // namespace
+
+// purchase_mix(discounted, new_item [, discount_share_cutoff,
+// new_item_share_cutoff, min_lines]).
+CA_FUNCTION(ca_purchase_mix_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MixAggState*>(PG_GETARG_POINTER(0));
+    MixParams params{0.5, 0.3, 1};
+    if (PG_NARGS() > 3) {
+        require_argument(fcinfo, 3, "discount_share_cutoff");
+        require_argument(fcinfo, 4, "new_item_share_cutoff");
+        require_argument(fcinfo, 5, "min_lines");
+        params.discount_share_cutoff = PG_GETARG_FLOAT8(3);
+        params.new_item_share_cutoff = PG_GETARG_FLOAT8(4);
+        params.min_lines = PG_GETARG_INT64(5);
+        if (params.discount_share_cutoff == 0.0)
+            params.discount_share_cutoff = 0.0;  // -0 and 0 are the same parameter
+        if (params.new_item_share_cutoff == 0.0)
+            params.new_item_share_cutoff = 0.0;
+    }
+    if (state == nullptr) {
+        ca::PurchaseMixState().result(mix_params(params));  // validates the parameters
+        state = new_mix_state(context);
+        state->params = params;
+    } else {
+        require_same(state->params, params, "purchase_mix");
+    }
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    state->core.add(PG_GETARG_BOOL(1), PG_GETARG_BOOL(2));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_purchase_mix_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MixAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr) {
+        state = new_mix_state(context);
+        *state = *other;
+        PG_RETURN_POINTER(state);
+    }
+    require_same(state->params, other->params, "purchase_mix");
+    state->core.merge(other->core);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_purchase_mix_serialize) {
+    const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
+    bytea* result = new_bytea(sizeof kMixTag + sizeof(MixAggState));
+    std::memcpy(VARDATA(result), kMixTag, sizeof kMixTag);
+    std::memcpy(VARDATA(result) + sizeof kMixTag, state, sizeof(MixAggState));
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_purchase_mix_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kMixTag + sizeof(MixAggState) ||
+        std::memcmp(data, kMixTag, sizeof kMixTag) != 0)
+        corrupt_state("purchase_mix");
+    MixAggState* state = new_mix_state(context);
+    std::memcpy(static_cast<void*>(state), data + sizeof kMixTag, sizeof(MixAggState));
+    const ca::PurchaseMixState& core = state->core;
+    if (core.lines() < 0 || core.discounted_lines() < 0 || core.discounted_lines() > core.lines() ||
+        core.new_item_lines() < 0 || core.new_item_lines() > core.lines())
+        corrupt_state("purchase_mix");
+    core.result(mix_params(state->params));  // validates the parameters
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_purchase_mix_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
+    const std::optional<ca::PurchaseSensitivity> label = state->core.result(mix_params(state->params));
+    if (!label)
+        PG_RETURN_NULL();
+    PG_RETURN_TEXT_P(text_of(ca::to_string(*label)));
+}
+
+// ----------------------------------------------------- channel preference
+
+namespace {
+
+struct ChannelParams {
+    std::int64_t has_prior_rate;
+    double prior_rate;
+    double prior_weight;
+    std::int64_t min_contacts;
+};
+
+// The flat part lives in the aggregate context; `core` is a C++ heap object
+// deleted by `callback` when that context is reset or deleted.
+struct ChannelAggState {
+    MemoryContextCallback callback;
+    ChannelParams params;
+    ca::ChannelState* core;
+};
+
+constexpr char kChannelTag[8] = {'C', 'A', 'C', 'H', 'P', 1, 0, 0};
+
+ca::ChannelPreferenceParams channel_params(const ChannelParams& p) {
+    ca::ChannelPreferenceParams out;
+    if (p.has_prior_rate)
+        out.prior_rate = p.prior_rate;
+    out.prior_weight = p.prior_weight;
+    out.min_contacts = p.min_contacts;
+    return out;
+}
+
+void validate_channel_params(const ChannelParams& p) {
+    ca::ChannelState().result(channel_params(p));
+}
+
+void release_channel_state(void* argument) {
+    auto* state = static_cast<ChannelAggState*>(argument);
+    delete state->core;
+    state->core = nullptr;
+}
+
+// Helpers that own C++ objects while they run; they call no PostgreSQL API.
+ca::ChannelState* make_channel_core(const std::uint8_t* bytes, std::size_t size) {
+    if (bytes == nullptr)
+        return new ca::ChannelState();
+    return new ca::ChannelState(ca::ChannelState::deserialize(bytes, size));
+}
+
+// Serialized core bytes in arena memory (never raises a PostgreSQL error).
+std::uint8_t* serialize_channel_core(const ca::ChannelState& core, const ca::Arena& arena, std::size_t* size) {
+    const std::vector<std::uint8_t> bytes = core.serialize();
+    auto* out = static_cast<std::uint8_t*>(arena.allocate_or_throw(bytes.size()));
+    std::memcpy(out, bytes.data(), bytes.size());
+    *size = bytes.size();
+    return out;
+}
+
+struct ChoiceOut {
+    bool found;
+    char channel[ca::ChannelState::kMaxChannelNameBytes + 1];
+    std::size_t length;
+    double rate;
+    std::int64_t contacts;
+    std::int64_t responses;
+};
+
+void channel_choice(const ca::ChannelState& core, const ChannelParams& params, ChoiceOut* out) {
+    const std::optional<ca::ChannelChoice> choice = core.result(channel_params(params));
+    out->found = choice.has_value();
+    if (!choice)
+        return;
+    out->length = std::min(choice->channel.size(), ca::ChannelState::kMaxChannelNameBytes);
+    std::memcpy(out->channel, choice->channel.data(), out->length);
+    out->rate = choice->smoothed_rate;
+    out->contacts = choice->contacts;
+    out->responses = choice->responses;
+}
+
+// Allocates the flat part first (which may raise a PostgreSQL error while no
+// C++ object exists), then the core, then registers the callback.
+ChannelAggState* new_channel_state(MemoryContext context, const ChannelParams& params, const std::uint8_t* bytes = nullptr,
+                                   std::size_t size = 0) {
+    auto* state = static_cast<ChannelAggState*>(MemoryContextAllocZero(context, sizeof(ChannelAggState)));
+    state->params = params;
+    state->core = make_channel_core(bytes, size);
+    state->callback.func = release_channel_state;
+    state->callback.arg = state;
+    MemoryContextRegisterResetCallback(context, &state->callback);
+    return state;
+}
+
+void add_channel(ca::ChannelState* core, text* channel, bool responded) {
+    core->add(std::string_view(VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel)), responded);
+}
+
+void merge_channels(ca::ChannelState* core, const ca::ChannelState& other) { core->merge(other); }
+
+}  // namespace
+
+// channel_preference(channel, responded [, prior_rate, prior_weight,
+// min_contacts]); a NULL prior_rate means the customer's own pooled rate.
+CA_FUNCTION(ca_channel_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
+    ChannelParams params{0, 0.0, 10.0, 1};
+    if (PG_NARGS() > 3) {
+        if (!PG_ARGISNULL(3)) {
+            params.has_prior_rate = 1;
+            params.prior_rate = PG_GETARG_FLOAT8(3);
+            if (params.prior_rate == 0.0)
+                params.prior_rate = 0.0;  // -0 and 0 are the same parameter
+        }
+        require_argument(fcinfo, 4, "prior_weight");
+        require_argument(fcinfo, 5, "min_contacts");
+        params.prior_weight = PG_GETARG_FLOAT8(4);
+        if (params.prior_weight == 0.0)
+            params.prior_weight = 0.0;
+        params.min_contacts = PG_GETARG_INT64(5);
+    }
+    if (state == nullptr) {
+        validate_channel_params(params);
+        state = new_channel_state(context, params);
+    } else {
+        require_same(state->params, params, "channel_preference");
+    }
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    add_channel(state->core, PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_channel_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_combine");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1)) {
+        if (state == nullptr)
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(state);
+    }
+    const auto* other = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new_channel_state(context, other->params);
+    else
+        require_same(state->params, other->params, "channel_preference");
+    merge_channels(state->core, *other->core);
+    PG_RETURN_POINTER(state);
+}
+
+// Layout: tag, ChannelParams bytes, ChannelState::serialize() bytes.
+CA_FUNCTION(ca_channel_serialize) {
+    const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
+    std::size_t core_size = 0;
+    const std::uint8_t* core_bytes = serialize_channel_core(*state->core, arena_for(CurrentMemoryContext), &core_size);
+    bytea* result = new_bytea(sizeof kChannelTag + sizeof(ChannelParams) + core_size);
+    char* out = VARDATA(result);
+    std::memcpy(out, kChannelTag, sizeof kChannelTag);
+    std::memcpy(out + sizeof kChannelTag, &state->params, sizeof(ChannelParams));
+    std::memcpy(out + sizeof kChannelTag + sizeof(ChannelParams), core_bytes, core_size);
+    PG_RETURN_BYTEA_P(result);
+}
+
+CA_FUNCTION(ca_channel_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_deserialize");
+    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const char* data = VARDATA_ANY(bytes);
+    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
+    constexpr std::size_t fixed = sizeof kChannelTag + sizeof(ChannelParams);
+    if (size < fixed || std::memcmp(data, kChannelTag, sizeof kChannelTag) != 0)
+        corrupt_state("channel_preference");
+    ChannelParams params;
+    std::memcpy(&params, data + sizeof kChannelTag, sizeof params);
+    if (params.has_prior_rate != 0 && params.has_prior_rate != 1)
+        corrupt_state("channel_preference");
+    validate_channel_params(params);
+    PG_RETURN_POINTER(new_channel_state(context, params, reinterpret_cast<const std::uint8_t*>(data + fixed), size - fixed));
+}
+
+CA_FUNCTION(ca_channel_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
+    ChoiceOut choice;
+    channel_choice(*state->core, state->params, &choice);
+    if (!choice.found)
+        PG_RETURN_NULL();
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[4];
+    bool nulls[4] = {false, false, false, false};
+    values[0] = PointerGetDatum(cstring_to_text_with_len(choice.channel, static_cast<int>(choice.length)));
+    values[1] = Float8GetDatum(choice.rate);
+    values[2] = Int64GetDatum(choice.contacts);
+    values[3] = Int64GetDatum(choice.responses);
+    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+}
