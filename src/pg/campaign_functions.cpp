@@ -11,7 +11,6 @@
 // the query fails. Its size is bounded by the core's AffinityLimits
 // (100,000 items, 4,194,304 pairs: at most about 200 MB); it is not counted
 // against work_mem.
-#include <type_traits>
 #include <vector>
 
 #include "affinity.hpp"
@@ -19,40 +18,15 @@
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
+using ca::pg::corrupt_state;
+using ca::pg::new_bytea;
+using ca::pg::require_argument;
+using ca::pg::require_same;
 
 namespace {
-
-[[noreturn]] void different_parameters(const char* aggregate) {
-    throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                    std::string(aggregate) + " needs the same parameters on every row", {},
-                    "Pass constants (or one value per group) as the parameters.");
-}
-
-template <typename T>
-void require_same(const T& stored, const T& now, const char* aggregate) {
-    static_assert(std::is_trivially_copyable<T>::value && sizeof(T) % 8 == 0, "flat parameter block");
-    if (std::memcmp(&stored, &now, sizeof(T)) != 0)
-        different_parameters(aggregate);
-}
-
-void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
-    if (PG_ARGISNULL(argument))
-        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");
-}
-
-[[noreturn]] void corrupt_state(const char* aggregate) {
-    throw ca::Error(ca::ErrorKind::data_exception, std::string("invalid serialized ") + aggregate + " state");
-}
-
-bytea* new_bytea(std::size_t payload) {
-    if (payload > MaxAllocSize - VARHDRSZ)
-        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "aggregate state is too large to serialize");
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
-    SET_VARSIZE(result, VARHDRSZ + payload);
-    return result;
-}
 
 double zero_if_zero(double value) { return value == 0.0 ? 0.0 : value; }  // -0 and 0 are the same parameter
 
@@ -110,19 +84,14 @@ struct CampaignAggState {
     CampaignParams params;
     ca::CampaignState core;
 };
-static_assert(std::is_trivially_copyable<CampaignAggState>::value, "copied as bytes");
 
-constexpr char kCampaignTag[8] = {'C', 'A', 'C', 'R', 1, 0, 0, 0};
+constexpr ca::pg::FlatAggregate kCampaign{"campaign_report", {'C', 'A', 'C', 'R', 1, 0, 0, 0}};
 
 ca::CampaignParams campaign_params(const CampaignParams& p) {
     ca::CampaignParams out;
     out.confidence = p.confidence;
     out.cost = p.cost;
     return out;
-}
-
-CampaignAggState* new_campaign_state(MemoryContext context) {
-    return new (MemoryContextAllocZero(context, sizeof(CampaignAggState))) CampaignAggState();
 }
 
 enum CampaignField {
@@ -155,7 +124,7 @@ CA_FUNCTION(ca_campaign_transition) {
     }
     if (state == nullptr) {
         ca::campaign_report(ca::CampaignCounts{}, campaign_params(params));  // validates the parameters
-        state = new_campaign_state(context);
+        state = ca::pg::new_flat_state<CampaignAggState>(context);
         state->params = params;
     } else {
         require_same(state->params, params, "campaign_report");
@@ -168,45 +137,15 @@ CA_FUNCTION(ca_campaign_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_campaign_combine) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_combine");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CampaignAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
-    const auto* other = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr) {
-        state = new_campaign_state(context);
-        *state = *other;
-        PG_RETURN_POINTER(state);
-    }
-    require_same(state->params, other->params, "campaign_report");
-    state->core.merge(other->core);
-    PG_RETURN_POINTER(state);
-}
+CA_FUNCTION(ca_campaign_combine) { return ca::pg::flat_combine_params<CampaignAggState>(fcinfo, kCampaign); }
 
-CA_FUNCTION(ca_campaign_serialize) {
-    const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
-    bytea* result = new_bytea(sizeof kCampaignTag + sizeof(CampaignAggState));
-    std::memcpy(VARDATA(result), kCampaignTag, sizeof kCampaignTag);
-    std::memcpy(VARDATA(result) + sizeof kCampaignTag, state, sizeof(CampaignAggState));
-    PG_RETURN_BYTEA_P(result);
-}
+CA_FUNCTION(ca_campaign_serialize) { return ca::pg::flat_serialize<CampaignAggState>(fcinfo, kCampaign); }
 
 CA_FUNCTION(ca_campaign_deserialize) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kCampaignTag + sizeof(CampaignAggState) ||
-        std::memcmp(data, kCampaignTag, sizeof kCampaignTag) != 0)
-        corrupt_state("campaign_report");
-    CampaignAggState* state = new_campaign_state(context);
-    std::memcpy(static_cast<void*>(state), data + sizeof kCampaignTag, sizeof(CampaignAggState));
-    // The report validates counts, revenue and parameters.
-    ca::campaign_report(state->core.counts(), campaign_params(state->params));
-    PG_RETURN_POINTER(state);
+    return ca::pg::flat_deserialize<CampaignAggState>(fcinfo, kCampaign, [](const CampaignAggState& state) {
+        // The report validates counts, revenue and parameters.
+        ca::campaign_report(state.core.counts(), campaign_params(state.params));
+    });
 }
 
 CA_FUNCTION(ca_campaign_final) {
@@ -273,17 +212,13 @@ struct OverlapAggState {
     std::int64_t x, y, xy, n;
 };
 
-constexpr char kOverlapTag[8] = {'C', 'A', 'O', 'V', 1, 0, 0, 0};
+constexpr ca::pg::FlatAggregate kOverlap{"segment_overlap", {'C', 'A', 'O', 'V', 1, 0, 0, 0}};
 
 std::int64_t checked_add(std::int64_t a, std::int64_t b) {
     std::int64_t sum;
     if (__builtin_add_overflow(a, b, &sum))
         throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "count out of range");
     return sum;
-}
-
-OverlapAggState* new_overlap_state(MemoryContext context) {
-    return static_cast<OverlapAggState*>(MemoryContextAllocZero(context, sizeof(OverlapAggState)));
 }
 
 }  // namespace
@@ -297,7 +232,8 @@ CA_FUNCTION(ca_segment_overlap_counts) {
 // with a NULL flag are skipped.
 CA_FUNCTION(ca_overlap_transition) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap");
-    auto* state = PG_ARGISNULL(0) ? new_overlap_state(context) : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
+    auto* state = PG_ARGISNULL(0) ? ca::pg::new_flat_state<OverlapAggState>(context)
+                                  : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
         PG_RETURN_POINTER(state);
     const bool in_x = PG_GETARG_BOOL(1);
@@ -310,46 +246,25 @@ CA_FUNCTION(ca_overlap_transition) {
 }
 
 CA_FUNCTION(ca_overlap_combine) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_combine");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
-    const auto* other = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr)
-        state = new_overlap_state(context);
-    OverlapAggState sum;
-    sum.x = checked_add(state->x, other->x);
-    sum.y = checked_add(state->y, other->y);
-    sum.xy = checked_add(state->xy, other->xy);
-    sum.n = checked_add(state->n, other->n);
-    *state = sum;
-    PG_RETURN_POINTER(state);
+    auto merge = [](OverlapAggState* state, const OverlapAggState& other) {
+        OverlapAggState sum;
+        sum.x = checked_add(state->x, other.x);
+        sum.y = checked_add(state->y, other.y);
+        sum.xy = checked_add(state->xy, other.xy);
+        sum.n = checked_add(state->n, other.n);
+        *state = sum;
+    };
+    return ca::pg::flat_combine<OverlapAggState>(fcinfo, kOverlap, merge);
 }
 
-CA_FUNCTION(ca_overlap_serialize) {
-    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
-    bytea* result = new_bytea(sizeof kOverlapTag + sizeof(OverlapAggState));
-    std::memcpy(VARDATA(result), kOverlapTag, sizeof kOverlapTag);
-    std::memcpy(VARDATA(result) + sizeof kOverlapTag, state, sizeof(OverlapAggState));
-    PG_RETURN_BYTEA_P(result);
-}
+CA_FUNCTION(ca_overlap_serialize) { return ca::pg::flat_serialize<OverlapAggState>(fcinfo, kOverlap); }
 
 CA_FUNCTION(ca_overlap_deserialize) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kOverlapTag + sizeof(OverlapAggState) ||
-        std::memcmp(data, kOverlapTag, sizeof kOverlapTag) != 0)
-        corrupt_state("segment_overlap");
-    OverlapAggState* state = new_overlap_state(context);
-    std::memcpy(state, data + sizeof kOverlapTag, sizeof(OverlapAggState));
-    if (state->n < 0 || state->x < 0 || state->y < 0 || state->xy < 0 || state->x > state->n || state->y > state->n ||
-        state->xy > state->x || state->xy > state->y)
-        corrupt_state("segment_overlap");
-    PG_RETURN_POINTER(state);
+    return ca::pg::flat_deserialize<OverlapAggState>(fcinfo, kOverlap, [](const OverlapAggState& state) {
+        if (state.n < 0 || state.x < 0 || state.y < 0 || state.xy < 0 || state.x > state.n || state.y > state.n ||
+            state.xy > state.x || state.xy > state.y)
+            corrupt_state(kOverlap.name);
+    });
 }
 
 CA_FUNCTION(ca_overlap_final) {
@@ -536,12 +451,9 @@ CA_FUNCTION(ca_affinity_transition) {
 
 CA_FUNCTION(ca_affinity_combine) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
     const auto* other = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(1));
     if (state == nullptr)
         state = new_affinity_state(context, other->params);

@@ -15,6 +15,7 @@
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
@@ -61,39 +62,11 @@ SpendAggState* new_spend_state(MemoryContext context, const double* params, int 
     return state;
 }
 
-void require_same_params(const SpendAggState* state, const double* params, int count, const char* aggregate) {
-    if (state->params.size != static_cast<std::uint32_t>(count) ||
-        (count != 0 && std::memcmp(state->params.data, params, sizeof(double) * count) != 0))
-        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                        std::string(aggregate) + " needs the same parameters on every row", {},
-                        "Pass constants (or one value per group) as the parameters.");
-}
-
-struct FractionsCache {
-    ca::pg::CachedBytes bytes;
-    double* values;
-    int count;
-};
-
-const FractionsCache* fractions_argument(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<FractionsCache>(fcinfo);
-    const Datum datum = PG_GETARG_DATUM(argument);
-    if (ca::pg::matches_cached(cache->bytes, datum))
-        return cache;
-    cache->bytes.length = 0;
-    int count = 0;
-    const double* values = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(argument), &count, "top_fractions");
+void check_fractions(const double* values, int count) {
     if (count < 1 || count > kMaxFractions)
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "top_fractions must have between 1 and 1000 elements");
     for (int i = 0; i < count; ++i)
         check_fraction(values[i], false, "each top fraction");
-    if (cache->values != nullptr)
-        pfree(cache->values);
-    cache->values = static_cast<double*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (count + 1)));
-    std::memcpy(cache->values, values, sizeof(double) * count);
-    cache->count = count;
-    ca::pg::remember_bytes(fcinfo, &cache->bytes, datum);
-    return cache;
 }
 
 enum class SpendParams { none, top_fraction, segments, default_segments, fractions, default_fractions };
@@ -126,7 +99,8 @@ Datum spend_transition(FunctionCallInfo fcinfo, const char* aggregate) {
         if (state == nullptr)
             check_segments(scalar[0]);
     } else if constexpr (kind == SpendParams::fractions) {
-        const FractionsCache* parsed = fractions_argument(fcinfo, 2);
+        const ca::pg::CachedFloat8Array* parsed =
+            ca::pg::cached_float8_array(fcinfo, 2, "top_fractions", check_fractions);
         params = parsed->values;
         count = parsed->count;
     } else if constexpr (kind == SpendParams::default_fractions) {
@@ -137,7 +111,7 @@ Datum spend_transition(FunctionCallInfo fcinfo, const char* aggregate) {
     if (state == nullptr)
         state = new_spend_state(context, params, count);
     else
-        require_same_params(state, params, count, aggregate);
+        ca::pg::require_same_values(state->params, params, count, aggregate);
     if (!PG_ARGISNULL(1))
         state->values.push_back(arena_for(context), check_spend(PG_GETARG_FLOAT8(1)));
     PG_RETURN_POINTER(state);
@@ -209,17 +183,15 @@ CA_FUNCTION(ca_value_band_cuts_transition) { return spend_transition<SpendParams
 
 CA_FUNCTION(ca_spend_combine) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "spend sample combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<SpendAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
     const auto* other = reinterpret_cast<const SpendAggState*>(PG_GETARG_POINTER(1));
     if (state == nullptr)
         state = new_spend_state(context, other->params.data, static_cast<int>(other->params.size));
     else
-        require_same_params(state, other->params.data, static_cast<int>(other->params.size), "the aggregate");
+        ca::pg::require_same_values(state->params, other->params.data, static_cast<int>(other->params.size),
+                                    "the aggregate");
     state->values.append(arena_for(context), other->values.data, other->values.size);
     PG_RETURN_POINTER(state);
 }

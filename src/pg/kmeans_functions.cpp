@@ -14,6 +14,7 @@
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
@@ -189,12 +190,9 @@ CA_FUNCTION(ca_kmeans_transition) {
 
 CA_FUNCTION(ca_kmeans_combine) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
     const auto* other = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(1));
     if (state == nullptr) {
         state = new_kmeans_state(context, other->params, other->d);

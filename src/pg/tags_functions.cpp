@@ -13,51 +13,22 @@
 // object is freed with the context also when the query fails. It is small
 // (at most 64 channels of at most 64 bytes), so keeping it outside work_mem
 // accounting costs little.
-#include <type_traits>
 #include <vector>
 
 #include "tags.hpp"
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
+using ca::pg::corrupt_state;
+using ca::pg::new_bytea;
+using ca::pg::require_argument;
+using ca::pg::require_same;
 
 namespace {
-
-[[noreturn]] void different_parameters(const char* aggregate) {
-    throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                    std::string(aggregate) + " needs the same parameters on every row", {},
-                    "Pass constants (or one value per group) as the parameters.");
-}
-
-// Parameter blocks hold only 8-byte fields, so they have no padding and
-// compare bytewise.
-template <typename T>
-void require_same(const T& stored, const T& now, const char* aggregate) {
-    static_assert(std::is_trivially_copyable<T>::value && sizeof(T) % 8 == 0, "flat parameter block");
-    if (std::memcmp(&stored, &now, sizeof(T)) != 0)
-        different_parameters(aggregate);
-}
-
-void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
-    if (PG_ARGISNULL(argument))
-        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");
-}
-
-[[noreturn]] void corrupt_state(const char* aggregate) {
-    throw ca::Error(ca::ErrorKind::data_exception, std::string("invalid serialized ") + aggregate + " state");
-}
-
-// A bytea holding a 4-byte tag and the given parts.
-bytea* new_bytea(std::size_t payload) {
-    if (payload > MaxAllocSize - VARHDRSZ)
-        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "aggregate state is too large to serialize");
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
-    SET_VARSIZE(result, VARHDRSZ + payload);
-    return result;
-}
 
 text* text_of(const char* value) { return cstring_to_text(value); }
 
@@ -180,9 +151,8 @@ struct ActivityAggState {
     ActivityParams params;
     ca::ActivityState core;
 };
-static_assert(std::is_trivially_copyable<ActivityAggState>::value, "copied as bytes");
 
-constexpr char kActivityTag[8] = {'C', 'A', 'A', 'C', 1, 0, 0, 0};
+constexpr ca::pg::FlatAggregate kActivity{"activity_status", {'C', 'A', 'A', 'C', 1, 0, 0, 0}};
 
 ca::ActivityThresholds thresholds_of(const ActivityParams& p) {
     ca::ActivityThresholds t;
@@ -196,10 +166,6 @@ ca::ActivityThresholds thresholds_of(const ActivityParams& p) {
 void validate_activity(const ActivityParams& p) {
     const ca::ActivityState probe(p.as_of, p.recent_days);
     probe.result(thresholds_of(p));
-}
-
-ActivityAggState* new_activity_state(MemoryContext context) {
-    return new (MemoryContextAllocZero(context, sizeof(ActivityAggState))) ActivityAggState();
 }
 
 // 'purchase' and 'checkin' (or 'offline_checkin') qualify; every other kind
@@ -236,7 +202,7 @@ CA_FUNCTION(ca_activity_transition) {
     }
     if (state == nullptr) {
         validate_activity(params);
-        state = new_activity_state(context);
+        state = ca::pg::new_flat_state<ActivityAggState>(context);
         state->params = params;
         state->core = ca::ActivityState(params.as_of, params.recent_days);
     } else {
@@ -249,49 +215,19 @@ CA_FUNCTION(ca_activity_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_activity_combine) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_combine");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ActivityAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
-    const auto* other = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr) {
-        state = new_activity_state(context);
-        *state = *other;
-        PG_RETURN_POINTER(state);
-    }
-    require_same(state->params, other->params, "activity_status");
-    state->core.merge(other->core);
-    PG_RETURN_POINTER(state);
-}
+CA_FUNCTION(ca_activity_combine) { return ca::pg::flat_combine_params<ActivityAggState>(fcinfo, kActivity); }
 
-CA_FUNCTION(ca_activity_serialize) {
-    const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
-    bytea* result = new_bytea(sizeof kActivityTag + sizeof(ActivityAggState));
-    std::memcpy(VARDATA(result), kActivityTag, sizeof kActivityTag);
-    std::memcpy(VARDATA(result) + sizeof kActivityTag, state, sizeof(ActivityAggState));
-    PG_RETURN_BYTEA_P(result);
-}
+CA_FUNCTION(ca_activity_serialize) { return ca::pg::flat_serialize<ActivityAggState>(fcinfo, kActivity); }
 
 CA_FUNCTION(ca_activity_deserialize) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kActivityTag + sizeof(ActivityAggState) ||
-        std::memcmp(data, kActivityTag, sizeof kActivityTag) != 0)
-        corrupt_state("activity_status");
-    ActivityAggState* state = new_activity_state(context);
-    std::memcpy(static_cast<void*>(state), data + sizeof kActivityTag, sizeof(ActivityAggState));
-    validate_activity(state->params);
-    const ca::ActivityState& core = state->core;
-    if (!core.configured() || core.as_of() != state->params.as_of || core.recent_days() != state->params.recent_days ||
-        core.events() < 0 || core.recent_events() < 0 || core.recent_events() > core.events() ||
-        core.recent_qualifying() < 0 || core.recent_qualifying() > core.recent_events() || core.future_events() < 0)
-        corrupt_state("activity_status");
-    PG_RETURN_POINTER(state);
+    return ca::pg::flat_deserialize<ActivityAggState>(fcinfo, kActivity, [](const ActivityAggState& state) {
+        validate_activity(state.params);
+        const ca::ActivityState& core = state.core;
+        if (!core.configured() || core.as_of() != state.params.as_of || core.recent_days() != state.params.recent_days ||
+            core.events() < 0 || core.recent_events() < 0 || core.recent_events() > core.events() ||
+            core.recent_qualifying() < 0 || core.recent_qualifying() > core.recent_events() || core.future_events() < 0)
+            corrupt_state(kActivity.name);
+    });
 }
 
 CA_FUNCTION(ca_activity_final) {
@@ -333,41 +269,15 @@ bool ladder_result(const ca::CouponState& state, const double* ladder, int count
     return rung.has_value();
 }
 
-struct LadderCache {
-    ca::pg::CachedBytes bytes;
-    double* values;
-    int count;
-};
-
 // The ladder argument, parsed and validated once per distinct value.
-const LadderCache* ladder_argument(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<LadderCache>(fcinfo);
-    const Datum datum = PG_GETARG_DATUM(argument);
-    if (ca::pg::matches_cached(cache->bytes, datum))
-        return cache;
-    cache->bytes.length = 0;
-    int count = 0;
-    const double* values = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(argument), &count, "ladder");
-    validate_ladder(values, count);
-    if (cache->values != nullptr)
-        pfree(cache->values);
-    cache->values = static_cast<double*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (count + 1)));
-    std::memcpy(cache->values, values, sizeof(double) * count);
-    cache->count = count;
-    ca::pg::remember_bytes(fcinfo, &cache->bytes, datum);
-    return cache;
+const ca::pg::CachedFloat8Array* ladder_argument(FunctionCallInfo fcinfo, int argument) {
+    return ca::pg::cached_float8_array(fcinfo, argument, "ladder", validate_ladder);
 }
 
 CouponAggState* new_coupon_state(MemoryContext context, const double* ladder, int count) {
     auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
     state->ladder.append(arena_for(context), ladder, static_cast<std::uint32_t>(count));
     return state;
-}
-
-void require_same_ladder(const CouponAggState* state, const double* ladder, int count) {
-    if (state->ladder.size != static_cast<std::uint32_t>(count) ||
-        (count != 0 && std::memcmp(state->ladder.data, ladder, sizeof(double) * count) != 0))
-        different_parameters("coupon_sensitivity");
 }
 
 }  // namespace
@@ -380,14 +290,14 @@ CA_FUNCTION(ca_coupon_transition) {
     int count = 4;
     if (PG_NARGS() > 3) {
         require_argument(fcinfo, 3, "ladder");
-        const LadderCache* parsed = ladder_argument(fcinfo, 3);
+        const ca::pg::CachedFloat8Array* parsed = ladder_argument(fcinfo, 3);
         ladder = parsed->values;
         count = parsed->count;
     }
     if (state == nullptr)
         state = new_coupon_state(context, ladder, count);
     else
-        require_same_ladder(state, ladder, count);
+        ca::pg::require_same_values(state->ladder, ladder, count, "coupon_sensitivity");
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
         PG_RETURN_POINTER(state);
     state->core.add(PG_GETARG_FLOAT8(1), PG_GETARG_BOOL(2));
@@ -396,17 +306,15 @@ CA_FUNCTION(ca_coupon_transition) {
 
 CA_FUNCTION(ca_coupon_combine) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CouponAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
     const auto* other = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(1));
     if (state == nullptr)
         state = new_coupon_state(context, other->ladder.data, static_cast<int>(other->ladder.size));
     else
-        require_same_ladder(state, other->ladder.data, static_cast<int>(other->ladder.size));
+        ca::pg::require_same_values(state->ladder, other->ladder.data, static_cast<int>(other->ladder.size),
+                                    "coupon_sensitivity");
     state->core.merge(other->core);
     PG_RETURN_POINTER(state);
 }
@@ -477,9 +385,8 @@ struct MixAggState {
     MixParams params;
     ca::PurchaseMixState core;
 };
-static_assert(std::is_trivially_copyable<MixAggState>::value, "copied as bytes");
 
-constexpr char kMixTag[8] = {'C', 'A', 'P', 'M', 1, 0, 0, 0};
+constexpr ca::pg::FlatAggregate kMix{"purchase_mix", {'C', 'A', 'P', 'M', 1, 0, 0, 0}};
 
 ca::PurchaseSensitivityParams mix_params(const MixParams& p) {
     ca::PurchaseSensitivityParams out;
@@ -487,10 +394,6 @@ ca::PurchaseSensitivityParams mix_params(const MixParams& p) {
     out.new_item_share_cutoff = p.new_item_share_cutoff;
     out.min_lines = p.min_lines;
     return out;
-}
-
-MixAggState* new_mix_state(MemoryContext context) {
-    return new (MemoryContextAllocZero(context, sizeof(MixAggState))) MixAggState();
 }
 
 }  // namespace
@@ -515,7 +418,7 @@ CA_FUNCTION(ca_purchase_mix_transition) {
     }
     if (state == nullptr) {
         ca::PurchaseMixState().result(mix_params(params));  // validates the parameters
-        state = new_mix_state(context);
+        state = ca::pg::new_flat_state<MixAggState>(context);
         state->params = params;
     } else {
         require_same(state->params, params, "purchase_mix");
@@ -526,48 +429,18 @@ CA_FUNCTION(ca_purchase_mix_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_purchase_mix_combine) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_combine");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MixAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
-    const auto* other = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr) {
-        state = new_mix_state(context);
-        *state = *other;
-        PG_RETURN_POINTER(state);
-    }
-    require_same(state->params, other->params, "purchase_mix");
-    state->core.merge(other->core);
-    PG_RETURN_POINTER(state);
-}
+CA_FUNCTION(ca_purchase_mix_combine) { return ca::pg::flat_combine_params<MixAggState>(fcinfo, kMix); }
 
-CA_FUNCTION(ca_purchase_mix_serialize) {
-    const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
-    bytea* result = new_bytea(sizeof kMixTag + sizeof(MixAggState));
-    std::memcpy(VARDATA(result), kMixTag, sizeof kMixTag);
-    std::memcpy(VARDATA(result) + sizeof kMixTag, state, sizeof(MixAggState));
-    PG_RETURN_BYTEA_P(result);
-}
+CA_FUNCTION(ca_purchase_mix_serialize) { return ca::pg::flat_serialize<MixAggState>(fcinfo, kMix); }
 
 CA_FUNCTION(ca_purchase_mix_deserialize) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    if (VARSIZE_ANY_EXHDR(bytes) != sizeof kMixTag + sizeof(MixAggState) ||
-        std::memcmp(data, kMixTag, sizeof kMixTag) != 0)
-        corrupt_state("purchase_mix");
-    MixAggState* state = new_mix_state(context);
-    std::memcpy(static_cast<void*>(state), data + sizeof kMixTag, sizeof(MixAggState));
-    const ca::PurchaseMixState& core = state->core;
-    if (core.lines() < 0 || core.discounted_lines() < 0 || core.discounted_lines() > core.lines() ||
-        core.new_item_lines() < 0 || core.new_item_lines() > core.lines())
-        corrupt_state("purchase_mix");
-    core.result(mix_params(state->params));  // validates the parameters
-    PG_RETURN_POINTER(state);
+    return ca::pg::flat_deserialize<MixAggState>(fcinfo, kMix, [](const MixAggState& state) {
+        const ca::PurchaseMixState& core = state.core;
+        if (core.lines() < 0 || core.discounted_lines() < 0 || core.discounted_lines() > core.lines() ||
+            core.new_item_lines() < 0 || core.new_item_lines() > core.lines())
+            corrupt_state(kMix.name);
+        core.result(mix_params(state.params));  // validates the parameters
+    });
 }
 
 CA_FUNCTION(ca_purchase_mix_final) {
@@ -712,12 +585,9 @@ CA_FUNCTION(ca_channel_transition) {
 
 CA_FUNCTION(ca_channel_combine) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
-    if (PG_ARGISNULL(1)) {
-        if (state == nullptr)
-            PG_RETURN_NULL();
-        PG_RETURN_POINTER(state);
-    }
     const auto* other = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(1));
     if (state == nullptr)
         state = new_channel_state(context, other->params);
