@@ -476,3 +476,57 @@ TEST(DecimalToDouble, CorrectlyRounded) {
         EXPECT_EQ(got, want) << message;
     }
 }
+
+// ------------------------------------------------- back to numeric digits
+
+TEST(DecimalToBase10000, HandCheckedDigits) {
+    NumericDigits out;
+    decimal_to_base10000(Decimal{1234567, 2}, &out);  // 12345.67
+    EXPECT_FALSE(out.negative);
+    EXPECT_EQ(out.weight, 1);
+    EXPECT_EQ(out.display_scale, 2);
+    ASSERT_EQ(out.digit_count, 3);
+    EXPECT_EQ(out.digits[0], 1);
+    EXPECT_EQ(out.digits[1], 2345);
+    EXPECT_EQ(out.digits[2], 6700);
+
+    decimal_to_base10000(Decimal{-5, 2}, &out);  // -0.05: weight -1, digit 500
+    EXPECT_TRUE(out.negative);
+    EXPECT_EQ(out.weight, -1);
+    ASSERT_EQ(out.digit_count, 1);
+    EXPECT_EQ(out.digits[0], 500);
+
+    decimal_to_base10000(Decimal{0, 3}, &out);  // zero keeps its scale, has no digits
+    EXPECT_FALSE(out.negative);
+    EXPECT_EQ(out.weight, 0);
+    EXPECT_EQ(out.display_scale, 3);
+    EXPECT_EQ(out.digit_count, 0);
+
+    decimal_to_base10000(Decimal{100000000, 0}, &out);  // 10^8: one digit of weight 2, no trailing zeros
+    EXPECT_EQ(out.weight, 2);
+    ASSERT_EQ(out.digit_count, 1);
+    EXPECT_EQ(out.digits[0], 1);
+}
+
+TEST(DecimalToBase10000, RoundTripsThroughTheReader) {
+    std::mt19937_64 generator(20241123);
+    for (int trial = 0; trial < 200000; ++trial) {
+        unsigned __int128 magnitude = generator();
+        if (trial % 2 == 0)
+            magnitude = (magnitude << 64) | generator();
+        magnitude >>= 1 + generator() % 126;
+        Decimal value;
+        value.mantissa = (generator() & 1) ? -static_cast<int128>(magnitude) : static_cast<int128>(magnitude);
+        value.scale = static_cast<std::int32_t>(generator() % (kMaxDecimalScale + 1));
+        NumericDigits digits;
+        decimal_to_base10000(value, &digits);
+        if (digits.digit_count > 0) {
+            ASSERT_NE(digits.digits[0], 0);
+            ASSERT_NE(digits.digits[digits.digit_count - 1], 0);
+        }
+        Decimal back;
+        ASSERT_TRUE(decimal_from_base10000(digits.negative, digits.weight, digits.display_scale, digits.digits,
+                                           digits.digit_count, &back));
+        ASSERT_TRUE(back.mantissa == value.mantissa && back.scale == value.scale) << "trial " << trial;
+    }
+}

@@ -58,6 +58,45 @@ bool decimal_from_base10000(bool negative, int weight, int display_scale,
     return true;
 }
 
+void decimal_to_base10000(const Decimal& value, NumericDigits* out) {
+    *out = NumericDigits();
+    out->display_scale = value.scale;
+    out->negative = value.mantissa < 0;
+    unsigned __int128 magnitude = out->negative ? -static_cast<unsigned __int128>(value.mantissa)
+                                                : static_cast<unsigned __int128>(value.mantissa);
+    if (magnitude == 0) {
+        out->negative = false;
+        return;
+    }
+    // Pad the fraction to whole base-10000 digits, then split from the right;
+    // the padding can overflow 128 bits, so it is applied to the lowest group.
+    const int pad = (4 - value.scale % 4) % 4;
+    int pad_factor = 1;
+    for (int i = 0; i < pad; ++i)
+        pad_factor *= 10;
+    std::int16_t reversed[12];
+    int count = 0;
+    // Lowest group: (magnitude mod 10^(4-pad)) * 10^pad.
+    const int first_modulus = 10000 / pad_factor;
+    reversed[count++] = static_cast<std::int16_t>((magnitude % first_modulus) * pad_factor);
+    magnitude /= first_modulus;
+    while (magnitude != 0) {
+        reversed[count++] = static_cast<std::int16_t>(magnitude % 10000);
+        magnitude /= 10000;
+    }
+    const int fraction_groups = (value.scale + pad) / 4;
+    // Digit i (from the left) has weight count - 1 - fraction_groups - i.
+    int first = count - 1;
+    while (first > 0 && reversed[first] == 0)
+        --first;
+    int last = 0;
+    while (last < first && reversed[last] == 0)
+        ++last;
+    out->weight = first - fraction_groups;
+    for (int i = first; i >= last; --i)
+        out->digits[out->digit_count++] = reversed[i];
+}
+
 bool decimal_rescale(Decimal* value, std::int32_t scale) {
     if (scale < value->scale || scale > kMaxDecimalScale)
         return false;

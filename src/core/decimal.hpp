@@ -32,6 +32,17 @@ constexpr std::size_t kDecimalTextCapacity = 96;
 bool decimal_from_base10000(bool negative, int weight, int display_scale,
                             const std::int16_t* digits, int digit_count, Decimal* out);
 
+// The inverse: PostgreSQL's canonical numeric digits for a Decimal (no
+// leading or trailing zero digits; zero has no digits and weight 0).
+struct NumericDigits {
+    bool negative = false;
+    int weight = 0;
+    int display_scale = 0;
+    int digit_count = 0;
+    std::int16_t digits[12] = {};
+};
+void decimal_to_base10000(const Decimal& value, NumericDigits* out);
+
 // Rescales a to a larger scale; false on overflow.
 bool decimal_rescale(Decimal* value, std::int32_t scale);
 

@@ -111,9 +111,23 @@ void check_numeric_finite(Datum numeric, const char* what) {
 }
 
 Datum decimal_to_numeric(const Decimal& value) {
-    char text[kDecimalTextCapacity];
-    decimal_format(value, text);
-    return DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+    // Written in numeric's own short format (display scale <= 38 and weight
+    // within +-10 always fit it), as numeric's make_result would: once per
+    // customer, so no text round trip.
+    NumericDigits digits;
+    decimal_to_base10000(value, &digits);
+    const std::size_t size = VARHDRSZ + sizeof(std::uint16_t) + digits.digit_count * sizeof(std::int16_t);
+    auto* result = static_cast<char*>(palloc(size));
+    SET_VARSIZE(result, size);
+    std::uint16_t header = kShort | static_cast<std::uint16_t>(digits.display_scale << kShortScaleShift);
+    if (digits.negative)
+        header |= kShortSign;
+    if (digits.weight < 0)
+        header |= kShortWeightSign;
+    header |= static_cast<std::uint16_t>(digits.weight) & kShortWeightMask;
+    std::memcpy(result + VARHDRSZ, &header, sizeof header);
+    std::memcpy(result + VARHDRSZ + sizeof header, digits.digits, digits.digit_count * sizeof(std::int16_t));
+    return PointerGetDatum(result);
 }
 
 double numeric_to_double(Datum numeric) {
