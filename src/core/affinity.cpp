@@ -1,4 +1,5 @@
 #include "affinity.hpp"
+#include "byte_io.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -52,56 +53,6 @@ inline uint64_t pair_key(uint32_t a, uint32_t b) {
     if (a > b) std::swap(a, b);
     return (static_cast<uint64_t>(a) << 32) | b;
 }
-
-void put_u32(std::vector<uint8_t>& out, uint32_t v) {
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-class Reader {
-public:
-    Reader(const uint8_t* p, std::size_t n) : p_(p), n_(n) {
-        if (p_ == nullptr && n_ != 0) fail("null buffer");
-    }
-    [[noreturn]] void fail(const char* why) const {
-        throw Error(ErrorKind::data_exception, "invalid affinity state",
-                    std::string("The serialized state is corrupt: ") + why + ".");
-    }
-    void need(std::size_t k) const {
-        if (n_ - pos_ < k) fail("truncated input");
-    }
-    std::size_t left() const { return n_ - pos_; }
-    uint32_t u32() {
-        need(4);
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p_[pos_ + i]) << (8 * i);
-        pos_ += 4;
-        return v;
-    }
-    uint64_t u64() {
-        need(8);
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
-        pos_ += 8;
-        return v;
-    }
-    std::string_view bytes(std::size_t k) {
-        need(k);
-        std::string_view s(reinterpret_cast<const char*>(p_ + pos_), k);
-        pos_ += k;
-        return s;
-    }
-    void finish() const {
-        if (pos_ != n_) fail("trailing bytes");
-    }
-
-private:
-    const uint8_t* p_;
-    std::size_t n_;
-    std::size_t pos_ = 0;
-};
 
 void validate_limits(const AffinityLimits& l) {
     require_param(l.max_items >= 1 && l.max_items <= 100000000, "max_items must be between 1 and 100000000");
@@ -469,7 +420,7 @@ std::vector<uint8_t> AffinityState::serialize() const {
 }
 
 AffinityState AffinityState::deserialize(const uint8_t* data, std::size_t size, const AffinityLimits& limits) {
-    Reader r(data, size);
+    ByteReader r(data, size, "affinity state");
     if (r.bytes(4) != "CAAF") r.fail("bad magic");
     if (r.bytes(1) != std::string_view("\x01", 1)) r.fail("unknown version");
     AffinityState st(limits);

@@ -1,4 +1,5 @@
 #include "diagnostics.hpp"
+#include "byte_io.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -19,21 +20,6 @@ int64_t checked_add(int64_t a, int64_t b) {
     if (__builtin_add_overflow(a, b, &out))
         throw Error(ErrorKind::numeric_value_out_of_range, "count out of range");
     return out;
-}
-
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-
-uint64_t get_u64(const uint8_t* p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p[i]) << (8 * i);
-    return v;
-}
-
-[[noreturn]] void corrupt(const char* why) {
-    throw Error(ErrorKind::data_exception, "invalid spend sample state",
-                std::string("The serialized state is corrupt: ") + why + ".");
 }
 
 bool in_unit(double x) { return std::isfinite(x) && x >= 0.0 && x <= 1.0; }
@@ -91,35 +77,27 @@ std::vector<uint8_t> SpendSample::serialize() const {
     put_u64(out, values_.size());
     put_u64(out, static_cast<uint64_t>(clamped_));
     put_u64(out, static_cast<uint64_t>(excluded_));
-    for (double v : values_) {
-        uint64_t bits;
-        std::memcpy(&bits, &v, sizeof bits);
-        put_u64(out, bits);
-    }
+    for (double v : values_)
+        put_f64(out, v);
     return out;
 }
 
 SpendSample SpendSample::deserialize(const uint8_t* data, std::size_t size) {
-    if (data == nullptr && size != 0) corrupt("null buffer");
-    if (size < 29) corrupt("truncated input");
-    if (std::memcmp(data, "CASP", 4) != 0) corrupt("bad magic");
-    if (data[4] != 1) corrupt("unknown version");
-    const uint64_t count = get_u64(data + 5);
-    const auto clamped = static_cast<int64_t>(get_u64(data + 13));
-    const auto excluded = static_cast<int64_t>(get_u64(data + 21));
-    if (clamped < 0 || excluded < 0) corrupt("negative counter");
-    if (count > (size - 29) / 8) corrupt("truncated input");
-    if (count * 8 != size - 29) corrupt("trailing bytes");
+    ByteReader r(data, size, "spend sample state");
+    r.magic("CASP", 1);
+    const uint64_t count = r.u64();
+    const auto clamped = static_cast<int64_t>(r.u64());
+    const auto excluded = static_cast<int64_t>(r.u64());
+    if (clamped < 0 || excluded < 0) r.fail("negative counter");
+    if (count > r.left() / 8) r.fail("truncated input");
+    if (count * 8 != r.left()) r.fail("trailing bytes");
     SpendSample s;
     s.clamped_ = clamped;
     s.excluded_ = excluded;
     s.values_.resize(count);
-    const uint8_t* p = data + 29;
-    for (uint64_t i = 0; i < count; ++i, p += 8) {
-        const uint64_t bits = get_u64(p);
-        double v;
-        std::memcpy(&v, &bits, sizeof v);
-        if (!std::isfinite(v) || v < 0.0) corrupt("negative or non-finite spend");
+    for (uint64_t i = 0; i < count; ++i) {
+        const double v = r.f64();
+        if (v < 0.0) r.fail("negative or non-finite spend");
         s.values_[i] = v;
     }
     return s;

@@ -1,4 +1,5 @@
 #include "kmeans.hpp"
+#include "byte_io.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -50,63 +51,6 @@ inline double sqdist(const double* a, const double* b, std::size_t d) {
 constexpr std::size_t kInterruptStride = 65536;
 
 // ---- serialization helpers ------------------------------------------------
-
-void put_u64(std::vector<uint8_t>& out, uint64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
-void put_f64(std::vector<uint8_t>& out, double v) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    put_u64(out, bits);
-}
-
-class Reader {
-public:
-    Reader(const uint8_t* p, std::size_t n, const char* what) : p_(p), n_(n), what_(what) {
-        if (p_ == nullptr && n_ != 0) fail("null buffer");
-    }
-    [[noreturn]] void fail(const char* why) const {
-        throw Error(ErrorKind::data_exception, std::string("invalid ") + what_,
-                    std::string("The serialized data is corrupt: ") + why + ".");
-    }
-    void need(std::size_t k) const {
-        if (n_ - pos_ < k) fail("truncated input");
-    }
-    std::size_t left() const { return n_ - pos_; }
-    void magic(const char* m, uint8_t version) {
-        need(5);
-        if (std::memcmp(p_ + pos_, m, 4) != 0) fail("bad magic");
-        if (p_[pos_ + 4] != version) fail("unknown version");
-        pos_ += 5;
-    }
-    uint8_t u8() {
-        need(1);
-        return p_[pos_++];
-    }
-    uint64_t u64() {
-        need(8);
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
-        pos_ += 8;
-        return v;
-    }
-    double f64() {
-        const uint64_t bits = u64();
-        double v;
-        std::memcpy(&v, &bits, sizeof v);
-        if (!std::isfinite(v)) fail("non-finite value");
-        return v;
-    }
-    void finish() const {
-        if (pos_ != n_) fail("trailing bytes");
-    }
-
-private:
-    const uint8_t* p_;
-    std::size_t n_;
-    std::size_t pos_ = 0;
-    const char* what_;
-};
 
 // ---- one Lloyd run --------------------------------------------------------
 
@@ -724,7 +668,7 @@ std::vector<uint8_t> KMeansModel::serialize() const {
 }
 
 KMeansModel KMeansModel::deserialize(const uint8_t* data, std::size_t size) {
-    Reader r(data, size, "k-means model");
+    ByteReader r(data, size, "k-means model");
     r.magic("CAKO", 1);
     KMeansModel m;
     m.k = static_cast<int64_t>(r.u64());
@@ -812,7 +756,7 @@ std::vector<uint8_t> KMeansSample::serialize() const {
 }
 
 KMeansSample KMeansSample::deserialize(const uint8_t* data, std::size_t size) {
-    Reader r(data, size, "k-means state");
+    ByteReader r(data, size, "k-means state");
     r.magic("CAKS", 1);
     const uint64_t d = r.u64();
     const uint64_t n = r.u64();

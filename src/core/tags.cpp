@@ -1,4 +1,5 @@
 #include "tags.hpp"
+#include "byte_io.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -25,73 +26,6 @@ void require_data(bool ok, const char* message, const std::string& detail = {}) 
     if (!ok)
         throw Error(ErrorKind::data_exception, message, detail);
 }
-
-// Little-endian byte writer and a bounds-checked reader for serialize().
-class Writer {
-public:
-    void u8(uint8_t v) { out_.push_back(v); }
-    void u32(uint32_t v) {
-        for (int i = 0; i < 4; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    }
-    void u64(uint64_t v) {
-        for (int i = 0; i < 8; ++i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    }
-    void bytes(const void* p, std::size_t n) {
-        const auto* b = static_cast<const uint8_t*>(p);
-        out_.insert(out_.end(), b, b + n);
-    }
-    std::vector<uint8_t> take() { return std::move(out_); }
-
-private:
-    std::vector<uint8_t> out_;
-};
-
-class Reader {
-public:
-    Reader(const uint8_t* data, std::size_t size, const char* what) : p_(data), n_(size), what_(what) {
-        if (p_ == nullptr && n_ != 0) fail("null buffer");
-    }
-    void need(std::size_t k) {
-        if (n_ - pos_ < k) fail("truncated input");
-    }
-    uint8_t u8() {
-        need(1);
-        return p_[pos_++];
-    }
-    uint32_t u32() {
-        need(4);
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(p_[pos_ + i]) << (8 * i);
-        pos_ += 4;
-        return v;
-    }
-    uint64_t u64() {
-        need(8);
-        uint64_t v = 0;
-        for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(p_[pos_ + i]) << (8 * i);
-        pos_ += 8;
-        return v;
-    }
-    std::string_view bytes(std::size_t k) {
-        need(k);
-        std::string_view s(reinterpret_cast<const char*>(p_ + pos_), k);
-        pos_ += k;
-        return s;
-    }
-    void finish() {
-        if (pos_ != n_) fail("trailing bytes");
-    }
-    [[noreturn]] void fail(const char* why) const {
-        throw Error(ErrorKind::data_exception, std::string("invalid ") + what_ + " state",
-                    std::string("The serialized state is corrupt: ") + why + ".");
-    }
-
-private:
-    const uint8_t* p_;
-    std::size_t n_;
-    std::size_t pos_ = 0;
-    const char* what_;
-};
 
 }  // namespace
 
@@ -415,21 +349,21 @@ std::optional<ChannelChoice> ChannelState::result(const ChannelPreferenceParams&
 }
 
 std::vector<uint8_t> ChannelState::serialize() const {
-    Writer w;
-    w.bytes("CACH", 4);
-    w.u8(1);
-    w.u32(static_cast<uint32_t>(channels_.size()));
+    std::vector<uint8_t> out;
+    put_bytes(out, "CACH", 4);
+    put_u8(out, 1);
+    put_u32(out, static_cast<uint32_t>(channels_.size()));
     for (const auto& c : channels_) {
-        w.u32(static_cast<uint32_t>(c.channel.size()));
-        w.bytes(c.channel.data(), c.channel.size());
-        w.u64(static_cast<uint64_t>(c.contacts));
-        w.u64(static_cast<uint64_t>(c.responses));
+        put_u32(out, static_cast<uint32_t>(c.channel.size()));
+        put_bytes(out, c.channel.data(), c.channel.size());
+        put_u64(out, static_cast<uint64_t>(c.contacts));
+        put_u64(out, static_cast<uint64_t>(c.responses));
     }
-    return w.take();
+    return out;
 }
 
 ChannelState ChannelState::deserialize(const uint8_t* data, std::size_t size) {
-    Reader r(data, size, "channel preference");
+    ByteReader r(data, size, "channel preference state");
     if (r.bytes(4) != "CACH") r.fail("bad magic");
     if (r.u8() != 1) r.fail("unknown version");
     const uint32_t count = r.u32();
