@@ -43,6 +43,7 @@ namespace customer_analytics {
 namespace {
 
 using btyd_detail::CompiledTriples;
+using btyd_detail::check_customer;
 using btyd_detail::format;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -57,14 +58,6 @@ Params checked_params(const BgnbdModel& m) {
     btyd_detail::check_model_parameter(m.a, "BG/NBD", "a");
     btyd_detail::check_model_parameter(m.b, "BG/NBD", "b");
     return Params{m.r, m.alpha, m.a, m.b};
-}
-
-void check_customer(double x, double t_x, double T) {
-    BtydObservation o;
-    o.x = x;
-    o.t_x = t_x;
-    o.T = T;
-    btyd_validate(o);
 }
 
 // Weighted LL over compiled triples, gradient in log-parameters.

@@ -158,6 +158,14 @@ void check_horizon(double t, const char* name) {
                     format("%s = %g", name, t));
 }
 
+void check_customer(double x, double t_x, double T) {
+    BtydObservation o;
+    o.x = x;
+    o.t_x = t_x;
+    o.T = T;
+    btyd_validate(o);
+}
+
 double hypergeometric(std::initializer_list<double> a, std::initializer_list<double> b, double z) {
     bool finite = std::isfinite(z);
     for (double v : a) finite = finite && std::isfinite(v);

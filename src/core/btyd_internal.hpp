@@ -57,6 +57,8 @@ double log_sub_exp(double a, double b);
 void check_model_parameter(double v, const char* model, const char* name);
 // Throws invalid_parameter_value unless v is finite and >= 0.
 void check_horizon(double t, const char* name);
+// Validates one customer's (x, t_x, T) as btyd_validate does.
+void check_customer(double x, double t_x, double T);
 
 // Generalized hypergeometric pFq(a; b; z) (p = q + 1, |z| < 1) through
 // boost::math::hypergeometric_pFq. Throws numeric_value_out_of_range when the

@@ -41,6 +41,7 @@ namespace customer_analytics {
 namespace {
 
 using btyd_detail::CompiledTriples;
+using btyd_detail::check_customer;
 using btyd_detail::format;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -56,14 +57,6 @@ Params checked_params(const ParetoNbdModel& m) {
     btyd_detail::check_model_parameter(m.s, "Pareto/NBD", "s");
     btyd_detail::check_model_parameter(m.beta, "Pareto/NBD", "beta");
     return Params{m.r, m.alpha, m.s, m.beta};
-}
-
-void check_customer(double x, double t_x, double T) {
-    BtydObservation o;
-    o.x = x;
-    o.t_x = t_x;
-    o.T = T;
-    btyd_validate(o);
 }
 
 // Per-time logs used by J and L1.
