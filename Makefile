@@ -2,12 +2,16 @@
 # `make installcheck` runs the pg_regress suite in sql/ against expected/.
 EXTENSION = customer_analytics
 MODULE_big = customer_analytics
-# The install script of each version is assembled from its parts in
-# extension/VERSION/ (one file per feature area, applied in name order);
-# upgrade scripts extension/$(EXTENSION)--A--B.sql are written by hand.
-VERSIONS = 0.1.0
-DATA_built = $(foreach v,$(VERSIONS),extension/$(EXTENSION)--$(v).sql)
-DATA = $(wildcard extension/$(EXTENSION)--*--*.sql)
+# Releases: the install script of the current version (default_version in
+# the control file) is assembled from the unversioned parts in
+# extension/source/ (one file per feature area, applied in name order).
+# Install scripts of released versions are kept frozen in extension/, and
+# every release after the first has a hand-written upgrade script
+# extension/$(EXTENSION)--A--B.sql from the one before it.
+EXTVERSION = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" $(EXTENSION).control)
+RELEASED_SCRIPTS = extension/$(EXTENSION)--0.1.0.sql
+DATA_built = extension/$(EXTENSION)--$(EXTVERSION).sql
+DATA = $(RELEASED_SCRIPTS) $(wildcard extension/$(EXTENSION)--*--*.sql)
 
 OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
 
@@ -33,5 +37,5 @@ include $(PGXS)
 # rebuilds every object.
 $(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
 
-extension/$(EXTENSION)--0.1.0.sql: $(sort $(wildcard extension/0.1.0/*.sql))
-	cat $^ > $@
+extension/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard extension/source/*.sql)) $(EXTENSION).control
+	cat $(sort $(wildcard extension/source/*.sql)) > $@
