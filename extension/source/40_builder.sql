@@ -3,27 +3,40 @@
 --
 -- build_segments() creates one table with one row per customer and every
 -- derived column, the tables that keep it refreshable, and summary views;
--- refresh_segments() brings it up to date. Everything runs with the caller's
--- rights (SECURITY INVOKER); identifiers are quoted with format('%I') and
--- validated against the catalogs; extension objects are schema-qualified and
--- the functions run with search_path = pg_catalog, pg_temp.
+-- refresh_segments() brings it up to date.
 --
--- Objects created for a target T (in T's schema):
+-- Rights (README, Security): a build runs with its caller's rights and the
+-- caller owns what it creates. A refresh, like REFRESH MATERIALIZED VIEW,
+-- needs the privileges of the target's owner and runs as that owner inside
+-- a security-restricted operation. The catalog tables below grant no write
+-- privilege to anyone: the C functions segment_catalog_*(),
+-- add_segment_rule() and drop_segment_rule() write them after checking that
+-- the caller owns the target. Rule conditions are parsed and checked (one
+-- expression over the target's columns, only immutable built-in functions
+-- and operators) every time they are used. The capture trigger on the
+-- source is the C function segment_capture(build_id), which writes the
+-- owner's pending table as the owner and never evaluates code of the
+-- source's column types. Every function here pins search_path, and the
+-- extension's schema reaches dynamic SQL only as a format() argument.
+--
+-- Objects created for a target T (in T's schema, owned by T's owner):
 --   T            the customer table (dashboards read it)
 --   T_state      per-customer mergeable rfm_agg state (bytea)
---   T_pending    orders captured by triggers on the source since the last
+--   T_pending    orders captured by the trigger on the source since the last
 --                refresh (kind 'i'), and markers (kind 'r') left by UPDATE,
---                DELETE or TRUNCATE on the source, which force a full rebuild
+--                DELETE or TRUNCATE on the source (or a change of its column
+--                types), which force a full rebuild
 --   T_history    (refresh_number, customer, segment) whenever a customer's
 --                segment changes: the segment of any customer at any refresh
---   T_capture()  the trigger function (SECURITY DEFINER, owned by the caller,
---                so that roles writing orders need no rights on T_pending)
+--   triggers T_capture_inserts, T_capture_changes, T_capture_truncate on the
+--                source (tables only, and only when the caller may create
+--                triggers on it; otherwise every refresh rebuilds)
 --   views T_segment_sizes, T_stage_counts, T_tier_funnel,
 --         T_quadrant_counts, T_migration
 
 CREATE TABLE segment_builds (
     target regclass PRIMARY KEY,
-    owner regrole NOT NULL DEFAULT current_user::regrole,
+    owner regrole NOT NULL,
     source regclass NOT NULL,
     customer_column name NOT NULL,
     date_column name NOT NULL,
@@ -32,14 +45,18 @@ CREATE TABLE segment_builds (
     state_table regclass NOT NULL,
     pending_table regclass NOT NULL,
     history_table regclass NOT NULL,
-    incremental boolean NOT NULL,   -- false for views and foreign tables: every refresh rebuilds
+    incremental boolean NOT NULL,   -- false when no trigger captures new orders: every refresh rebuilds
     as_of date NOT NULL,
     refresh_number integer NOT NULL,
     last_mode text NOT NULL,
     built_at timestamptz NOT NULL,
     refreshed_at timestamptz NOT NULL,
     customers bigint NOT NULL,
-    orders_merged bigint NOT NULL
+    orders_merged bigint NOT NULL,
+    build_id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT segment_builds_build_id_key UNIQUE,
+    customer_type regtype NOT NULL,  -- the source's column types when the build was made
+    date_type regtype NOT NULL,
+    amount_type regtype NOT NULL
 );
 COMMENT ON TABLE segment_builds IS 'One row per table built by build_segments: its definition and last refresh';
 
@@ -48,21 +65,48 @@ CREATE TABLE segment_tag_rules (
     tag text NOT NULL,
     condition text NOT NULL,
     enabled boolean NOT NULL DEFAULT true,
-    owner regrole NOT NULL DEFAULT current_user::regrole,
+    owner regrole NOT NULL,
     PRIMARY KEY (target, tag)
 );
 COMMENT ON TABLE segment_tag_rules IS 'Rule-based tags: a SQL boolean condition over a segment table''s columns';
 
--- Each role sees and changes only the builds and rules of roles it belongs to.
+-- Each role sees the builds and rules of the tables whose owner's
+-- privileges it has; nobody writes these tables but the functions below.
 ALTER TABLE segment_builds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE segment_tag_rules ENABLE ROW LEVEL SECURITY;
-CREATE POLICY segment_builds_owner ON segment_builds
-    USING (pg_catalog.pg_has_role(owner, 'MEMBER')) WITH CHECK (pg_catalog.pg_has_role(owner, 'MEMBER'));
-CREATE POLICY segment_tag_rules_owner ON segment_tag_rules
-    USING (pg_catalog.pg_has_role(owner, 'MEMBER')) WITH CHECK (pg_catalog.pg_has_role(owner, 'MEMBER'));
-GRANT SELECT, INSERT, UPDATE, DELETE ON segment_builds, segment_tag_rules TO PUBLIC;
+CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+GRANT SELECT ON segment_builds, segment_tag_rules TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('segment_builds', '');
+SELECT pg_catalog.pg_extension_config_dump('segment_builds_build_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('segment_tag_rules', '');
+
+-- The catalog gates (src/pg/builder.cpp).
+CREATE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
+                                         amount_column name, options jsonb, as_of date, incremental boolean,
+                                         customers bigint, orders_merged bigint, state_table regclass,
+                                         pending_table regclass, history_table regclass)
+RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
+CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
+                                          customers bigint, orders_merged bigint)
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
+CREATE FUNCTION segment_catalog_forget(target regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
+
+-- The checked SQL of a rule condition over target's columns (what a refresh
+-- evaluates; the stored text itself never runs).
+CREATE FUNCTION segment_rule_sql(target regclass, tag text, condition text)
+RETURNS text AS 'MODULE_PATHNAME', 'ca_segment_rule_sql' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- The extension's schema, quoted, for dynamic SQL (passed to format() as
+-- an argument: a schema name may contain %).
+CREATE FUNCTION segment_schema()
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'customer_analytics'
+$fn$;
 
 -- A column of the source, with its type; a clear error when it is missing.
 CREATE FUNCTION segment_source_column(source regclass, column_name name, role text)
@@ -79,6 +123,31 @@ BEGIN
     RETURN column_type;
 END $fn$;
 
+-- How an order date or amount column of a given type is read: dates as
+-- date or timestamptz, amounts as numeric or float8 (built-in casts only).
+CREATE FUNCTION segment_order_expression(source regclass, column_name name, column_type regtype, role text)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF role = 'order date' THEN
+        IF column_type IN ('date'::regtype, 'timestamptz'::regtype) THEN
+            RETURN format('%I', column_name);
+        ELSIF column_type = 'timestamp'::regtype THEN
+            RETURN format('%I::date', column_name);
+        END IF;
+        RAISE EXCEPTION 'column "%" of % has type %, not a date', column_name, source, column_type
+            USING ERRCODE = 'datatype_mismatch', HINT = 'The order date must be of type date, timestamp or timestamptz.';
+    END IF;
+    IF column_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+        RETURN format('%I', column_name);
+    ELSIF column_type IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'money'::regtype) THEN
+        RETURN format('%I::numeric', column_name);
+    ELSIF column_type = 'real'::regtype THEN
+        RETURN format('%I::float8', column_name);
+    END IF;
+    RAISE EXCEPTION 'column "%" of % has type %, not an amount', column_name, source, column_type
+        USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
+END $fn$;
+
 -- Builds the SELECT that derives every column of a segment table from a
 -- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
 -- planner from inlining subqueries, which would evaluate rfm_state_summary()
@@ -86,40 +155,47 @@ END $fn$;
 -- Parameters: $1 bins, $2 as_of,
 -- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
 -- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
--- it, which is what makes an incremental refresh equal a full rebuild.
+-- it, which is what makes an incremental refresh equal a full rebuild. Only
+-- enabled rules written by a role with the target owner's privileges run,
+-- each as its checked expression.
 CREATE FUNCTION segment_rows_sql(target regclass, src text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+    ext text := @extschema@.segment_schema();
     tags text;
 BEGIN
     SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
-                    string_agg(format('CASE WHEN (%s) THEN %L END', r.condition, r.tag), ', ' ORDER BY r.tag) ||
+                    string_agg(format('CASE WHEN (%s) THEN %L END',
+                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
+                               ', ' ORDER BY r.tag) ||
                     ']::text[], NULL)', '''{}''::text[]')
-    INTO tags FROM @extschema@.segment_tag_rules r WHERE r.target = segment_rows_sql.target AND r.enabled;
+    INTO tags FROM @extschema@.segment_tag_rules r
+    WHERE r.target = segment_rows_sql.target AND r.enabled
+      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE');
     RETURN format($sql$
-SELECT d.*, %s AS tags FROM (
+SELECT d.*, %2$s AS tags FROM (
     SELECT src.customer,
            (src.s).first_order, (src.s).last_order,
            CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
            (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
            round((src.s).monetary / nullif((src.s).frequency, 0), greatest(scale((src.s).monetary), 2)) AS avg_order_value,
            (src.s).refunds,
-           @extschema@.recency_score(sc.score) AS r_score,
-           @extschema@.frequency_score(sc.score) AS f_score,
-           @extschema@.monetary_score(sc.score) AS m_score,
+           %1$s.recency_score(sc.score) AS r_score,
+           %1$s.frequency_score(sc.score) AS f_score,
+           %1$s.monetary_score(sc.score) AS m_score,
            sc.score::text AS rfm_code,
-           coalesce(@extschema@.rfm_segment(sc.score), 'No purchase') AS segment,
-           @extschema@.rfm_class(src.s, $1, $2) AS rfm_class,
-           @extschema@.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
-           @extschema@.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
-           CASE WHEN (src.s).frequency > 0 THEN @extschema@.tier_for((src.s).monetary, $5, $6) END AS tier,
+           coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
+           %1$s.rfm_class(src.s, $1, $2) AS rfm_class,
+           %1$s.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
+           %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
+           CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
            CASE WHEN (src.s).frequency > 0
-                THEN @extschema@.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
-    FROM (SELECT * FROM (%s) u OFFSET 0) src,
-         LATERAL (SELECT @extschema@.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+                THEN %1$s.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
+    FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
     OFFSET 0
 ) d
-$sql$, tags, src);
+$sql$, ext, tags, src);
 END $fn$;
 
 -- The population statistics a refresh recomputes from customer-level rows:
@@ -136,13 +212,13 @@ DECLARE
     computed record;
 BEGIN
     EXECUTE format($sql$
-        SELECT @extschema@.rfm_bins(s, $1, $2) AS bins,
+        SELECT %1$s.rfm_bins(s, $1, $2) AS bins,
                percentile_disc(ARRAY[0.8, 0.95]) WITHIN GROUP (ORDER BY (s).monetary) FILTER (WHERE (s).frequency > 0) AS top,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).frequency) FILTER (WHERE (s).frequency > 0) AS frequency_cut,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).monetary / (s).frequency)
                    FILTER (WHERE (s).frequency > 0) AS value_cut
-        FROM (SELECT * FROM (%s) u OFFSET 0) src
-    $sql$, src)
+        FROM (SELECT * FROM (%2$s) u OFFSET 0) src
+    $sql$, @extschema@.segment_schema(), src)
     INTO computed USING as_of, buckets;
     bins := computed.bins;
     top := computed.top;
@@ -169,11 +245,12 @@ BEGIN
     END IF;
 END $fn$;
 
--- Derives every customer row from src into a new table: the target itself
--- on a first build, else the temporary table segment_rows that a refresh
--- compares with the target. Returns the number of rows.
-CREATE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date,
-                               destination text DEFAULT NULL)
+-- Derives every customer row from src into `destination`: a new table (the
+-- target, on a first build) or, with append, the existing temporary table
+-- segment_rows that a refresh compares with the target. Returns the number
+-- of rows.
+CREATE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date, destination text,
+                               append boolean)
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     stats record;
@@ -192,20 +269,10 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     stats := @extschema@.segment_statistics(build, src, as_of);
-    IF destination IS NULL THEN
-        IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
-            DROP TABLE pg_temp.segment_rows;
-        END IF;
-        destination := 'pg_temp.segment_rows';
-        EXECUTE format('CREATE TEMPORARY TABLE segment_rows ON COMMIT DROP AS %s',
-                       @extschema@.segment_rows_sql(build.target, src))
-            USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
-                  stats.value_cut;
-    ELSE
-        EXECUTE format('CREATE TABLE %s AS %s', destination, @extschema@.segment_rows_sql(build.target, src))
-            USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
-                  stats.value_cut;
-    END IF;
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+                   destination, @extschema@.segment_rows_sql(build.target, src))
+        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
+              stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
     EXECUTE format('ANALYZE %s', destination);
     RETURN row_count;
@@ -213,28 +280,23 @@ END $fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
 CREATE FUNCTION segment_value_columns()
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT 'first_order, last_order, recency_days, frequency, purchase_days, monetary, avg_order_value, refunds, '
            'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
 $fn$;
 
--- The caller's current schema is the default for an unqualified target,
--- so it is read here, before the builder switches search_path.
+-- The entry point is C (src/pg/builder.cpp): it places an unqualified
+-- target by the caller's search_path, then calls segment_build.
 CREATE FUNCTION build_segments(source regclass, customer_column name, date_column name, amount_column name,
                                target text, as_of date DEFAULT current_date, options jsonb DEFAULT '{}')
-RETURNS regclass LANGUAGE sql AS $fn$
-    SELECT @extschema@.segment_build(source, customer_column, date_column, amount_column, target, as_of, options,
-                                     pg_catalog.current_schema())
-$fn$;
+RETURNS regclass AS 'MODULE_PATHNAME', 'ca_build_segments' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION segment_build(source regclass, customer_column name, date_column name, amount_column name,
-                              target text, as_of date, options jsonb, default_schema name)
+                              target_schema name, target_name name, as_of date, options jsonb)
 RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    parts text[];
-    target_schema name;
-    target_name name;
-    qualified text;
+    ext text := @extschema@.segment_schema();
+    qualified text := format('%I.%I', target_schema, target_name);
     customer_type regtype;
     date_type regtype;
     amount_type regtype;
@@ -242,10 +304,11 @@ DECLARE
     amount_expression text;
     build @extschema@.segment_builds;
     customers bigint;
+    capture boolean;
     suffix text;
 BEGIN
-    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL OR target IS NULL
-       OR as_of IS NULL THEN
+    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
+       OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
         RAISE EXCEPTION 'build_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
@@ -253,22 +316,6 @@ BEGIN
     END IF;
     IF as_of = 'infinity' OR as_of = '-infinity' THEN
         RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- The target is an identifier, optionally schema-qualified; anything
-    -- else (quotes, semicolons, spaces outside quotes) is rejected here.
-    parts := parse_ident(target);
-    IF cardinality(parts) = 1 THEN
-        target_schema := default_schema;
-        target_name := parts[1];
-    ELSIF cardinality(parts) = 2 THEN
-        target_schema := parts[1];
-        target_name := parts[2];
-    ELSE
-        RAISE EXCEPTION 'invalid target name "%"', target USING ERRCODE = 'invalid_name',
-            HINT = 'Give a table name, optionally qualified with a schema name.';
-    END IF;
-    IF target_schema IS NULL THEN
-        RAISE EXCEPTION 'no schema has been selected to create in' USING ERRCODE = 'invalid_schema_name';
     END IF;
     IF length(target_name) > 63 - length('_quadrant_counts') THEN
         RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
@@ -282,34 +329,26 @@ BEGIN
                       HINT = 'Refresh it with refresh_segments(), or remove it with drop_segments().';
         END IF;
     END LOOP;
-    qualified := format('%I.%I', target_schema, target_name);
 
     customer_type := @extschema@.segment_source_column(source, customer_column, 'customer');
     date_type := @extschema@.segment_source_column(source, date_column, 'order date');
     amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
-    date_expression := CASE
-        WHEN date_type IN ('date'::regtype, 'timestamptz'::regtype) THEN format('%I', date_column)
-        WHEN date_type = 'timestamp'::regtype THEN format('%I::date', date_column)
-        ELSE NULL END;
-    IF date_expression IS NULL THEN
-        RAISE EXCEPTION 'column "%" of % has type %, not a date', date_column, source, date_type
-            USING ERRCODE = 'datatype_mismatch', HINT = 'The order date must be of type date, timestamp or timestamptz.';
-    END IF;
-    amount_expression := CASE
-        WHEN amount_type IN ('numeric'::regtype, 'double precision'::regtype) THEN format('%I', amount_column)
-        WHEN amount_type IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'money'::regtype)
-            THEN format('%I::numeric', amount_column)
-        WHEN amount_type = 'real'::regtype THEN format('%I::float8', amount_column)
-        ELSE NULL END;
-    IF amount_expression IS NULL THEN
-        RAISE EXCEPTION 'column "%" of % has type %, not an amount', amount_column, source, amount_type
-            USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
+    date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
+    amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
+    -- New orders are captured by triggers on tables the caller may create
+    -- triggers on; any other source (a view, a foreign table, a table of
+    -- another role) is read again in full by every refresh.
+    capture := (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source)
+               AND has_table_privilege(source, 'TRIGGER');
+    IF NOT capture THEN
+        RAISE NOTICE 'every refresh of % will read % in full', qualified, source
+            USING DETAIL = 'Only tables on which you may create triggers have their new orders captured.';
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, @extschema@.rfm_agg_state(%s, %s) AS state '
+    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s.rfm_agg_state(%s, %s) AS state '
                    'FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column, date_expression, amount_expression,
+                   target_schema, target_name || '_state', customer_column, ext, date_expression, amount_expression,
                    source, customer_column);
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL)',
@@ -317,15 +356,16 @@ BEGIN
     EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
                    target_schema, target_name || '_history', customer_type);
 
-    build := ROW(NULL, current_user::regrole, source, customer_column, date_column, amount_column, options,
-                 format('%I.%I', target_schema, target_name || '_state')::regclass,
-                 format('%I.%I', target_schema, target_name || '_pending')::regclass,
-                 format('%I.%I', target_schema, target_name || '_history')::regclass,
-                 (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source),
-                 as_of, 1, 'build', now(), now(), 0, 0);
+    build.target := NULL;
+    build.source := source;
+    build.options := options;
+    build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
+    build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
+    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
+    build.incremental := capture;
     customers := @extschema@.segment_derive(
-        build, format('SELECT customer, @extschema@.rfm_state_summary(state) AS s FROM %s', build.state_table),
-        as_of, qualified);
+        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
+        as_of, qualified, false);
     build.target := qualified::regclass;
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
     EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
@@ -334,14 +374,17 @@ BEGIN
     EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
     EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
-    build.customers := customers;
     EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
-    INSERT INTO @extschema@.segment_builds SELECT build.*;
+    PERFORM @extschema@.segment_catalog_register(
+        build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
+        build.orders_merged, build.state_table, build.pending_table, build.history_table);
+    SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
 
     PERFORM @extschema@.segment_create_views(build);
     PERFORM @extschema@.segment_create_capture(build);
     RETURN build.target;
 END $fn$;
+REVOKE ALL ON FUNCTION segment_build(regclass, name, name, name, name, name, date, jsonb) FROM PUBLIC;
 
 -- Summary views for dashboards, beside the target.
 CREATE FUNCTION segment_create_views(build @extschema@.segment_builds)
@@ -385,64 +428,72 @@ BEGIN
     -- Segment migration between the last two refreshes: each customer's
     -- segment before the last refresh (NULL for new customers) and now.
     EXECUTE format($sql$
-        CREATE VIEW %I.%I AS
+        CREATE VIEW %1$I.%2$I AS
         WITH latest AS (
-            SELECT refresh_number FROM @extschema@.segment_builds WHERE target = %L::regclass
+            SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
         ), before AS (
             SELECT DISTINCT ON (h.customer) h.customer, h.segment
-            FROM %s h, latest WHERE h.refresh_number < latest.refresh_number
+            FROM %5$s h, latest WHERE h.refresh_number < latest.refresh_number
             ORDER BY h.customer, h.refresh_number DESC
         )
         SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
-        FROM %s c LEFT JOIN before b ON b.customer = c.customer
+        FROM %6$s c LEFT JOIN before b ON b.customer = c.customer
         GROUP BY 1, 2$sql$,
-        target_schema, target_name || '_migration', build.target::text, build.history_table, build.target);
+        target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
+        build.history_table, build.target);
 END $fn$;
 
--- Triggers on the source that capture new orders into T_pending, and leave
--- a rebuild marker when orders are updated, deleted or truncated.
+-- The triggers that capture new orders into T_pending, and leave a rebuild
+-- marker when orders are updated, deleted or truncated. They call the C
+-- function segment_capture with the build's id, which survives renames and
+-- pg_dump/restore.
+CREATE FUNCTION segment_capture() RETURNS trigger AS 'MODULE_PATHNAME', 'ca_segment_capture' LANGUAGE C;
+
 CREATE FUNCTION segment_create_capture(build @extschema@.segment_builds)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    target_schema name;
-    target_name name;
-    capture text;
-    date_type regtype := @extschema@.segment_source_column(build.source, build.date_column, 'order date');
-    amount_type regtype := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
+    target_name name := (SELECT c.relname FROM pg_class c WHERE c.oid = build.target);
+    capture text := format('%s.segment_capture(%L)', @extschema@.segment_schema(), build.build_id);
 BEGIN
     IF NOT build.incremental THEN
-        RETURN;  -- only tables have the triggers that capture new orders
+        RETURN;
     END IF;
-    SELECT n.nspname, c.relname INTO target_schema, target_name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
-    capture := format('%I.%I', target_schema, target_name || '_capture');
-    EXECUTE format($sql$
-        CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-        SET search_path = pg_catalog, pg_temp AS $body$
-        BEGIN
-            IF TG_OP = 'INSERT' THEN
-                INSERT INTO %s (customer, order_date, amount, kind)
-                SELECT %I, %I, %I, 'i' FROM new_orders;
-            ELSE
-                INSERT INTO %s (kind) VALUES ('r');
-            END IF;
-            RETURN NULL;
-        END $body$
-$sql$,
-        capture, build.pending_table, build.customer_column, build.date_column, build.amount_column,
-        build.pending_table);
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', target_name || '_capture_inserts', build.source, capture);
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
     EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I OR DELETE ON %s '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s()', target_name || '_capture_changes',
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
                    build.customer_column, build.date_column, build.amount_column, build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s()',
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
                    target_name || '_capture_truncate', build.source, capture);
 END $fn$;
 
+-- The entry point is C (src/pg/builder.cpp): it checks that the caller has
+-- the target owner's privileges, then runs segment_refresh_workspace and
+-- segment_refresh as the owner.
 CREATE FUNCTION refresh_segments(target regclass, as_of date DEFAULT current_date, full_rebuild boolean DEFAULT false)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'ca_refresh_segments' LANGUAGE C VOLATILE;
+
+-- The temporary tables a refresh fills, created before the refresh enters
+-- its security-restricted part (which cannot create temporary objects).
+CREATE FUNCTION segment_refresh_workspace(target regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_rows;  -- a second refresh in one transaction
+    END IF;
+    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_touched;
+    END IF;
+    EXECUTE format('CREATE TEMPORARY TABLE segment_rows (LIKE %s) ON COMMIT DROP', target);
+    EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
+                   'SELECT customer, NULL::%s.rfm_summary AS s FROM %s LIMIT 0', @extschema@.segment_schema(), target);
+END $fn$;
+REVOKE ALL ON FUNCTION segment_refresh_workspace(regclass) FROM PUBLIC;
+
+CREATE FUNCTION segment_refresh(target regclass, as_of date, full_rebuild boolean)
 RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+    ext text := @extschema@.segment_schema();
     build @extschema@.segment_builds;
     mode text;
     rebuild_requested boolean;
@@ -453,23 +504,21 @@ DECLARE
     added bigint := 0;
     src text;
     columns text := @extschema@.segment_value_columns();
-    date_expression text;
-    amount_expression text;
     started timestamptz := clock_timestamp();
 BEGIN
-    IF target IS NULL OR as_of IS NULL OR full_rebuild IS NULL THEN
-        RAISE EXCEPTION 'refresh_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
     IF as_of = 'infinity' OR as_of = '-infinity' THEN
         RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    -- Refreshes of one target are serialized on its catalog row; readers of
-    -- the target never wait (rows are rewritten under MVCC in one transaction).
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = refresh_segments.target FOR UPDATE;
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
     IF NOT FOUND THEN
         RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object',
             HINT = 'Build it first with build_segments().';
     END IF;
+    -- Refreshes of one target are serialized on its state table (the lock
+    -- conflicts only with itself and writers); readers of the target never
+    -- wait: rows are rewritten under MVCC in one transaction.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', build.state_table);
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
 
     -- UPDATE, DELETE or TRUNCATE on the source left a marker: orders may have
     -- changed or gone, which merging cannot undo.
@@ -479,74 +528,65 @@ BEGIN
     ELSE
         mode := 'incremental';
     END IF;
-    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_touched;  -- a second refresh in one transaction
-    END IF;
 
     IF mode = 'full' THEN
-        date_expression := format('%I', build.date_column);
-        IF @extschema@.segment_source_column(build.source, build.date_column, 'order date') = 'timestamp'::regtype THEN
-            date_expression := date_expression || '::date';
-        END IF;
-        amount_expression := format('%I', build.amount_column);
-        IF @extschema@.segment_source_column(build.source, build.amount_column, 'amount')
-           IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'money'::regtype) THEN
-            amount_expression := amount_expression || '::numeric';
-        ELSIF @extschema@.segment_source_column(build.source, build.amount_column, 'amount') = 'real'::regtype THEN
-            amount_expression := amount_expression || '::float8';
-        END IF;
         EXECUTE format('TRUNCATE %s', build.state_table);
         -- One statement, one snapshot: the pending rows it deletes are
         -- exactly those whose orders the scan of the source sees.
         EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, @extschema@.rfm_agg_state(%s, %s) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column, date_expression,
-                       amount_expression, build.source, build.customer_column);
-        src := format('SELECT customer, @extschema@.rfm_state_summary(state) AS s FROM %s', build.state_table);
+                       'INSERT INTO %s SELECT %I, %s.rfm_agg_state(%s, %s) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                       build.pending_table, build.state_table, build.customer_column, ext,
+                       @extschema@.segment_order_expression(
+                           build.source, build.date_column,
+                           @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
+                           'order date'),
+                       @extschema@.segment_order_expression(
+                           build.source, build.amount_column,
+                           @extschema@.segment_source_column(build.source, build.amount_column, 'amount'), 'amount'),
+                       build.source, build.customer_column);
+        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
     ELSE
-        EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
-                       'SELECT customer, NULL::@extschema@.rfm_summary AS s FROM %s LIMIT 0', build.state_table);
         EXECUTE format($sql$
             WITH moved AS (
                 DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount
             ), fresh AS (
-                SELECT customer, @extschema@.rfm_agg_state(order_date, amount) AS state
+                SELECT customer, %3$s.rfm_agg_state(order_date, amount) AS state
                 FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
                 GROUP BY customer
             ), merged AS (
                 INSERT INTO %2$s AS kept SELECT customer, state FROM fresh
                 ON CONFLICT (customer) DO UPDATE
-                SET state = (SELECT @extschema@.rfm_state_merge(x) FROM (VALUES (kept.state), (excluded.state)) v(x))
+                SET state = (SELECT %3$s.rfm_state_merge(x) FROM (VALUES (kept.state), (excluded.state)) v(x))
                 RETURNING customer, state
             ), noted AS (
-                INSERT INTO segment_touched SELECT customer, @extschema@.rfm_state_summary(state) FROM merged
+                INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
             )
-            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table)
+            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext)
         INTO moved;
-        ANALYZE segment_touched;
+        ANALYZE pg_temp.segment_touched;
         -- Untouched customers keep the summary stored in the target; only
         -- touched customers' states are read back.
         src := format('SELECT t.customer, ROW(t.first_order, t.last_order, t.frequency, t.purchase_days, t.monetary, '
-                      't.refunds)::@extschema@.rfm_summary AS s FROM %s t '
-                      'WHERE NOT EXISTS (SELECT 1 FROM segment_touched x WHERE x.customer = t.customer) '
-                      'UNION ALL SELECT customer, s FROM segment_touched', build.target);
+                      't.refunds)::%s.rfm_summary AS s FROM %s t '
+                      'WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_touched x WHERE x.customer = t.customer) '
+                      'UNION ALL SELECT customer, s FROM pg_temp.segment_touched', ext, build.target);
     END IF;
 
-    touched := @extschema@.segment_derive(build, src, as_of);
+    touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
-    EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM segment_rows r '
+    EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
                    'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
                    build.history_table, build.target) USING build.refresh_number;
     -- Rewrite only rows whose values changed, then add new customers (a
     -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
-    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM segment_rows r '
+    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
                    'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
                    build.target, columns,
                    (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
                    (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
     GET DIAGNOSTICS changed = ROW_COUNT;
-    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM segment_rows r '
+    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
                    'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
     GET DIAGNOSTICS added = ROW_COUNT;
     changed := changed + added;
@@ -556,82 +596,58 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
-    DROP TABLE pg_temp.segment_rows;
-    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_touched;
-    END IF;
+    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
 
-    UPDATE @extschema@.segment_builds b
-    SET as_of = refresh_segments.as_of, refresh_number = build.refresh_number, last_mode = mode,
-        refreshed_at = now(), customers = touched,
-        orders_merged = CASE WHEN mode = 'full' THEN moved ELSE b.orders_merged + moved END
-    WHERE b.target = build.target;
+    PERFORM @extschema@.segment_catalog_refreshed(
+        build.target, as_of, build.refresh_number, mode, touched,
+        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END);
     RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', build.refresh_number,
-                              'as_of', refresh_segments.as_of, 'orders_merged', moved, 'customers', touched,
+                              'as_of', as_of, 'orders_merged', moved, 'customers', touched,
                               'rows_written', changed, 'rows_removed', removed,
                               'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
 END $fn$;
+REVOKE ALL ON FUNCTION segment_refresh(regclass, date, boolean) FROM PUBLIC;
 
--- Rule-based tags. A rule is validated against the target when it is added.
+-- Rule-based tags (src/pg/builder.cpp): the target's owner adds or replaces
+-- a rule; the condition is checked here and again at every refresh.
 CREATE FUNCTION add_segment_rule(target regclass, tag text, condition text, enabled boolean DEFAULT true)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    IF target IS NULL OR tag IS NULL OR condition IS NULL OR enabled IS NULL THEN
-        RAISE EXCEPTION 'add_segment_rule arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM @extschema@.segment_builds b WHERE b.target = add_segment_rule.target) THEN
-        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object';
-    END IF;
-    IF btrim(tag) = '' THEN
-        RAISE EXCEPTION 'tag names must not be empty' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    -- A condition is one boolean expression: no statement separators, and it
-    -- must parse and type-check against the target's columns.
-    IF position(';' IN condition) > 0 THEN
-        RAISE EXCEPTION 'a rule condition must be a single expression'
-            USING ERRCODE = 'syntax_error', DETAIL = 'The condition contains a semicolon.';
-    END IF;
-    BEGIN
-        EXECUTE format('SELECT CASE WHEN (%s) THEN 1 END FROM (SELECT * FROM %s LIMIT 0) d', condition, target);
-    EXCEPTION WHEN OTHERS THEN
-        RAISE EXCEPTION 'invalid rule condition for tag "%": %', tag, SQLERRM
-            USING ERRCODE = 'invalid_parameter_value',
-                  DETAIL = format('The condition was: %s', condition),
-                  HINT = format('Write a boolean SQL expression over the columns of %s, such as frequency >= 5.', target);
-    END;
-    INSERT INTO @extschema@.segment_tag_rules (target, tag, condition, enabled)
-    VALUES (target, tag, condition, enabled)
-    ON CONFLICT ON CONSTRAINT segment_tag_rules_pkey DO UPDATE SET condition = excluded.condition, enabled = excluded.enabled;
-END $fn$;
+RETURNS void AS 'MODULE_PATHNAME', 'ca_add_segment_rule' LANGUAGE C VOLATILE;
 
 CREATE FUNCTION drop_segment_rule(target regclass, tag text)
-RETURNS boolean LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $fn$
-    WITH gone AS (DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = $1 AND r.tag = $2 RETURNING 1)
-    SELECT count(*) > 0 FROM gone
-$fn$;
+RETURNS boolean AS 'MODULE_PATHNAME', 'ca_drop_segment_rule' LANGUAGE C VOLATILE;
 
--- Removes a segment table and everything the builder created for it.
+-- Removes a segment table and everything the builder created for it. The
+-- capture triggers can only be dropped by the source's owner; for anyone
+-- else they stay, and capture nothing once the build is gone.
 CREATE FUNCTION drop_segments(target regclass)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     build @extschema@.segment_builds;
     target_schema name;
     target_name name;
+    trigger_name name;
 BEGIN
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = drop_segments.target FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object';
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'drop_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = drop_segments.target;
+    PERFORM @extschema@.segment_catalog_forget(target);  -- checks ownership
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
     IF build.incremental THEN
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_inserts', build.source);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_changes', build.source);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', target_name || '_capture_truncate', build.source);
-        EXECUTE format('DROP FUNCTION IF EXISTS %I.%I()', target_schema, target_name || '_capture');
+        IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = build.source), 'USAGE') THEN
+            FOR trigger_name IN
+                SELECT t.tgname FROM pg_trigger t
+                WHERE t.tgrelid = build.source AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
+                  AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
+            LOOP
+                EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, build.source);
+            END LOOP;
+        ELSE
+            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, build.source
+                USING DETAIL = 'They capture nothing once the build is gone.';
+        END IF;
     END IF;
-    DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = build.target;
-    DELETE FROM @extschema@.segment_builds b WHERE b.target = build.target;
     EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
                    target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',
                    target_name || '_quadrant_counts', target_name || '_migration');
