@@ -1,0 +1,226 @@
+-- The builder on a shared warehouse: three roles. The superuser refreshes
+-- everyone's builds; ca_owner builds segments on its orders; ca_attacker
+-- tries to run code with another role's rights, read what it cannot read,
+-- or change another role's builds and rules.
+\set SHOW_CONTEXT never
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS ca_owner;
+DROP ROLE IF EXISTS ca_attacker;
+RESET client_min_messages;
+CREATE ROLE ca_owner NOLOGIN;
+CREATE ROLE ca_attacker NOLOGIN;
+GRANT CREATE, USAGE ON SCHEMA public TO ca_owner, ca_attacker;
+
+-- A table only the superuser may read, and a log of who ran what.
+CREATE TABLE secret_table (secret text);
+INSERT INTO secret_table VALUES ('the crown jewels');
+CREATE TABLE probe_log (what text, role name, superuser boolean);
+GRANT INSERT, SELECT ON probe_log TO PUBLIC;
+-- Records who runs it, and tries to escalate if it runs as a superuser.
+CREATE FUNCTION public.probe(what text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.probe_log VALUES (what, current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user));
+    BEGIN
+        EXECUTE 'ALTER ROLE ca_attacker SUPERUSER';
+    EXCEPTION WHEN insufficient_privilege THEN NULL;
+    END;
+    RETURN true;
+END $$;
+ALTER FUNCTION public.probe(text) OWNER TO ca_attacker;
+
+SET ROLE ca_owner;
+CREATE TABLE owner_orders (customer_id int, ordered_on date, amount numeric(12, 2));
+INSERT INTO owner_orders SELECT g % 40, DATE '2024-01-01' + (g * 7) % 300, (g % 97) + 0.5
+FROM generate_series(1, 800) g;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'owner_segments', DATE '2024-12-31');
+SELECT add_segment_rule('owner_segments', 'big', 'monetary > 1000');
+RESET ROLE;
+
+-- 1. The catalog tables are written only through the builder's functions:
+-- no role can plant a rule (which would run with the refresher's rights),
+-- pre-plant a build for a future table, or rewrite a build.
+SET ROLE ca_attacker;
+INSERT INTO segment_tag_rules (target, tag, condition, owner) VALUES ('owner_segments', 'pwn', 'public.probe(''planted'')', 'ca_owner');
+INSERT INTO segment_builds (target, owner, source, customer_column, date_column, amount_column, options, state_table,
+                            pending_table, history_table, incremental, as_of, refresh_number, last_mode, built_at,
+                            refreshed_at, customers, orders_merged, customer_type, date_type, amount_type)
+VALUES (999999, 'ca_attacker', 'owner_orders', 'a', 'b', 'c', '{}', 'owner_orders', 'owner_orders', 'owner_orders',
+        true, '2024-01-01', 1, 'build', now(), now(), 0, 0, 'int', 'date', 'numeric');
+UPDATE segment_builds SET source = 'secret_table';
+DELETE FROM segment_tag_rules;
+-- ... cannot see another role's builds and rules ...
+SELECT count(*) AS visible_builds FROM segment_builds;
+SELECT count(*) AS visible_rules FROM segment_tag_rules;
+-- ... and cannot change, refresh or drop them through the functions either.
+SELECT add_segment_rule('owner_segments', 'pwn', 'true');
+SELECT drop_segment_rule('owner_segments', 'big');
+SELECT refresh_segments('owner_segments', DATE '2024-12-31');
+SELECT drop_segments('owner_segments');
+SELECT segment_catalog_forget('owner_segments');
+SELECT segment_catalog_refreshed('owner_segments', DATE '2030-01-01', 99, 'full', 0, 0);
+-- Registering someone else's table as one's own build fails the same way.
+SELECT segment_catalog_register('owner_segments', 'owner_orders', 'customer_id', 'ordered_on', 'amount', '{}',
+                                DATE '2024-12-31', false, 0, 0, 'owner_segments', 'owner_segments', 'owner_segments');
+RESET ROLE;
+
+-- 2. Rule conditions are one expression over the target's columns, built
+-- from constants and immutable functions and operators of PostgreSQL or the
+-- extension: never a function another role wrote, a volatile function that
+-- changes the session, a subquery that reads other tables, or text that
+-- escapes the expression.
+SET ROLE ca_owner;
+SELECT add_segment_rule('owner_segments', 'pwn', 'public.probe(''rule'')');
+SELECT add_segment_rule('owner_segments', 'session', 'set_config(''search_path'', ''ca_attacker, pg_catalog'', false) IS NOT NULL');
+SELECT add_segment_rule('owner_segments', 'copy', 'EXISTS (SELECT 1 FROM secret_table)');
+SELECT add_segment_rule('owner_segments', 'escape', 'true) THEN ''x'' END, (SELECT secret FROM secret_table)::text, CASE WHEN (true');
+SELECT add_segment_rule('owner_segments', 'from', 'true FROM secret_table');
+SELECT add_segment_rule('owner_segments', 'alias', 'true AS x');
+SELECT add_segment_rule('owner_segments', 'stable', 'now() > last_order');
+SELECT add_segment_rule('owner_segments', 'session value', 'last_order > CURRENT_DATE - 30');
+SELECT add_segment_rule('owner_segments', 'aggregate', 'max(frequency) > 1');
+SELECT add_segment_rule('owner_segments', 'set', 'generate_series(1, 2) > 1');
+SELECT add_segment_rule('owner_segments', 'tags', '''x'' = ANY (tags)');
+SELECT add_segment_rule('owner_segments', 'system column', 'ctid IS NOT NULL');
+SELECT add_segment_rule('owner_segments', 'cast through text', 'last_order::text > ''2024''');
+SELECT add_segment_rule('owner_segments', '   ', 'true');
+-- A comment is no way out: what runs is the checked expression, deparsed.
+SELECT segment_rule_sql('owner_segments', 'comment', 'frequency > 2 -- ) THEN ''x'' END, (SELECT 1');
+SELECT segment_rule_sql('owner_segments', 'ops', 'segment IN (''Champions'', ''Loyal Customers'') AND monetary BETWEEN 10 AND 500 AND upper(tier) <> ''GOLD'' AND rfm_segment(rfm_score(r_score, f_score, m_score)) IS NOT NULL');
+RESET ROLE;
+
+-- 3. Rules written before this release could be planted by anyone. A rule
+-- whose writer lacks the owner's privileges never runs; a rule that fails
+-- the checks stops the refresh before anything runs.
+INSERT INTO segment_tag_rules (target, tag, condition, owner) VALUES ('owner_segments', 'planted', 'public.probe(''planted'')', 'ca_attacker');
+SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+DELETE FROM segment_tag_rules WHERE tag = 'planted';
+INSERT INTO segment_tag_rules (target, tag, condition, owner) VALUES ('owner_segments', 'planted', 'public.probe(''planted'')', 'ca_owner');
+SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+DELETE FROM segment_tag_rules WHERE tag = 'planted';
+SELECT * FROM probe_log;
+
+-- 4. A refresh runs as the target's owner, like REFRESH MATERIALIZED VIEW:
+-- code in the owner's source (here a view calling a function another role
+-- wrote) never runs with the rights of the superuser who refreshes, and the
+-- restricted operation keeps it from leaving objects in the session.
+SET ROLE ca_owner;
+CREATE VIEW owner_orders_probed AS SELECT * FROM owner_orders WHERE public.probe('view');
+SELECT build_segments('owner_orders_probed', 'customer_id', 'ordered_on', 'amount', 'probed_segments', DATE '2024-12-31');
+RESET ROLE;
+DELETE FROM probe_log;
+SELECT refresh_segments('probed_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT DISTINCT what, role, superuser FROM probe_log;
+SELECT rolsuper AS attacker_is_superuser FROM pg_roles WHERE rolname = 'ca_attacker';
+SELECT current_user = session_user AS identity_restored, current_setting('search_path') AS search_path;
+DELETE FROM probe_log;
+SET ROLE ca_owner;
+CREATE FUNCTION owner_temp_probe() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        CREATE TEMPORARY TABLE shadow (x int);
+        DROP TABLE pg_temp.shadow;
+        INSERT INTO public.probe_log VALUES ('temporary table created', current_user, NULL);
+    EXCEPTION WHEN OTHERS THEN
+        INSERT INTO public.probe_log VALUES (SQLERRM, current_user, NULL);
+    END;
+    RETURN true;
+END $$;
+CREATE VIEW owner_orders_shadowed AS SELECT * FROM owner_orders WHERE owner_temp_probe();
+SELECT build_segments('owner_orders_shadowed', 'customer_id', 'ordered_on', 'amount', 'shadowed_segments', DATE '2024-12-31');
+RESET ROLE;
+SELECT DISTINCT what, role FROM probe_log;
+DELETE FROM probe_log;
+SELECT refresh_segments('shadowed_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT DISTINCT what, role FROM probe_log;
+DELETE FROM probe_log;
+SELECT drop_segments('shadowed_segments');
+SET ROLE ca_owner;
+DROP VIEW owner_orders_shadowed;
+DROP FUNCTION owner_temp_probe();
+SELECT drop_segments('probed_segments');
+DROP VIEW owner_orders_probed;
+RESET ROLE;
+
+-- 5. The capture trigger belongs to its build. Attached to another table
+-- with the owner's build id it refuses to run (it would write the owner's
+-- pending table as the owner); called outside a trigger it refuses too.
+SELECT build_id AS owner_build_id FROM segment_builds WHERE target = 'owner_segments'::regclass \gset
+SET ROLE ca_attacker;
+CREATE TABLE attacker_orders (customer_id int, ordered_on date, amount numeric(12, 2));
+CREATE TRIGGER forge AFTER INSERT ON attacker_orders REFERENCING NEW TABLE AS new_orders
+FOR EACH STATEMENT EXECUTE FUNCTION segment_capture(:'owner_build_id');
+INSERT INTO attacker_orders VALUES (1, DATE '2024-12-01', 1000000);
+SELECT segment_capture();
+DROP TABLE attacker_orders;
+RESET ROLE;
+SELECT count(*) AS forged_pending_rows FROM owner_segments_pending;
+
+-- 6. A source owned by another role: changing a column's type never makes
+-- the capture evaluate that type's casts with the builder's rights. The
+-- source's owner swaps the amount column for its own type with an
+-- assignment cast to numeric; the next insert leaves a rebuild marker, and
+-- the rebuild refuses the type before reading any value.
+SET ROLE ca_attacker;
+CREATE TABLE shared_orders (customer_id int, ordered_on date, amount numeric(12, 2));
+INSERT INTO shared_orders SELECT g % 10, DATE '2024-06-01' + g, g FROM generate_series(1, 50) g;
+GRANT SELECT, TRIGGER ON shared_orders TO ca_owner;
+SET ROLE ca_owner;
+SELECT build_segments('shared_orders', 'customer_id', 'ordered_on', 'amount', 'shared_segments', DATE '2024-12-31');
+SELECT incremental FROM segment_builds WHERE target = 'shared_segments'::regclass;
+SET ROLE ca_attacker;
+CREATE TYPE evil_amount AS (value numeric);
+CREATE FUNCTION evil_to_numeric(evil_amount) RETURNS numeric LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM public.probe('cast');
+    RETURN ($1).value;
+END $$;
+CREATE CAST (evil_amount AS numeric) WITH FUNCTION evil_to_numeric(evil_amount) AS ASSIGNMENT;
+ALTER TABLE shared_orders DROP COLUMN amount CASCADE;
+ALTER TABLE shared_orders ADD COLUMN amount evil_amount;
+INSERT INTO shared_orders VALUES (1, DATE '2024-12-01', ROW(5));
+RESET ROLE;
+SELECT kind, count(*) FROM shared_segments_pending GROUP BY kind;
+SELECT count(*) AS casts_run FROM probe_log;
+SELECT refresh_segments('shared_segments', DATE '2024-12-31');
+SELECT count(*) AS casts_run FROM probe_log;
+-- The owner of the build drops it; the triggers stay on the attacker's
+-- table (only its owner may drop them) and capture nothing.
+SET ROLE ca_owner;
+SELECT drop_segments('shared_segments');
+SET ROLE ca_attacker;
+INSERT INTO shared_orders VALUES (2, DATE '2024-12-02', ROW(6));
+SELECT count(*) AS orders FROM shared_orders;
+RESET ROLE;
+SELECT count(*) AS casts_run FROM probe_log;
+
+-- 7. Nothing of the extension is SECURITY DEFINER, and every SQL-language
+-- function pins its search_path, so no role's objects are found through the
+-- caller's path (for example a public.float8 domain planted by another role).
+SELECT p.oid::regprocedure AS security_definer FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics') AND p.prosecdef;
+SELECT p.oid::regprocedure AS unpinned FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
+JOIN pg_language l ON l.oid = p.prolang
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
+  AND l.lanname IN ('sql', 'plpgsql')
+  AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
+SELECT has_table_privilege('ca_attacker', 'segment_builds', 'INSERT') AS can_insert_builds,
+       has_table_privilege('ca_attacker', 'segment_tag_rules', 'INSERT') AS can_insert_rules,
+       has_table_privilege('ca_attacker', 'segment_tag_rules', 'UPDATE') AS can_update_rules;
+
+-- The owner's own build still works end to end.
+SET ROLE ca_owner;
+SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT count(*) FILTER (WHERE 'big' = ANY (tags)) = count(*) FILTER (WHERE monetary > 1000) AS tags_match
+FROM owner_segments;
+SELECT drop_segments('owner_segments');
+DROP TABLE owner_orders;
+RESET ROLE;
+
+DROP TABLE shared_orders;
+DROP FUNCTION public.probe(text);
+DROP TABLE probe_log, secret_table;
+DROP CAST (evil_amount AS numeric);
+DROP OWNED BY ca_attacker;
+DROP OWNED BY ca_owner;
+DROP ROLE ca_attacker;
+DROP ROLE ca_owner;
