@@ -444,12 +444,18 @@ bool check_rule_node(Node* node, void* context) {
 
 // The checked, deparsed SQL of a rule condition over `target`'s columns.
 // Errors from the parser and from the checks name the tag.
-static char* rule_expression_sql(Oid target, const char* tag, const char* condition) {
+static char* rule_expression_sql(Oid extension_schema, Oid target, const char* tag, const char* condition) {
     // Parse and analysis errors point into the condition (as PL/pgSQL's do
     // into its queries), not into the statement that called us.
     static constexpr char kPrefix[] = "SELECT ";
     const char* sql = psprintf("%s%s", kPrefix, condition);
     MemoryContext caller_context = CurrentMemoryContext;
+    // A condition reads the same whoever adds or refreshes it: names resolve
+    // in pg_catalog, then the extension's schema, never the caller's path.
+    const int parse_level = NewGUCNestLevel();
+    set_config_option("search_path",
+                      psprintf("pg_catalog, %s, pg_temp", quote_identifier(get_namespace_name(extension_schema))),
+                      PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
     Node* checked = nullptr;
     Relation relation = nullptr;
     ParseState* parse = nullptr;
@@ -507,10 +513,17 @@ static char* rule_expression_sql(Oid target, const char* tag, const char* condit
         ReThrowError(error);
     }
     PG_END_TRY();
+    AtEOXact_GUC(true, parse_level);
     RuleCheck check{tag, relation, get_extension_oid(kExtension, false)};
     check_rule_node(checked, &check);
+    // Deparsed for a refresh, whose search_path is pg_catalog, pg_temp: the
+    // extension's functions come out schema-qualified.
+    const int deparse_level = NewGUCNestLevel();
+    set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
+                      false);
     char* text = deparse_expression(checked, deparse_context_for(RelationGetRelationName(relation), target), false,
                                     false);
+    AtEOXact_GUC(true, deparse_level);
     free_parsestate(parse);
     relation_close(relation, NoLock);
     return text;
@@ -529,7 +542,7 @@ static void check_tag(const char* tag) {
 CA_FUNCTION(ca_segment_rule_sql) {
     require_arguments(fcinfo, 3, "segment_rule_sql");
     const char* tag = text_to_cstring(PG_GETARG_TEXT_PP(1));
-    PG_RETURN_TEXT_P(cstring_to_text(rule_expression_sql(PG_GETARG_OID(0), tag, text_to_cstring(PG_GETARG_TEXT_PP(2)))));
+    PG_RETURN_TEXT_P(cstring_to_text(rule_expression_sql(extension_namespace(fcinfo), PG_GETARG_OID(0), tag, text_to_cstring(PG_GETARG_TEXT_PP(2)))));
 }
 
 // add_segment_rule(target, tag, condition, enabled)
@@ -549,7 +562,7 @@ CA_FUNCTION(ca_add_segment_rule) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("%s was not built by build_segments", qualified_relation(target)),
                         errhint("Build it first with build_segments().")));
-    rule_expression_sql(target, tag, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+    rule_expression_sql(schema, target, tag, text_to_cstring(PG_GETARG_TEXT_PP(2)));
     Oid types[5] = {REGCLASSOID, TEXTOID, TEXTOID, BOOLOID, REGROLEOID};
     Datum values[5] = {ObjectIdGetDatum(target), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
                        ObjectIdGetDatum(GetUserId())};
