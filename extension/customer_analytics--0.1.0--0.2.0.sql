@@ -3,3 +3,690 @@
 -- upgrade test (test/upgrade) checks that it reaches what a fresh install of
 -- 0.2.0 creates, with existing builds and stored states intact.
 \echo Use "ALTER EXTENSION customer_analytics UPDATE TO '0.2.0'" to load this file. \quit
+
+-- ------------------------------------------------------------------ builder
+--
+-- The catalog tables are written only through the builder's functions, a
+-- refresh runs as the target's owner, the capture trigger is one C function
+-- bound to its build, and rule conditions are checked expressions
+-- (extension/source/40_builder.sql has the design). 0.1.0 let any role
+-- write the catalog, so rows another role could have planted are removed
+-- here, and each real build's SECURITY DEFINER capture function is replaced.
+
+DROP FUNCTION segment_build(regclass, name, name, name, text, date, jsonb, name);
+DROP FUNCTION segment_derive(segment_builds, text, date, text);
+
+ALTER TABLE segment_builds ALTER COLUMN owner DROP DEFAULT;
+ALTER TABLE segment_tag_rules ALTER COLUMN owner DROP DEFAULT;
+ALTER TABLE segment_builds
+    ADD COLUMN build_id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT segment_builds_build_id_key UNIQUE,
+    ADD COLUMN customer_type regtype,
+    ADD COLUMN date_type regtype,
+    ADD COLUMN amount_type regtype;
+SELECT pg_catalog.pg_extension_config_dump('segment_builds_build_id_seq', '');
+
+REVOKE INSERT, UPDATE, DELETE ON segment_builds, segment_tag_rules FROM PUBLIC;
+DROP POLICY segment_builds_owner ON segment_builds;
+DROP POLICY segment_tag_rules_owner ON segment_tag_rules;
+CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+-- The catalog gates (src/pg/builder.cpp).
+CREATE OR REPLACE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
+                                         amount_column name, options jsonb, as_of date, incremental boolean,
+                                         customers bigint, orders_merged bigint, state_table regclass,
+                                         pending_table regclass, history_table regclass)
+RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
+                                          customers bigint, orders_merged bigint)
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
+CREATE OR REPLACE FUNCTION segment_catalog_forget(target regclass)
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
+
+-- The checked SQL of a rule condition over target's columns (what a refresh
+-- evaluates; the stored text itself never runs).
+CREATE OR REPLACE FUNCTION segment_rule_sql(target regclass, tag text, condition text)
+RETURNS text AS 'MODULE_PATHNAME', 'ca_segment_rule_sql' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- The extension's schema, quoted, for dynamic SQL (passed to format() as
+-- an argument: a schema name may contain %).
+CREATE OR REPLACE FUNCTION segment_schema()
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e
+    JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'customer_analytics'
+$fn$;
+
+-- A column of the source, with its type; a clear error when it is missing.
+CREATE OR REPLACE FUNCTION segment_source_column(source regclass, column_name name, role text)
+RETURNS regtype LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    column_type regtype;
+BEGIN
+    SELECT a.atttypid::regtype INTO column_type
+    FROM pg_attribute a WHERE a.attrelid = source AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+    IF column_type IS NULL THEN
+        RAISE EXCEPTION 'column "%" does not exist in %', column_name, source
+            USING ERRCODE = 'undefined_column', HINT = format('Pass the name of the %s column of %s.', role, source);
+    END IF;
+    RETURN column_type;
+END $fn$;
+
+-- How an order date or amount column of a given type is read: dates as
+-- date or timestamptz, amounts as numeric or float8 (built-in casts only).
+CREATE OR REPLACE FUNCTION segment_order_expression(source regclass, column_name name, column_type regtype, role text)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF role = 'order date' THEN
+        IF column_type IN ('date'::regtype, 'timestamptz'::regtype) THEN
+            RETURN format('%I', column_name);
+        ELSIF column_type = 'timestamp'::regtype THEN
+            RETURN format('%I::date', column_name);
+        END IF;
+        RAISE EXCEPTION 'column "%" of % has type %, not a date', column_name, source, column_type
+            USING ERRCODE = 'datatype_mismatch', HINT = 'The order date must be of type date, timestamp or timestamptz.';
+    END IF;
+    IF column_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
+        RETURN format('%I', column_name);
+    ELSIF column_type IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'money'::regtype) THEN
+        RETURN format('%I::numeric', column_name);
+    ELSIF column_type = 'real'::regtype THEN
+        RETURN format('%I::float8', column_name);
+    END IF;
+    RAISE EXCEPTION 'column "%" of % has type %, not an amount', column_name, source, column_type
+        USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
+END $fn$;
+
+-- Builds the SELECT that derives every column of a segment table from a
+-- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
+-- planner from inlining subqueries, which would evaluate rfm_state_summary()
+-- and rfm_score() once per field reference instead of once per row.
+-- Parameters: $1 bins, $2 as_of,
+-- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
+-- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
+-- it, which is what makes an incremental refresh equal a full rebuild. Only
+-- enabled rules written by a role with the target owner's privileges run,
+-- each as its checked expression.
+CREATE OR REPLACE FUNCTION segment_rows_sql(target regclass, src text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    tags text;
+BEGIN
+    SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
+                    string_agg(format('CASE WHEN (%s) THEN %L END',
+                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
+                               ', ' ORDER BY r.tag) ||
+                    ']::text[], NULL)', '''{}''::text[]')
+    INTO tags FROM @extschema@.segment_tag_rules r
+    WHERE r.target = segment_rows_sql.target AND r.enabled
+      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE');
+    RETURN format($sql$
+SELECT d.*, %2$s AS tags FROM (
+    SELECT src.customer,
+           (src.s).first_order, (src.s).last_order,
+           CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
+           (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
+           round((src.s).monetary / nullif((src.s).frequency, 0), greatest(scale((src.s).monetary), 2)) AS avg_order_value,
+           (src.s).refunds,
+           %1$s.recency_score(sc.score) AS r_score,
+           %1$s.frequency_score(sc.score) AS f_score,
+           %1$s.monetary_score(sc.score) AS m_score,
+           sc.score::text AS rfm_code,
+           coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
+           %1$s.rfm_class(src.s, $1, $2) AS rfm_class,
+           %1$s.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
+           %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
+           CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
+           CASE WHEN (src.s).frequency > 0
+                THEN %1$s.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
+    FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+    OFFSET 0
+) d
+$sql$, ext, tags, src);
+END $fn$;
+
+-- The population statistics a refresh recomputes from customer-level rows:
+-- bins, tier thresholds (given, or the spend of the top 20 %% and top 5 %%
+-- of buying customers) and quadrant cuts (given, or the medians).
+CREATE OR REPLACE FUNCTION segment_statistics(build @extschema@.segment_builds, src text, as_of date,
+                                   OUT bins @extschema@.rfm_bins, OUT tier_thresholds numeric[],
+                                   OUT frequency_cut numeric, OUT value_cut numeric)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    buckets integer := coalesce((build.options->>'buckets')::integer, 5);
+    top numeric[];
+    next_above numeric;
+    computed record;
+BEGIN
+    EXECUTE format($sql$
+        SELECT %1$s.rfm_bins(s, $1, $2) AS bins,
+               percentile_disc(ARRAY[0.8, 0.95]) WITHIN GROUP (ORDER BY (s).monetary) FILTER (WHERE (s).frequency > 0) AS top,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).frequency) FILTER (WHERE (s).frequency > 0) AS frequency_cut,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).monetary / (s).frequency)
+                   FILTER (WHERE (s).frequency > 0) AS value_cut
+        FROM (SELECT * FROM (%2$s) u OFFSET 0) src
+    $sql$, @extschema@.segment_schema(), src)
+    INTO computed USING as_of, buckets;
+    bins := computed.bins;
+    top := computed.top;
+    frequency_cut := computed.frequency_cut;
+    value_cut := computed.value_cut;
+
+    IF build.options ? 'tier_thresholds' THEN
+        tier_thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'tier_thresholds'))::numeric[];
+    ELSIF top IS NOT NULL THEN
+        tier_thresholds := top;
+        IF top[2] <= top[1] THEN
+            -- Many customers spend exactly the top-20 %% level: gold starts at
+            -- the next spend level above it (or one unit above when none).
+            EXECUTE format('SELECT min((s).monetary) FROM (%s) src WHERE (s).monetary > $1', src)
+                INTO next_above USING top[1];
+            tier_thresholds := ARRAY[top[1], coalesce(next_above, top[1] + 1)];
+        END IF;
+    END IF;
+    IF build.options ? 'frequency_cut' THEN
+        frequency_cut := (build.options->>'frequency_cut')::numeric;
+    END IF;
+    IF build.options ? 'value_cut' THEN
+        value_cut := (build.options->>'value_cut')::numeric;
+    END IF;
+END $fn$;
+
+-- Derives every customer row from src into `destination`: a new table (the
+-- target, on a first build) or, with append, the existing temporary table
+-- segment_rows that a refresh compares with the target. Returns the number
+-- of rows.
+CREATE OR REPLACE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date, destination text,
+                               append boolean)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    stats record;
+    row_count bigint;
+    thresholds integer[] := '{63,126,365}';
+    stages text[] := '{active,silent,sleeping,churned}';
+    tiers text[] := '{normal,silver,gold}';
+BEGIN
+    IF build.options ? 'lifecycle_thresholds' THEN
+        thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_thresholds'))::integer[];
+    END IF;
+    IF build.options ? 'lifecycle_stages' THEN
+        stages := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_stages'));
+    END IF;
+    IF build.options ? 'tiers' THEN
+        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
+    END IF;
+    stats := @extschema@.segment_statistics(build, src, as_of);
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+                   destination, @extschema@.segment_rows_sql(build.target, src))
+        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
+              stats.value_cut;
+    GET DIAGNOSTICS row_count = ROW_COUNT;
+    EXECUTE format('ANALYZE %s', destination);
+    RETURN row_count;
+END $fn$;
+
+-- The columns a refresh compares and rewrites (everything but the key).
+CREATE OR REPLACE FUNCTION segment_value_columns()
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT 'first_order, last_order, recency_days, frequency, purchase_days, monetary, avg_order_value, refunds, '
+           'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
+$fn$;
+
+-- The entry point is C (src/pg/builder.cpp): it places an unqualified
+-- target by the caller's search_path, then calls segment_build.
+CREATE OR REPLACE FUNCTION build_segments(source regclass, customer_column name, date_column name, amount_column name,
+                               target text, as_of date DEFAULT current_date, options jsonb DEFAULT '{}')
+RETURNS regclass AS 'MODULE_PATHNAME', 'ca_build_segments' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION segment_build(source regclass, customer_column name, date_column name, amount_column name,
+                              target_schema name, target_name name, as_of date, options jsonb)
+RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    qualified text := format('%I.%I', target_schema, target_name);
+    customer_type regtype;
+    date_type regtype;
+    amount_type regtype;
+    date_expression text;
+    amount_expression text;
+    build @extschema@.segment_builds;
+    customers bigint;
+    capture boolean;
+    suffix text;
+BEGIN
+    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
+       OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'build_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF as_of = 'infinity' OR as_of = '-infinity' THEN
+        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF length(target_name) > 63 - length('_quadrant_counts') THEN
+        RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
+            DETAIL = format('The builder adds suffixes of up to %s characters to it.', length('_quadrant_counts'));
+    END IF;
+    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_segment_sizes', '_stage_counts',
+                                  '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
+        IF to_regclass(format('%I.%I', target_schema, target_name || suffix)) IS NOT NULL THEN
+            RAISE EXCEPTION 'relation "%.%" already exists', target_schema, target_name || suffix
+                USING ERRCODE = 'duplicate_table',
+                      HINT = 'Refresh it with refresh_segments(), or remove it with drop_segments().';
+        END IF;
+    END LOOP;
+
+    customer_type := @extschema@.segment_source_column(source, customer_column, 'customer');
+    date_type := @extschema@.segment_source_column(source, date_column, 'order date');
+    amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
+    date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
+    amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
+    -- New orders are captured by triggers on tables the caller may create
+    -- triggers on; any other source (a view, a foreign table, a table of
+    -- another role) is read again in full by every refresh.
+    capture := (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source)
+               AND has_table_privilege(source, 'TRIGGER');
+    IF NOT capture THEN
+        RAISE NOTICE 'every refresh of % will read % in full', qualified, source
+            USING DETAIL = 'Only tables on which you may create triggers have their new orders captured.';
+    END IF;
+
+    -- Per-customer state straight from the orders, in one pass.
+    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s.rfm_agg_state(%s, %s) AS state '
+                   'FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   target_schema, target_name || '_state', customer_column, ext, date_expression, amount_expression,
+                   source, customer_column);
+    EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
+    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL)',
+                   target_schema, target_name || '_pending', customer_type, date_type, amount_type);
+    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
+                   target_schema, target_name || '_history', customer_type);
+
+    build.target := NULL;
+    build.source := source;
+    build.options := options;
+    build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
+    build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
+    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
+    build.incremental := capture;
+    customers := @extschema@.segment_derive(
+        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
+        as_of, qualified, false);
+    build.target := qualified::regclass;
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
+    EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
+    EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
+    EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
+    PERFORM @extschema@.segment_catalog_register(
+        build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
+        build.orders_merged, build.state_table, build.pending_table, build.history_table);
+    SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
+
+    PERFORM @extschema@.segment_create_views(build);
+    PERFORM @extschema@.segment_create_capture(build);
+    RETURN build.target;
+END $fn$;
+REVOKE ALL ON FUNCTION segment_build(regclass, name, name, name, name, name, date, jsonb) FROM PUBLIC;
+
+-- Summary views for dashboards, beside the target.
+CREATE OR REPLACE FUNCTION segment_create_views(build @extschema@.segment_builds)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target_schema name;
+    target_name name;
+    tiers text[] := '{normal,silver,gold}';
+BEGIN
+    SELECT n.nspname, c.relname INTO target_schema, target_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
+    IF build.options ? 'tiers' THEN
+        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
+    END IF;
+    EXECUTE format($sql$
+        CREATE VIEW %I.%I AS
+        SELECT segment, count(*) AS customers,
+               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share,
+               sum(monetary) AS revenue,
+               round(100.0 * sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0), 2) AS revenue_share
+        FROM %s GROUP BY segment$sql$, target_schema, target_name || '_segment_sizes', build.target);
+    EXECUTE format($sql$
+        CREATE VIEW %I.%I AS
+        SELECT coalesce(lifecycle_stage, 'no purchase') AS lifecycle_stage, count(*) AS customers,
+               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share, sum(monetary) AS revenue
+        FROM %s GROUP BY 1$sql$, target_schema, target_name || '_stage_counts', build.target);
+    EXECUTE format($sql$
+        CREATE VIEW %I.%I AS
+        SELECT t.tier, t.tier_rank, count(c.customer) AS customers,
+               round(100.0 * count(c.customer) / nullif(sum(count(c.customer)) OVER (), 0), 2) AS customer_share,
+               coalesce(sum(c.monetary), 0) AS revenue, min(c.monetary) AS lowest_spend
+        FROM unnest(%L::text[]) WITH ORDINALITY AS t(tier, tier_rank)
+        LEFT JOIN %s c ON c.tier = t.tier
+        GROUP BY t.tier, t.tier_rank$sql$, target_schema, target_name || '_tier_funnel', tiers, build.target);
+    EXECUTE format($sql$
+        CREATE VIEW %I.%I AS
+        SELECT quadrant, count(*) AS customers,
+               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share, sum(monetary) AS revenue
+        FROM %s WHERE quadrant IS NOT NULL GROUP BY quadrant$sql$,
+        target_schema, target_name || '_quadrant_counts', build.target);
+    -- Segment migration between the last two refreshes: each customer's
+    -- segment before the last refresh (NULL for new customers) and now.
+    EXECUTE format($sql$
+        CREATE VIEW %1$I.%2$I AS
+        WITH latest AS (
+            SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
+        ), before AS (
+            SELECT DISTINCT ON (h.customer) h.customer, h.segment
+            FROM %5$s h, latest WHERE h.refresh_number < latest.refresh_number
+            ORDER BY h.customer, h.refresh_number DESC
+        )
+        SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
+        FROM %6$s c LEFT JOIN before b ON b.customer = c.customer
+        GROUP BY 1, 2$sql$,
+        target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
+        build.history_table, build.target);
+END $fn$;
+
+-- The triggers that capture new orders into T_pending, and leave a rebuild
+-- marker when orders are updated, deleted or truncated. They call the C
+-- function segment_capture with the build's id, which survives renames and
+-- pg_dump/restore.
+CREATE OR REPLACE FUNCTION segment_capture() RETURNS trigger AS 'MODULE_PATHNAME', 'ca_segment_capture' LANGUAGE C;
+
+CREATE OR REPLACE FUNCTION segment_create_capture(build @extschema@.segment_builds)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target_name name := (SELECT c.relname FROM pg_class c WHERE c.oid = build.target);
+    capture text := format('%s.segment_capture(%L)', @extschema@.segment_schema(), build.build_id);
+BEGIN
+    IF NOT build.incremental THEN
+        RETURN;
+    END IF;
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I OR DELETE ON %s '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
+                   build.customer_column, build.date_column, build.amount_column, build.source, capture);
+    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                   target_name || '_capture_truncate', build.source, capture);
+END $fn$;
+
+-- The entry point is C (src/pg/builder.cpp): it checks that the caller has
+-- the target owner's privileges, then runs segment_refresh_workspace and
+-- segment_refresh as the owner.
+CREATE OR REPLACE FUNCTION refresh_segments(target regclass, as_of date DEFAULT current_date, full_rebuild boolean DEFAULT false)
+RETURNS jsonb AS 'MODULE_PATHNAME', 'ca_refresh_segments' LANGUAGE C VOLATILE;
+
+-- The temporary tables a refresh fills, created before the refresh enters
+-- its security-restricted part (which cannot create temporary objects).
+CREATE OR REPLACE FUNCTION segment_refresh_workspace(target regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_rows;  -- a second refresh in one transaction
+    END IF;
+    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_touched;
+    END IF;
+    EXECUTE format('CREATE TEMPORARY TABLE segment_rows (LIKE %s) ON COMMIT DROP', target);
+    EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
+                   'SELECT customer, NULL::%s.rfm_summary AS s FROM %s LIMIT 0', @extschema@.segment_schema(), target);
+END $fn$;
+REVOKE ALL ON FUNCTION segment_refresh_workspace(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION segment_refresh(target regclass, as_of date, full_rebuild boolean)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    build @extschema@.segment_builds;
+    mode text;
+    rebuild_requested boolean;
+    moved bigint := 0;
+    touched bigint := 0;
+    changed bigint := 0;
+    removed bigint := 0;
+    added bigint := 0;
+    src text;
+    columns text := @extschema@.segment_value_columns();
+    started timestamptz := clock_timestamp();
+BEGIN
+    IF as_of = 'infinity' OR as_of = '-infinity' THEN
+        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object',
+            HINT = 'Build it first with build_segments().';
+    END IF;
+    -- Refreshes of one target are serialized on its state table (the lock
+    -- conflicts only with itself and writers); readers of the target never
+    -- wait: rows are rewritten under MVCC in one transaction.
+    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', build.state_table);
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
+
+    -- UPDATE, DELETE or TRUNCATE on the source left a marker: orders may have
+    -- changed or gone, which merging cannot undo.
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE kind = ''r'')', build.pending_table) INTO rebuild_requested;
+    IF full_rebuild OR rebuild_requested OR NOT build.incremental THEN
+        mode := 'full';
+    ELSE
+        mode := 'incremental';
+    END IF;
+
+    IF mode = 'full' THEN
+        EXECUTE format('TRUNCATE %s', build.state_table);
+        -- One statement, one snapshot: the pending rows it deletes are
+        -- exactly those whose orders the scan of the source sees.
+        EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
+                       'INSERT INTO %s SELECT %I, %s.rfm_agg_state(%s, %s) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                       build.pending_table, build.state_table, build.customer_column, ext,
+                       @extschema@.segment_order_expression(
+                           build.source, build.date_column,
+                           @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
+                           'order date'),
+                       @extschema@.segment_order_expression(
+                           build.source, build.amount_column,
+                           @extschema@.segment_source_column(build.source, build.amount_column, 'amount'), 'amount'),
+                       build.source, build.customer_column);
+        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+    ELSE
+        EXECUTE format($sql$
+            WITH moved AS (
+                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount
+            ), fresh AS (
+                SELECT customer, %3$s.rfm_agg_state(order_date, amount) AS state
+                FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
+                GROUP BY customer
+            ), merged AS (
+                INSERT INTO %2$s AS kept SELECT customer, state FROM fresh
+                ON CONFLICT (customer) DO UPDATE
+                SET state = (SELECT %3$s.rfm_state_merge(x) FROM (VALUES (kept.state), (excluded.state)) v(x))
+                RETURNING customer, state
+            ), noted AS (
+                INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
+            )
+            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext)
+        INTO moved;
+        ANALYZE pg_temp.segment_touched;
+        -- Untouched customers keep the summary stored in the target; only
+        -- touched customers' states are read back.
+        src := format('SELECT t.customer, ROW(t.first_order, t.last_order, t.frequency, t.purchase_days, t.monetary, '
+                      't.refunds)::%s.rfm_summary AS s FROM %s t '
+                      'WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_touched x WHERE x.customer = t.customer) '
+                      'UNION ALL SELECT customer, s FROM pg_temp.segment_touched', ext, build.target);
+    END IF;
+
+    touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
+    build.refresh_number := build.refresh_number + 1;
+    -- History: only customers whose segment changed (or who are new).
+    EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
+                   'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
+                   build.history_table, build.target) USING build.refresh_number;
+    -- Rewrite only rows whose values changed, then add new customers (a
+    -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
+    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
+                   'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
+                   build.target, columns,
+                   (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
+                   (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
+    GET DIAGNOSTICS changed = ROW_COUNT;
+    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
+                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
+    GET DIAGNOSTICS added = ROW_COUNT;
+    changed := changed + added;
+    IF mode = 'full' THEN
+        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
+                       build.target, build.state_table);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
+    END IF;
+    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
+
+    PERFORM @extschema@.segment_catalog_refreshed(
+        build.target, as_of, build.refresh_number, mode, touched,
+        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END);
+    RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', build.refresh_number,
+                              'as_of', as_of, 'orders_merged', moved, 'customers', touched,
+                              'rows_written', changed, 'rows_removed', removed,
+                              'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
+END $fn$;
+REVOKE ALL ON FUNCTION segment_refresh(regclass, date, boolean) FROM PUBLIC;
+
+-- Rule-based tags (src/pg/builder.cpp): the target's owner adds or replaces
+-- a rule; the condition is checked here and again at every refresh.
+CREATE OR REPLACE FUNCTION add_segment_rule(target regclass, tag text, condition text, enabled boolean DEFAULT true)
+RETURNS void AS 'MODULE_PATHNAME', 'ca_add_segment_rule' LANGUAGE C VOLATILE;
+
+CREATE OR REPLACE FUNCTION drop_segment_rule(target regclass, tag text)
+RETURNS boolean AS 'MODULE_PATHNAME', 'ca_drop_segment_rule' LANGUAGE C VOLATILE;
+
+-- Removes a segment table and everything the builder created for it. The
+-- capture triggers can only be dropped by the source's owner; for anyone
+-- else they stay, and capture nothing once the build is gone.
+CREATE OR REPLACE FUNCTION drop_segments(target regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    build @extschema@.segment_builds;
+    target_schema name;
+    target_name name;
+    trigger_name name;
+BEGIN
+    IF target IS NULL THEN
+        RAISE EXCEPTION 'drop_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = drop_segments.target;
+    PERFORM @extschema@.segment_catalog_forget(target);  -- checks ownership
+    SELECT n.nspname, c.relname INTO target_schema, target_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
+    IF build.incremental THEN
+        IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = build.source), 'USAGE') THEN
+            FOR trigger_name IN
+                SELECT t.tgname FROM pg_trigger t
+                WHERE t.tgrelid = build.source AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
+                  AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
+            LOOP
+                EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, build.source);
+            END LOOP;
+        ELSE
+            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, build.source
+                USING DETAIL = 'They capture nothing once the build is gone.';
+        END IF;
+    END IF;
+    EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
+                   target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',
+                   target_name || '_quadrant_counts', target_name || '_migration');
+    EXECUTE format('DROP TABLE %s, %s, %s, %s', build.target, build.state_table, build.pending_table,
+                   build.history_table);
+END $fn$;
+
+-- Existing builds. A row is a real build when its tables exist and share
+-- the target's owner, and its pending table has the columns the builder
+-- gave it; anything else was planted (or its tables were dropped by hand)
+-- and is removed. Each real build gets the column types its capture checks
+-- and, when it captures orders, the 0.2.0 triggers in place of its
+-- SECURITY DEFINER function.
+DO $upgrade$
+DECLARE
+    build record;
+    legacy record;
+    rule record;
+    owner_of_target oid;
+    -- The script's search_path starts with the extension's schema, where
+    -- other roles may own functions: this block runs with pg_catalog only.
+    saved_path text := pg_catalog.current_setting('search_path');
+BEGIN
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
+    FOR build IN SELECT * FROM @extschema@.segment_builds LOOP
+        owner_of_target := (SELECT c.relowner FROM pg_class c WHERE c.oid = build.target);
+        IF owner_of_target IS NULL
+           OR (SELECT count(*) FROM pg_class c
+               WHERE c.oid IN (build.state_table, build.pending_table, build.history_table)
+                 AND c.relowner = owner_of_target) <> 3
+           OR (SELECT count(*) FROM pg_attribute a
+               WHERE a.attrelid = build.pending_table AND a.attnum > 0 AND NOT a.attisdropped
+                 AND a.attname IN ('customer', 'order_date', 'amount', 'kind')) <> 4
+           OR NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = build.source) THEN
+            RAISE WARNING 'customer_analytics: removing the catalog row of % (its tables are missing or belong to another role)',
+                build.target::oid;
+            DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = build.target;
+            DELETE FROM @extschema@.segment_builds b WHERE b.target = build.target;
+            CONTINUE;
+        END IF;
+        UPDATE @extschema@.segment_builds b
+        SET owner = owner_of_target::regrole,
+            customer_type = (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = build.pending_table AND a.attname = 'customer'),
+            date_type = (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = build.pending_table AND a.attname = 'order_date'),
+            amount_type = (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = build.pending_table AND a.attname = 'amount')
+        WHERE b.target = build.target;
+        IF build.incremental THEN
+            -- 0.1.0's capture: triggers on the source calling a SECURITY
+            -- DEFINER plpgsql function of the target's owner that writes this
+            -- build's pending table.
+            FOR legacy IN
+                SELECT t.tgname, t.tgfoid FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+                WHERE t.tgrelid = build.source AND NOT t.tgisinternal AND p.prosecdef
+                  AND p.proowner = owner_of_target AND p.prolang = (SELECT l.oid FROM pg_language l WHERE l.lanname = 'plpgsql')
+                  AND position(format('INSERT INTO %s (customer, order_date, amount, kind)', build.pending_table)
+                               IN p.prosrc) > 0
+            LOOP
+                EXECUTE format('DROP TRIGGER %I ON %s', legacy.tgname, build.source);
+                IF NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgfoid = legacy.tgfoid) THEN
+                    EXECUTE format('DROP FUNCTION %s', legacy.tgfoid::regprocedure);
+                END IF;
+            END LOOP;
+            PERFORM @extschema@.segment_create_capture(b) FROM @extschema@.segment_builds b WHERE b.target = build.target;
+        END IF;
+    END LOOP;
+
+    -- Rules: only those written by a role with the target owner's
+    -- privileges are kept; a kept rule that fails the 0.2.0 checks is
+    -- disabled, for its owner to fix.
+    FOR rule IN SELECT * FROM @extschema@.segment_tag_rules LOOP
+        IF NOT EXISTS (SELECT 1 FROM @extschema@.segment_builds b WHERE b.target = rule.target)
+           OR NOT pg_has_role(rule.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = rule.target), 'USAGE') THEN
+            RAISE WARNING 'customer_analytics: removing rule "%" of %, written by % who does not own it',
+                rule.tag, rule.target, rule.owner;
+            DELETE FROM @extschema@.segment_tag_rules r WHERE r.target = rule.target AND r.tag = rule.tag;
+            CONTINUE;
+        END IF;
+        BEGIN
+            PERFORM @extschema@.segment_rule_sql(rule.target, rule.tag, rule.condition);
+        EXCEPTION WHEN OTHERS THEN
+            RAISE WARNING 'customer_analytics: disabling rule "%" of %: %', rule.tag, rule.target, SQLERRM
+                USING HINT = 'Replace it with add_segment_rule(); conditions may now use only immutable built-in functions.';
+            UPDATE @extschema@.segment_tag_rules r SET enabled = false WHERE r.target = rule.target AND r.tag = rule.tag;
+        END;
+    END LOOP;
+    PERFORM pg_catalog.set_config('search_path', saved_path, true);
+END
+$upgrade$;
+
+ALTER TABLE segment_builds
+    ALTER COLUMN customer_type SET NOT NULL,
+    ALTER COLUMN date_type SET NOT NULL,
+    ALTER COLUMN amount_type SET NOT NULL;
