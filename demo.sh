@@ -12,7 +12,12 @@
 #
 # Transaction files: whitespace-separated CDNOW layouts (customer date
 # YYYYMMDD quantity amount, or master-id sample-id date quantity amount), or
-# CSV with a header and the columns customer_id,order_date,amount.
+# CSV with a header naming a customer column (customer_id or CustomerID,
+# text keys welcome), a date column (order_date or InvoiceDate) and an
+# amount column (amount, or Quantity and UnitPrice); with an order key
+# (order_id or InvoiceNo) the lines of an order count as one order.
+# DEMO_PORT sets the throw-away server's port (default 5489), DEMO_ORDERS the
+# number of generated orders.
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$(pwd)"
@@ -48,6 +53,55 @@ if [ -z "$input" ]; then
     echo "generating $orders orders (seed 42) ..."
     psql_run -v n="$orders" -v seed=42 -f "$root/bench/generate_orders.sql"
     psql_run -c "CREATE VIEW sales AS SELECT customer_id, order_date, amount FROM orders"
+elif head -n 1 "$input" | grep -q ','; then
+    echo "loading $input (CSV with a header) ..."
+    # Header names, lower-cased and stripped of quotes, become text columns;
+    # PostgreSQL's CSV parser reads the file in place (quoted fields such as
+    # "17850", embedded commas), then the columns are picked by name.
+    mapfile -t names < <(head -n 1 "$input" | tr -d '\r' | sed 's/^\xEF\xBB\xBF//' | tr ',' '\n' |
+        sed -e 's/^[[:space:]"]*//' -e 's/[[:space:]"]*$//' | tr '[:upper:]' '[:lower:]' | sed 's/[^a-z0-9_]/_/g')
+    pick() {  # the first header name among the arguments
+        local want name
+        for want in "$@"; do
+            for name in "${names[@]}"; do
+                [ "$name" = "$want" ] && { echo "$name"; return 0; }
+            done
+        done
+        return 0
+    }
+    customer_column="$(pick customer_id customerid customer)"
+    date_column="$(pick order_date invoicedate date order_time)"
+    order_column="$(pick order_id invoiceno invoice order)"
+    amount_column="$(pick amount)"
+    quantity_column="$(pick quantity)"
+    price_column="$(pick unitprice unit_price price)"
+    if [ -z "$customer_column" ] || [ -z "$date_column" ] ||
+        { [ -z "$amount_column" ] && { [ -z "$quantity_column" ] || [ -z "$price_column" ]; }; }; then
+        echo "$input needs a customer column (customer_id or CustomerID), a date column (order_date or" >&2
+        echo "InvoiceDate) and an amount column (amount, or Quantity and UnitPrice); its header is:" >&2
+        head -n 1 "$input" >&2
+        exit 1
+    fi
+    table_columns="$(printf '"%s" text, ' "${names[@]}")"
+    psql_run -c "CREATE TABLE raw_orders (${table_columns%, })"
+    psql_run -c "\\copy raw_orders FROM '$input' WITH (FORMAT csv, HEADER true)"
+    amount_expression="\"$amount_column\"::numeric"
+    [ -n "$amount_column" ] || amount_expression="\"$quantity_column\"::numeric * \"$price_column\"::numeric"
+    # Order lines become orders when the file has an order key (frequency
+    # counts orders, not lines); rows without a customer are skipped, as the
+    # builder would skip them, and counted.
+    group_key="ctid"
+    [ -z "$order_column" ] || group_key="\"$order_column\""
+    psql_run -v customer="$customer_column" -v order_date="$date_column" <<SQL
+SET datestyle = 'ISO, MDY';   -- both 2010-12-01 08:26:00 and 12/1/2010 8:26
+CREATE TABLE sales AS
+SELECT btrim(:"customer") AS customer_id, min(:"order_date"::timestamp)::date AS order_date,
+       sum($amount_expression) AS amount
+FROM raw_orders WHERE nullif(btrim(:"customer"), '') IS NOT NULL
+GROUP BY btrim(:"customer"), $group_key;
+SELECT count(*) AS without_customer FROM raw_orders WHERE nullif(btrim(:"customer"), '') IS NULL \\gset
+\\echo 'rows without a customer, skipped:' :without_customer
+SQL
 else
     echo "loading $input ..."
     psql_run -c "CREATE TABLE raw_lines (line text)"
@@ -56,17 +110,19 @@ else
     psql_run <<'SQL'
 CREATE TABLE sales AS
 WITH lines AS (
-    SELECT regexp_split_to_array(btrim(line), CASE WHEN line LIKE '%,%' THEN '\s*,\s*' ELSE '\s+' END) AS f
+    SELECT regexp_split_to_array(btrim(line), '\s+') AS f
     FROM raw_lines
-    WHERE btrim(line) <> '' AND btrim(line) ~ '^[0-9]'     -- skips header lines
+    WHERE btrim(line) ~ '^[0-9]'     -- skips header lines
 )
-SELECT CASE cardinality(f) WHEN 5 THEN f[1] ELSE f[1] END AS customer_id,
-       CASE cardinality(f) WHEN 3 THEN f[2]::date
-                           WHEN 4 THEN to_date(f[2], 'YYYYMMDD')
-                           ELSE to_date(f[3], 'YYYYMMDD') END AS order_date,
+SELECT f[1] AS customer_id,
+       CASE cardinality(f) WHEN 4 THEN to_date(f[2], 'YYYYMMDD') ELSE to_date(f[3], 'YYYYMMDD') END AS order_date,
        f[cardinality(f)]::numeric AS amount
 FROM lines;
 SQL
+fi
+if [ "$(psql_run -At -c 'SELECT count(*) FROM sales')" = 0 ]; then
+    echo "no orders were loaded from ${input:-the generator}: nothing to segment" >&2
+    exit 1
 fi
 
 psql_run -P footer=off <<'SQL'
@@ -75,7 +131,7 @@ SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers, sum(amount)
        min(order_date) AS first_order, max(order_date) AS as_of
 FROM sales \gset
 \echo
-\echo :orders 'orders,' :customers 'customers, revenue' :revenue ', from' :first_order 'to' :as_of
+\echo :orders 'orders,' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
 -- One call builds the per-customer table, its indexes and the dashboard views.
 SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date)
     AS built \gset
