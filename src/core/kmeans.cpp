@@ -685,8 +685,8 @@ KMeansModel KMeansModel::deserialize(const uint8_t* data, std::size_t size) {
         m.n < m.k || m.iterations < 0 || m.best_init < 0 || m.wcss < 0)
         r.fail("A count or the within-cluster sum of squares is out of range.");
     const auto k = static_cast<std::size_t>(m.k), d = static_cast<std::size_t>(m.d);
-    if (r.remaining() != 8 * (2 * d + 2 * k * d + k))
-        r.fail("The length does not match the cluster and feature counts.");
+    if (r.remaining() < 8 * (2 * d + 2 * k * d + k))
+        r.fail("The state is shorter than its cluster and feature counts need.");
     m.feature_means.resize(d);
     m.feature_scales.resize(d);
     m.centroids_standardized.resize(k * d);
