@@ -63,7 +63,10 @@ struct Sample {
 };
 
 Bytes summary_bytes(OrderSummaryState& state, const LargeDecimal* overflow) {
-    return bytes_of([&](StateWriter& w) { write_summary_state(w, state, overflow); });
+    Bytes bytes = bytes_of([&](StateWriter& w) { write_summary_state(w, state, overflow); });
+    // The size rfm_agg's serialize function allocates without measuring.
+    EXPECT_EQ(summary_state_size(state, overflow), bytes.size());
+    return bytes;
 }
 
 Bytes reread_summary(const Bytes& bytes) {

@@ -387,21 +387,31 @@ constexpr std::uint8_t kLegacySummaryFormat = 1;
 }  // namespace
 
 void write_summary_state(StateWriter& writer, OrderSummaryState& state, const LargeDecimal* overflow) {
-    state.purchase_days.compact();
+    if (state.purchase_days.sorted_unique != state.purchase_days.days.size)
+        state.purchase_days.compact();
     const bool exact = state.money_kind == MoneyKind::exact_decimal;
     if (!exact && !(std::isfinite(state.float_total) && std::isfinite(state.float_compensation)))
         throw Error(ErrorKind::numeric_value_out_of_range, "sum of amounts is out of range for type double precision",
                     {}, "Use numeric amounts for exact totals of any size.");
-    writer.header(kSummary);
-    writer.u8(static_cast<std::uint8_t>(state.money_kind));
-    writer.i64(state.purchases);
-    writer.i64(state.refunds);
-    writer.u32(state.purchase_days.days.size);
+    // Written once per group and worker in parallel plans: the fixed fields
+    // go through blocks.
+    StateBlock head = writer.block(4 + 1 + 8 + 8 + 4);
+    head.u8('C');
+    head.u8('A');
+    head.u8(kStateFormatVersion);
+    head.u8(static_cast<std::uint8_t>(kSummary));
+    head.u8(static_cast<std::uint8_t>(state.money_kind));
+    head.i64(state.purchases);
+    head.i64(state.refunds);
+    head.u32(state.purchase_days.days.size);
+    head.finish();
     writer.i32_array(state.purchase_days.days.data, state.purchase_days.days.size);
     if (exact) {
-        writer.i128(state.decimal_total.mantissa);
-        writer.u8(static_cast<std::uint8_t>(state.decimal_total.scale));
-        writer.boolean(overflow != nullptr);
+        StateBlock total = writer.block(16 + 1 + 1);
+        total.i128(state.decimal_total.mantissa);
+        total.u8(static_cast<std::uint8_t>(state.decimal_total.scale));
+        total.boolean(overflow != nullptr);
+        total.finish();
         if (overflow != nullptr) {
             writer.boolean(overflow->negative);
             writer.i32(overflow->weight);
@@ -414,6 +424,20 @@ void write_summary_state(StateWriter& writer, OrderSummaryState& state, const La
         writer.f64(state.float_total);
         writer.f64(state.float_compensation);
     }
+}
+
+std::size_t summary_state_size(OrderSummaryState& state, const LargeDecimal* overflow) {
+    if (state.purchase_days.sorted_unique != state.purchase_days.days.size)
+        state.purchase_days.compact();
+    std::size_t size = 4 + 1 + 8 + 8 + 4 + 4 * std::size_t(state.purchase_days.days.size);
+    if (state.money_kind == MoneyKind::exact_decimal) {
+        size += 16 + 1 + 1;
+        if (overflow != nullptr)
+            size += 1 + 4 + 2 + 4 + 2 * std::size_t(overflow->count);
+    } else {
+        size += 8 + 8;
+    }
+    return size;
 }
 
 void read_summary_state(const Arena& arena, const std::uint8_t* bytes, std::size_t length, OrderSummaryState* out,

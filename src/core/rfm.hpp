@@ -73,6 +73,9 @@ class StateWriter;
 // set. A float total that is no longer finite cannot be written: it raises
 // the same numeric_value_out_of_range as the summary would.
 void write_summary_state(StateWriter& writer, OrderSummaryState& state, const LargeDecimal* overflow);
+// What write_summary_state will write, in bytes (rfm_agg serializes once per
+// group and worker, so it skips the measuring pass). Compacts the day set.
+std::size_t summary_state_size(OrderSummaryState& state, const LargeDecimal* overflow);
 
 // Reads a serialized summary: format 2, or a state written by 0.1.0 (first
 // byte 1, native byte order, with the overflow total as the raw bytes of a

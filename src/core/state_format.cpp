@@ -35,7 +35,7 @@ void invalid_state(StateKind kind, const std::string& detail) {
 void StateWriter::f64(double value) {
     std::uint64_t bits;
     std::memcpy(&bits, &value, sizeof bits);
-    le(bits, 8);
+    le(bits);
 }
 
 void StateWriter::put(const void* data, std::size_t size) {
@@ -47,15 +47,14 @@ void StateWriter::put(const void* data, std::size_t size) {
 }
 
 void StateWriter::i32_array(const std::int32_t* values, std::size_t count) {
-    if (out_ != nullptr) {
+    if (out_ != nullptr && count != 0) {
         reserve(count * 4);
         std::uint8_t* out = out_ + pos_;
-        for (std::size_t i = 0; i < count; ++i) {
-            const auto v = static_cast<std::uint32_t>(values[i]);
-            out[4 * i] = static_cast<std::uint8_t>(v);
-            out[4 * i + 1] = static_cast<std::uint8_t>(v >> 8);
-            out[4 * i + 2] = static_cast<std::uint8_t>(v >> 16);
-            out[4 * i + 3] = static_cast<std::uint8_t>(v >> 24);
+        if constexpr (state_bytes::kBigEndianHost) {
+            for (std::size_t i = 0; i < count; ++i)
+                state_bytes::store(out + 4 * i, static_cast<std::uint32_t>(values[i]));
+        } else {
+            std::memcpy(out, values, count * 4);  // each int32 is already little-endian
         }
     }
     pos_ += count * 4;
@@ -73,6 +72,10 @@ void StateWriter::f64_array(const double* values, std::size_t count) {
 void StateWriter::finish() const {
     if (out_ != nullptr && pos_ != capacity_)
         overflow();
+}
+
+void StateBlock::overflow() {
+    throw Error(ErrorKind::internal_error, "serialized state does not match its measured size");
 }
 
 void StateWriter::overflow() const {
@@ -108,7 +111,7 @@ bool StateReader::boolean(const char* field) {
 }
 
 double StateReader::f64(const char* field) {
-    const std::uint64_t bits = le(8, field);
+    const std::uint64_t bits = le<std::uint64_t>(field);
     double value;
     std::memcpy(&value, &bits, sizeof value);
     return value;
@@ -133,12 +136,15 @@ std::uint32_t StateReader::count(const char* field, std::size_t element_size, st
 
 void StateReader::i32_array(std::int32_t* out, std::size_t count, const char* field) {
     need(count * 4, field);
+    if (count == 0)
+        return;
     const std::uint8_t* in = data_ + pos_;
-    for (std::size_t i = 0; i < count; ++i)
-        out[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(in[4 * i]) |
-                                           static_cast<std::uint32_t>(in[4 * i + 1]) << 8 |
-                                           static_cast<std::uint32_t>(in[4 * i + 2]) << 16 |
-                                           static_cast<std::uint32_t>(in[4 * i + 3]) << 24);
+    if constexpr (state_bytes::kBigEndianHost) {
+        for (std::size_t i = 0; i < count; ++i)
+            out[i] = static_cast<std::int32_t>(state_bytes::load<std::uint32_t>(in + 4 * i));
+    } else {
+        std::memcpy(out, in, count * 4);  // each int32 is already little-endian
+    }
     pos_ += count * 4;
 }
 

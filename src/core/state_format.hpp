@@ -25,12 +25,36 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "decimal.hpp"
 #include "error.hpp"
 
 namespace customer_analytics {
+
+// Little-endian stores and loads through memcpy: one instruction each on a
+// little-endian machine, a byte swap more on a big-endian one.
+namespace state_bytes {
+constexpr bool kBigEndianHost = __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__;
+inline std::uint16_t swap(std::uint16_t v) { return __builtin_bswap16(v); }
+inline std::uint32_t swap(std::uint32_t v) { return __builtin_bswap32(v); }
+inline std::uint64_t swap(std::uint64_t v) { return __builtin_bswap64(v); }
+template <typename T>
+inline void store(std::uint8_t* out, T value) {
+    if constexpr (kBigEndianHost && sizeof(T) > 1)
+        value = swap(value);
+    std::memcpy(out, &value, sizeof value);
+}
+template <typename T>
+inline T load(const std::uint8_t* in) {
+    T value;
+    std::memcpy(&value, in, sizeof value);
+    if constexpr (kBigEndianHost && sizeof(T) > 1)
+        value = swap(value);
+    return value;
+}
+}  // namespace state_bytes
 
 constexpr std::uint8_t kStateFormatVersion = 2;
 
@@ -73,6 +97,41 @@ const char* state_name(StateKind kind);
 // Raises the error of a corrupt state of this kind; detail is a sentence.
 [[noreturn]] void invalid_state(StateKind kind, const std::string& detail);
 
+// A run of fixed-size fields written through a local cursor (see
+// StateWriter::block): the same little-endian fields, without a bounds check
+// against the writer's buffer per field, for states written once per group.
+class StateBlock {
+public:
+    StateBlock(std::uint8_t* begin, std::size_t size) : p_(begin), end_(begin + size) {}
+    void u8(std::uint8_t value) { put(value); }
+    void boolean(bool value) { put(static_cast<std::uint8_t>(value ? 1 : 0)); }
+    void u32(std::uint32_t value) { put(value); }
+    void i64(std::int64_t value) { put(static_cast<std::uint64_t>(value)); }
+    void i128(int128 value) {
+        const auto bits = static_cast<unsigned __int128>(value);
+        put(static_cast<std::uint64_t>(bits));
+        put(static_cast<std::uint64_t>(bits >> 64));
+    }
+    // The block must be filled exactly.
+    void finish() const {
+        if (p_ != end_)
+            overflow();
+    }
+
+private:
+    template <typename T>
+    void put(T value) {
+        if (static_cast<std::size_t>(end_ - p_) < sizeof(T))
+            overflow();
+        state_bytes::store(p_, value);
+        p_ += sizeof(T);
+    }
+    [[noreturn]] static void overflow();
+
+    std::uint8_t* p_;
+    std::uint8_t* end_;
+};
+
 class StateWriter {
 public:
     // Measures only: size() is what a writing pass will need.
@@ -84,20 +143,34 @@ public:
         const std::uint8_t bytes[4] = {'C', 'A', kStateFormatVersion, static_cast<std::uint8_t>(kind)};
         put(bytes, 4);
     }
-    void u8(std::uint8_t value) { put(&value, 1); }
+    void u8(std::uint8_t value) { le(value); }
     void boolean(bool value) { u8(value ? 1 : 0); }
-    void u16(std::uint16_t value) { le(value, 2); }
-    void u32(std::uint32_t value) { le(value, 4); }
-    void u64(std::uint64_t value) { le(value, 8); }
-    void i32(std::int32_t value) { le(static_cast<std::uint32_t>(value), 4); }
-    void i64(std::int64_t value) { le(static_cast<std::uint64_t>(value), 8); }
+    void u16(std::uint16_t value) { le(value); }
+    void u32(std::uint32_t value) { le(value); }
+    void u64(std::uint64_t value) { le(value); }
+    void i32(std::int32_t value) { le(static_cast<std::uint32_t>(value)); }
+    void i64(std::int64_t value) { le(static_cast<std::uint64_t>(value)); }
     void i128(int128 value) {
         const auto bits = static_cast<unsigned __int128>(value);
-        le(static_cast<std::uint64_t>(bits), 8);
-        le(static_cast<std::uint64_t>(bits >> 64), 8);
+        le(static_cast<std::uint64_t>(bits));
+        le(static_cast<std::uint64_t>(bits >> 64));
     }
     void f64(double value);
     void bytes(const void* data, std::size_t size) { put(data, size); }
+    // The next `size` bytes (at most kMaxBlock) as a block of fixed fields;
+    // a measuring writer hands out scratch space.
+    static constexpr std::size_t kMaxBlock = 64;
+    StateBlock block(std::size_t size) {
+        if (size > kMaxBlock)
+            overflow();
+        std::uint8_t* start = scratch_;
+        if (out_ != nullptr) {
+            reserve(size);
+            start = out_ + pos_;
+        }
+        pos_ += size;
+        return StateBlock(start, size);
+    }
     void i32_array(const std::int32_t* values, std::size_t count);
     void f64_array(const double* values, std::size_t count);
 
@@ -107,13 +180,14 @@ public:
     void finish() const;
 
 private:
-    void le(std::uint64_t value, std::size_t width) {
+    template <typename T>
+    void le(T value) {
+        const std::size_t pos = pos_;
         if (out_ != nullptr) {
-            reserve(width);
-            for (std::size_t i = 0; i < width; ++i)
-                out_[pos_ + i] = static_cast<std::uint8_t>(value >> (8 * i));
+            reserve(sizeof(T));
+            state_bytes::store(out_ + pos, value);
         }
-        pos_ += width;
+        pos_ = pos + sizeof(T);
     }
     void put(const void* data, std::size_t size);
     void reserve(std::size_t size) const {
@@ -125,6 +199,7 @@ private:
     std::uint8_t* out_ = nullptr;
     std::size_t capacity_ = 0;
     std::size_t pos_ = 0;
+    std::uint8_t scratch_[kMaxBlock];
 };
 
 class StateReader {
@@ -142,14 +217,14 @@ public:
         return data_[pos_++];
     }
     bool boolean(const char* field);
-    std::uint16_t u16(const char* field) { return static_cast<std::uint16_t>(le(2, field)); }
-    std::uint32_t u32(const char* field) { return static_cast<std::uint32_t>(le(4, field)); }
-    std::uint64_t u64(const char* field) { return le(8, field); }
-    std::int32_t i32(const char* field) { return static_cast<std::int32_t>(static_cast<std::uint32_t>(le(4, field))); }
-    std::int64_t i64(const char* field) { return static_cast<std::int64_t>(le(8, field)); }
+    std::uint16_t u16(const char* field) { return le<std::uint16_t>(field); }
+    std::uint32_t u32(const char* field) { return le<std::uint32_t>(field); }
+    std::uint64_t u64(const char* field) { return le<std::uint64_t>(field); }
+    std::int32_t i32(const char* field) { return static_cast<std::int32_t>(le<std::uint32_t>(field)); }
+    std::int64_t i64(const char* field) { return static_cast<std::int64_t>(le<std::uint64_t>(field)); }
     int128 i128(const char* field) {
-        const std::uint64_t low = le(8, field);
-        const std::uint64_t high = le(8, field);
+        const std::uint64_t low = le<std::uint64_t>(field);
+        const std::uint64_t high = le<std::uint64_t>(field);
         return static_cast<int128>((static_cast<unsigned __int128>(high) << 64) | low);
     }
     // Any double, NaN and infinities included (parameters the aggregate
@@ -177,12 +252,11 @@ public:
     [[noreturn]] void fail(const std::string& detail) const { invalid_state(kind_, detail); }
 
 private:
-    std::uint64_t le(std::size_t width, const char* field) {
-        need(width, field);
-        std::uint64_t value = 0;
-        for (std::size_t i = 0; i < width; ++i)
-            value |= static_cast<std::uint64_t>(data_[pos_ + i]) << (8 * i);
-        pos_ += width;
+    template <typename T>
+    T le(const char* field) {
+        need(sizeof(T), field);
+        const T value = state_bytes::load<T>(data_ + pos_);
+        pos_ += sizeof(T);
         return value;
     }
     void need(std::size_t size, const char* field) const {
@@ -205,6 +279,16 @@ std::size_t write_state(Write write, Allocate allocate) {
     StateWriter measure;
     write(measure);
     const std::size_t size = measure.size();
+    StateWriter writer(allocate(size), size);
+    write(writer);
+    writer.finish();
+    return size;
+}
+
+// The same when the size is known up front (a state's own size function, for
+// hot paths): one writing pass, which must fill exactly `size` bytes.
+template <typename Write, typename Allocate>
+std::size_t write_state(std::size_t size, Write write, Allocate allocate) {
     StateWriter writer(allocate(size), size);
     write(writer);
     writer.finish();

@@ -120,6 +120,14 @@ bytea* state_bytea(Write write) {
     return result;
 }
 
+// The same when the core can tell the size up front (one writing pass).
+template <typename Write>
+bytea* state_bytea(std::size_t size, Write write) {
+    bytea* result = new_bytea(size);
+    write_state(size, write, [result](std::size_t) { return reinterpret_cast<std::uint8_t*>(VARDATA(result)); });
+    return result;
+}
+
 // The bytes of a serialized state argument, for the core's reader.
 struct StateBytes {
     const std::uint8_t* data;

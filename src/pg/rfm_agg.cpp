@@ -121,8 +121,9 @@ CA_FUNCTION(ca_rfm_agg_serialize) {
     const bool has_overflow = state->overflow != 0;
     if (has_overflow)
         overflow = ca::pg::numeric_to_large_decimal(state->overflow);
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state, has_overflow, &overflow](ca::StateWriter& writer) {
-        ca::write_summary_state(writer, state->core, has_overflow ? &overflow : nullptr);
+    const ca::LargeDecimal* digits = has_overflow ? &overflow : nullptr;
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(ca::summary_state_size(state->core, digits), [state, digits](ca::StateWriter& writer) {
+        ca::write_summary_state(writer, state->core, digits);
     }));
 }
 
