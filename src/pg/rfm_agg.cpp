@@ -41,11 +41,12 @@ SummaryAggState* new_state(MemoryContext context, ca::MoneyKind kind) {
 // toasted or compressed; its copy must not).
 void add_to_overflow(SummaryAggState* state, Datum numeric) {
     MemoryContext previous = MemoryContextSwitchTo(state->context);
-    state->overflow =
-        state->overflow == 0
-            ? datumCopy(PointerGetDatum(pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(numeric)))),
-                        false, -1)
-            : DirectFunctionCall2(numeric_add, state->overflow, numeric);
+    if (state->overflow == 0) {
+        auto* plain = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(numeric)));
+        state->overflow = datumCopy(PointerGetDatum(plain), false, -1);
+    } else {
+        state->overflow = DirectFunctionCall2(numeric_add, state->overflow, numeric);
+    }
     MemoryContextSwitchTo(previous);
 }
 
@@ -122,9 +123,9 @@ CA_FUNCTION(ca_rfm_agg_serialize) {
     if (has_overflow)
         overflow = ca::pg::numeric_to_large_decimal(state->overflow);
     const ca::LargeDecimal* digits = has_overflow ? &overflow : nullptr;
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea(ca::summary_state_size(state->core, digits), [state, digits](ca::StateWriter& writer) {
-        ca::write_summary_state(writer, state->core, digits);
-    }));
+    const std::size_t size = ca::summary_state_size(state->core, digits);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        size, [state, digits](ca::StateWriter& writer) { ca::write_summary_state(writer, state->core, digits); }));
 }
 
 namespace {
