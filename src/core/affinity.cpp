@@ -1,5 +1,5 @@
 #include "affinity.hpp"
-#include "byte_io.hpp"
+#include "state_format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -395,69 +395,95 @@ std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q) const {
     return out;
 }
 
-std::vector<uint8_t> AffinityState::serialize() const {
-    const Impl& s = *impl_;
-    std::size_t size = 5 + 8 + 4 + 8 + 16 * s.pair_size;
-    for (const auto& name : s.names) size += 12 + name.size();
-    std::vector<uint8_t> out;
-    out.reserve(size);
-    for (char ch : {'C', 'A', 'A', 'F', '\x01'}) out.push_back(static_cast<uint8_t>(ch));
-    put_u64(out, static_cast<uint64_t>(s.baskets));
-    put_u32(out, static_cast<uint32_t>(s.names.size()));
+void write_affinity_state(StateWriter& w, const AffinityState& state, const AffinityQuery& q) {
+    const AffinityState::Impl& s = *state.impl_;
+    w.header(StateKind::affinity);
+    w.f64(q.min_support);
+    w.i64(q.min_count);
+    w.i64(q.top_n);
+    w.u8(q.order_by == AffinityOrder::lift ? 1 : 0);
+    w.i64(s.baskets);
+    w.u32(static_cast<uint32_t>(s.names.size()));
     for (std::size_t i = 0; i < s.names.size(); ++i) {
-        put_u32(out, static_cast<uint32_t>(s.names[i].size()));
-        for (char ch : s.names[i]) out.push_back(static_cast<uint8_t>(ch));
-        put_u64(out, static_cast<uint64_t>(s.counts[i]));
+        w.u32(static_cast<uint32_t>(s.names[i].size()));
+        w.bytes(s.names[i].data(), s.names[i].size());
+        w.i64(s.counts[i]);
     }
-    put_u64(out, s.pair_size);
+    w.u32(static_cast<uint32_t>(s.pair_size));
     for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
         if (s.pair_keys[i] == kNoPair) continue;
-        put_u32(out, static_cast<uint32_t>(s.pair_keys[i] >> 32));
-        put_u32(out, static_cast<uint32_t>(s.pair_keys[i] & 0xffffffffu));
-        put_u64(out, static_cast<uint64_t>(s.pair_counts[i]));
+        w.u32(static_cast<uint32_t>(s.pair_keys[i] >> 32));
+        w.u32(static_cast<uint32_t>(s.pair_keys[i] & 0xffffffffu));
+        w.i64(s.pair_counts[i]);
     }
-    return out;
 }
 
-AffinityState AffinityState::deserialize(const uint8_t* data, std::size_t size, const AffinityLimits& limits) {
-    ByteReader r(data, size, "affinity state");
-    if (r.bytes(4) != "CAAF") r.fail("bad magic");
-    if (r.bytes(1) != std::string_view("\x01", 1)) r.fail("unknown version");
+AffinityState read_affinity_state(const uint8_t* data, std::size_t size, AffinityQuery* query,
+                                  const AffinityLimits& limits) {
+    StateReader r(data, size, StateKind::affinity);
+    AffinityQuery q;
+    q.min_support = r.finite_f64("minimum support");
+    q.min_count = r.i64("minimum count");
+    q.top_n = r.i64("top_n");
+    const uint8_t order = r.u8("order");
+    if (order > 1) r.fail("The order of the pairs is unknown.");
+    q.order_by = order == 1 ? AffinityOrder::lift : AffinityOrder::support;
+    if (q.min_support < 0 || q.min_support > 1 || q.min_count < 1 || q.top_n < 1 || q.top_n > 1000000)
+        r.fail("The minimum support, minimum count or top_n is out of range.");
     AffinityState st(limits);
-    Impl& s = *st.impl_;
-    const auto baskets = static_cast<int64_t>(r.u64());
-    if (baskets < 0) r.fail("negative basket count");
+    AffinityState::Impl& s = *st.impl_;
+    const int64_t baskets = r.i64("basket count");
+    if (baskets < 0) r.fail("The basket count is negative.");
     s.baskets = baskets;
-    const uint32_t n_items = r.u32();
-    if (n_items > static_cast<uint64_t>(limits.max_items)) r.fail("too many items");
-    if (n_items > r.left() / 12) r.fail("truncated input");
+    const uint32_t item_limit = static_cast<uint32_t>(std::min<int64_t>(limits.max_items, UINT32_MAX));
+    const uint32_t n_items = r.count("item count", 12, item_limit);
     for (uint32_t i = 0; i < n_items; ++i) {
-        const uint32_t len = r.u32();
-        if (len > kMaxItemBytes) r.fail("item name too long");
-        const std::string_view name = r.bytes(len);
-        const auto count = static_cast<int64_t>(r.u64());
-        if (count < 1 || count > baskets) r.fail("item count out of range");
+        const uint32_t length = r.count("item name length", 1, AffinityState::kMaxItemBytes);
+        const std::string_view name(reinterpret_cast<const char*>(r.raw(length, "item name")), length);
+        const int64_t count = r.i64("item count");
+        if (count < 1 || count > baskets) r.fail("An item count is not between 1 and the basket count.");
         const uint64_t h = hash_name(name);
-        if (s.find_item(name, h) != kNoItem) r.fail("duplicate item");
+        if (s.find_item(name, h) != kNoItem) r.fail("An item appears twice.");
         s.counts[s.insert_item(name, h)] = count;
     }
-    const uint64_t n_pairs = r.u64();
-    if (n_pairs > static_cast<uint64_t>(limits.max_pairs)) r.fail("too many pairs");
-    if (n_pairs > r.left() / 16) r.fail("truncated input");
-    if (n_pairs * 16 != r.left()) r.fail("trailing bytes");
-    for (uint64_t i = 0; i < n_pairs; ++i) {
-        const uint32_t a = r.u32(), b = r.u32();
-        const auto count = static_cast<int64_t>(r.u64());
-        if (a >= b || b >= n_items) r.fail("pair index out of range");
+    const uint32_t pair_limit = static_cast<uint32_t>(std::min<int64_t>(limits.max_pairs, UINT32_MAX));
+    const uint32_t n_pairs = r.count("pair count", 16, pair_limit);
+    for (uint32_t i = 0; i < n_pairs; ++i) {
+        const uint32_t a = r.u32("pair item"), b = r.u32("pair item");
+        const int64_t count = r.i64("pair count");
+        if (a >= b || b >= n_items) r.fail("A pair's item indexes are out of range or out of order.");
         if (count < 1 || count > std::min(s.counts[a], s.counts[b]) ||
             static_cast<__int128>(s.counts[a]) + s.counts[b] - count > baskets)
-            r.fail("pair count out of range");
+            r.fail("A pair count is inconsistent with its item counts.");
         const uint64_t key = pair_key(a, b);
-        if (s.has_pair(key)) r.fail("duplicate pair");
+        if (s.has_pair(key)) r.fail("A pair appears twice.");
         s.add_pair(key, count);
     }
     r.finish();
+    *query = q;
     return st;
+}
+
+void write_overlap_state(StateWriter& w, const OverlapCounts& c) {
+    w.header(StateKind::segment_overlap);
+    w.i64(c.x);
+    w.i64(c.y);
+    w.i64(c.xy);
+    w.i64(c.n);
+}
+
+OverlapCounts read_overlap_state(const uint8_t* data, std::size_t size) {
+    StateReader r(data, size, StateKind::segment_overlap);
+    OverlapCounts c;
+    c.x = r.i64("x count");
+    c.y = r.i64("y count");
+    c.xy = r.i64("xy count");
+    c.n = r.i64("population count");
+    r.finish();
+    if (c.x < 0 || c.y < 0 || c.xy < 0 || c.n < 0 || c.xy > c.x || c.xy > c.y ||
+        static_cast<__int128>(c.x) + c.y - c.xy > c.n)
+        r.fail("The set sizes are inconsistent with each other or with the population.");
+    return c;
 }
 
 }  // namespace customer_analytics

@@ -22,6 +22,8 @@
 
 namespace customer_analytics {
 
+class StateWriter;
+
 // Measures of two sets X and Y within a population of n (customers or
 // baskets), from |X| = x, |Y| = y, |X ∩ Y| = xy:
 //   support_x = x / n, support_y = y / n, support_xy = xy / n
@@ -122,18 +124,28 @@ public:
     // Pairs per the query (see AffinityQuery). No baskets -> empty.
     std::vector<PairStats> pairs(const AffinityQuery& query = {}) const;
 
-    // Flat little-endian layout: "CAAF", version byte 1, uint64 baskets,
-    // uint32 item count, per item uint32 name length, name bytes, int64
-    // count; uint64 pair count, per pair uint32 a, uint32 b (item indexes in
-    // the order above, a < b), int64 count. deserialize() checks every
-    // count and index against the others and against `limits`, and raises
-    // data_exception on truncated, trailing or inconsistent bytes.
-    std::vector<uint8_t> serialize() const;
-    static AffinityState deserialize(const uint8_t* data, std::size_t size, const AffinityLimits& limits = {});
-
 private:
+    friend void write_affinity_state(StateWriter&, const AffinityState&, const AffinityQuery&);
+    friend AffinityState read_affinity_state(const uint8_t*, std::size_t, AffinityQuery*, const AffinityLimits&);
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Serialized affinity state (state_format.hpp): the query (min_support,
+// min_count, top_n, order), the basket count, the items (name, count) and
+// the pairs (the two item indexes in that order, a < b, and the count). The
+// reader checks the query as pairs() does, every count and index against
+// the others and against `limits`, and raises invalid_binary_representation.
+void write_affinity_state(StateWriter& writer, const AffinityState& state, const AffinityQuery& query);
+AffinityState read_affinity_state(const uint8_t* data, std::size_t size, AffinityQuery* query,
+                                  const AffinityLimits& limits = {});
+
+// segment_overlap's state: the counts x, y, xy and n of overlap() above.
+struct OverlapCounts {
+    int64_t x = 0, y = 0, xy = 0, n = 0;
+};
+// The reader requires what overlap() requires.
+void write_overlap_state(StateWriter& writer, const OverlapCounts& counts);
+OverlapCounts read_overlap_state(const uint8_t* data, std::size_t size);
 
 }  // namespace customer_analytics

@@ -7,6 +7,8 @@
 
 #include <boost/math/distributions/normal.hpp>
 
+#include "state_format.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -143,6 +145,51 @@ CampaignCounts CampaignState::counts() const {
     if (!std::isfinite(c.treated_revenue) || !std::isfinite(c.holdout_revenue))
         throw Error(ErrorKind::numeric_value_out_of_range, "revenue total is out of range");
     return c;
+}
+
+void write_campaign_state(StateWriter& w, const CampaignState& s, const CampaignParams& p) {
+    for (double v : {s.treated_revenue_, s.treated_comp_, s.holdout_revenue_, s.holdout_comp_})
+        if (!std::isfinite(v))
+            throw Error(ErrorKind::numeric_value_out_of_range, "revenue total is out of range");
+    w.header(StateKind::campaign_report);
+    w.f64(p.confidence);
+    w.f64(p.cost);
+    w.i64(s.treated_);
+    w.i64(s.treated_responders_);
+    w.i64(s.holdout_);
+    w.i64(s.holdout_responders_);
+    w.f64(s.treated_revenue_);
+    w.f64(s.treated_comp_);
+    w.f64(s.holdout_revenue_);
+    w.f64(s.holdout_comp_);
+}
+
+CampaignState read_campaign_state(const uint8_t* data, std::size_t size, CampaignParams* params) {
+    StateReader r(data, size, StateKind::campaign_report);
+    CampaignParams p;
+    p.confidence = r.finite_f64("confidence level");
+    p.cost = r.finite_f64("cost");
+    CampaignState s;
+    s.treated_ = r.i64("treated count");
+    s.treated_responders_ = r.i64("treated responder count");
+    s.holdout_ = r.i64("holdout count");
+    s.holdout_responders_ = r.i64("holdout responder count");
+    s.treated_revenue_ = r.finite_f64("treated revenue");
+    s.treated_comp_ = r.finite_f64("treated revenue compensation");
+    s.holdout_revenue_ = r.finite_f64("holdout revenue");
+    s.holdout_comp_ = r.finite_f64("holdout revenue compensation");
+    r.finish();
+    if (!(p.confidence > 0.0 && p.confidence < 1.0))
+        r.fail("The confidence level is not between 0 and 1.");
+    if (p.cost < 0.0)
+        r.fail("The cost is negative.");
+    if (s.treated_ < 0 || s.holdout_ < 0 || s.treated_responders_ < 0 || s.holdout_responders_ < 0 ||
+        s.treated_responders_ > s.treated_ || s.holdout_responders_ > s.holdout_)
+        r.fail("A responder count is not between 0 and its customer count.");
+    if (!std::isfinite(s.treated_revenue_ + s.treated_comp_) || !std::isfinite(s.holdout_revenue_ + s.holdout_comp_))
+        r.fail("A revenue total is not a finite number.");
+    *params = p;
+    return s;
 }
 
 // ---------------------------------------------------------------------------

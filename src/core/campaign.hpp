@@ -2,6 +2,7 @@
 // revenue / lift report of a campaign against its holdout.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -9,6 +10,9 @@
 #include "error.hpp"
 
 namespace customer_analytics {
+
+class StateWriter;
+struct CampaignParams;
 
 // ---------------------------------------------------------------------------
 // Holdout assignment
@@ -87,6 +91,8 @@ public:
     CampaignCounts counts() const;
 
 private:
+    friend void write_campaign_state(StateWriter&, const CampaignState&, const CampaignParams&);
+    friend CampaignState read_campaign_state(const uint8_t*, std::size_t, CampaignParams*);
     int64_t treated_ = 0, treated_responders_ = 0, holdout_ = 0, holdout_responders_ = 0;
     double treated_revenue_ = 0, treated_comp_ = 0, holdout_revenue_ = 0, holdout_comp_ = 0;
 };
@@ -131,5 +137,14 @@ struct CampaignReport {
 // data_exception; confidence outside (0, 1), cost negative or not finite ->
 // invalid_parameter_value.
 CampaignReport campaign_report(const CampaignCounts& counts, const CampaignParams& params = {});
+
+// Serialized campaign_report state (state_format.hpp): confidence and cost,
+// the four counts, then the two compensated revenue sums. A revenue sum that
+// is no longer finite cannot be written (numeric_value_out_of_range, as
+// counts() raises); the reader checks the parameters as campaign_report
+// does, the counts against each other, and raises
+// invalid_binary_representation.
+void write_campaign_state(StateWriter& writer, const CampaignState& state, const CampaignParams& params);
+CampaignState read_campaign_state(const uint8_t* data, std::size_t size, CampaignParams* params);
 
 }  // namespace customer_analytics

@@ -171,4 +171,83 @@ double decimal_to_double(const Decimal& value) {
     return std::strtod(text, nullptr);
 }
 
+const char* large_decimal_problem(const LargeDecimal& value) {
+    if (value.display_scale < 0 || value.display_scale > kLargeDecimalMaxScale)
+        return "The display scale of the overflow total is out of range.";
+    if (value.count == 0) {
+        if (value.weight != 0 || value.negative)
+            return "The overflow total is a zero that is not in canonical form.";
+        return nullptr;
+    }
+    if (value.count > kLargeDecimalMaxDigits)
+        return "The overflow total has too many digits.";
+    if (value.weight < kLargeDecimalMinWeight || value.weight > kLargeDecimalMaxWeight)
+        return "The weight of the overflow total is out of range.";
+    for (std::uint32_t i = 0; i < value.count; ++i)
+        if (value.digits[i] < 0 || value.digits[i] >= 10000)
+            return "A digit of the overflow total is not between 0 and 9999.";
+    if (value.digits[0] == 0)
+        return "The overflow total has a leading zero digit.";
+    if (value.digits[value.count - 1] == 0)
+        return "The overflow total has a trailing zero digit.";
+    // The last digit covers the decimal places down to -4 * its position;
+    // those past the display scale must be zero.
+    const std::int64_t last_position = std::int64_t(value.weight) - value.count + 1;
+    if (last_position < kLargeDecimalMinWeight)
+        return "The overflow total has digits beyond its display scale.";
+    const std::int64_t excess = -4 * last_position - value.display_scale;
+    if (excess > 0) {
+        int divisor = 1;
+        for (std::int64_t i = 0; i < excess && i < 4; ++i)
+            divisor *= 10;
+        if (excess >= 4 || value.digits[value.count - 1] % divisor != 0)
+            return "The overflow total has digits beyond its display scale.";
+    }
+    return nullptr;
+}
+
+std::size_t large_decimal_text_capacity(const LargeDecimal& value) {
+    const std::size_t integer_digits = value.weight >= 0 ? 4 * (std::size_t(value.weight) + 1) : 1;
+    return 1 + integer_digits + 1 + std::size_t(value.display_scale) + 4 + 1;
+}
+
+std::size_t large_decimal_format(const LargeDecimal& value, char* buffer) {
+    // Digit at position p (10000^p) is digits[weight - p], or 0 outside them.
+    auto digit_at = [&value](std::int64_t position) -> int {
+        const std::int64_t index = std::int64_t(value.weight) - position;
+        return index >= 0 && index < std::int64_t(value.count) ? value.digits[index] : 0;
+    };
+    std::size_t length = 0;
+    if (value.negative)
+        buffer[length++] = '-';
+    if (value.weight < 0 || value.count == 0) {
+        buffer[length++] = '0';
+    } else {
+        for (std::int64_t position = value.weight; position >= 0; --position) {
+            const int digit = digit_at(position);
+            char group[4] = {char('0' + digit / 1000), char('0' + digit / 100 % 10), char('0' + digit / 10 % 10),
+                             char('0' + digit % 10)};
+            int first = 0;
+            if (position == value.weight)
+                while (first < 3 && group[first] == '0')
+                    ++first;
+            for (int i = first; i < 4; ++i)
+                buffer[length++] = group[i];
+        }
+    }
+    if (value.display_scale > 0) {
+        buffer[length++] = '.';
+        std::int32_t written = 0;
+        for (std::int64_t position = -1; written < value.display_scale; --position) {
+            const int digit = digit_at(position);
+            const char group[4] = {char('0' + digit / 1000), char('0' + digit / 100 % 10), char('0' + digit / 10 % 10),
+                                   char('0' + digit % 10)};
+            for (int i = 0; i < 4 && written < value.display_scale; ++i, ++written)
+                buffer[length++] = group[i];
+        }
+    }
+    buffer[length] = '\0';
+    return length;
+}
+
 }  // namespace customer_analytics

@@ -55,4 +55,33 @@ std::size_t decimal_format(const Decimal& value, char* buffer);
 
 double decimal_to_double(const Decimal& value);
 
+// A decimal of any size in PostgreSQL numeric's representation: base-10000
+// digits, most significant first, digit i worth 10000^(weight - i), and the
+// display scale (decimal places shown). Money totals beyond 128 bits travel
+// in serialized states this way. The limits are numeric's: a display scale
+// of at most 16383 and a weight that fits an int16; a value whose last digit
+// lies within the display scale then has a weight of at least -4096.
+struct LargeDecimal {
+    bool negative = false;
+    std::int32_t weight = 0;
+    std::int32_t display_scale = 0;
+    std::uint32_t count = 0;
+    const std::int16_t* digits = nullptr;
+};
+constexpr std::int32_t kLargeDecimalMaxScale = 16383;
+constexpr std::int32_t kLargeDecimalMaxWeight = 32767;
+constexpr std::int32_t kLargeDecimalMinWeight = -(kLargeDecimalMaxScale + 1) / 4;
+constexpr std::uint32_t kLargeDecimalMaxDigits = kLargeDecimalMaxWeight - kLargeDecimalMinWeight + 1;
+
+// nullptr when the value is canonical (every digit in 0..9999, no leading or
+// trailing zero digit, zero as no digits with weight 0 and no sign, nothing
+// beyond the display scale) and within the limits; otherwise a sentence
+// saying what is wrong, for an error's DETAIL.
+const char* large_decimal_problem(const LargeDecimal& value);
+
+// Decimal text ("-123.4500", exactly display_scale fractional digits) of a
+// value large_decimal_problem accepts. The capacity includes the NUL.
+std::size_t large_decimal_text_capacity(const LargeDecimal& value);
+std::size_t large_decimal_format(const LargeDecimal& value, char* buffer);
+
 }  // namespace customer_analytics

@@ -1,5 +1,5 @@
 #include "diagnostics.hpp"
-#include "byte_io.hpp"
+#include "state_format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -67,40 +67,35 @@ void SpendSample::merge(const SpendSample& other) {
     excluded_ = e;
 }
 
-std::vector<uint8_t> SpendSample::serialize() const {
-    // Header written with resize + memcpy: GCC 12 at -O2 reports a false
-    // -Wstringop-overflow for byte-wise inserts into a freshly reserved vector.
-    static const uint8_t header[5] = {'C', 'A', 'S', 'P', 1};
-    std::vector<uint8_t> out(sizeof header);
-    std::memcpy(out.data(), header, sizeof header);
-    out.reserve(29 + 8 * values_.size());
-    put_u64(out, values_.size());
-    put_u64(out, static_cast<uint64_t>(clamped_));
-    put_u64(out, static_cast<uint64_t>(excluded_));
-    for (double v : values_)
-        put_f64(out, v);
-    return out;
+void write_spend_state(StateWriter& w, const double* parameters, uint32_t parameter_count, const double* spends,
+                       uint32_t spend_count) {
+    w.header(StateKind::spend_sample);
+    w.u32(parameter_count);
+    w.f64_array(parameters, parameter_count);
+    w.u32(spend_count);
+    w.f64_array(spends, spend_count);
 }
 
-SpendSample SpendSample::deserialize(const uint8_t* data, std::size_t size) {
-    ByteReader r(data, size, "spend sample state");
-    r.magic("CASP", 1);
-    const uint64_t count = r.u64();
-    const auto clamped = static_cast<int64_t>(r.u64());
-    const auto excluded = static_cast<int64_t>(r.u64());
-    if (clamped < 0 || excluded < 0) r.fail("negative counter");
-    if (count > r.left() / 8) r.fail("truncated input");
-    if (count * 8 != r.left()) r.fail("trailing bytes");
-    SpendSample s;
-    s.clamped_ = clamped;
-    s.excluded_ = excluded;
-    s.values_.resize(count);
-    for (uint64_t i = 0; i < count; ++i) {
-        const double v = r.f64();
-        if (v < 0.0) r.fail("negative or non-finite spend");
-        s.values_[i] = v;
-    }
-    return s;
+void read_spend_state(const Arena& arena, const uint8_t* data, std::size_t size, FlatArray<double>* parameters,
+                      FlatArray<double>* spends) {
+    StateReader r(data, size, StateKind::spend_sample);
+    FlatArray<double> p;
+    const uint32_t parameter_count = r.count("parameter count", sizeof(double), kMaxSpendParameters);
+    p.reserve(arena, parameter_count);
+    r.finite_f64_array(p.data, parameter_count, "parameter");
+    p.size = parameter_count;
+    for (double v : p)
+        if (v < 0 || v > 100000) r.fail("A parameter is out of range.");
+    FlatArray<double> s;
+    const uint32_t spend_count = r.count("spend count", sizeof(double));
+    s.reserve(arena, spend_count);
+    r.finite_f64_array(s.data, spend_count, "spend");
+    s.size = spend_count;
+    for (double v : s)
+        if (v < 0) r.fail("A spend is negative.");
+    r.finish();
+    *parameters = p;
+    *spends = s;
 }
 
 // ---------------------------------------------------------------------------

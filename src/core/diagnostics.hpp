@@ -11,9 +11,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "arena.hpp"
 #include "error.hpp"
 
 namespace customer_analytics {
+
+class StateWriter;
 
 // What SpendSample::add does with a negative spend (net refunds). The Gini
 // coefficient, Lorenz curve and Pareto shares are defined for non-negative
@@ -39,13 +42,6 @@ public:
     const std::vector<double>& values() const { return values_; }
     int64_t clamped() const { return clamped_; }    // negatives counted as 0
     int64_t excluded() const { return excluded_; }  // negatives left out
-
-    // Flat little-endian layout: "CASP", version byte 1, uint64 count,
-    // int64 clamped, int64 excluded, then count IEEE-754 doubles.
-    // deserialize() rejects truncated, trailing, negative or non-finite
-    // values with data_exception.
-    std::vector<uint8_t> serialize() const;
-    static SpendSample deserialize(const uint8_t* data, std::size_t size);
 
 private:
     std::vector<double> values_;
@@ -139,5 +135,18 @@ private:
     std::vector<double> ascending_;
     long double total_ = 0;
 };
+
+// The serialized state of the spend aggregates (gini, pareto_share,
+// lorenz_curve, pareto_tier_thresholds, value_band_cuts; state_format.hpp):
+// the aggregate's parameters (none, a top fraction, a segment count or the
+// top fractions: at most kMaxSpendParameters finite values in 0..100000,
+// which the final functions check further), then the spends (finite, >= 0).
+// The reader fills both arrays from arena and raises
+// invalid_binary_representation for anything else.
+constexpr uint32_t kMaxSpendParameters = 1000;
+void write_spend_state(StateWriter& writer, const double* parameters, uint32_t parameter_count, const double* spends,
+                       uint32_t spend_count);
+void read_spend_state(const Arena& arena, const uint8_t* data, std::size_t size, FlatArray<double>* parameters,
+                      FlatArray<double>* spends);
 
 }  // namespace customer_analytics

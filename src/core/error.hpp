@@ -15,6 +15,7 @@ enum class ErrorKind {
     numeric_value_out_of_range,// 22003: a result that does not fit its type
     invalid_text_representation,// 22P02: unparsable input text
     data_exception,            // 22000: data that violates a documented precondition
+    invalid_binary_representation,// 22P03: a corrupt serialized state (state_format.hpp)
     array_subscript_error,     // 2202E: arrays of mismatched length
     null_value_not_allowed,    // 22004: a NULL where none is allowed
     query_canceled,            // 57014: a long loop saw a pending interrupt

@@ -1,5 +1,5 @@
 #include "kmeans.hpp"
-#include "byte_io.hpp"
+#include "state_format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -648,64 +648,108 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
 // ---------------------------------------------------------------------------
 
 std::vector<uint8_t> KMeansModel::serialize() const {
+    auto write = [this](StateWriter& w) {
+        w.header(StateKind::kmeans_model);
+        w.i64(k);
+        w.i64(d);
+        w.i64(n);
+        w.i64(iterations);
+        w.i64(best_init);
+        w.boolean(converged);
+        w.f64(wcss);
+        w.f64_array(feature_means.data(), feature_means.size());
+        w.f64_array(feature_scales.data(), feature_scales.size());
+        w.f64_array(centroids_standardized.data(), centroids_standardized.size());
+        w.f64_array(centroids.data(), centroids.size());
+        for (int64_t v : sizes) w.i64(v);
+    };
     std::vector<uint8_t> out;
-    out.reserve(54 + 8 * (feature_means.size() + feature_scales.size() + centroids_standardized.size() +
-                          centroids.size() + sizes.size()));
-    for (char ch : {'C', 'A', 'K', 'O', '\x01'}) out.push_back(static_cast<uint8_t>(ch));
-    put_u64(out, static_cast<uint64_t>(k));
-    put_u64(out, static_cast<uint64_t>(d));
-    put_u64(out, static_cast<uint64_t>(n));
-    put_u64(out, static_cast<uint64_t>(iterations));
-    put_u64(out, static_cast<uint64_t>(best_init));
-    out.push_back(converged ? 1 : 0);
-    put_f64(out, wcss);
-    for (double v : feature_means) put_f64(out, v);
-    for (double v : feature_scales) put_f64(out, v);
-    for (double v : centroids_standardized) put_f64(out, v);
-    for (double v : centroids) put_f64(out, v);
-    for (int64_t v : sizes) put_u64(out, static_cast<uint64_t>(v));
+    write_state(write, [&out](std::size_t size) {
+        out.resize(size);
+        return out.data();
+    });
     return out;
 }
 
 KMeansModel KMeansModel::deserialize(const uint8_t* data, std::size_t size) {
-    ByteReader r(data, size, "k-means model");
-    r.magic("CAKO", 1);
+    StateReader r(data, size, StateKind::kmeans_model);
     KMeansModel m;
-    m.k = static_cast<int64_t>(r.u64());
-    m.d = static_cast<int64_t>(r.u64());
-    m.n = static_cast<int64_t>(r.u64());
-    m.iterations = static_cast<int64_t>(r.u64());
-    m.best_init = static_cast<int64_t>(r.u64());
-    const uint8_t conv = r.u8();
-    if (conv > 1) r.fail("bad flag");
-    m.converged = conv == 1;
-    m.wcss = r.f64();
+    m.k = r.i64("cluster count");
+    m.d = r.i64("feature count");
+    m.n = r.i64("point count");
+    m.iterations = r.i64("iteration count");
+    m.best_init = r.i64("best restart");
+    m.converged = r.boolean("converged flag");
+    m.wcss = r.finite_f64("within-cluster sum of squares");
     if (m.k < 1 || m.k > kKMeansMaxClusters || m.d < 1 || m.d > static_cast<int64_t>(kKMeansMaxFeatures) ||
         m.n < m.k || m.iterations < 0 || m.best_init < 0 || m.wcss < 0)
-        r.fail("field out of range");
+        r.fail("A count or the within-cluster sum of squares is out of range.");
     const auto k = static_cast<std::size_t>(m.k), d = static_cast<std::size_t>(m.d);
-    if (r.left() != 8 * (2 * d + 2 * k * d + k)) r.fail(r.left() < 8 * (2 * d + 2 * k * d + k) ? "truncated input" : "trailing bytes");
+    if (r.remaining() < 8 * (2 * d + 2 * k * d + k))
+        r.fail("The state is shorter than its cluster and feature counts need.");
     m.feature_means.resize(d);
     m.feature_scales.resize(d);
     m.centroids_standardized.resize(k * d);
     m.centroids.resize(k * d);
     m.sizes.resize(k);
-    for (auto& v : m.feature_means) v = r.f64();
-    for (auto& v : m.feature_scales) {
-        v = r.f64();
-        if (!(v > 0)) r.fail("non-positive scale");
-    }
-    for (auto& v : m.centroids_standardized) v = r.f64();
-    for (auto& v : m.centroids) v = r.f64();
+    r.finite_f64_array(m.feature_means.data(), d, "feature mean");
+    r.finite_f64_array(m.feature_scales.data(), d, "feature scale");
+    for (double v : m.feature_scales)
+        if (!(v > 0)) r.fail("A feature scale is not positive.");
+    r.finite_f64_array(m.centroids_standardized.data(), k * d, "standardized centroid");
+    r.finite_f64_array(m.centroids.data(), k * d, "centroid");
     int64_t total = 0;
     for (auto& v : m.sizes) {
-        v = static_cast<int64_t>(r.u64());
-        if (v < 0 || v > m.n) r.fail("cluster size out of range");
+        v = r.i64("cluster size");
+        if (v < 0 || v > m.n) r.fail("A cluster size is out of range.");
         total += v;
     }
-    if (total != m.n) r.fail("cluster sizes do not add up");
+    if (total != m.n) r.fail("The cluster sizes do not add up to the point count.");
     r.finish();
     return m;
+}
+
+// ---------------------------------------------------------------------------
+// kmeans_fit's aggregate state
+// ---------------------------------------------------------------------------
+
+void write_kmeans_state(StateWriter& w, const KMeansParams& p, uint32_t d, const double* values, uint32_t value_count) {
+    w.header(StateKind::kmeans_fit);
+    w.i64(p.k);
+    w.i64(p.max_iterations);
+    w.i64(p.n_init);
+    w.u64(p.seed);
+    w.boolean(p.standardize);
+    w.f64(p.tolerance);
+    w.u32(d);
+    w.u32(value_count);
+    w.f64_array(values, value_count);
+}
+
+void read_kmeans_state(const Arena& arena, const uint8_t* data, std::size_t size, KMeansParams* params, uint32_t* d,
+                       FlatArray<double>* values) {
+    StateReader r(data, size, StateKind::kmeans_fit);
+    KMeansParams p;
+    p.k = r.i64("cluster count");
+    p.max_iterations = r.i64("iteration limit");
+    p.n_init = r.i64("restart count");
+    p.seed = r.u64("seed");
+    p.standardize = r.boolean("standardize flag");
+    p.tolerance = r.f64("tolerance");
+    const uint32_t features = r.u32("feature count");
+    if (features > kKMeansMaxFeatures)
+        r.fail("The feature count is above 1000.");
+    const uint32_t count = r.count("value count", sizeof(double));
+    if (features == 0 ? count != 0 : count % features != 0)
+        r.fail("The values do not make whole rows of the feature count.");
+    FlatArray<double> v;
+    v.reserve(arena, count);
+    r.finite_f64_array(v.data, count, "feature value");
+    v.size = count;
+    r.finish();
+    *params = p;
+    *d = features;
+    *values = v;
 }
 
 // ---------------------------------------------------------------------------
@@ -743,33 +787,6 @@ void KMeansSample::merge(const KMeansSample& o) {
     }
     data_.insert(data_.end(), o.data_.begin(), o.data_.end());
     n_ += o.n_;
-}
-
-std::vector<uint8_t> KMeansSample::serialize() const {
-    std::vector<uint8_t> out;
-    out.reserve(21 + 8 * data_.size());
-    for (char ch : {'C', 'A', 'K', 'S', '\x01'}) out.push_back(static_cast<uint8_t>(ch));
-    put_u64(out, d_);
-    put_u64(out, n_);
-    for (double v : data_) put_f64(out, v);
-    return out;
-}
-
-KMeansSample KMeansSample::deserialize(const uint8_t* data, std::size_t size) {
-    ByteReader r(data, size, "k-means state");
-    r.magic("CAKS", 1);
-    const uint64_t d = r.u64();
-    const uint64_t n = r.u64();
-    if (d > kKMeansMaxFeatures || (d == 0) != (n == 0)) r.fail("field out of range");
-    if (d != 0 && n > r.left() / 8 / d) r.fail("truncated input");
-    if (r.left() != 8 * d * n) r.fail("trailing bytes");
-    KMeansSample s;
-    s.d_ = static_cast<std::size_t>(d);
-    s.n_ = static_cast<std::size_t>(n);
-    s.data_.resize(static_cast<std::size_t>(d * n));
-    for (auto& v : s.data_) v = r.f64();
-    r.finish();
-    return s;
 }
 
 }  // namespace customer_analytics

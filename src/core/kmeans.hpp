@@ -25,9 +25,12 @@
 #include <optional>
 #include <vector>
 
+#include "arena.hpp"
 #include "error.hpp"
 
 namespace customer_analytics {
+
+class StateWriter;
 
 // Limits: d in 1..kMaxFeatures, k in 1..kMaxClusters and k <= n.
 constexpr std::size_t kKMeansMaxFeatures = 1000;
@@ -81,11 +84,11 @@ struct KMeansModel {
     int64_t assign(const double* point, std::size_t dims) const;
     int64_t assign(const std::vector<double>& point) const { return assign(point.data(), point.size()); }
 
-    // Flat little-endian layout: "CAKO", version byte 1, then int64 k, d, n,
-    // iterations, best_init, uint8 converged, double wcss, then means (d),
-    // scales (d), standardized centroids (k*d), centroids (k*d) as doubles
-    // and sizes (k) as int64. deserialize() validates everything and raises
-    // data_exception on truncated or corrupt input.
+    // In the state format (state_format.hpp, StateKind::kmeans_model): int64
+    // k, d, n, iterations, best_init, converged, wcss, then means (d), scales
+    // (d), standardized centroids (k*d), centroids (k*d) and sizes (k).
+    // deserialize() validates everything and raises
+    // invalid_binary_representation on truncated or corrupt input.
     std::vector<uint8_t> serialize() const;
     static KMeansModel deserialize(const uint8_t* data, std::size_t size);
 };
@@ -149,16 +152,20 @@ public:
         return kmeans_fit(data_.data(), n_, d_, params, interrupts);
     }
 
-    // Flat little-endian layout: "CAKS", version byte 1, uint64 d, uint64 n,
-    // then n*d doubles. deserialize() raises data_exception on truncated,
-    // trailing or non-finite input.
-    std::vector<uint8_t> serialize() const;
-    static KMeansSample deserialize(const uint8_t* data, std::size_t size);
-
 private:
     std::size_t d_ = 0;
     std::size_t n_ = 0;
     std::vector<double> data_;
 };
+
+// The serialized kmeans_fit state (state_format.hpp): the parameters as
+// given (kmeans_fit checks them), d (0 before the first point) and the
+// points' values, row by row. The reader checks d, that the values are
+// finite and make whole rows, fills *values from arena and raises
+// invalid_binary_representation for anything else.
+void write_kmeans_state(StateWriter& writer, const KMeansParams& params, uint32_t d, const double* values,
+                        uint32_t value_count);
+void read_kmeans_state(const Arena& arena, const uint8_t* data, std::size_t size, KMeansParams* params, uint32_t* d,
+                       FlatArray<double>* values);
 
 }  // namespace customer_analytics

@@ -46,24 +46,45 @@ struct OrderSummaryState {
     double float_compensation = 0.0;
     DaySet purchase_days;
 
-    // Registers one order row's date; `is_purchase` is amount >= 0.
+    // Registers one order row's date; `is_purchase` is amount >= 0. Counts
+    // beyond bigint raise numeric_value_out_of_range.
     void add_row_date(const Arena& arena, std::int32_t day, bool is_purchase);
     // Adds an exact amount; false if the total would not fit (sum unchanged).
     bool add_decimal(const Decimal& amount);
     void add_float(double amount);
     // Merges other into this. Returns false if the decimal totals could not be
     // added; then other's decimal_total is left for the caller to add (the
-    // glue keeps totals beyond 128 bits in a PostgreSQL numeric).
+    // glue keeps totals beyond 128 bits in a PostgreSQL numeric). States of
+    // numeric and float8 amounts cannot be merged (invalid_parameter_value);
+    // counts beyond bigint raise numeric_value_out_of_range. Nothing changes
+    // when it raises.
     bool merge(const Arena& arena, const OrderSummaryState& other);
     double float_sum() const { return float_total + float_compensation; }
 };
 
-// Flat, versioned serialization for parallel aggregation. deserialize rejects
-// truncated or inconsistent bytes with an Error.
-std::size_t summary_serialized_size(OrderSummaryState& state);  // compacts the day set
-void summary_serialize(OrderSummaryState& state, std::uint8_t* out);
-void summary_deserialize(const Arena& arena, const std::uint8_t* bytes, std::size_t length,
-                         OrderSummaryState* out, std::size_t* consumed);
+class StateWriter;
+
+// Serialized summary (StateKind::rfm_summary, format 2): money kind,
+// purchases, refunds, the distinct purchase days ascending (the first and
+// last order are the first and last of them), then for exact totals the
+// 128-bit mantissa, its scale and the arbitrary-precision remainder beyond
+// 128 bits (overflow: the glue keeps it as a PostgreSQL numeric) as checked
+// digits, or for float totals the sum and its compensation. Compacts the day
+// set. A float total that is no longer finite cannot be written: it raises
+// the same numeric_value_out_of_range as the summary would.
+void write_summary_state(StateWriter& writer, OrderSummaryState& state, const LargeDecimal* overflow);
+// What write_summary_state will write, in bytes (rfm_agg serializes once per
+// group and worker, so it skips the measuring pass). Compacts the day set.
+std::size_t summary_state_size(OrderSummaryState& state, const LargeDecimal* overflow);
+
+// Reads a serialized summary: format 2, or a state written by 0.1.0 (first
+// byte 1, native byte order, with the overflow total as the raw bytes of a
+// PostgreSQL numeric, which is parsed as fields and never followed, detoasted
+// or decompressed). Every field is checked (see the DETAIL messages) and any
+// problem raises invalid_binary_representation. The day array and the
+// overflow digits come from arena; *has_overflow says whether *overflow is set.
+void read_summary_state(const Arena& arena, const std::uint8_t* bytes, std::size_t length, OrderSummaryState* out,
+                        LargeDecimal* overflow, bool* has_overflow);
 
 // ------------------------------------------------------------------- bins
 
@@ -85,9 +106,10 @@ struct BinsState {
     void merge(const Arena& arena, const BinsState& other);
 };
 
-std::size_t bins_serialized_size(const BinsState& state);
-void bins_serialize(const BinsState& state, std::uint8_t* out);
-void bins_deserialize(const Arena& arena, const std::uint8_t* bytes, std::size_t length, BinsState* out);
+// Serialized bins (StateKind::rfm_bins): as_of, buckets, the customer count,
+// then the recency, frequency and monetary values (finite doubles).
+void write_bins_state(StateWriter& writer, const BinsState& state);
+void read_bins_state(const Arena& arena, const std::uint8_t* bytes, std::size_t length, BinsState* out);
 
 // Plain data (no heap members) so the glue can hold it across PostgreSQL calls.
 struct Bins {

@@ -1,5 +1,5 @@
 #include "tags.hpp"
-#include "byte_io.hpp"
+#include "state_format.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -348,40 +348,191 @@ std::optional<ChannelChoice> ChannelState::result(const ChannelPreferenceParams&
     return ChannelChoice{best->channel, static_cast<double>(best_rate), best->contacts, best->responses};
 }
 
-std::vector<uint8_t> ChannelState::serialize() const {
-    std::vector<uint8_t> out;
-    put_bytes(out, "CACH", 4);
-    put_u8(out, 1);
-    put_u32(out, static_cast<uint32_t>(channels_.size()));
-    for (const auto& c : channels_) {
-        put_u32(out, static_cast<uint32_t>(c.channel.size()));
-        put_bytes(out, c.channel.data(), c.channel.size());
-        put_u64(out, static_cast<uint64_t>(c.contacts));
-        put_u64(out, static_cast<uint64_t>(c.responses));
-    }
-    return out;
+// ---------------------------------------------------------------------------
+// Serialized states
+// ---------------------------------------------------------------------------
+
+void write_activity_state(StateWriter& w, const ActivityState& s, const ActivityThresholds& t) {
+    if (!s.configured_)
+        throw Error(ErrorKind::internal_error, "activity state written before it was configured");
+    w.header(StateKind::activity_status);
+    w.i64(s.as_of_);
+    w.i64(s.recent_days_);
+    w.i64(t.min_recent_events);
+    w.i64(t.min_recent_qualifying);
+    w.i64(t.inactive_days);
+    w.i64(s.events_);
+    w.i64(s.recent_events_);
+    w.i64(s.recent_qualifying_);
+    w.i64(s.future_events_);
+    w.boolean(s.has_last_);
+    if (s.has_last_)
+        w.i64(s.last_event_day_);
 }
 
-ChannelState ChannelState::deserialize(const uint8_t* data, std::size_t size) {
-    ByteReader r(data, size, "channel preference state");
-    if (r.bytes(4) != "CACH") r.fail("bad magic");
-    if (r.u8() != 1) r.fail("unknown version");
-    const uint32_t count = r.u32();
-    if (count > kMaxChannels) r.fail("too many channels");
+ActivityState read_activity_state(const uint8_t* data, std::size_t size, ActivityThresholds* thresholds) {
+    StateReader r(data, size, StateKind::activity_status);
+    ActivityState s;
+    s.configured_ = true;
+    s.as_of_ = r.i64("as_of date");
+    s.recent_days_ = r.i64("recent window");
+    ActivityThresholds t;
+    t.min_recent_events = r.i64("minimum of recent events");
+    t.min_recent_qualifying = r.i64("minimum of recent qualifying events");
+    t.inactive_days = r.i64("inactive window");
+    s.events_ = r.i64("event count");
+    s.recent_events_ = r.i64("recent event count");
+    s.recent_qualifying_ = r.i64("recent qualifying event count");
+    s.future_events_ = r.i64("future event count");
+    s.has_last_ = r.boolean("last event flag");
+    if (s.has_last_)
+        s.last_event_day_ = r.i64("last event date");
+    r.finish();
+    if (!valid_day(s.as_of_))
+        r.fail("The as_of date is outside the range of PostgreSQL dates.");
+    if (s.recent_days_ < 1 || t.inactive_days < 1)
+        r.fail("A window is shorter than one day.");
+    if (t.min_recent_events < 1 || t.min_recent_qualifying < 0 || t.min_recent_qualifying > t.min_recent_events)
+        r.fail("The minimum event counts are out of range.");
+    if (s.events_ < 0 || s.recent_events_ < 0 || s.recent_qualifying_ < 0 || s.future_events_ < 0)
+        r.fail("An event count is negative.");
+    if (s.recent_events_ > s.events_ || s.recent_qualifying_ > s.recent_events_)
+        r.fail("The recent event counts exceed the event counts they are part of.");
+    if (s.has_last_ != (s.events_ > 0))
+        r.fail("The last event date does not match the event count.");
+    if (s.has_last_) {
+        if (!valid_day(s.last_event_day_) || s.last_event_day_ > s.as_of_)
+            r.fail("The last event date is after as_of or outside the range of PostgreSQL dates.");
+        const bool last_is_recent = s.as_of_ - s.last_event_day_ < s.recent_days_;
+        if (last_is_recent != (s.recent_events_ > 0))
+            r.fail("The last event date does not match the recent event count.");
+    }
+    *thresholds = t;
+    return s;
+}
+
+void write_coupon_state(StateWriter& w, const CouponState& s, const double* ladder, uint32_t ladder_size) {
+    w.header(StateKind::coupon_sensitivity);
+    w.u32(ladder_size);
+    w.f64_array(ladder, ladder_size);
+    w.i64(s.offers_);
+    w.i64(s.redemptions_);
+    w.boolean(s.any_redeemed_);
+    if (s.any_redeemed_)
+        w.f64(s.min_redeemed_);
+}
+
+CouponState read_coupon_state(const Arena& arena, const uint8_t* data, std::size_t size, FlatArray<double>* ladder) {
+    StateReader r(data, size, StateKind::coupon_sensitivity);
+    const uint32_t count = r.count("coupon ladder length", sizeof(double), kMaxCouponLadder);
+    if (count == 0)
+        r.fail("The coupon ladder is empty.");
+    FlatArray<double> values;
+    values.reserve(arena, count);
+    r.finite_f64_array(values.data, count, "coupon ladder value");
+    values.size = count;
+    for (uint32_t i = 0; i < count; ++i)
+        if (values.data[i] < 0 || (i > 0 && !(values.data[i - 1] < values.data[i])))
+            r.fail("The coupon ladder is not strictly increasing from a non-negative value.");
+    CouponState s;
+    s.offers_ = r.i64("offer count");
+    s.redemptions_ = r.i64("redemption count");
+    s.any_redeemed_ = r.boolean("redemption flag");
+    if (s.any_redeemed_)
+        s.min_redeemed_ = r.finite_f64("smallest redeemed value");
+    r.finish();
+    if (s.offers_ < 0 || s.redemptions_ < 0 || s.redemptions_ > s.offers_)
+        r.fail("The redemption count is not between 0 and the offer count.");
+    if (s.any_redeemed_ != (s.redemptions_ > 0))
+        r.fail("The smallest redeemed value does not match the redemption count.");
+    if (s.any_redeemed_ && s.min_redeemed_ < 0)
+        r.fail("The smallest redeemed value is negative.");
+    *ladder = values;
+    return s;
+}
+
+void write_purchase_mix_state(StateWriter& w, const PurchaseMixState& s, const PurchaseSensitivityParams& p) {
+    w.header(StateKind::purchase_mix);
+    w.f64(p.discount_share_cutoff);
+    w.f64(p.new_item_share_cutoff);
+    w.i64(p.min_lines);
+    w.i64(s.lines());
+    w.i64(s.discounted_lines());
+    w.i64(s.new_item_lines());
+}
+
+PurchaseMixState read_purchase_mix_state(const uint8_t* data, std::size_t size, PurchaseSensitivityParams* params) {
+    StateReader r(data, size, StateKind::purchase_mix);
+    PurchaseSensitivityParams p;
+    p.discount_share_cutoff = r.finite_f64("discount share cutoff");
+    p.new_item_share_cutoff = r.finite_f64("new item share cutoff");
+    p.min_lines = r.i64("minimum line count");
+    PurchaseMixState s;
+    s.lines_ = r.i64("line count");
+    s.discounted_ = r.i64("discounted line count");
+    s.new_items_ = r.i64("new item line count");
+    r.finish();
+    auto in_unit = [](double x) { return x >= 0.0 && x <= 1.0; };
+    if (!in_unit(p.discount_share_cutoff) || !in_unit(p.new_item_share_cutoff))
+        r.fail("A share cutoff is not between 0 and 1.");
+    if (p.min_lines < 1)
+        r.fail("The minimum line count is below 1.");
+    if (s.lines_ < 0 || s.discounted_ < 0 || s.new_items_ < 0 || s.discounted_ > s.lines_ || s.new_items_ > s.lines_)
+        r.fail("The discounted or new item line count is not between 0 and the line count.");
+    *params = p;
+    return s;
+}
+
+void write_channel_state(StateWriter& w, const ChannelState& s, const ChannelPreferenceParams& p) {
+    w.header(StateKind::channel_preference);
+    w.boolean(p.prior_rate.has_value());
+    if (p.prior_rate)
+        w.f64(*p.prior_rate);
+    w.f64(p.prior_weight);
+    w.i64(p.min_contacts);
+    w.u32(static_cast<uint32_t>(s.channels().size()));
+    for (const auto& c : s.channels()) {
+        w.u32(static_cast<uint32_t>(c.channel.size()));
+        w.bytes(c.channel.data(), c.channel.size());
+        w.i64(c.contacts);
+        w.i64(c.responses);
+    }
+}
+
+ChannelState read_channel_state(const uint8_t* data, std::size_t size, ChannelPreferenceParams* params) {
+    StateReader r(data, size, StateKind::channel_preference);
+    ChannelPreferenceParams p;
+    if (r.boolean("prior rate flag")) {
+        p.prior_rate = r.finite_f64("prior rate");
+        if (*p.prior_rate < 0 || *p.prior_rate > 1)
+            r.fail("The prior rate is not between 0 and 1.");
+    }
+    p.prior_weight = r.finite_f64("prior weight");
+    p.min_contacts = r.i64("minimum contact count");
+    if (p.prior_weight < 0)
+        r.fail("The prior weight is negative.");
+    if (p.min_contacts < 1)
+        r.fail("The minimum contact count is below 1.");
+    // A channel takes at least 21 bytes: length, one name byte, two counts.
+    const uint32_t count =
+        r.count("channel count", sizeof(uint32_t) + 1 + 2 * sizeof(int64_t), ChannelState::kMaxChannels);
     ChannelState s;
-    s.channels_.reserve(count);
     for (uint32_t i = 0; i < count; ++i) {
-        const uint32_t len = r.u32();
-        if (len == 0 || len > kMaxChannelNameBytes) r.fail("bad channel name length");
-        std::string name(r.bytes(len));
-        const auto contacts = static_cast<int64_t>(r.u64());
-        const auto responses = static_cast<int64_t>(r.u64());
-        if (contacts < 1 || responses < 0 || responses > contacts) r.fail("inconsistent counts");
-        for (const auto& c : s.channels_)
-            if (c.channel == name) r.fail("duplicate channel");
-        s.channels_.push_back(ChannelStats{std::move(name), contacts, responses});
+        const uint32_t length = r.count("channel name length", 1, ChannelState::kMaxChannelNameBytes);
+        if (length == 0)
+            r.fail("A channel name is empty.");
+        const std::string_view name(reinterpret_cast<const char*>(r.raw(length, "channel name")), length);
+        const int64_t contacts = r.i64("contact count");
+        const int64_t responses = r.i64("response count");
+        if (contacts < 1 || responses < 0 || responses > contacts)
+            r.fail("A channel's response count is not between 0 and its contact count, or it has no contact.");
+        for (const auto& c : s.channels())
+            if (c.channel == name)
+                r.fail("A channel appears twice.");
+        s.add(name, contacts, responses);
     }
     r.finish();
+    *params = p;
     return s;
 }
 

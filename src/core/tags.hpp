@@ -5,9 +5,9 @@
 // input row, `merge(other)` combines two partial states (PostgreSQL's
 // combine function; merging is exact: merge(a, b) gives the same result as
 // one pass over the inputs of a and b), and `result(...)` computes the tag.
-// States with fixed-size fields are trivially copyable (the glue may copy
-// their bytes); the channel state, which holds names, has serialize() /
-// deserialize().
+// States with fixed-size fields are trivially copyable. Each aggregate's
+// state, with its parameters, is serialized by the functions at the end of
+// this file (state_format.hpp).
 //
 // Days are int64 day numbers on any fixed epoch (only differences matter;
 // the glue passes PostgreSQL dates, or timestamps converted to a date in the
@@ -26,9 +26,12 @@
 #include <string_view>
 #include <vector>
 
+#include "arena.hpp"
 #include "error.hpp"
 
 namespace customer_analytics {
+
+class StateWriter;
 
 // ---------------------------------------------------------------------------
 // Consumption stage
@@ -159,6 +162,8 @@ public:
     std::optional<int64_t> last_event_day() const;              // latest event on or before as_of
 
 private:
+    friend void write_activity_state(StateWriter&, const ActivityState&, const ActivityThresholds&);
+    friend ActivityState read_activity_state(const uint8_t*, std::size_t, ActivityThresholds*);
     bool configured_ = false;
     bool has_last_ = false;
     int64_t as_of_ = 0;
@@ -201,6 +206,8 @@ public:
     std::optional<double> min_redeemed_value() const;
 
 private:
+    friend void write_coupon_state(StateWriter&, const CouponState&, const double*, uint32_t);
+    friend CouponState read_coupon_state(const Arena&, const uint8_t*, std::size_t, FlatArray<double>*);
     int64_t offers_ = 0;
     int64_t redemptions_ = 0;
     bool any_redeemed_ = false;
@@ -245,6 +252,7 @@ public:
     std::optional<PurchaseSensitivity> result(const PurchaseSensitivityParams& params = {}) const;
 
 private:
+    friend PurchaseMixState read_purchase_mix_state(const uint8_t*, std::size_t, PurchaseSensitivityParams*);
     int64_t lines_ = 0;
     int64_t discounted_ = 0;
     int64_t new_items_ = 0;
@@ -283,7 +291,7 @@ struct ChannelChoice {
 // Mergeable state over a customer's contacts (channel, responded). Holds at
 // most kMaxChannels distinct channels (names of 1..kMaxChannelNameBytes
 // bytes, compared byte-wise); more raises invalid_parameter_value.
-// Not trivially copyable: use serialize() / deserialize().
+// Not trivially copyable.
 class ChannelState {
 public:
     static constexpr std::size_t kMaxChannels = 64;
@@ -302,16 +310,38 @@ public:
     // Channels in first-seen order.
     const std::vector<ChannelStats>& channels() const { return channels_; }
 
-    // Flat little-endian layout: "CACH", version byte 1, uint32 count, then
-    // per channel uint32 name length, name bytes, int64 contacts, int64
-    // responses. deserialize() rejects truncated, trailing or inconsistent
-    // bytes with data_exception.
-    std::vector<uint8_t> serialize() const;
-    static ChannelState deserialize(const uint8_t* data, std::size_t size);
-
 private:
     ChannelStats& slot(std::string_view channel);
     std::vector<ChannelStats> channels_;
 };
+
+// ---------------------------------------------------------------------------
+// Serialized states (state_format.hpp)
+// ---------------------------------------------------------------------------
+// Each holds the aggregate's parameters, checked on reading as its first row
+// checks them, and its counters, checked against each other; the readers
+// raise invalid_binary_representation for anything else.
+
+// activity_status: as_of, recent_days, the thresholds, the counters and the
+// last event day (when there is an event on or before as_of).
+void write_activity_state(StateWriter& writer, const ActivityState& state, const ActivityThresholds& thresholds);
+ActivityState read_activity_state(const uint8_t* data, std::size_t size, ActivityThresholds* thresholds);
+
+// coupon_sensitivity: the ladder (1..kMaxCouponLadder values, finite, >= 0,
+// strictly increasing; read into *ladder in arena memory), offers,
+// redemptions and the smallest redeemed value.
+constexpr std::size_t kMaxCouponLadder = 1000;
+void write_coupon_state(StateWriter& writer, const CouponState& state, const double* ladder, uint32_t ladder_size);
+CouponState read_coupon_state(const Arena& arena, const uint8_t* data, std::size_t size, FlatArray<double>* ladder);
+
+// purchase_mix: the cutoffs and min_lines, then the line counts.
+void write_purchase_mix_state(StateWriter& writer, const PurchaseMixState& state,
+                              const PurchaseSensitivityParams& params);
+PurchaseMixState read_purchase_mix_state(const uint8_t* data, std::size_t size, PurchaseSensitivityParams* params);
+
+// channel_preference: the prior and min_contacts, then each channel (name,
+// contacts, responses) in first-seen order.
+void write_channel_state(StateWriter& writer, const ChannelState& state, const ChannelPreferenceParams& params);
+ChannelState read_channel_state(const uint8_t* data, std::size_t size, ChannelPreferenceParams* params);
 
 }  // namespace customer_analytics

@@ -18,6 +18,8 @@ int sqlstate_of(ErrorKind kind) {
         return ERRCODE_INVALID_TEXT_REPRESENTATION;
     case ErrorKind::data_exception:
         return ERRCODE_DATA_EXCEPTION;
+    case ErrorKind::invalid_binary_representation:
+        return ERRCODE_INVALID_BINARY_REPRESENTATION;
     case ErrorKind::array_subscript_error:
         return ERRCODE_ARRAY_SUBSCRIPT_ERROR;
     case ErrorKind::null_value_not_allowed:

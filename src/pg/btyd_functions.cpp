@@ -14,9 +14,11 @@
 #include <tuple>
 
 #include "btyd.hpp"
+#include "fit_state.hpp"
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
@@ -237,8 +239,6 @@ void check_spend_observation(const ca::GammaGammaObservation& o) {
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "observation weight must be finite and non-negative");
 }
 
-void check_observation(const ca::BtydObservation& o) { ca::btyd_validate(o); }
-void check_observation(const ca::GammaGammaObservation& o) { check_spend_observation(o); }
 
 double checked_penalty(double penalty) {
     if (!(std::isfinite(penalty) && penalty >= 0))
@@ -336,42 +336,19 @@ Datum fit_combine(FunctionCallInfo fcinfo, const char* name) {
     PG_RETURN_POINTER(state);
 }
 
-// Serialized state: a fixed header, then `count` rows of `fields` doubles
-// (x, t_x, t_cal, weight or x, mean_spend, weight), all host-endian (a
-// state never leaves the cluster that made it).
-struct SerialHeader {
-    std::uint32_t magic;
-    std::uint32_t fields;
-    std::uint32_t count;
-    std::uint32_t penalty_given;
-    double l2_penalty;
-};
-constexpr std::uint32_t kSerialMagic = 0x43414231;  // "CAB1"
-
-constexpr std::uint32_t fields_of(const ca::BtydObservation*) { return 4; }
-constexpr std::uint32_t fields_of(const ca::GammaGammaObservation*) { return 3; }
-
-void row_to_doubles(const ca::BtydObservation& o, double* out) {
-    out[0] = o.x;
-    out[1] = o.t_x;
-    out[2] = o.T;
-    out[3] = o.weight;
+// Serialized states are written and read by the core (fit_state.hpp).
+void write_fit(ca::StateWriter& writer, const FitState<ca::BtydObservation>& state) {
+    ca::write_btyd_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
 }
-void row_to_doubles(const ca::GammaGammaObservation& o, double* out) {
-    out[0] = o.x;
-    out[1] = o.mean_spend;
-    out[2] = o.weight;
+void write_fit(ca::StateWriter& writer, const FitState<ca::GammaGammaObservation>& state) {
+    ca::write_gamma_gamma_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
 }
-void row_from_doubles(const double* in, ca::BtydObservation* o) {
-    o->x = in[0];
-    o->t_x = in[1];
-    o->T = in[2];
-    o->weight = in[3];
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::BtydObservation>* state) {
+    ca::read_btyd_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
 }
-void row_from_doubles(const double* in, ca::GammaGammaObservation* o) {
-    o->x = in[0];
-    o->mean_spend = in[1];
-    o->weight = in[2];
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::GammaGammaObservation>* state) {
+    ca::read_gamma_gamma_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given,
+                                   &state->rows);
 }
 
 // Serializing compacts the state first (it stands for the same multiset).
@@ -379,57 +356,15 @@ template <typename Row>
 Datum fit_serialize(FunctionCallInfo fcinfo) {
     auto* state = reinterpret_cast<FitState<Row>*>(PG_GETARG_POINTER(0));
     compact(&state->rows);
-    constexpr std::uint32_t fields = fields_of(static_cast<const Row*>(nullptr));
-    const std::size_t size = sizeof(SerialHeader) + std::size_t(state->rows.size) * fields * sizeof(double);
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(result, VARHDRSZ + size);
-    char* out = VARDATA(result);
-    SerialHeader header;
-    std::memset(&header, 0, sizeof header);
-    header.magic = kSerialMagic;
-    header.fields = fields;
-    header.count = state->rows.size;
-    header.penalty_given = state->penalty_given ? 1 : 0;
-    header.l2_penalty = state->l2_penalty;
-    std::memcpy(out, &header, sizeof header);
-    out += sizeof header;
-    for (std::uint32_t i = 0; i < state->rows.size; ++i) {
-        double values[4];
-        row_to_doubles(state->rows.data[i], values);
-        std::memcpy(out, values, fields * sizeof(double));
-        out += fields * sizeof(double);
-    }
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) { write_fit(writer, *state); }));
 }
 
 template <typename Row>
 Datum fit_deserialize(FunctionCallInfo fcinfo, const char* name) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, name);
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t length = VARSIZE_ANY_EXHDR(bytes);
-    constexpr std::uint32_t fields = fields_of(static_cast<const Row*>(nullptr));
-    SerialHeader header;
-    if (length < sizeof header)
-        throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized model fit state", "The header is truncated.");
-    std::memcpy(&header, data, sizeof header);
-    if (header.magic != kSerialMagic || header.fields != fields || header.penalty_given > 1 ||
-        length != sizeof header + std::size_t(header.count) * fields * sizeof(double))
-        throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized model fit state",
-                        "The header or the length does not match.");
-    checked_penalty(header.l2_penalty);
-    FitState<Row>* state = new_fit_state<Row>(context, header.l2_penalty, header.penalty_given != 0);
-    state->rows.reserve(arena_for(context), std::max<std::uint32_t>(header.count, 1));
-    const char* in = data + sizeof header;
-    for (std::uint32_t i = 0; i < header.count; ++i) {
-        double values[4];
-        std::memcpy(values, in, fields * sizeof(double));
-        in += fields * sizeof(double);
-        Row row;
-        row_from_doubles(values, &row);
-        check_observation(row);
-        state->rows.data[state->rows.size++] = row;
-    }
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    FitState<Row>* state = new_fit_state<Row>(context, 0, false);
+    read_fit(arena_for(context), bytes, state);
     PG_RETURN_POINTER(state);
 }
 

@@ -21,8 +21,6 @@
 #include "flat_state.hpp"
 
 namespace ca = customer_analytics;
-using ca::pg::corrupt_state;
-using ca::pg::new_bytea;
 using ca::pg::require_argument;
 using ca::pg::require_same;
 
@@ -85,7 +83,7 @@ struct CampaignAggState {
     ca::CampaignState core;
 };
 
-constexpr ca::pg::FlatAggregate kCampaign{"campaign_report", {'C', 'A', 'C', 'R', 1, 0, 0, 0}};
+constexpr ca::pg::FlatAggregate kCampaign{"campaign_report"};
 
 ca::CampaignParams campaign_params(const CampaignParams& p) {
     ca::CampaignParams out;
@@ -139,13 +137,21 @@ CA_FUNCTION(ca_campaign_transition) {
 
 CA_FUNCTION(ca_campaign_combine) { return ca::pg::flat_combine_params<CampaignAggState>(fcinfo, kCampaign); }
 
-CA_FUNCTION(ca_campaign_serialize) { return ca::pg::flat_serialize<CampaignAggState>(fcinfo, kCampaign); }
+CA_FUNCTION(ca_campaign_serialize) {
+    const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_campaign_state(writer, state->core, campaign_params(state->params));
+    }));
+}
 
 CA_FUNCTION(ca_campaign_deserialize) {
-    return ca::pg::flat_deserialize<CampaignAggState>(fcinfo, kCampaign, [](const CampaignAggState& state) {
-        // The report validates counts, revenue and parameters.
-        ca::campaign_report(state.core.counts(), campaign_params(state.params));
-    });
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = ca::pg::new_flat_state<CampaignAggState>(context);
+    ca::CampaignParams params;
+    state->core = ca::read_campaign_state(bytes.data, bytes.size, &params);
+    state->params = CampaignParams{params.confidence, params.cost};
+    PG_RETURN_POINTER(state);
 }
 
 CA_FUNCTION(ca_campaign_final) {
@@ -208,11 +214,9 @@ Datum overlap_datum(FunctionCallInfo fcinfo, std::int64_t x, std::int64_t y, std
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
-struct OverlapAggState {
-    std::int64_t x, y, xy, n;
-};
+using OverlapAggState = ca::OverlapCounts;
 
-constexpr ca::pg::FlatAggregate kOverlap{"segment_overlap", {'C', 'A', 'O', 'V', 1, 0, 0, 0}};
+constexpr ca::pg::FlatAggregate kOverlap{"segment_overlap"};
 
 std::int64_t checked_add(std::int64_t a, std::int64_t b) {
     std::int64_t sum;
@@ -257,14 +261,18 @@ CA_FUNCTION(ca_overlap_combine) {
     return ca::pg::flat_combine<OverlapAggState>(fcinfo, kOverlap, merge);
 }
 
-CA_FUNCTION(ca_overlap_serialize) { return ca::pg::flat_serialize<OverlapAggState>(fcinfo, kOverlap); }
+CA_FUNCTION(ca_overlap_serialize) {
+    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(
+        ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_overlap_state(writer, *state); }));
+}
 
 CA_FUNCTION(ca_overlap_deserialize) {
-    return ca::pg::flat_deserialize<OverlapAggState>(fcinfo, kOverlap, [](const OverlapAggState& state) {
-        if (state.n < 0 || state.x < 0 || state.y < 0 || state.xy < 0 || state.x > state.n || state.y > state.n ||
-            state.xy > state.x || state.xy > state.y)
-            corrupt_state(kOverlap.name);
-    });
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = ca::pg::new_flat_state<OverlapAggState>(context);
+    *state = ca::read_overlap_state(bytes.data, bytes.size);
+    PG_RETURN_POINTER(state);
 }
 
 CA_FUNCTION(ca_overlap_final) {
@@ -293,8 +301,6 @@ struct AffinityAggState {
     ca::AffinityState* core;
 };
 
-constexpr char kAffinityTag[8] = {'C', 'A', 'A', 'F', 'P', 1, 0, 0};
-
 ca::AffinityQuery affinity_query(const AffinityParams& p) {
     ca::AffinityQuery query;
     query.min_support = p.min_support;
@@ -315,11 +321,7 @@ void release_affinity_state(void* argument) {
     state->core = nullptr;
 }
 
-ca::AffinityState* make_affinity_core(const std::uint8_t* bytes, std::size_t size) {
-    if (bytes == nullptr)
-        return new ca::AffinityState();
-    return new ca::AffinityState(ca::AffinityState::deserialize(bytes, size));
-}
+ca::AffinityState* make_affinity_core() { return new ca::AffinityState(); }
 
 void add_basket(ca::AffinityState* core, const char* const* items, const int* lengths, int count) {
     std::vector<std::string_view> basket;
@@ -331,14 +333,9 @@ void add_basket(ca::AffinityState* core, const char* const* items, const int* le
 
 void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) { core->merge(other); }
 
-std::uint8_t* serialize_affinity_core(const ca::AffinityState& core, const ca::Arena& arena, std::size_t* size) {
-    const std::vector<std::uint8_t> bytes = core.serialize();
-    if (bytes.size() > MaxAllocSize - 64)
-        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "affinity state is too large to serialize");
-    auto* out = static_cast<std::uint8_t*>(arena.allocate_or_throw(bytes.size()));
-    std::memcpy(out, bytes.data(), bytes.size());
-    *size = bytes.size();
-    return out;
+AffinityParams params_of(const ca::AffinityQuery& query) {
+    return AffinityParams{query.min_support, query.min_count, query.top_n,
+                          query.order_by == ca::AffinityOrder::lift ? 1 : 0};
 }
 
 struct PairOut {
@@ -378,15 +375,20 @@ PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& par
     return out;
 }
 
-AffinityAggState* new_affinity_state(MemoryContext context, const AffinityParams& params,
-                                     const std::uint8_t* bytes = nullptr, std::size_t size = 0) {
+AffinityAggState* new_affinity_state(MemoryContext context, const AffinityParams& params) {
     auto* state = static_cast<AffinityAggState*>(MemoryContextAllocZero(context, sizeof(AffinityAggState)));
     state->params = params;
-    state->core = make_affinity_core(bytes, size);
+    state->core = make_affinity_core();
     state->callback.func = release_affinity_state;
     state->callback.arg = state;
     MemoryContextRegisterResetCallback(context, &state->callback);
     return state;
+}
+
+void read_affinity_core(const ca::pg::StateBytes& bytes, AffinityAggState* state) {
+    ca::AffinityQuery query;
+    *state->core = ca::read_affinity_state(bytes.data, bytes.size, &query);
+    state->params = params_of(query);
 }
 
 enum PairField {
@@ -463,34 +465,19 @@ CA_FUNCTION(ca_affinity_combine) {
     PG_RETURN_POINTER(state);
 }
 
-// Layout: tag, AffinityParams bytes, AffinityState::serialize() bytes.
 CA_FUNCTION(ca_affinity_serialize) {
     const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
-    std::size_t core_size = 0;
-    const std::uint8_t* core_bytes =
-        serialize_affinity_core(*state->core, ca::pg::arena_for(CurrentMemoryContext), &core_size);
-    bytea* result = new_bytea(sizeof kAffinityTag + sizeof(AffinityParams) + core_size);
-    char* out = VARDATA(result);
-    std::memcpy(out, kAffinityTag, sizeof kAffinityTag);
-    std::memcpy(out + sizeof kAffinityTag, &state->params, sizeof(AffinityParams));
-    std::memcpy(out + sizeof kAffinityTag + sizeof(AffinityParams), core_bytes, core_size);
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_affinity_state(writer, *state->core, affinity_query(state->params));
+    }));
 }
 
 CA_FUNCTION(ca_affinity_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
-    constexpr std::size_t fixed = sizeof kAffinityTag + sizeof(AffinityParams);
-    if (size < fixed || std::memcmp(data, kAffinityTag, sizeof kAffinityTag) != 0)
-        corrupt_state("affinity");
-    AffinityParams params;
-    std::memcpy(&params, data + sizeof kAffinityTag, sizeof params);
-    if (params.order_by_lift != 0 && params.order_by_lift != 1)
-        corrupt_state("affinity");
-    validate_affinity_params(params);
-    PG_RETURN_POINTER(new_affinity_state(context, params, reinterpret_cast<const std::uint8_t*>(data + fixed), size - fixed));
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    AffinityAggState* state = new_affinity_state(context, AffinityParams{0.001, 1, 100, 0});
+    read_affinity_core(bytes, state);
+    PG_RETURN_POINTER(state);
 }
 
 // → affinity_pair[]: the top pairs, best first; an empty array when no pair

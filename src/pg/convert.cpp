@@ -130,6 +130,46 @@ Datum decimal_to_numeric(const Decimal& value) {
     return PointerGetDatum(result);
 }
 
+LargeDecimal numeric_to_large_decimal(Datum numeric) {
+    const NumericView view = view_numeric(numeric);
+    const std::uint16_t flags = view.header & kSignMask;
+    if (flags == kSpecial)
+        throw Error(ErrorKind::internal_error, "overflow total is not a finite number");
+    LargeDecimal value;
+    std::size_t header_bytes;
+    if (flags == kShort) {
+        value.negative = (view.header & kShortSign) != 0;
+        value.display_scale = (view.header & kShortScaleMask) >> kShortScaleShift;
+        value.weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                                                        : (view.header & kShortWeightMask);
+        header_bytes = sizeof(std::uint16_t);
+    } else {
+        value.negative = flags == kNegative;
+        value.display_scale = view.header & kLongScaleMask;
+        std::int16_t weight;
+        std::memcpy(&weight, view.payload + sizeof(std::uint16_t), sizeof weight);
+        value.weight = weight;
+        header_bytes = sizeof(std::uint16_t) + sizeof(std::int16_t);
+    }
+    value.count = static_cast<std::uint32_t>((view.length - header_bytes) / sizeof(std::int16_t));
+    // Copied: a packed (1-byte header) value leaves its digits unaligned.
+    auto* digits = static_cast<std::int16_t*>(palloc(sizeof(std::int16_t) * (value.count + 1)));
+    std::memcpy(digits, view.payload + header_bytes, sizeof(std::int16_t) * value.count);
+    value.digits = digits;
+    return value;
+}
+
+Datum large_decimal_to_numeric(const LargeDecimal& value, MemoryContext context) {
+    char* text = static_cast<char*>(palloc(large_decimal_text_capacity(value)));
+    large_decimal_format(value, text);
+    MemoryContext previous = MemoryContextSwitchTo(context);
+    const Datum numeric =
+        DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+    MemoryContextSwitchTo(previous);
+    pfree(text);
+    return numeric;
+}
+
 double numeric_to_double(Datum numeric) {
     Decimal decimal;
     bool negative;

@@ -28,6 +28,12 @@ std::int32_t date_of_timestamptz(TimestampTz timestamp, const char* what);
 bool numeric_to_decimal(Datum numeric, Decimal* out, bool* negative, const char* what);
 void check_numeric_finite(Datum numeric, const char* what);
 Datum decimal_to_numeric(const Decimal& value);
+// The digits of a finite numeric this extension computed itself (never of
+// bytes from SQL); the digit array is palloc'd.
+LargeDecimal numeric_to_large_decimal(Datum numeric);
+// A numeric in `context` from digits that large_decimal_problem accepted:
+// through their decimal text and numeric_in, so PostgreSQL checks them too.
+Datum large_decimal_to_numeric(const LargeDecimal& value, MemoryContext context);
 double numeric_to_double(Datum numeric);
 int numeric_compare(Datum left, Datum right);
 

@@ -22,18 +22,12 @@ using ca::pg::arena_for;
 
 namespace {
 
-constexpr int kMaxFractions = 1000;
+constexpr int kMaxFractions = static_cast<int>(ca::kMaxSpendParameters);
 
 struct SpendAggState {
     ca::FlatArray<double> values;
     ca::FlatArray<double> params;
 };
-
-constexpr char kSpendTag[8] = {'C', 'A', 'S', 'D', 1, 0, 0, 0};
-
-[[noreturn]] void corrupt_state() {
-    throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized spend sample state");
-}
 
 void check_fraction(double fraction, bool allow_zero, const char* what) {
     if (!(std::isfinite(fraction) && fraction <= 1.0 && (allow_zero ? fraction >= 0.0 : fraction > 0.0)))
@@ -117,6 +111,15 @@ Datum spend_transition(FunctionCallInfo fcinfo, const char* aggregate) {
     PG_RETURN_POINTER(state);
 }
 
+// A final function's single parameter (top_fraction or segments). A state
+// from another spend aggregate, which only crafted bytes could give, has
+// none.
+double single_parameter(const SpendAggState* state) {
+    if (state->params.size != 1)
+        ca::invalid_state(ca::StateKind::spend_sample, "The state does not hold the parameter of this aggregate.");
+    return state->params.data[0];
+}
+
 // Results of the core, computed by helpers that own the C++ objects and call
 // no PostgreSQL API; outputs go to caller-provided (palloc'd) memory.
 double gini_of(const SpendAggState* state) {
@@ -124,12 +127,12 @@ double gini_of(const SpendAggState* state) {
 }
 
 double share_of(const SpendAggState* state) {
-    return ca::ParetoDiagnosis(state->values.data, state->values.size).pareto_share(state->params.data[0]);
+    return ca::ParetoDiagnosis(state->values.data, state->values.size).pareto_share(single_parameter(state));
 }
 
 void lorenz_of(const SpendAggState* state, double* customer_shares, double* revenue_shares) {
     const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size);
-    const std::vector<ca::LorenzPoint> points = diagnosis.lorenz(static_cast<std::int64_t>(state->params.data[0]));
+    const std::vector<ca::LorenzPoint> points = diagnosis.lorenz(static_cast<std::int64_t>(single_parameter(state)));
     for (std::size_t i = 0; i < points.size(); ++i) {
         customer_shares[i] = points[i].customer_share;
         revenue_shares[i] = points[i].revenue_share;
@@ -196,55 +199,18 @@ CA_FUNCTION(ca_spend_combine) {
     PG_RETURN_POINTER(state);
 }
 
-// Layout: tag, uint32 parameter count, uint32 value count, parameters,
-// values (native doubles: the bytes never leave the server).
 CA_FUNCTION(ca_spend_serialize) {
     const auto* state = reinterpret_cast<const SpendAggState*>(PG_GETARG_POINTER(0));
-    const std::uint32_t counts[2] = {state->params.size, state->values.size};
-    const std::size_t payload = sizeof kSpendTag + sizeof counts + sizeof(double) * (std::size_t(counts[0]) + counts[1]);
-    if (payload > MaxAllocSize - VARHDRSZ)
-        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "aggregate state is too large to serialize",
-                        "More than about 130 million customers in one partial state.");
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
-    SET_VARSIZE(result, VARHDRSZ + payload);
-    char* out = VARDATA(result);
-    std::memcpy(out, kSpendTag, sizeof kSpendTag);
-    out += sizeof kSpendTag;
-    std::memcpy(out, counts, sizeof counts);
-    out += sizeof counts;
-    if (counts[0] != 0)
-        std::memcpy(out, state->params.data, sizeof(double) * counts[0]);
-    out += sizeof(double) * counts[0];
-    if (counts[1] != 0)
-        std::memcpy(out, state->values.data, sizeof(double) * counts[1]);
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_spend_state(writer, state->params.data, state->params.size, state->values.data, state->values.size);
+    }));
 }
 
 CA_FUNCTION(ca_spend_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "spend sample deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
-    std::uint32_t counts[2];
-    if (size < sizeof kSpendTag + sizeof counts || std::memcmp(data, kSpendTag, sizeof kSpendTag) != 0)
-        corrupt_state();
-    std::memcpy(counts, data + sizeof kSpendTag, sizeof counts);
-    const char* in = data + sizeof kSpendTag + sizeof counts;
-    if (counts[0] > kMaxFractions || size != sizeof kSpendTag + sizeof counts + sizeof(double) * (std::size_t(counts[0]) + counts[1]))
-        corrupt_state();
-    auto* params = static_cast<double*>(palloc(sizeof(double) * (counts[0] + 1)));
-    std::memcpy(params, in, sizeof(double) * counts[0]);
-    for (std::uint32_t i = 0; i < counts[0]; ++i)
-        if (!std::isfinite(params[i]) || params[i] < 0)
-            corrupt_state();
-    SpendAggState* state = new_spend_state(context, params, static_cast<int>(counts[0]));
-    const ca::Arena arena = arena_for(context);
-    state->values.reserve(arena, counts[1]);
-    std::memcpy(state->values.data, in + sizeof(double) * counts[0], sizeof(double) * counts[1]);
-    state->values.size = counts[1];
-    for (double value : state->values)
-        if (!std::isfinite(value) || value < 0)
-            corrupt_state();
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = new (MemoryContextAllocZero(context, sizeof(SpendAggState))) SpendAggState();
+    ca::read_spend_state(arena_for(context), bytes.data, bytes.size, &state->params, &state->values);
     PG_RETURN_POINTER(state);
 }
 
@@ -287,7 +253,7 @@ CA_FUNCTION(ca_lorenz_final) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    const int count = static_cast<int>(state->params.data[0]) + 1;
+    const int count = static_cast<int>(single_parameter(state)) + 1;
     auto* customer_shares = static_cast<double*>(palloc(sizeof(double) * count));
     auto* revenue_shares = static_cast<double*>(palloc(sizeof(double) * count));
     lorenz_of(state, customer_shares, revenue_shares);

@@ -1,11 +1,10 @@
 // Shared glue of aggregates whose state is one trivially copyable struct in
 // the aggregate memory context (often {params, core}, where the parameters
-// must be the same on every row). The serialized state is an 8-byte tag
-// followed by the struct's bytes (native layout: the bytes never leave the
-// server). Each aggregate supplies only its merge and its validation of
-// deserialized bytes. Everything here is called from CA_FUNCTION bodies and
-// follows their rule: no C++ object with a destructor is alive while
-// PostgreSQL is called.
+// must be the same on every row), and of every aggregate's serialize and
+// deserialize functions: states are written and read by the core
+// (state_format.hpp); the glue only copies the bytes in and out of a bytea.
+// Everything here is called from CA_FUNCTION bodies and follows their rule:
+// no C++ object with a destructor is alive while PostgreSQL is called.
 #pragma once
 
 #include <cstdio>
@@ -14,16 +13,16 @@
 
 #include "convert.hpp"
 #include "error.hpp"
+#include "state_format.hpp"
+
 #include "postgres_headers.hpp"
 
 namespace customer_analytics::pg {
 
 // One aggregate: its SQL name (in messages; its combine and deserialize
-// functions report themselves as name_combine and name_deserialize) and the
-// tag, with a format version, that starts its serialized state.
+// functions report themselves as name_combine and name_deserialize).
 struct FlatAggregate {
     const char* name;
-    char tag[8];
 };
 
 [[noreturn]] inline void different_parameters(const char* aggregate) {
@@ -51,10 +50,6 @@ inline void require_same_values(const FlatArray<double>& stored, const double* v
 inline void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
     if (PG_ARGISNULL(argument))
         throw Error(ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");
-}
-
-[[noreturn]] inline void corrupt_state(const char* aggregate) {
-    throw Error(ErrorKind::data_exception, std::string("invalid serialized ") + aggregate + " state");
 }
 
 // An uninitialized bytea with room for `payload` bytes.
@@ -113,29 +108,34 @@ Datum flat_combine_params(FunctionCallInfo fcinfo, const FlatAggregate& aggregat
     });
 }
 
-template <typename State>
-Datum flat_serialize(FunctionCallInfo fcinfo, const FlatAggregate& aggregate) {
-    const auto* state = reinterpret_cast<const State*>(PG_GETARG_POINTER(0));
-    bytea* result = new_bytea(sizeof aggregate.tag + sizeof(State));
-    std::memcpy(VARDATA(result), aggregate.tag, sizeof aggregate.tag);
-    std::memcpy(VARDATA(result) + sizeof aggregate.tag, state, sizeof(State));
-    PG_RETURN_BYTEA_P(result);
+// A serialized state in a new bytea; write(StateWriter&) is the core's
+// writer of the state (called twice: to measure, then to write).
+template <typename Write>
+bytea* state_bytea(Write write) {
+    bytea* result = nullptr;
+    write_state(write, [&result](std::size_t size) {
+        result = new_bytea(size);
+        return reinterpret_cast<std::uint8_t*>(VARDATA(result));
+    });
+    return result;
 }
 
-// validate(const State&) raises for bytes that are no valid state (parameters
-// the transition function would have rejected, inconsistent counts).
-template <typename State, typename Validate>
-Datum flat_deserialize(FunctionCallInfo fcinfo, const FlatAggregate& aggregate, Validate validate) {
-    MemoryContext context = flat_context(fcinfo, aggregate, "deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    if (VARSIZE_ANY_EXHDR(bytes) != sizeof aggregate.tag + sizeof(State) ||
-        std::memcmp(data, aggregate.tag, sizeof aggregate.tag) != 0)
-        corrupt_state(aggregate.name);
-    State* state = new_flat_state<State>(context);
-    std::memcpy(static_cast<void*>(state), data + sizeof aggregate.tag, sizeof(State));
-    validate(*state);
-    PG_RETURN_POINTER(state);
+// The same when the core can tell the size up front (one writing pass).
+template <typename Write>
+bytea* state_bytea(std::size_t size, Write write) {
+    bytea* result = new_bytea(size);
+    write_state(size, write, [result](std::size_t) { return reinterpret_cast<std::uint8_t*>(VARDATA(result)); });
+    return result;
+}
+
+// The bytes of a serialized state argument, for the core's reader.
+struct StateBytes {
+    const std::uint8_t* data;
+    std::size_t size;
+};
+inline StateBytes state_argument(FunctionCallInfo fcinfo, int argument) {
+    bytea* bytes = PG_GETARG_BYTEA_PP(argument);
+    return StateBytes{reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes)), VARSIZE_ANY_EXHDR(bytes)};
 }
 
 // A float8[] argument that is usually the same on every row, parsed and

@@ -37,8 +37,6 @@ struct KMeansAggState {
     ca::FlatArray<double> data;
 };
 
-constexpr char kKMeansTag[8] = {'C', 'A', 'K', 'M', 1, 0, 0, 0};
-
 ca::KMeansParams core_params(const FitParams& p) {
     ca::KMeansParams out;
     out.k = p.k;
@@ -48,6 +46,11 @@ ca::KMeansParams core_params(const FitParams& p) {
     out.standardize = p.standardize != 0;
     out.tolerance = p.tolerance;
     return out;
+}
+
+FitParams fit_params(const ca::KMeansParams& p) {
+    return FitParams{p.k, p.max_iterations, p.n_init, static_cast<std::int64_t>(p.seed), p.standardize ? 1 : 0,
+                     p.tolerance};
 }
 
 // Elements of a float8 array of any shape without NULLs, in storage order.
@@ -207,56 +210,23 @@ CA_FUNCTION(ca_kmeans_combine) {
     PG_RETURN_POINTER(state);
 }
 
-// Layout: tag, FitParams bytes, int64 d, uint32 value count, values.
 CA_FUNCTION(ca_kmeans_serialize) {
     const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));
-    const std::uint32_t count = state->data.size;
-    const std::size_t payload = sizeof kKMeansTag + sizeof(FitParams) + sizeof state->d + sizeof count + sizeof(double) * std::size_t(count);
-    if (payload > MaxAllocSize - VARHDRSZ)
-        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "kmeans_fit state is too large to serialize",
-                        {}, "Fit on a sample, or with a serial plan.");
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + payload));
-    SET_VARSIZE(result, VARHDRSZ + payload);
-    char* out = VARDATA(result);
-    std::memcpy(out, kKMeansTag, sizeof kKMeansTag);
-    out += sizeof kKMeansTag;
-    std::memcpy(out, &state->params, sizeof(FitParams));
-    out += sizeof(FitParams);
-    std::memcpy(out, &state->d, sizeof state->d);
-    out += sizeof state->d;
-    std::memcpy(out, &count, sizeof count);
-    out += sizeof count;
-    if (count != 0)
-        std::memcpy(out, state->data.data, sizeof(double) * count);
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_kmeans_state(writer, core_params(state->params), static_cast<std::uint32_t>(state->d),
+                               state->data.data, state->data.size);
+    }));
 }
 
 CA_FUNCTION(ca_kmeans_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
-    constexpr std::size_t fixed = sizeof kKMeansTag + sizeof(FitParams) + sizeof(std::int64_t) + sizeof(std::uint32_t);
-    auto corrupt = []() { throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized kmeans_fit state"); };
-    if (size < fixed || std::memcmp(data, kKMeansTag, sizeof kKMeansTag) != 0)
-        corrupt();
-    FitParams params;
-    std::int64_t d;
-    std::uint32_t count;
-    std::memcpy(&params, data + sizeof kKMeansTag, sizeof params);
-    std::memcpy(&d, data + sizeof kKMeansTag + sizeof params, sizeof d);
-    std::memcpy(&count, data + fixed - sizeof count, sizeof count);
-    if (size != fixed + sizeof(double) * std::size_t(count) || d < 0 || d > std::int64_t(ca::kKMeansMaxFeatures) ||
-        (d == 0 ? count != 0 : count % d != 0) || (params.standardize != 0 && params.standardize != 1))
-        corrupt();
-    KMeansAggState* state = new_kmeans_state(context, params, d);
-    state->data.reserve(arena_for(context), count);
-    if (count != 0)
-        std::memcpy(state->data.data, data + fixed, sizeof(double) * count);
-    state->data.size = count;
-    for (double value : state->data)
-        if (!std::isfinite(value))
-            corrupt();
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    KMeansAggState* state = new_kmeans_state(context, FitParams{}, 0);
+    ca::KMeansParams params;
+    std::uint32_t d = 0;
+    ca::read_kmeans_state(arena_for(context), bytes.data, bytes.size, &params, &d, &state->data);
+    state->params = fit_params(params);
+    state->d = d;
     PG_RETURN_POINTER(state);
 }
 

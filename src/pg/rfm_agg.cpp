@@ -2,11 +2,21 @@
 // serialize and deserialize functions that make it parallel safe.
 #include "rfm.hpp"
 
+#include "state_format.hpp"
+
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
+
+// Stored states are checked against PostgreSQL's own date range.
+static_assert(ca::kFirstValidDay == DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE, "first valid date");
+static_assert(ca::kLastValidDay == DATE_END_JULIAN - POSTGRES_EPOCH_JDATE - 1, "last valid date");
+static_assert(IS_VALID_DATE(ca::kFirstValidDay) && IS_VALID_DATE(ca::kLastValidDay) &&
+                  !IS_VALID_DATE(ca::kFirstValidDay - 1) && !IS_VALID_DATE(std::int64_t(ca::kLastValidDay) + 1),
+              "the core's date range is IS_VALID_DATE's");
 
 namespace {
 
@@ -27,10 +37,16 @@ SummaryAggState* new_state(MemoryContext context, ca::MoneyKind kind) {
     return state;
 }
 
+// The overflow is always a plain in-memory numeric (an argument may arrive
+// toasted or compressed; its copy must not).
 void add_to_overflow(SummaryAggState* state, Datum numeric) {
     MemoryContext previous = MemoryContextSwitchTo(state->context);
-    state->overflow = state->overflow == 0 ? datumCopy(numeric, false, -1)
-                                           : DirectFunctionCall2(numeric_add, state->overflow, numeric);
+    if (state->overflow == 0) {
+        auto* plain = pg_detoast_datum_packed(reinterpret_cast<struct varlena*>(DatumGetPointer(numeric)));
+        state->overflow = datumCopy(PointerGetDatum(plain), false, -1);
+    } else {
+        state->overflow = DirectFunctionCall2(numeric_add, state->overflow, numeric);
+    }
     MemoryContextSwitchTo(previous);
 }
 
@@ -102,34 +118,29 @@ CA_FUNCTION(ca_rfm_agg_combine) {
 
 CA_FUNCTION(ca_rfm_agg_serialize) {
     auto* state = reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
-    const std::size_t core_size = ca::summary_serialized_size(state->core);
-    const std::size_t overflow_size = state->overflow == 0 ? 0 : VARSIZE_ANY(DatumGetPointer(state->overflow));
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + core_size + overflow_size));
-    SET_VARSIZE(result, VARHDRSZ + core_size + overflow_size);
-    auto* out = reinterpret_cast<std::uint8_t*>(VARDATA(result));
-    ca::summary_serialize(state->core, out);
-    if (overflow_size != 0)
-        std::memcpy(out + core_size, DatumGetPointer(state->overflow), overflow_size);
-    PG_RETURN_BYTEA_P(result);
+    ca::LargeDecimal overflow;
+    const bool has_overflow = state->overflow != 0;
+    if (has_overflow)
+        overflow = ca::pg::numeric_to_large_decimal(state->overflow);
+    const ca::LargeDecimal* digits = has_overflow ? &overflow : nullptr;
+    const std::size_t size = ca::summary_state_size(state->core, digits);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        size, [state, digits](ca::StateWriter& writer) { ca::write_summary_state(writer, state->core, digits); }));
 }
 
 namespace {
 
+// The core reads and checks every field; an overflow total comes back as
+// digits and becomes a numeric through numeric_in.
 SummaryAggState* deserialize_state(MemoryContext context, bytea* bytes) {
     const auto* data = reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes));
     const std::size_t length = VARSIZE_ANY_EXHDR(bytes);
     SummaryAggState* state = new_state(context, ca::MoneyKind::exact_decimal);
-    std::size_t consumed = 0;
-    ca::summary_deserialize(arena_for(context), data, length, &state->core, &consumed);
-    const std::size_t rest = length - consumed;
-    if (rest != 0) {
-        if (rest < VARHDRSZ_SHORT || VARSIZE_ANY(data + consumed) != rest)
-            throw ca::Error(ca::ErrorKind::data_exception, "invalid serialized rfm_agg state",
-                            "The overflow total is truncated.");
-        void* copy = MemoryContextAlloc(context, rest);
-        std::memcpy(copy, data + consumed, rest);
-        state->overflow = PointerGetDatum(copy);
-    }
+    ca::LargeDecimal overflow;
+    bool has_overflow = false;
+    ca::read_summary_state(arena_for(context), data, length, &state->core, &overflow, &has_overflow);
+    if (has_overflow)
+        state->overflow = ca::pg::large_decimal_to_numeric(overflow, context);
     return state;
 }
 

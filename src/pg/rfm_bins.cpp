@@ -4,6 +4,7 @@
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 #include "rfm_glue.hpp"
 
 namespace ca = customer_analytics;
@@ -62,20 +63,16 @@ CA_FUNCTION(ca_rfm_bins_combine) {
 }
 
 CA_FUNCTION(ca_rfm_bins_serialize) {
-    auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
-    const std::size_t size = ca::bins_serialized_size(state->core);
-    bytea* result = static_cast<bytea*>(palloc(VARHDRSZ + size));
-    SET_VARSIZE(result, VARHDRSZ + size);
-    ca::bins_serialize(state->core, reinterpret_cast<std::uint8_t*>(VARDATA(result)));
-    PG_RETURN_BYTEA_P(result);
+    const auto* state = reinterpret_cast<const BinsAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(
+        ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_bins_state(writer, state->core); }));
 }
 
 CA_FUNCTION(ca_rfm_bins_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
-    ca::bins_deserialize(arena_for(context), reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes)),
-                         VARSIZE_ANY_EXHDR(bytes), &state->core);
+    ca::read_bins_state(arena_for(context), bytes.data, bytes.size, &state->core);
     PG_RETURN_POINTER(state);
 }
 

@@ -23,8 +23,6 @@
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
-using ca::pg::corrupt_state;
-using ca::pg::new_bytea;
 using ca::pg::require_argument;
 using ca::pg::require_same;
 
@@ -152,7 +150,7 @@ struct ActivityAggState {
     ca::ActivityState core;
 };
 
-constexpr ca::pg::FlatAggregate kActivity{"activity_status", {'C', 'A', 'A', 'C', 1, 0, 0, 0}};
+constexpr ca::pg::FlatAggregate kActivity{"activity_status"};
 
 ca::ActivityThresholds thresholds_of(const ActivityParams& p) {
     ca::ActivityThresholds t;
@@ -217,17 +215,30 @@ CA_FUNCTION(ca_activity_transition) {
 
 CA_FUNCTION(ca_activity_combine) { return ca::pg::flat_combine_params<ActivityAggState>(fcinfo, kActivity); }
 
-CA_FUNCTION(ca_activity_serialize) { return ca::pg::flat_serialize<ActivityAggState>(fcinfo, kActivity); }
+CA_FUNCTION(ca_activity_serialize) {
+    const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_activity_state(writer, state->core, thresholds_of(state->params));
+    }));
+}
+
+namespace {
+
+void read_activity(const ca::pg::StateBytes& bytes, ActivityAggState* state) {
+    ca::ActivityThresholds thresholds;
+    state->core = ca::read_activity_state(bytes.data, bytes.size, &thresholds);
+    state->params = ActivityParams{state->core.as_of(), state->core.recent_days(), thresholds.min_recent_events,
+                                   thresholds.min_recent_qualifying, thresholds.inactive_days};
+}
+
+}  // namespace
 
 CA_FUNCTION(ca_activity_deserialize) {
-    return ca::pg::flat_deserialize<ActivityAggState>(fcinfo, kActivity, [](const ActivityAggState& state) {
-        validate_activity(state.params);
-        const ca::ActivityState& core = state.core;
-        if (!core.configured() || core.as_of() != state.params.as_of || core.recent_days() != state.params.recent_days ||
-            core.events() < 0 || core.recent_events() < 0 || core.recent_events() > core.events() ||
-            core.recent_qualifying() < 0 || core.recent_qualifying() > core.recent_events() || core.future_events() < 0)
-            corrupt_state(kActivity.name);
-    });
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = ca::pg::new_flat_state<ActivityAggState>(context);
+    read_activity(bytes, state);
+    PG_RETURN_POINTER(state);
 }
 
 CA_FUNCTION(ca_activity_final) {
@@ -242,15 +253,13 @@ CA_FUNCTION(ca_activity_final) {
 
 namespace {
 
-constexpr int kMaxLadder = 1000;
+constexpr int kMaxLadder = static_cast<int>(ca::kMaxCouponLadder);
 const double kDefaultLadder[] = {5.0, 10.0, 15.0, 20.0};
 
 struct CouponAggState {
     ca::CouponState core;
     ca::FlatArray<double> ladder;
 };
-
-constexpr char kCouponTag[8] = {'C', 'A', 'C', 'P', 1, 0, 0, 0};
 
 // Raises invalid_parameter_value unless the ladder is non-empty, finite,
 // >= 0 and strictly increasing (the core's rule) and not too long.
@@ -319,45 +328,18 @@ CA_FUNCTION(ca_coupon_combine) {
     PG_RETURN_POINTER(state);
 }
 
-// Layout: tag, CouponState bytes, uint32 ladder length, ladder doubles.
 CA_FUNCTION(ca_coupon_serialize) {
     const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
-    const std::uint32_t count = state->ladder.size;
-    bytea* result = new_bytea(sizeof kCouponTag + sizeof(ca::CouponState) + sizeof count + sizeof(double) * count);
-    char* out = VARDATA(result);
-    std::memcpy(out, kCouponTag, sizeof kCouponTag);
-    out += sizeof kCouponTag;
-    std::memcpy(out, &state->core, sizeof(ca::CouponState));
-    out += sizeof(ca::CouponState);
-    std::memcpy(out, &count, sizeof count);
-    out += sizeof count;
-    if (count != 0)
-        std::memcpy(out, state->ladder.data, sizeof(double) * count);
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_coupon_state(writer, state->core, state->ladder.data, state->ladder.size);
+    }));
 }
 
 CA_FUNCTION(ca_coupon_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
-    constexpr std::size_t fixed = sizeof kCouponTag + sizeof(ca::CouponState) + sizeof(std::uint32_t);
-    if (size < fixed || std::memcmp(data, kCouponTag, sizeof kCouponTag) != 0)
-        corrupt_state("coupon_sensitivity");
-    std::uint32_t count;
-    std::memcpy(&count, data + fixed - sizeof count, sizeof count);
-    if (count > kMaxLadder || size != fixed + sizeof(double) * count)
-        corrupt_state("coupon_sensitivity");
-    auto* ladder = static_cast<double*>(palloc(sizeof(double) * (count + 1)));
-    std::memcpy(ladder, data + fixed, sizeof(double) * count);
-    validate_ladder(ladder, static_cast<int>(count));
-    CouponAggState* state = new_coupon_state(context, ladder, static_cast<int>(count));
-    std::memcpy(static_cast<void*>(&state->core), data + sizeof kCouponTag, sizeof(ca::CouponState));
-    const std::optional<double> smallest = state->core.min_redeemed_value();
-    if (state->core.offers() < 0 || state->core.redemptions() < 0 || state->core.redemptions() > state->core.offers() ||
-        smallest.has_value() != (state->core.redemptions() > 0) ||
-        (smallest && !(std::isfinite(*smallest) && *smallest >= 0)))
-        corrupt_state("coupon_sensitivity");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
+    state->core = ca::read_coupon_state(arena_for(context), bytes.data, bytes.size, &state->ladder);
     PG_RETURN_POINTER(state);
 }
 
@@ -386,7 +368,7 @@ struct MixAggState {
     ca::PurchaseMixState core;
 };
 
-constexpr ca::pg::FlatAggregate kMix{"purchase_mix", {'C', 'A', 'P', 'M', 1, 0, 0, 0}};
+constexpr ca::pg::FlatAggregate kMix{"purchase_mix"};
 
 ca::PurchaseSensitivityParams mix_params(const MixParams& p) {
     ca::PurchaseSensitivityParams out;
@@ -431,16 +413,21 @@ CA_FUNCTION(ca_purchase_mix_transition) {
 
 CA_FUNCTION(ca_purchase_mix_combine) { return ca::pg::flat_combine_params<MixAggState>(fcinfo, kMix); }
 
-CA_FUNCTION(ca_purchase_mix_serialize) { return ca::pg::flat_serialize<MixAggState>(fcinfo, kMix); }
+CA_FUNCTION(ca_purchase_mix_serialize) {
+    const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_purchase_mix_state(writer, state->core, mix_params(state->params));
+    }));
+}
 
 CA_FUNCTION(ca_purchase_mix_deserialize) {
-    return ca::pg::flat_deserialize<MixAggState>(fcinfo, kMix, [](const MixAggState& state) {
-        const ca::PurchaseMixState& core = state.core;
-        if (core.lines() < 0 || core.discounted_lines() < 0 || core.discounted_lines() > core.lines() ||
-            core.new_item_lines() < 0 || core.new_item_lines() > core.lines())
-            corrupt_state(kMix.name);
-        core.result(mix_params(state.params));  // validates the parameters
-    });
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = ca::pg::new_flat_state<MixAggState>(context);
+    ca::PurchaseSensitivityParams params;
+    state->core = ca::read_purchase_mix_state(bytes.data, bytes.size, &params);
+    state->params = MixParams{params.discount_share_cutoff, params.new_item_share_cutoff, params.min_lines};
+    PG_RETURN_POINTER(state);
 }
 
 CA_FUNCTION(ca_purchase_mix_final) {
@@ -472,8 +459,6 @@ struct ChannelAggState {
     ca::ChannelState* core;
 };
 
-constexpr char kChannelTag[8] = {'C', 'A', 'C', 'H', 'P', 1, 0, 0};
-
 ca::ChannelPreferenceParams channel_params(const ChannelParams& p) {
     ca::ChannelPreferenceParams out;
     if (p.has_prior_rate)
@@ -494,20 +479,9 @@ void release_channel_state(void* argument) {
 }
 
 // Helpers that own C++ objects while they run; they call no PostgreSQL API.
-ca::ChannelState* make_channel_core(const std::uint8_t* bytes, std::size_t size) {
-    if (bytes == nullptr)
-        return new ca::ChannelState();
-    return new ca::ChannelState(ca::ChannelState::deserialize(bytes, size));
-}
+ca::ChannelState* make_channel_core() { return new ca::ChannelState(); }
 
-// Serialized core bytes in arena memory (never raises a PostgreSQL error).
-std::uint8_t* serialize_channel_core(const ca::ChannelState& core, const ca::Arena& arena, std::size_t* size) {
-    const std::vector<std::uint8_t> bytes = core.serialize();
-    auto* out = static_cast<std::uint8_t*>(arena.allocate_or_throw(bytes.size()));
-    std::memcpy(out, bytes.data(), bytes.size());
-    *size = bytes.size();
-    return out;
-}
+void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state);
 
 struct ChoiceOut {
     bool found;
@@ -532,11 +506,10 @@ void channel_choice(const ca::ChannelState& core, const ChannelParams& params, C
 
 // Allocates the flat part first (which may raise a PostgreSQL error while no
 // C++ object exists), then the core, then registers the callback.
-ChannelAggState* new_channel_state(MemoryContext context, const ChannelParams& params, const std::uint8_t* bytes = nullptr,
-                                   std::size_t size = 0) {
+ChannelAggState* new_channel_state(MemoryContext context, const ChannelParams& params) {
     auto* state = static_cast<ChannelAggState*>(MemoryContextAllocZero(context, sizeof(ChannelAggState)));
     state->params = params;
-    state->core = make_channel_core(bytes, size);
+    state->core = make_channel_core();
     state->callback.func = release_channel_state;
     state->callback.arg = state;
     MemoryContextRegisterResetCallback(context, &state->callback);
@@ -548,6 +521,13 @@ void add_channel(ca::ChannelState* core, text* channel, bool responded) {
 }
 
 void merge_channels(ca::ChannelState* core, const ca::ChannelState& other) { core->merge(other); }
+
+void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state) {
+    ca::ChannelPreferenceParams params;
+    *state->core = ca::read_channel_state(bytes.data, bytes.size, &params);
+    state->params = ChannelParams{params.prior_rate ? 1 : 0, params.prior_rate.value_or(0.0), params.prior_weight,
+                                  params.min_contacts};
+}
 
 }  // namespace
 
@@ -597,33 +577,19 @@ CA_FUNCTION(ca_channel_combine) {
     PG_RETURN_POINTER(state);
 }
 
-// Layout: tag, ChannelParams bytes, ChannelState::serialize() bytes.
 CA_FUNCTION(ca_channel_serialize) {
     const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
-    std::size_t core_size = 0;
-    const std::uint8_t* core_bytes = serialize_channel_core(*state->core, arena_for(CurrentMemoryContext), &core_size);
-    bytea* result = new_bytea(sizeof kChannelTag + sizeof(ChannelParams) + core_size);
-    char* out = VARDATA(result);
-    std::memcpy(out, kChannelTag, sizeof kChannelTag);
-    std::memcpy(out + sizeof kChannelTag, &state->params, sizeof(ChannelParams));
-    std::memcpy(out + sizeof kChannelTag + sizeof(ChannelParams), core_bytes, core_size);
-    PG_RETURN_BYTEA_P(result);
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_channel_state(writer, *state->core, channel_params(state->params));
+    }));
 }
 
 CA_FUNCTION(ca_channel_deserialize) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_deserialize");
-    bytea* bytes = PG_GETARG_BYTEA_PP(0);
-    const char* data = VARDATA_ANY(bytes);
-    const std::size_t size = VARSIZE_ANY_EXHDR(bytes);
-    constexpr std::size_t fixed = sizeof kChannelTag + sizeof(ChannelParams);
-    if (size < fixed || std::memcmp(data, kChannelTag, sizeof kChannelTag) != 0)
-        corrupt_state("channel_preference");
-    ChannelParams params;
-    std::memcpy(&params, data + sizeof kChannelTag, sizeof params);
-    if (params.has_prior_rate != 0 && params.has_prior_rate != 1)
-        corrupt_state("channel_preference");
-    validate_channel_params(params);
-    PG_RETURN_POINTER(new_channel_state(context, params, reinterpret_cast<const std::uint8_t*>(data + fixed), size - fixed));
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    ChannelAggState* state = new_channel_state(context, ChannelParams{0, 0.0, 10.0, 1});
+    read_channel_core(bytes, state);
+    PG_RETURN_POINTER(state);
 }
 
 CA_FUNCTION(ca_channel_final) {

@@ -1,0 +1,30 @@
+// The serialized states of the model-fit aggregates (state_format.hpp):
+// bgnbd_fit and pareto_nbd_fit share StateKind::btyd_fit, rows (x, t_x, T,
+// weight); gamma_gamma_fit has StateKind::gamma_gamma_fit, rows (x,
+// mean_spend, weight). Both hold whether the l2_penalty overload was used,
+// the penalty and the distinct rows with their weights. The readers check
+// the penalty and every row as the transition functions do, fill *rows from
+// arena and raise invalid_binary_representation for anything else.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "arena.hpp"
+#include "btyd.hpp"
+
+namespace customer_analytics {
+
+class StateWriter;
+
+void write_btyd_fit_state(StateWriter& writer, double l2_penalty, bool penalty_given, const BtydObservation* rows,
+                          std::uint32_t count);
+void read_btyd_fit_state(const Arena& arena, const std::uint8_t* data, std::size_t size, double* l2_penalty,
+                         bool* penalty_given, FlatArray<BtydObservation>* rows);
+
+void write_gamma_gamma_fit_state(StateWriter& writer, double l2_penalty, bool penalty_given,
+                                 const GammaGammaObservation* rows, std::uint32_t count);
+void read_gamma_gamma_fit_state(const Arena& arena, const std::uint8_t* data, std::size_t size, double* l2_penalty,
+                                bool* penalty_given, FlatArray<GammaGammaObservation>* rows);
+
+}  // namespace customer_analytics
