@@ -21,6 +21,7 @@
 #include "fit_state.hpp"
 #include "kmeans.hpp"
 #include "rfm.hpp"
+#include "rfm_orders.hpp"
 #include "state_test_util.hpp"
 #include "tags.hpp"
 #include "test_arena.hpp"
@@ -108,6 +109,29 @@ std::vector<Sample> samples() {
         f.add_float(0.1);
         f.add_float(1e10);
         out.push_back({StateKind::rfm_summary, summary_bytes(f, nullptr), reread_summary});
+    }
+    {
+        auto reread_orders = [](const Bytes& bytes) {
+            TestArena a;
+            OrderBook back;
+            read_orders_state(a, bytes.data(), bytes.size(), &back);
+            return bytes_of([&](StateWriter& w) { write_orders_state(w, back); });
+        };
+        OrderBook o;
+        o.key_kind = OrderKeyKind::text;
+        o.has_minimum = true;
+        o.decimal_minimum.mantissa = 1;
+        o.decimal_minimum.scale = 2;
+        o.add_decimal(arena, true, 77, 8770, Decimal{1825, 2});
+        o.add_decimal(arena, true, 12, 8771, Decimal{-5, 0});
+        o.add_decimal(arena, false, 0, 8772, Decimal{3, 1});
+        out.push_back({StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, o); }), reread_orders});
+        OrderBook f;
+        f.money_kind = MoneyKind::binary_float;
+        f.add_float(arena, true, 3, -2451545, 0.1);
+        f.add_float(arena, true, 3, 2145031948, 0.2);
+        f.add_float(arena, false, 0, 10, -1e10);
+        out.push_back({StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, f); }), reread_orders});
     }
     {
         BinsState b;

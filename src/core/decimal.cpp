@@ -129,6 +129,20 @@ bool decimal_add(Decimal* sum, const Decimal& addend) {
     return true;
 }
 
+int decimal_compare(const Decimal& a, const Decimal& b) {
+    Decimal left = a;
+    Decimal right = b;
+    if (left.scale < right.scale) {
+        if (!decimal_rescale(&left, right.scale))
+            return left.mantissa < 0 ? -1 : 1;
+    } else if (right.scale < left.scale) {
+        if (!decimal_rescale(&right, left.scale))
+            return right.mantissa < 0 ? 1 : -1;
+    }
+    const int128 l = left.mantissa, r = right.mantissa;
+    return l < r ? -1 : (l > r ? 1 : 0);
+}
+
 std::size_t decimal_format(const Decimal& value, char* buffer) {
     // Digits of |mantissa|, least significant first; the most negative int128
     // cannot be negated, so work on the unsigned magnitude.

@@ -49,6 +49,11 @@ bool decimal_rescale(Decimal* value, std::int32_t scale);
 // sum += addend, aligning scales; false (sum unchanged) on overflow.
 bool decimal_add(Decimal* sum, const Decimal& addend);
 
+// -1, 0 or 1 as a < b, a = b or a > b, by value (1.5 equals 1.50), for any
+// scales: a value that overflows when brought to the other's scale is larger
+// in magnitude than anything that scale holds, so its sign decides.
+int decimal_compare(const Decimal& a, const Decimal& b);
+
 // Writes "-123.45" (exactly `scale` fractional digits) and a NUL; returns the
 // length. buffer must hold kDecimalTextCapacity bytes.
 std::size_t decimal_format(const Decimal& value, char* buffer);

@@ -21,6 +21,7 @@ const char* state_name(StateKind kind) {
         case StateKind::segment_overlap: return "segment_overlap";
         case StateKind::campaign_report: return "campaign_report";
         case StateKind::kmeans_model: return "k-means model";
+        case StateKind::rfm_orders: return "rfm_agg";
     }
     return "unknown";
 }

@@ -81,6 +81,7 @@ enum class StateKind : std::uint8_t {
     segment_overlap = 12,     // segment_overlap
     campaign_report = 13,     // campaign_report
     kmeans_model = 14,        // a fitted KMeansModel (the core's own copies; not an aggregate state)
+    rfm_orders = 15,          // rfm_agg and rfm_agg_state with an order key, rfm_state_merge
 };
 
 constexpr StateKind kAllStateKinds[] = {
@@ -88,7 +89,7 @@ constexpr StateKind kAllStateKinds[] = {
     StateKind::gamma_gamma_fit,    StateKind::activity_status, StateKind::coupon_sensitivity,
     StateKind::purchase_mix,       StateKind::channel_preference, StateKind::spend_sample,
     StateKind::kmeans_fit,         StateKind::affinity,       StateKind::segment_overlap,
-    StateKind::campaign_report,    StateKind::kmeans_model,
+    StateKind::campaign_report,    StateKind::kmeans_model,   StateKind::rfm_orders,
 };
 
 // The name used in messages: "invalid serialized <name> state".
