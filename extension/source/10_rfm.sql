@@ -6,10 +6,10 @@
 CREATE TYPE rfm_summary AS (
     first_order date,       -- first purchase (NULL when the customer only has refunds)
     last_order date,        -- last purchase
-    frequency bigint,       -- purchases: order rows with amount >= 0
+    frequency bigint,       -- purchases: order rows with amount >= 0 (with an order key: orders, see rfm_agg)
     purchase_days bigint,   -- distinct days with a purchase
     monetary numeric,       -- sum of every amount, refunds included (= sum(amount))
-    refunds bigint          -- order rows with amount < 0
+    refunds bigint          -- order rows with amount < 0 (with an order key: orders whose net is < 0)
 );
 
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric) RETURNS internal
@@ -47,6 +47,125 @@ CREATE AGGREGATE rfm_agg(order_time timestamptz, amount numeric) (
     PARALLEL = SAFE);
 CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8) (
     SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 96,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+
+-- With an order key: lines with one key are one order, and the purchase
+-- rule applies to orders and days, never to lines (src/core/rfm_orders.hpp;
+-- README, rfm_agg). Keys are bigint or text; a NULL key makes its line an
+-- order of its own; min_purchase (NULL: none) is the smallest net amount of
+-- a day that has purchases. Not STRICT, for those NULLs.
+CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_date date, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
     FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
     SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
     PARALLEL = SAFE);
