@@ -51,3 +51,34 @@ CREATE TABLE summary_for_bins AS SELECT * FROM serial_summary;
 ANALYZE summary_for_bins;
 EXPLAIN (COSTS OFF) SELECT rfm_bins(s, DATE '2024-12-31') FROM summary_for_bins;
 SELECT (SELECT rfm_bins(s, DATE '2024-12-31') FROM summary_for_bins)::text = b::text AS bins_equal FROM serial_bins;
+
+-- With an order key: lines with one key lie 20,011 rows apart, so each
+-- parallel worker sees part of many orders (and of their days); the
+-- combined states equal the serial ones.
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_orders AS
+SELECT customer % 7 AS k, rfm_agg(order_date, amount, order_id % 20011) AS b,
+       rfm_agg(order_date, amount, 'K' || order_id % 20011, 0.01) AS t,
+       rfm_agg(order_date, amount::float8, order_id % 20011, 5::float8) AS f
+FROM parallel_orders GROUP BY 1;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF) SELECT customer % 7, rfm_agg(order_date, amount, 'K' || order_id % 20011, 0.01)
+FROM parallel_orders GROUP BY 1;
+SELECT count(*) AS groups, count(*) FILTER (WHERE p.b = s.b AND p.t = s.t) AS equal,
+       count(*) FILTER (WHERE ((p.f).first_order, (p.f).last_order, (p.f).frequency, (p.f).purchase_days,
+                               (p.f).refunds, round((p.f).monetary, 2))
+                            = ((s.f).first_order, (s.f).last_order, (s.f).frequency, (s.f).purchase_days,
+                               (s.f).refunds, round((s.f).monetary, 2))) AS float_equal
+FROM (SELECT customer % 7 AS k, rfm_agg(order_date, amount, order_id % 20011) AS b,
+             rfm_agg(order_date, amount, 'K' || order_id % 20011, 0.01) AS t,
+             rfm_agg(order_date, amount::float8, order_id % 20011, 5::float8) AS f
+      FROM parallel_orders GROUP BY 1) p
+JOIN serial_orders s USING (k);
+-- Per customer with text keys, and the stored states of the workers merged.
+EXPLAIN (COSTS OFF) SELECT customer, rfm_agg_state(order_date, amount, 'K' || order_id % 20011, 0.01)
+FROM parallel_orders GROUP BY 1;
+SELECT count(*) AS customers, count(*) FILTER (WHERE rfm_state_summary(p.state) = s.s) AS equal
+FROM (SELECT customer, rfm_agg_state(order_date, amount, 'K' || order_id % 20011, 0.01) AS state
+      FROM parallel_orders GROUP BY 1) p
+JOIN (SELECT customer, rfm_agg(order_date, amount, 'K' || order_id % 20011, 0.01) AS s
+      FROM parallel_orders GROUP BY 1) s USING (customer);
