@@ -120,6 +120,98 @@ SELECT (SELECT count(*) FROM (SELECT customer, monetary, rfm_code, segment, rfm_
 SELECT drop_segments('view_segments');
 DROP VIEW shop_orders_view;
 
+-- Order lines: with the order_column option the lines of one invoice are
+-- one order, and with min_purchase a purchase needs a day that netted at
+-- least that much (an Online Retail-shaped table: text invoices and
+-- customers, cancellations 'C...', a free item, a same-day cancellation).
+CREATE TABLE retail_lines (line_id bigserial PRIMARY KEY, invoice_no text, customer_id text,
+                           invoice_date timestamp, amount numeric(12, 2));
+INSERT INTO retail_lines (invoice_no, customer_id, invoice_date, amount) VALUES
+    ('537626', '12347', '2010-12-07 14:57', 25.20), ('537626', '12347', '2010-12-07 14:57', 30.00),
+    ('537626', '12347', '2010-12-07 14:57', 22.50), ('542237', '12347', '2011-01-26 14:30', 49.50),
+    ('542237', '12347', '2011-01-26 14:30', 17.00),
+    ('541431', '12346', '2011-01-18 10:01', 77183.60), ('C541433', '12346', '2011-01-18 10:17', -77183.60),
+    ('550000', 'X-17', '2011-05-01 09:00', 0.00),
+    ('560001', 'Q"uoted 9', '2011-06-01 12:00', 10.00), ('560001', 'Q"uoted 9', '2011-06-01 12:00', 0.00),
+    ('C560010', 'Q"uoted 9', '2011-06-05 08:00', -5.00),
+    (NULL, 'Q"uoted 9', '2011-06-20 10:00', 2.50),
+    ('570000', NULL, '2011-07-01 10:00', 9.99);
+INSERT INTO retail_lines (invoice_no, customer_id, invoice_date, amount)
+SELECT 'G' || (i / 3), 'c' || (abs(hashint4(i / 3)) % 40), TIMESTAMP '2011-01-01' + (abs(hashint4(i / 3)) % 300) * interval '1 day',
+       ((abs(hashint4(i)) % 5000) - 500) / 100.0
+FROM generate_series(1, 1500) AS i;
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'retail_segments', DATE '2011-12-09',
+                      options => '{"order_column": "invoice_no", "min_purchase": 0.01}');
+SELECT order_column, order_type, incremental FROM segment_builds WHERE target = 'retail_segments'::regclass;
+-- 12347: 2 orders (not 5 lines), average 72.10; 12346: bought and cancelled
+-- the same day, so no purchase; X-17: a free item only, no purchase;
+-- 'Q"uoted 9': 560001 and the line without an invoice, one refund.
+SELECT customer, first_order, last_order, frequency, purchase_days, monetary, avg_order_value, refunds, segment
+FROM retail_segments WHERE customer NOT LIKE 'c%' ORDER BY customer;
+-- Batches that split orders: more lines of existing invoices (one dated
+-- earlier than the order), a same-day cancellation, new orders; then the
+-- rest of an order in a later batch.
+INSERT INTO retail_lines (invoice_no, customer_id, invoice_date, amount) VALUES
+    ('542237', '12347', '2011-01-25 09:00', 3.50),        -- 542237 is now dated 2011-01-25
+    ('549222', '12347', '2011-04-07 10:43', 51.00),
+    ('580000', '12346', '2011-12-01 10:00', 20.00),
+    ('580001', 'X-17', '2011-12-02 10:00', 12.00), ('C580001', 'X-17', '2011-12-02 11:00', -12.00),
+    ('G10', 'c5', '2011-03-01 10:00', 7.25);
+SELECT refresh_segments('retail_segments', DATE '2011-12-09') - 'seconds';
+INSERT INTO retail_lines (invoice_no, customer_id, invoice_date, amount) VALUES
+    ('549222', '12347', '2011-04-07 10:43', -51.00),      -- 549222 nets to zero: no purchase
+    ('580000', '12346', '2011-12-01 10:05', 5.00);
+SELECT refresh_segments('retail_segments', DATE '2011-12-09') - 'seconds';
+SELECT customer, first_order, last_order, frequency, purchase_days, monetary, refunds, segment
+FROM retail_segments WHERE customer NOT LIKE 'c%' ORDER BY customer;
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'retail_rebuilt', DATE '2011-12-09',
+                      options => '{"order_column": "invoice_no", "min_purchase": 0.01}');
+SELECT (SELECT count(*) FROM retail_segments) AS customers,
+       (SELECT count(*) FROM (SELECT * FROM retail_segments EXCEPT SELECT * FROM retail_rebuilt) d) AS only_incremental,
+       (SELECT count(*) FROM (SELECT * FROM retail_rebuilt EXCEPT SELECT * FROM retail_segments) d) AS only_rebuilt;
+-- Changing an order key forces a full rebuild, which again equals a fresh build.
+UPDATE retail_lines SET invoice_no = '542237' WHERE invoice_no = '537626';
+SELECT refresh_segments('retail_segments', DATE '2011-12-09') ->> 'mode' AS mode;
+SELECT frequency, monetary FROM retail_segments WHERE customer = '12347';
+SELECT drop_segments('retail_rebuilt');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'retail_rebuilt', DATE '2011-12-09',
+                      options => '{"order_column": "invoice_no", "min_purchase": 0.01}');
+SELECT (SELECT count(*) FROM (SELECT * FROM retail_segments EXCEPT SELECT * FROM retail_rebuilt) d) AS only_incremental,
+       (SELECT count(*) FROM (SELECT * FROM retail_rebuilt EXCEPT SELECT * FROM retail_segments) d) AS only_rebuilt;
+SELECT drop_segments('retail_rebuilt');
+SELECT drop_segments('retail_segments');
+-- Integer order keys and integer amounts; min_purchase alone (every row
+-- its own order). Captured lines are read with the build's own casts, so
+-- an incremental refresh merges numeric states into numeric states.
+CREATE TABLE int_lines (order_no int, customer_id int, ordered_on date, cents integer);
+INSERT INTO int_lines SELECT i / 4, i % 17, DATE '2024-01-01' + i % 90, (i % 50) - 5 FROM generate_series(1, 800) i;
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_keyed', DATE '2024-12-31',
+                      options => '{"order_column": "order_no"}');
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_minimum', DATE '2024-12-31',
+                      options => '{"min_purchase": 10}');
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_rows', DATE '2024-12-31');
+INSERT INTO int_lines SELECT i / 4, i % 19, DATE '2024-03-01' + i % 90, (i % 50) - 5 FROM generate_series(790, 900) i;
+SELECT refresh_segments(t, DATE '2024-12-31') ->> 'mode' AS mode FROM unnest('{int_keyed,int_minimum,int_rows}'::regclass[]) t;
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_keyed_fresh', DATE '2024-12-31',
+                      options => '{"order_column": "order_no"}');
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_minimum_fresh', DATE '2024-12-31',
+                      options => '{"min_purchase": 10}');
+SELECT build_segments('int_lines', 'customer_id', 'ordered_on', 'cents', 'int_rows_fresh', DATE '2024-12-31');
+SELECT (SELECT count(*) FROM (SELECT * FROM int_keyed EXCEPT SELECT * FROM int_keyed_fresh) d) AS keyed_differ,
+       (SELECT count(*) FROM (SELECT * FROM int_minimum EXCEPT SELECT * FROM int_minimum_fresh) d) AS minimum_differ,
+       (SELECT count(*) FROM (SELECT * FROM int_rows EXCEPT SELECT * FROM int_rows_fresh) d) AS rows_differ,
+       (SELECT sum(frequency) FROM int_keyed) AS keyed_orders, (SELECT sum(frequency) FROM int_minimum) AS minimum_orders,
+       (SELECT sum(frequency) FROM int_rows) AS row_orders;
+SELECT drop_segments(t) FROM unnest('{int_keyed,int_minimum,int_rows,int_keyed_fresh,int_minimum_fresh,int_rows_fresh}'::regclass[]) t;
+-- Bad options.
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"order_column": 1}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"order_column": "nope"}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"order_column": "invoice_date"}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"order_column": "x\"; DROP TABLE retail_lines; --"}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"min_purchase": -1}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"min_purchase": "0.01"}');
+SELECT count(*) > 0 AS lines_intact FROM retail_lines;
+
 -- Another role can neither see nor refresh these builds.
 RESET ROLE;
 SET client_min_messages = warning;

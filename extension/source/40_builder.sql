@@ -21,9 +21,14 @@
 --
 -- Objects created for a target T (in T's schema, owned by T's owner):
 --   T            the customer table (dashboards read it)
---   T_state      per-customer mergeable rfm_agg state (bytea)
---   T_pending    orders captured by the trigger on the source since the last
---                refresh (kind 'i'), and markers (kind 'r') left by UPDATE,
+--   T_state      per-customer mergeable rfm_agg state (bytea); with the
+--                order_column or min_purchase option, the state of
+--                rfm_agg(date, amount, order_key, min_purchase), which keeps
+--                each order's net amount, so lines of one order merge exactly
+--                whatever refresh they arrive in
+--   T_pending    order lines captured by the trigger on the source since the
+--                last refresh (kind 'i'; with order_column also their order
+--                key, as order_key), and markers (kind 'r') left by UPDATE,
 --                DELETE or TRUNCATE on the source (or a change of its column
 --                types), which force a full rebuild
 --   T_history    (refresh_number, customer, segment) whenever a customer's
@@ -56,7 +61,10 @@ CREATE TABLE segment_builds (
     build_id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT segment_builds_build_id_key UNIQUE,
     customer_type regtype NOT NULL,  -- the source's column types when the build was made
     date_type regtype NOT NULL,
-    amount_type regtype NOT NULL
+    amount_type regtype NOT NULL,
+    order_column name,               -- the order_column option (NULL: every row is an order) and its type
+    order_type regtype,
+    CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL))
 );
 COMMENT ON TABLE segment_builds IS 'One row per table built by build_segments: its definition and last refresh';
 
@@ -87,7 +95,8 @@ SELECT pg_catalog.pg_extension_config_dump('segment_tag_rules', '');
 CREATE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
                                          amount_column name, options jsonb, as_of date, incremental boolean,
                                          customers bigint, orders_merged bigint, state_table regclass,
-                                         pending_table regclass, history_table regclass)
+                                         pending_table regclass, history_table regclass,
+                                         order_column name DEFAULT NULL)
 RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
 CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
                                           customers bigint, orders_merged bigint)
@@ -123,11 +132,22 @@ BEGIN
     RETURN column_type;
 END $fn$;
 
--- How an order date or amount column of a given type is read: dates as
--- date or timestamptz, amounts as numeric or float8 (built-in casts only).
+-- How an order date, amount or order key column of a given type is read:
+-- dates as date or timestamptz, amounts as numeric or float8, order keys as
+-- bigint or text (built-in casts only).
 CREATE FUNCTION segment_order_expression(source regclass, column_name name, column_type regtype, role text)
 RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
+    IF role = 'order key' THEN
+        IF column_type IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN
+            RETURN format('%I::bigint', column_name);
+        ELSIF column_type IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype, 'uuid'::regtype) THEN
+            RETURN format('%I::text', column_name);
+        END IF;
+        RAISE EXCEPTION 'column "%" of % has type %, not an order key', column_name, source, column_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'The order key must be an integer, text, varchar, char or uuid column.';
+    END IF;
     IF role = 'order date' THEN
         IF column_type IN ('date'::regtype, 'timestamptz'::regtype) THEN
             RETURN format('%I', column_name);
@@ -146,6 +166,28 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'column "%" of % has type %, not an amount', column_name, source, column_type
         USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
+END $fn$;
+
+-- The aggregate that summarizes a build's order lines into a state: without
+-- the order_column and min_purchase options rfm_agg_state(date, amount),
+-- every row an order; with either, rfm_agg_state(date, amount, order_key,
+-- min_purchase), where a missing option is NULL (every row its own order,
+-- no minimum). The arguments are expressions from segment_order_expression;
+-- the minimum becomes a literal of the amount's type.
+CREATE FUNCTION segment_state_call(options jsonb, date_expression text, amount_expression text,
+                                   key_expression text, amount_type regtype)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    float_amount boolean := amount_type IN ('real'::regtype, 'double precision'::regtype);
+    minimum numeric := (options->>'min_purchase')::numeric;
+BEGIN
+    IF key_expression IS NULL AND minimum IS NULL THEN
+        RETURN format('%s.rfm_agg_state(%s, %s)', @extschema@.segment_schema(), date_expression, amount_expression);
+    END IF;
+    RETURN format('%s.rfm_agg_state(%s, %s, %s, %s)', @extschema@.segment_schema(), date_expression,
+                  amount_expression, coalesce(key_expression, 'NULL::bigint'),
+                  CASE WHEN minimum IS NULL THEN 'NULL' ELSE quote_literal(minimum::text) END ||
+                  CASE WHEN float_amount THEN '::float8' ELSE '::numeric' END);
 END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
@@ -300,8 +342,11 @@ DECLARE
     customer_type regtype;
     date_type regtype;
     amount_type regtype;
+    order_column name;
+    order_type regtype;
     date_expression text;
     amount_expression text;
+    key_expression text;
     build @extschema@.segment_builds;
     customers bigint;
     capture boolean;
@@ -313,6 +358,15 @@ BEGIN
     END IF;
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF options ? 'order_column' AND jsonb_typeof(options->'order_column') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'option "order_column" must be a column name' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give the name of the column that identifies an order, such as {"order_column": "invoice_no"}.';
+    END IF;
+    IF options ? 'min_purchase' AND (jsonb_typeof(options->'min_purchase') IS DISTINCT FROM 'number'
+                                     OR (options->>'min_purchase')::numeric < 0) THEN
+        RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
     END IF;
     IF as_of = 'infinity' OR as_of = '-infinity' THEN
         RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
@@ -335,6 +389,11 @@ BEGIN
     amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
     date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
     amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
+    IF options ? 'order_column' THEN
+        order_column := options->>'order_column';
+        order_type := @extschema@.segment_source_column(source, order_column, 'order key');
+        key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
+    END IF;
     -- New orders are captured by triggers on tables the caller may create
     -- triggers on; any other source (a view, a foreign table, a table of
     -- another role) is read again in full by every refresh.
@@ -346,13 +405,15 @@ BEGIN
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s.rfm_agg_state(%s, %s) AS state '
-                   'FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column, ext, date_expression, amount_expression,
+    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   target_schema, target_name || '_state', customer_column,
+                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
+                                                  amount_type),
                    source, customer_column);
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
-    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL)',
-                   target_schema, target_name || '_pending', customer_type, date_type, amount_type);
+    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
+                   target_schema, target_name || '_pending', customer_type, date_type, amount_type,
+                   CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
     EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
                    target_schema, target_name || '_history', customer_type);
 
@@ -377,7 +438,7 @@ BEGIN
     EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
     PERFORM @extschema@.segment_catalog_register(
         build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
-        build.orders_merged, build.state_table, build.pending_table, build.history_table);
+        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
     SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
 
     PERFORM @extschema@.segment_create_views(build);
@@ -460,9 +521,11 @@ BEGIN
     END IF;
     EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I OR DELETE ON %s '
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE ON %s '
                    'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
-                   build.customer_column, build.date_column, build.amount_column, build.source, capture);
+                   build.customer_column, build.date_column, build.amount_column,
+                   CASE WHEN build.order_column IS NOT NULL THEN format(', %I', build.order_column) ELSE '' END,
+                   build.source, capture);
     EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
                    target_name || '_capture_truncate', build.source, capture);
 END $fn$;
@@ -503,6 +566,7 @@ DECLARE
     removed bigint := 0;
     added bigint := 0;
     src text;
+    amount_type regtype;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
 BEGIN
@@ -533,24 +597,34 @@ BEGIN
         EXECUTE format('TRUNCATE %s', build.state_table);
         -- One statement, one snapshot: the pending rows it deletes are
         -- exactly those whose orders the scan of the source sees.
+        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
         EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s.rfm_agg_state(%s, %s) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column, ext,
-                       @extschema@.segment_order_expression(
-                           build.source, build.date_column,
-                           @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                           'order date'),
-                       @extschema@.segment_order_expression(
-                           build.source, build.amount_column,
-                           @extschema@.segment_source_column(build.source, build.amount_column, 'amount'), 'amount'),
+                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                       build.pending_table, build.state_table, build.customer_column,
+                       @extschema@.segment_state_call(
+                           build.options,
+                           @extschema@.segment_order_expression(
+                               build.source, build.date_column,
+                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
+                               'order date'),
+                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
+                                                                'amount'),
+                           CASE WHEN build.order_column IS NOT NULL THEN
+                               @extschema@.segment_order_expression(
+                                   build.source, build.order_column,
+                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                                   'order key') END,
+                           amount_type),
                        build.source, build.customer_column);
         src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
     ELSE
+        -- The captured lines have the source's types as recorded at build
+        -- time, and are read with the same expressions as a full build.
         EXECUTE format($sql$
             WITH moved AS (
-                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount
+                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount%4$s
             ), fresh AS (
-                SELECT customer, %3$s.rfm_agg_state(order_date, amount) AS state
+                SELECT customer, %5$s AS state
                 FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
                 GROUP BY customer
             ), merged AS (
@@ -561,7 +635,16 @@ BEGIN
             ), noted AS (
                 INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
             )
-            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext)
+            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
+            CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
+            @extschema@.segment_state_call(
+                build.options,
+                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
+                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
+                CASE WHEN build.order_column IS NOT NULL THEN
+                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
+                                                         'order key') END,
+                build.amount_type))
         INTO moved;
         ANALYZE pg_temp.segment_touched;
         -- Untouched customers keep the summary stored in the target; only

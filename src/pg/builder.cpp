@@ -212,12 +212,14 @@ AttrNumber source_column(Oid source, Name column) {
 
 // segment_catalog_register(target, source, customer_column, date_column,
 // amount_column, options, as_of, incremental, customers, orders_merged,
-// state_table, pending_table, history_table) -> build_id. Called by
-// segment_build after it created the tables; the caller must own them and
-// be able to read the source's columns (and create triggers on it when the
-// build captures new orders).
+// state_table, pending_table, history_table [, order_column]) -> build_id.
+// Called by segment_build after it created the tables; the caller must own
+// them and be able to read the source's columns (and create triggers on it
+// when the build captures new orders). The columns' types are recorded for
+// the capture trigger, which copies values only while they still match.
 CA_FUNCTION(ca_segment_catalog_register) {
     require_arguments(fcinfo, 13, "segment_catalog_register");
+    const bool has_order_column = PG_NARGS() > 13 && !PG_ARGISNULL(13);
     const Oid target = PG_GETARG_OID(0);
     const Oid source = PG_GETARG_OID(1);
     const bool incremental = PG_GETARG_BOOL(7);
@@ -230,9 +232,9 @@ CA_FUNCTION(ca_segment_catalog_register) {
                                    qualified_relation(target))));
     }
     existing_relation(source);
-    Oid column_types[3];
-    for (int i = 0; i < 3; ++i) {
-        const AttrNumber column = source_column(source, PG_GETARG_NAME(2 + i));
+    Oid column_types[4] = {InvalidOid, InvalidOid, InvalidOid, InvalidOid};
+    for (int i = 0; i < (has_order_column ? 4 : 3); ++i) {
+        const AttrNumber column = source_column(source, PG_GETARG_NAME(i < 3 ? 2 + i : 13));
         if (!may_read_column(source, column, GetUserId()))
             aclcheck_error(ACLCHECK_NO_PRIV, OBJECT_TABLE, get_rel_name(source));
         column_types[i] = get_atttype(source, column);
@@ -248,23 +250,28 @@ CA_FUNCTION(ca_segment_catalog_register) {
     // was reused: the target was created in this transaction.
     catalog_statement(schema, "DELETE FROM %s.segment_tag_rules WHERE target = $1", 1, key_type, key, nullptr, &found);
     catalog_statement(schema, "DELETE FROM %s.segment_builds WHERE target = $1", 1, key_type, key, nullptr, &found);
-    Oid types[17] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID,     NAMEOID,     NAMEOID,
-                     JSONBOID,    DATEOID,    BOOLOID,     INT8OID,     INT8OID,     REGCLASSOID,
-                     REGCLASSOID, REGCLASSOID, REGTYPEOID, REGTYPEOID, REGTYPEOID};
-    Datum values[17] = {ObjectIdGetDatum(target), ObjectIdGetDatum(owner.owner), ObjectIdGetDatum(source),
+    Oid types[19] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID,     NAMEOID,     NAMEOID,    JSONBOID,
+                     DATEOID,     BOOLOID,    INT8OID,     INT8OID,     REGCLASSOID, REGCLASSOID, REGCLASSOID,
+                     REGTYPEOID,  REGTYPEOID, REGTYPEOID,  NAMEOID,     REGTYPEOID};
+    Datum values[19] = {ObjectIdGetDatum(target), ObjectIdGetDatum(owner.owner), ObjectIdGetDatum(source),
                         PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), PG_GETARG_DATUM(4), PG_GETARG_DATUM(5),
                         PG_GETARG_DATUM(6), BoolGetDatum(incremental), PG_GETARG_DATUM(8), PG_GETARG_DATUM(9),
                         PG_GETARG_DATUM(10), PG_GETARG_DATUM(11), PG_GETARG_DATUM(12),
                         ObjectIdGetDatum(column_types[0]), ObjectIdGetDatum(column_types[1]),
-                        ObjectIdGetDatum(column_types[2])};
+                        ObjectIdGetDatum(column_types[2]), has_order_column ? PG_GETARG_DATUM(13) : (Datum)0,
+                        ObjectIdGetDatum(column_types[3])};
+    char nulls[20] = "                   ";
+    if (!has_order_column)
+        nulls[17] = nulls[18] = 'n';
     const Datum build_id = catalog_statement(
         schema,
         "INSERT INTO %s.segment_builds (target, owner, source, customer_column, date_column, amount_column, "
         "options, as_of, incremental, customers, orders_merged, state_table, pending_table, history_table, "
-        "customer_type, date_type, amount_type, refresh_number, last_mode, built_at, refreshed_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, 'build', "
+        "customer_type, date_type, amount_type, order_column, order_type, refresh_number, last_mode, built_at, "
+        "refreshed_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, 'build', "
         "pg_catalog.now(), pg_catalog.now()) RETURNING build_id",
-        17, types, values, nullptr, &found);
+        19, types, values, nulls, &found);
     PG_RETURN_DATUM(build_id);
 }
 
@@ -667,19 +674,22 @@ CA_FUNCTION(ca_refresh_segments) {
 
 namespace {
 
+// The recorded columns: customer, date, amount and, with the order_column
+// option, the order key.
 struct CapturedBuild {
     Oid target;
     Oid source;
     Oid pending;
     bool incremental;
-    NameData columns[3];
-    Oid types[3];
+    int column_count;
+    NameData columns[4];
+    Oid types[4];
 };
 
 bool find_build(Oid extension_schema, std::int64_t build_id, CapturedBuild* build) {
     const RelationFacts catalog = existing_relation(catalog_table(extension_schema, "segment_builds"));
     const char* sql = psprintf("SELECT target, source, pending_table, incremental, customer_column, date_column, "
-                               "amount_column, customer_type, date_type, amount_type "
+                               "amount_column, order_column, customer_type, date_type, amount_type, order_type "
                                "FROM %s.segment_builds WHERE build_id = $1",
                                quote_identifier(get_namespace_name(extension_schema)));
     Oid types[1] = {INT8OID};
@@ -697,10 +707,15 @@ bool find_build(Oid extension_schema, std::int64_t build_id, CapturedBuild* buil
         build->source = DatumGetObjectId(SPI_getbinval(row, descriptor, 2, &is_null));
         build->pending = DatumGetObjectId(SPI_getbinval(row, descriptor, 3, &is_null));
         build->incremental = DatumGetBool(SPI_getbinval(row, descriptor, 4, &is_null));
-        for (int i = 0; i < 3; ++i) {
-            namestrcpy(&build->columns[i], NameStr(*DatumGetName(SPI_getbinval(row, descriptor, 5 + i, &is_null))));
-            const Datum type = SPI_getbinval(row, descriptor, 8 + i, &is_null);
+        build->column_count = 3;
+        for (int i = 0; i < 4; ++i) {
+            const Datum name = SPI_getbinval(row, descriptor, 5 + i, &is_null);
+            if (is_null)
+                break;  // only the order column may be NULL (no order_column option)
+            namestrcpy(&build->columns[i], NameStr(*DatumGetName(name)));
+            const Datum type = SPI_getbinval(row, descriptor, 9 + i, &is_null);
             build->types[i] = is_null ? InvalidOid : DatumGetObjectId(type);
+            build->column_count = i + 1;
         }
     }
     restore(identity);
@@ -711,7 +726,7 @@ bool find_build(Oid extension_schema, std::int64_t build_id, CapturedBuild* buil
 // types and the build's owner may still read them.
 bool columns_as_recorded(Relation source, const CapturedBuild& build, Oid owner) {
     TupleDesc descriptor = RelationGetDescr(source);
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < build.column_count; ++i) {
         const int number = SPI_fnumber(descriptor, NameStr(build.columns[i]));
         if (number <= 0 || !OidIsValid(build.types[i]) || SPI_gettypeid(descriptor, number) != build.types[i])
             return false;
@@ -764,10 +779,13 @@ CA_FUNCTION(ca_segment_capture) {
     const bool rows = TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr &&
                       trigger->tg_trigger->tgnewtable != nullptr &&
                       columns_as_recorded(trigger->tg_relation, build, target.owner);
+    const bool keyed = build.column_count == 4;
     const char* sql =
-        rows ? psprintf("INSERT INTO %s (customer, order_date, amount, kind) SELECT %s, %s, %s, 'i' FROM %s", pending,
-                        quote_identifier(NameStr(build.columns[0])), quote_identifier(NameStr(build.columns[1])),
-                        quote_identifier(NameStr(build.columns[2])), quote_identifier(trigger->tg_trigger->tgnewtable))
+        rows ? psprintf("INSERT INTO %s (customer, order_date, amount, kind%s) SELECT %s, %s, %s, 'i'%s%s FROM %s",
+                        pending, keyed ? ", order_key" : "", quote_identifier(NameStr(build.columns[0])),
+                        quote_identifier(NameStr(build.columns[1])), quote_identifier(NameStr(build.columns[2])),
+                        keyed ? ", " : "", keyed ? quote_identifier(NameStr(build.columns[3])) : "",
+                        quote_identifier(trigger->tg_trigger->tgnewtable))
              : psprintf("INSERT INTO %s (kind) VALUES ('r')", pending);
     if (rows && SPI_register_trigger_data(trigger) != SPI_OK_TD_REGISTER)
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not register the transition table")));
