@@ -57,4 +57,24 @@ SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM recent_segments EXCEPT
                      'the upgraded view-based build equals a fresh build');
 SELECT drop_segments('segments_fresh');
 SELECT drop_segments('recent_fresh');
+
+-- A build with an order key and a minimum on the upgraded database: the
+-- capture copies the key, and an incremental refresh equals a fresh build.
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'order_segments', DATE '2024-12-31',
+                      options => '{"order_column": "order_id", "min_purchase": 0.01}');
+INSERT INTO orders (customer_id, ordered_on, amount)
+SELECT g % 60, DATE '2024-12-20', CASE WHEN g % 3 = 0 THEN -10 ELSE 0 END FROM generate_series(1, 60) g;
+SELECT pg_temp.check(count(*) = 60 AND count(order_key) = 60, 'the capture copies the order key')
+FROM order_segments_pending WHERE kind = 'i';
+SELECT pg_temp.check(refresh_segments('order_segments', DATE '2024-12-31') ->> 'mode' = 'incremental',
+                     'a build with an order key refreshes incrementally');
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'order_fresh', DATE '2024-12-31',
+                      options => '{"order_column": "order_id", "min_purchase": 0.01}');
+SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM order_segments EXCEPT SELECT * FROM order_fresh) d) = 0
+                     AND (SELECT count(*) FROM (SELECT * FROM order_fresh EXCEPT SELECT * FROM order_segments) d) = 0
+                     AND (SELECT sum(frequency) FROM order_fresh) < (SELECT count(*) FROM orders WHERE amount >= 0),
+                     'a build with an order key equals a fresh build');
+SELECT drop_segments('order_segments');
+SELECT drop_segments('order_fresh');
+SELECT refresh_segments('segments', DATE '2024-12-31');  -- the restore test expects nothing pending
 RESET ROLE;
