@@ -15,7 +15,9 @@
 # CSV with a header naming a customer column (customer_id or CustomerID,
 # text keys welcome), a date column (order_date or InvoiceDate) and an
 # amount column (amount, or Quantity and UnitPrice); with an order key
-# (order_id or InvoiceNo) the lines of an order count as one order.
+# (order_id or InvoiceNo) the builder's order_column option makes the lines
+# of an invoice one order, and min_purchase 0.01 keeps free items and
+# purchases cancelled the same day from counting as purchases.
 # DEMO_PORT sets the throw-away server's port (default 5489), DEMO_ORDERS the
 # number of generated orders.
 set -euo pipefail
@@ -23,6 +25,7 @@ cd "$(dirname "$0")"
 root="$(pwd)"
 input="${1:-}"
 orders="${DEMO_ORDERS:-200000}"
+build_options='{}'
 [ -z "$input" ] || input="$(realpath "$input")"
 
 sudo_cmd=()
@@ -52,7 +55,7 @@ psql_run -c "CREATE EXTENSION customer_analytics"
 if [ -z "$input" ]; then
     echo "generating $orders orders (seed 42) ..."
     psql_run -v n="$orders" -v seed=42 -f "$root/bench/generate_orders.sql"
-    psql_run -c "CREATE VIEW sales AS SELECT customer_id, order_date, amount FROM orders"
+    psql_run -c "CREATE VIEW sales AS SELECT customer_id, order_id::text, order_date, amount FROM orders"
 elif head -n 1 "$input" | grep -q ','; then
     echo "loading $input (CSV with a header) ..."
     # Header names, lower-cased and stripped of quotes, become text columns;
@@ -87,18 +90,20 @@ elif head -n 1 "$input" | grep -q ','; then
     psql_run -c "\\copy raw_orders FROM '$input' WITH (FORMAT csv, HEADER true)"
     amount_expression="\"$amount_column\"::numeric"
     [ -n "$amount_column" ] || amount_expression="\"$quantity_column\"::numeric * \"$price_column\"::numeric"
-    # Order lines become orders when the file has an order key (frequency
-    # counts orders, not lines); rows without a customer are skipped, as the
-    # builder would skip them, and counted.
-    group_key="ctid"
-    [ -z "$order_column" ] || group_key="\"$order_column\""
+    # One row per line; with an order key the builder groups the lines of an
+    # order (its order_column option). Rows without a customer are skipped,
+    # as the builder would skip them, and counted.
+    order_expression="NULL::text"
+    if [ -n "$order_column" ]; then
+        order_expression="nullif(btrim(\"$order_column\"), '')"
+        build_options='{"order_column": "order_id", "min_purchase": 0.01}'
+    fi
     psql_run -v customer="$customer_column" -v order_date="$date_column" <<SQL
 SET datestyle = 'ISO, MDY';   -- both 2010-12-01 08:26:00 and 12/1/2010 8:26
 CREATE TABLE sales AS
-SELECT btrim(:"customer") AS customer_id, min(:"order_date"::timestamp)::date AS order_date,
-       sum($amount_expression) AS amount
-FROM raw_orders WHERE nullif(btrim(:"customer"), '') IS NOT NULL
-GROUP BY btrim(:"customer"), $group_key;
+SELECT btrim(:"customer") AS customer_id, $order_expression AS order_id,
+       (:"order_date"::timestamp)::date AS order_date, $amount_expression AS amount
+FROM raw_orders WHERE nullif(btrim(:"customer"), '') IS NOT NULL;
 SELECT count(*) AS without_customer FROM raw_orders WHERE nullif(btrim(:"customer"), '') IS NULL \\gset
 \\echo 'rows without a customer, skipped:' :without_customer
 SQL
@@ -114,7 +119,7 @@ WITH lines AS (
     FROM raw_lines
     WHERE btrim(line) ~ '^[0-9]'     -- skips header lines
 )
-SELECT f[1] AS customer_id,
+SELECT f[1] AS customer_id, NULL::text AS order_id,
        CASE cardinality(f) WHEN 4 THEN to_date(f[2], 'YYYYMMDD') ELSE to_date(f[3], 'YYYYMMDD') END AS order_date,
        f[cardinality(f)]::numeric AS amount
 FROM lines;
@@ -125,16 +130,19 @@ if [ "$(psql_run -At -c 'SELECT count(*) FROM sales')" = 0 ]; then
     exit 1
 fi
 
-psql_run -P footer=off <<'SQL'
+psql_run -P footer=off -v build_options="$build_options" <<'SQL'
 \pset null '-'
-SELECT count(*) AS orders, count(DISTINCT customer_id) AS customers, sum(amount) AS revenue,
+SELECT count(*) AS lines,
+       count(DISTINCT (customer_id, order_id)) FILTER (WHERE order_id IS NOT NULL)
+           + count(*) FILTER (WHERE order_id IS NULL) AS orders,
+       count(DISTINCT customer_id) AS customers, sum(amount) AS revenue,
        min(order_date) AS first_order, max(order_date) AS as_of
 FROM sales \gset
 \echo
-\echo :orders 'orders,' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
+\echo :orders 'orders (' :lines 'rows),' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
 -- One call builds the per-customer table, its indexes and the dashboard views.
-SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date)
-    AS built \gset
+SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date,
+                      :'build_options'::jsonb) AS built \gset
 
 \echo
 \echo 'RFM segments as of' :as_of '(customer_segments_segment_sizes: quintile scores, the 11 standard segments)'

@@ -7,9 +7,9 @@ SET ROLE ca_analyst;
 SET extra_float_digits = 0;
 SET datestyle = 'ISO, YMD';
 
-CREATE TABLE retail_lines (invoice_no text, stock_code text, quantity integer, invoice_date timestamp,
+CREATE TABLE online_retail (invoice_no text, stock_code text, quantity integer, invoice_date timestamp,
                            unit_price numeric(10, 2), customer_id text);
-INSERT INTO retail_lines VALUES
+INSERT INTO online_retail VALUES
     -- 12347: three invoices of 3, 2 and 1 lines: 77.70, 66.50 and 51.00.
     ('537626', '85116', 12, '2010-12-07 14:57', 2.10, '12347'),
     ('537626', '22375', 24, '2010-12-07 14:57', 1.25, '12347'),
@@ -41,7 +41,7 @@ INSERT INTO retail_lines VALUES
 -- 32.53; 12346 stays a purchaser; the free item is a purchase.
 SELECT customer_id, (s).*, round((s).monetary / nullif((s).frequency, 0), 2) AS avg_order_value
 FROM (SELECT customer_id, rfm_agg(invoice_date::date, quantity * unit_price) AS s
-      FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY 1) t ORDER BY 1;
+      FROM online_retail WHERE customer_id IS NOT NULL GROUP BY 1) t ORDER BY 1;
 
 -- Orders by invoice: 12347 has 3 orders (average 65.07); 'Q"uoted 9' has
 -- 4 purchases (560001, 560002, 560020, the line without an invoice) on 3
@@ -50,28 +50,28 @@ FROM (SELECT customer_id, rfm_agg(invoice_date::date, quantity * unit_price) AS 
 -- free item still count.
 SELECT customer_id, (s).*, round((s).monetary / nullif((s).frequency, 0), 2) AS avg_order_value
 FROM (SELECT customer_id, rfm_agg(invoice_date::date, quantity * unit_price, invoice_no) AS s
-      FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY 1) t ORDER BY 1;
+      FROM online_retail WHERE customer_id IS NOT NULL GROUP BY 1) t ORDER BY 1;
 
 -- min_purchase 0.01: a purchase is an order with a net > 0 on a day that
 -- netted at least 0.01. 12346's day nets to 0.00: no purchase (refunds 1,
 -- monetary 0.00, first_order NULL); X-17's free item is neither a purchase
 -- nor a refund; the others are unchanged.
 SELECT customer_id, (rfm_agg(invoice_date::date, quantity * unit_price, invoice_no, 0.01)).*
-FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
+FROM online_retail WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
 -- min_purchase 15: 'Q"uoted 9' keeps only 560020 (day 06-10 nets 16.00;
 -- 06-01 nets 13.00, 06-20 2.50); 12347's days all reach 15.
 SELECT customer_id, (rfm_agg(invoice_date::date, quantity * unit_price, invoice_no, 15)).*
-FROM retail_lines WHERE customer_id IN ('12347', 'Q"uoted 9') GROUP BY 1 ORDER BY 1;
+FROM online_retail WHERE customer_id IN ('12347', 'Q"uoted 9') GROUP BY 1 ORDER BY 1;
 
 -- The same with float8 amounts, timestamptz times and bigint keys (the
 -- invoice number without its prefix, NULL for the line without one).
 SET TIME ZONE 'UTC';
 SELECT customer_id, (rfm_agg(invoice_date::timestamptz, (quantity * unit_price)::float8, invoice_no, 0.01::float8)).*
-FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
+FROM online_retail WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
 SELECT customer_id,
        (rfm_agg(invoice_date::date, quantity * unit_price,
                 (CASE WHEN invoice_no LIKE 'C%' THEN -1 ELSE 1 END) * substr(invoice_no, 2)::bigint, 0.01)).*
-FROM retail_lines WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
+FROM online_retail WHERE customer_id IS NOT NULL GROUP BY 1 ORDER BY 1;
 RESET TIME ZONE;
 
 -- Generated order lines: rfm_agg with a key equals plain SQL that groups

@@ -23,6 +23,7 @@
 #include "fit_state.hpp"
 #include "kmeans.hpp"
 #include "rfm.hpp"
+#include "rfm_orders.hpp"
 #include "state_format.hpp"
 #include "tags.hpp"
 
@@ -203,6 +204,27 @@ Bytes campaign(const Bytes& in) {
     return bytes_of([&](ca::StateWriter& w) { ca::write_campaign_state(w, state, params); });
 }
 
+// An order book: read, used as rfm_agg's final function and a merge use it
+// (counts by the purchase rule, the money total), written again.
+Bytes orders(const Bytes& in) {
+    MallocArena memory;
+    ca::OrderBook book;
+    ca::read_orders_state(memory.arena(), in.data(), in.size(), &book);
+    check(memory.total <= bounded(in));
+    ca::OrderBook copy = book;
+    ca::OrderBook merged;
+    merged.money_kind = book.money_kind;
+    merged.key_kind = book.key_kind;
+    merged.has_minimum = book.has_minimum;
+    merged.decimal_minimum = book.decimal_minimum;
+    merged.float_minimum = book.float_minimum;
+    merged.merge(memory.arena(), copy);
+    ca::count_orders(memory.arena(), merged);
+    if (book.money_kind == ca::MoneyKind::binary_float)
+        ca::float_net_total(book);
+    return bytes_of([&](ca::StateWriter& w) { ca::write_orders_state(w, book); });
+}
+
 struct Reader {
     ca::StateKind kind;
     Bytes (*reread)(const Bytes&);
@@ -219,6 +241,7 @@ const Reader kReaders[] = {
     {ca::StateKind::spend_sample, spend},         {ca::StateKind::kmeans_fit, kmeans},
     {ca::StateKind::affinity, affinity, false},          {ca::StateKind::segment_overlap, overlap},
     {ca::StateKind::campaign_report, campaign},   {ca::StateKind::kmeans_model, kmeans_model},
+    {ca::StateKind::rfm_orders, orders},
 };
 constexpr std::size_t kReaderCount = sizeof kReaders / sizeof kReaders[0];
 
