@@ -139,7 +139,7 @@ SELECT count(*) AS lines,
        min(order_date) AS first_order, max(order_date) AS as_of
 FROM sales \gset
 \echo
-\echo :orders 'orders (' :lines 'rows),' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
+\echo :orders 'orders in' :lines 'rows,' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
 -- One call builds the per-customer table, its indexes and the dashboard views.
 SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date,
                       :'build_options'::jsonb) AS built \gset
