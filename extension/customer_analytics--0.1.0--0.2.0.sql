@@ -907,6 +907,13 @@ ALTER TABLE segment_builds
     ADD COLUMN order_type regtype,
     ADD CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL));
 
+-- 0.1.0 ignored options it did not know. A build whose options already
+-- held these keys keeps meaning what it did (every row an order: its kept
+-- states are row states), so the keys are removed; build again to use them.
+UPDATE @extschema@.segment_builds
+SET options = options OPERATOR(pg_catalog.-) 'order_column' OPERATOR(pg_catalog.-) 'min_purchase'
+WHERE options OPERATOR(pg_catalog.?|) ARRAY['order_column', 'min_purchase'];
+
 DROP FUNCTION segment_catalog_register(regclass, regclass, name, name, name, jsonb, date, boolean, bigint, bigint,
                                        regclass, regclass, regclass);
 CREATE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,

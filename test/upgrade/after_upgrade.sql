@@ -32,6 +32,10 @@ SELECT pg_temp.check((SELECT rfm_state_summary(rfm_state_merge(state)) FROM kept
                           (DATE '2024-02-02', -1e39)) v(d, a)),
                      'states kept by 0.1.0 merge with each other');
 
+-- Options 0.1.0 ignored keep meaning nothing: the build's row states stay.
+SELECT pg_temp.check(options = '{}' AND order_column IS NULL, 'options 0.1.0 ignored are removed')
+FROM segment_builds WHERE target = 'segments'::regclass;
+
 -- The old builds refresh, first merging the orders captured before the
 -- upgrade, and equal fresh builds of the same orders.
 SET ROLE upgrade_owner;

@@ -13,7 +13,9 @@ INSERT INTO orders (customer_id, ordered_on, amount)
 SELECT abs(hashint4(g)) % 2000, DATE '2023-01-01' + abs(hashint4(g * 7 + 3)) % 700,
        ((abs(hashint4(g * 13 + 1)) % 40000) - 800) / 100.0
 FROM generate_series(1, 20000) g;
-SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'segments', DATE '2024-12-31');
+-- 0.1.0 ignores options it does not know, such as those 0.2.0 adds.
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'segments', DATE '2024-12-31',
+                      options => '{"order_column": "order_id", "min_purchase": 5}');
 SELECT add_segment_rule('segments', 'big_spender', 'monetary > 2000');
 CREATE VIEW recent_orders AS SELECT * FROM orders WHERE ordered_on >= DATE '2024-01-01';
 SELECT build_segments('recent_orders', 'customer_id', 'ordered_on', 'amount', 'recent_segments', DATE '2024-12-31');
