@@ -143,6 +143,8 @@ FROM generate_series(1, 1500) AS i;
 SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'retail_segments', DATE '2011-12-09',
                       options => '{"order_column": "invoice_no", "min_purchase": 0.01}');
 SELECT order_column, order_type, incremental FROM segment_builds WHERE target = 'retail_segments'::regclass;
+SELECT attname, col_description(attrelid, attnum) FROM pg_attribute
+WHERE attrelid = 'retail_segments'::regclass AND attname IN ('frequency', 'refunds') ORDER BY attname;
 -- 12347: 2 orders (not 5 lines), average 72.10; 12346: bought and cancelled
 -- the same day, so no purchase; X-17: a free item only, no purchase;
 -- 'Q"uoted 9': 560001 and the line without an invoice, one refund.
@@ -212,7 +214,8 @@ SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', '
 SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"min_purchase": "0.01"}');
 SELECT count(*) > 0 AS lines_intact FROM retail_lines;
 
--- Another role can neither see nor refresh these builds.
+-- Another role that may read the segment table sees its build (not the
+-- other builds), but cannot refresh it.
 RESET ROLE;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ca_other;
