@@ -23,8 +23,20 @@ ALTER TABLE segment_builds
     ADD COLUMN customer_type regtype,
     ADD COLUMN date_type regtype,
     ADD COLUMN amount_type regtype,
-    ADD COLUMN layout integer NOT NULL DEFAULT 1;  -- existing builds have 0.1.0's views
+    ADD COLUMN layout integer NOT NULL DEFAULT 1,  -- existing builds have 0.1.0's views
+    ADD COLUMN order_column name,
+    ADD COLUMN order_type regtype,
+    ADD COLUMN capture_relations regclass[],
+    ADD CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL));
 ALTER TABLE segment_builds ALTER COLUMN layout DROP DEFAULT;
+
+-- 0.1.0 ignored options it did not know. A build whose options already
+-- held these keys keeps meaning what it did (every row an order: its kept
+-- states are row states), so the keys are removed; build again to use them.
+UPDATE @extschema@.segment_builds
+SET options = options OPERATOR(pg_catalog.-) 'order_column' OPERATOR(pg_catalog.-) 'min_purchase'
+WHERE options OPERATOR(pg_catalog.?|) ARRAY['order_column', 'min_purchase'];
+
 SELECT pg_catalog.pg_extension_config_dump('segment_builds_build_id_seq', '');
 
 REVOKE INSERT, UPDATE, DELETE ON segment_builds, segment_tag_rules FROM PUBLIC;
@@ -40,11 +52,16 @@ CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
 CREATE OR REPLACE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
                                          amount_column name, options jsonb, as_of date, incremental boolean,
                                          customers bigint, orders_merged bigint, state_table regclass,
-                                         pending_table regclass, history_table regclass)
+                                         pending_table regclass, history_table regclass,
+                                         order_column name DEFAULT NULL)
 RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
 CREATE OR REPLACE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
                                           customers bigint, orders_merged bigint, layout integer)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
+-- Records the relations whose capture triggers feed a build (NULL: none,
+-- every refresh rebuilds).
+CREATE OR REPLACE FUNCTION segment_catalog_capture(target regclass, relations regclass[])
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_capture' LANGUAGE C;
 CREATE OR REPLACE FUNCTION segment_catalog_forget(target regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
 
@@ -76,11 +93,53 @@ BEGIN
     RETURN column_type;
 END $fn$;
 
--- How an order date or amount column of a given type is read: dates as
--- date or timestamptz, amounts as numeric or float8 (built-in casts only).
+-- Why new orders of a source cannot be captured by triggers, or NULL when
+-- they can: triggers exist only on tables; Citus runs a distributed table's
+-- triggers on its shards, away from the pending table; a partitioned table
+-- with a foreign partition cannot collect inserted rows for a trigger (and
+-- would refuse every insert); and the caller must be allowed to create
+-- triggers on every table of the partition tree.
+CREATE OR REPLACE FUNCTION segment_capture_refusal(source regclass)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    citus boolean := false;
+BEGIN
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = source) NOT IN ('r', 'p') THEN
+        RETURN format('%s is not a table', source);
+    END IF;
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+            INTO citus USING source;
+        IF citus THEN
+            RETURN format('%s is a Citus distributed table, whose triggers would run on its shards', source);
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_partition_tree(source) t JOIN pg_class c ON c.oid = t.relid WHERE c.relkind = 'f') THEN
+        RETURN format('%s has foreign partitions, whose inserted rows triggers cannot collect', source);
+    END IF;
+    IF NOT has_table_privilege(source, 'TRIGGER')
+       OR EXISTS (SELECT 1 FROM pg_partition_tree(source) t WHERE NOT has_table_privilege(t.relid, 'TRIGGER')) THEN
+        RETURN format('you may not create triggers on %s', source);
+    END IF;
+    RETURN NULL;
+END $fn$;
+
+-- How an order date, amount or order key column of a given type is read:
+-- dates as date or timestamptz, amounts as numeric or float8, order keys as
+-- bigint or text (built-in casts only).
 CREATE OR REPLACE FUNCTION segment_order_expression(source regclass, column_name name, column_type regtype, role text)
 RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
+    IF role = 'order key' THEN
+        IF column_type IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN
+            RETURN format('%I::bigint', column_name);
+        ELSIF column_type IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype, 'uuid'::regtype) THEN
+            RETURN format('%I::text', column_name);
+        END IF;
+        RAISE EXCEPTION 'column "%" of % has type %, not an order key', column_name, source, column_type
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = 'The order key must be an integer, text, varchar, char or uuid column.';
+    END IF;
     IF role = 'order date' THEN
         IF column_type IN ('date'::regtype, 'timestamptz'::regtype) THEN
             RETURN format('%I', column_name);
@@ -99,6 +158,28 @@ BEGIN
     END IF;
     RAISE EXCEPTION 'column "%" of % has type %, not an amount', column_name, source, column_type
         USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
+END $fn$;
+
+-- The aggregate that summarizes a build's order lines into a state: without
+-- the order_column and min_purchase options rfm_agg_state(date, amount),
+-- every row an order; with either, rfm_agg_state(date, amount, order_key,
+-- min_purchase), where a missing option is NULL (every row its own order,
+-- no minimum). The arguments are expressions from segment_order_expression;
+-- the minimum becomes a literal of the amount's type.
+CREATE OR REPLACE FUNCTION segment_state_call(options jsonb, date_expression text, amount_expression text,
+                                   key_expression text, amount_type regtype)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    float_amount boolean := amount_type IN ('real'::regtype, 'double precision'::regtype);
+    minimum numeric := (options->>'min_purchase')::numeric;
+BEGIN
+    IF key_expression IS NULL AND minimum IS NULL THEN
+        RETURN format('%s.rfm_agg_state(%s, %s)', @extschema@.segment_schema(), date_expression, amount_expression);
+    END IF;
+    RETURN format('%s.rfm_agg_state(%s, %s, %s, %s)', @extschema@.segment_schema(), date_expression,
+                  amount_expression, coalesce(key_expression, 'NULL::bigint'),
+                  CASE WHEN minimum IS NULL THEN 'NULL' ELSE quote_literal(minimum::text) END ||
+                  CASE WHEN float_amount THEN '::float8' ELSE '::numeric' END);
 END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
@@ -253,11 +334,15 @@ DECLARE
     customer_type regtype;
     date_type regtype;
     amount_type regtype;
+    order_column name;
+    order_type regtype;
     date_expression text;
     amount_expression text;
+    key_expression text;
     build @extschema@.segment_builds;
     customers bigint;
     capture boolean;
+    refusal text;
     suffix text;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
@@ -266,6 +351,15 @@ BEGIN
     END IF;
     IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
         RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF options ? 'order_column' AND jsonb_typeof(options->'order_column') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'option "order_column" must be a column name' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give the name of the column that identifies an order, such as {"order_column": "invoice_no"}.';
+    END IF;
+    IF options ? 'min_purchase' AND (jsonb_typeof(options->'min_purchase') IS DISTINCT FROM 'number'
+                                     OR (options->>'min_purchase')::numeric < 0) THEN
+        RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
     END IF;
     IF as_of = 'infinity' OR as_of = '-infinity' THEN
         RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
@@ -288,24 +382,30 @@ BEGIN
     amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
     date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
     amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
-    -- New orders are captured by triggers on tables the caller may create
-    -- triggers on; any other source (a view, a foreign table, a table of
-    -- another role) is read again in full by every refresh.
-    capture := (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source)
-               AND has_table_privilege(source, 'TRIGGER');
+    IF options ? 'order_column' THEN
+        order_column := options->>'order_column';
+        order_type := @extschema@.segment_source_column(source, order_column, 'order key');
+        key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
+    END IF;
+    -- New orders are captured by triggers where that works; any other
+    -- source is read again in full by every refresh.
+    refusal := @extschema@.segment_capture_refusal(source);
+    capture := refusal IS NULL;
     IF NOT capture THEN
         RAISE NOTICE 'every refresh of % will read % in full', qualified, source
-            USING DETAIL = 'Only tables on which you may create triggers have their new orders captured.';
+            USING DETAIL = format('New orders cannot be captured: %s.', refusal);
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s.rfm_agg_state(%s, %s) AS state '
-                   'FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column, ext, date_expression, amount_expression,
+    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   target_schema, target_name || '_state', customer_column,
+                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
+                                                  amount_type),
                    source, customer_column);
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
-    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL)',
-                   target_schema, target_name || '_pending', customer_type, date_type, amount_type);
+    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
+                   target_schema, target_name || '_pending', customer_type, date_type, amount_type,
+                   CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
     EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
                    target_schema, target_name || '_history', customer_type);
 
@@ -330,7 +430,7 @@ BEGIN
     EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
     PERFORM @extschema@.segment_catalog_register(
         build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
-        build.orders_merged, build.state_table, build.pending_table, build.history_table);
+        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
     SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
 
     PERFORM @extschema@.segment_create_views(build);
@@ -351,6 +451,14 @@ DECLARE
     tiers text[] := '{normal,silver,gold}';
     view_name name;
     described record;
+    -- What frequency counts, by the build's order options.
+    purchases text := CASE
+        WHEN build.options ? 'min_purchase' THEN
+            format('orders%s with a positive net amount on a day whose net amount reached %s (min_purchase)',
+                   coalesce(format(' (the lines of one %s)', build.order_column), ''), build.options->>'min_purchase')
+        WHEN build.order_column IS NOT NULL THEN
+            format('orders (the lines of one %s) with a non-negative net amount', build.order_column)
+        ELSE 'order rows with a non-negative amount' END;
 BEGIN
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
@@ -408,11 +516,12 @@ BEGIN
             ('', 'first_order', 'Date of the first purchase; NULL for a customer with only refunds'),
             ('', 'last_order', 'Date of the last purchase; NULL for a customer with only refunds'),
             ('', 'recency_days', 'Days from last_order to as_of (0 when later)'),
-            ('', 'frequency', 'Purchases: order rows with a non-negative amount'),
+            ('', 'frequency', 'Purchases: ' || purchases),
             ('', 'purchase_days', 'Distinct days with a purchase'),
             ('', 'monetary', 'Sum of every amount, refunds included (equals sum(amount) exactly)'),
             ('', 'avg_order_value', 'monetary / frequency, rounded to the scale of monetary (at least 2 decimals)'),
-            ('', 'refunds', 'Order rows with a negative amount'),
+            ('', 'refunds', CASE WHEN build.order_column IS NULL AND NOT build.options ? 'min_purchase'
+                                 THEN 'Order rows with a negative amount' ELSE 'Orders with a negative net amount' END),
             ('', 'r_score', 'Recency score, 1 (longest ago) to buckets (most recent), quantiles of the buying customers'),
             ('', 'f_score', 'Frequency score, 1 to buckets (most purchases)'),
             ('', 'm_score', 'Monetary score, 1 to buckets (most spend)'),
@@ -521,17 +630,63 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     target_name name := (SELECT c.relname FROM pg_class c WHERE c.oid = build.target);
     capture text := format('%s.segment_capture(%L)', @extschema@.segment_schema(), build.build_id);
+    relations regclass[] := @extschema@.segment_capture_tree(build.source);
+    relation regclass;
 BEGIN
     IF NOT build.incremental THEN
         RETURN;
     END IF;
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I OR DELETE ON %s '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
-                   build.customer_column, build.date_column, build.amount_column, build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
-                   target_name || '_capture_truncate', build.source, capture);
+    -- A statement fires the statement triggers of the table it names, so a
+    -- partitioned source gets the triggers on every table of its tree:
+    -- inserts through the root and straight into a partition are both
+    -- captured, each once.
+    FOREACH relation IN ARRAY relations LOOP
+        IF relation = ANY (coalesce(build.capture_relations, '{}')) THEN
+            CONTINUE;  -- it has them already
+        END IF;
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', relation, capture);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
+                       build.customer_column, build.date_column, build.amount_column,
+                       CASE WHEN build.order_column IS NOT NULL THEN format(', %I', build.order_column) ELSE '' END,
+                       relation, capture);
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                       target_name || '_capture_truncate', relation, capture);
+    END LOOP;
+    PERFORM @extschema@.segment_catalog_capture(build.target, relations);
+END $fn$;
+
+-- The source and every table of its partition tree, in OID order.
+CREATE OR REPLACE FUNCTION segment_capture_tree(source regclass)
+RETURNS regclass[] LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT array_agg(r ORDER BY r::oid) FROM (
+        SELECT source AS r UNION SELECT t.relid FROM pg_partition_tree(source) t
+    ) tree
+$fn$;
+
+-- Removes this build's capture triggers from relations, where the caller
+-- may drop triggers; elsewhere they stay, and capture nothing for a build
+-- that is gone or a table outside its source.
+CREATE OR REPLACE FUNCTION segment_drop_capture(build @extschema@.segment_builds, relations regclass[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    found record;
+BEGIN
+    FOR found IN
+        SELECT t.tgname, t.tgrelid::regclass AS relation,
+               pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = t.tgrelid), 'USAGE') AS may_drop
+        FROM pg_trigger t
+        WHERE t.tgrelid = ANY (relations) AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
+          AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
+    LOOP
+        IF found.may_drop THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', found.tgname, found.relation);
+        ELSE
+            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, found.relation
+                USING DETAIL = 'They capture nothing once the build is gone.';
+        END IF;
+    END LOOP;
 END $fn$;
 
 -- The entry point is C (src/pg/builder.cpp): it checks that the caller has
@@ -570,6 +725,8 @@ DECLARE
     removed bigint := 0;
     added bigint := 0;
     src text;
+    refusal text;
+    amount_type regtype;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
 BEGIN
@@ -595,29 +752,60 @@ BEGIN
     ELSE
         mode := 'incremental';
     END IF;
+    -- A partition attached or detached since the last refresh: its orders
+    -- came or went without an insert or a delete. Rebuild, and capture on
+    -- the tables of the tree as it is now (or no longer, when the tree now
+    -- holds a table whose orders cannot be captured).
+    IF build.incremental
+       AND build.capture_relations IS DISTINCT FROM @extschema@.segment_capture_tree(build.source) THEN
+        mode := 'full';
+        refusal := @extschema@.segment_capture_refusal(build.source);
+        IF refusal IS NULL THEN
+            PERFORM @extschema@.segment_drop_capture(
+                build, ARRAY(SELECT unnest(build.capture_relations)
+                             EXCEPT SELECT unnest(@extschema@.segment_capture_tree(build.source))));
+            PERFORM @extschema@.segment_create_capture(build);
+        ELSE
+            RAISE NOTICE 'every refresh of % will read % in full from now on', build.target, build.source
+                USING DETAIL = format('New orders cannot be captured: %s.', refusal);
+            PERFORM @extschema@.segment_drop_capture(
+                build, build.capture_relations || @extschema@.segment_capture_tree(build.source));
+            PERFORM @extschema@.segment_catalog_capture(build.target, NULL);
+        END IF;
+    END IF;
 
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
         -- One statement, one snapshot: the pending rows it deletes are
         -- exactly those whose orders the scan of the source sees.
+        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
         EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s.rfm_agg_state(%s, %s) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column, ext,
-                       @extschema@.segment_order_expression(
-                           build.source, build.date_column,
-                           @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                           'order date'),
-                       @extschema@.segment_order_expression(
-                           build.source, build.amount_column,
-                           @extschema@.segment_source_column(build.source, build.amount_column, 'amount'), 'amount'),
+                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                       build.pending_table, build.state_table, build.customer_column,
+                       @extschema@.segment_state_call(
+                           build.options,
+                           @extschema@.segment_order_expression(
+                               build.source, build.date_column,
+                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
+                               'order date'),
+                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
+                                                                'amount'),
+                           CASE WHEN build.order_column IS NOT NULL THEN
+                               @extschema@.segment_order_expression(
+                                   build.source, build.order_column,
+                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                                   'order key') END,
+                           amount_type),
                        build.source, build.customer_column);
         src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
     ELSE
+        -- The captured lines have the source's types as recorded at build
+        -- time, and are read with the same expressions as a full build.
         EXECUTE format($sql$
             WITH moved AS (
-                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount
+                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount%4$s
             ), fresh AS (
-                SELECT customer, %3$s.rfm_agg_state(order_date, amount) AS state
+                SELECT customer, %5$s AS state
                 FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
                 GROUP BY customer
             ), merged AS (
@@ -628,7 +816,16 @@ BEGIN
             ), noted AS (
                 INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
             )
-            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext)
+            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
+            CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
+            @extschema@.segment_state_call(
+                build.options,
+                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
+                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
+                CASE WHEN build.order_column IS NOT NULL THEN
+                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
+                                                         'order key') END,
+                build.amount_type))
         INTO moved;
         ANALYZE pg_temp.segment_touched;
         -- Untouched customers keep the summary stored in the target; only
@@ -697,7 +894,6 @@ DECLARE
     build @extschema@.segment_builds;
     target_schema name;
     target_name name;
-    trigger_name name;
 BEGIN
     IF target IS NULL THEN
         RAISE EXCEPTION 'drop_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -706,19 +902,9 @@ BEGIN
     PERFORM @extschema@.segment_catalog_forget(target);  -- checks ownership
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
-    IF build.incremental THEN
-        IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = build.source), 'USAGE') THEN
-            FOR trigger_name IN
-                SELECT t.tgname FROM pg_trigger t
-                WHERE t.tgrelid = build.source AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
-                  AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
-            LOOP
-                EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, build.source);
-            END LOOP;
-        ELSE
-            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, build.source
-                USING DETAIL = 'They capture nothing once the build is gone.';
-        END IF;
+    IF build.capture_relations IS NOT NULL THEN
+        PERFORM @extschema@.segment_drop_capture(
+            build, build.capture_relations || @extschema@.segment_capture_tree(build.source));
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
                    target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',
@@ -1024,491 +1210,3 @@ CREATE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key 
     FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
     SERIALFUNC = rfm_agg_serialfn, DESERIALFUNC = rfm_agg_deserialfn,
     PARALLEL = SAFE);
-
-ALTER TABLE segment_builds
-    ADD COLUMN order_column name,
-    ADD COLUMN order_type regtype,
-    ADD CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL));
-
--- 0.1.0 ignored options it did not know. A build whose options already
--- held these keys keeps meaning what it did (every row an order: its kept
--- states are row states), so the keys are removed; build again to use them.
-UPDATE @extschema@.segment_builds
-SET options = options OPERATOR(pg_catalog.-) 'order_column' OPERATOR(pg_catalog.-) 'min_purchase'
-WHERE options OPERATOR(pg_catalog.?|) ARRAY['order_column', 'min_purchase'];
-
-DROP FUNCTION segment_catalog_register(regclass, regclass, name, name, name, jsonb, date, boolean, bigint, bigint,
-                                       regclass, regclass, regclass);
-CREATE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
-                                         amount_column name, options jsonb, as_of date, incremental boolean,
-                                         customers bigint, orders_merged bigint, state_table regclass,
-                                         pending_table regclass, history_table regclass,
-                                         order_column name DEFAULT NULL)
-RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
-
--- How an order date, amount or order key column of a given type is read:
--- dates as date or timestamptz, amounts as numeric or float8, order keys as
--- bigint or text (built-in casts only).
-CREATE OR REPLACE FUNCTION segment_order_expression(source regclass, column_name name, column_type regtype, role text)
-RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    IF role = 'order key' THEN
-        IF column_type IN ('bigint'::regtype, 'integer'::regtype, 'smallint'::regtype) THEN
-            RETURN format('%I::bigint', column_name);
-        ELSIF column_type IN ('text'::regtype, 'character varying'::regtype, 'character'::regtype, 'uuid'::regtype) THEN
-            RETURN format('%I::text', column_name);
-        END IF;
-        RAISE EXCEPTION 'column "%" of % has type %, not an order key', column_name, source, column_type
-            USING ERRCODE = 'datatype_mismatch',
-                  HINT = 'The order key must be an integer, text, varchar, char or uuid column.';
-    END IF;
-    IF role = 'order date' THEN
-        IF column_type IN ('date'::regtype, 'timestamptz'::regtype) THEN
-            RETURN format('%I', column_name);
-        ELSIF column_type = 'timestamp'::regtype THEN
-            RETURN format('%I::date', column_name);
-        END IF;
-        RAISE EXCEPTION 'column "%" of % has type %, not a date', column_name, source, column_type
-            USING ERRCODE = 'datatype_mismatch', HINT = 'The order date must be of type date, timestamp or timestamptz.';
-    END IF;
-    IF column_type IN ('numeric'::regtype, 'double precision'::regtype) THEN
-        RETURN format('%I', column_name);
-    ELSIF column_type IN ('integer'::regtype, 'bigint'::regtype, 'smallint'::regtype, 'money'::regtype) THEN
-        RETURN format('%I::numeric', column_name);
-    ELSIF column_type = 'real'::regtype THEN
-        RETURN format('%I::float8', column_name);
-    END IF;
-    RAISE EXCEPTION 'column "%" of % has type %, not an amount', column_name, source, column_type
-        USING ERRCODE = 'datatype_mismatch', HINT = 'The amount must be numeric, an integer or a floating-point type.';
-END $fn$;
-
--- The aggregate that summarizes a build's order lines into a state: without
--- the order_column and min_purchase options rfm_agg_state(date, amount),
--- every row an order; with either, rfm_agg_state(date, amount, order_key,
--- min_purchase), where a missing option is NULL (every row its own order,
--- no minimum). The arguments are expressions from segment_order_expression;
--- the minimum becomes a literal of the amount's type.
-CREATE FUNCTION segment_state_call(options jsonb, date_expression text, amount_expression text,
-                                   key_expression text, amount_type regtype)
-RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    float_amount boolean := amount_type IN ('real'::regtype, 'double precision'::regtype);
-    minimum numeric := (options->>'min_purchase')::numeric;
-BEGIN
-    IF key_expression IS NULL AND minimum IS NULL THEN
-        RETURN format('%s.rfm_agg_state(%s, %s)', @extschema@.segment_schema(), date_expression, amount_expression);
-    END IF;
-    RETURN format('%s.rfm_agg_state(%s, %s, %s, %s)', @extschema@.segment_schema(), date_expression,
-                  amount_expression, coalesce(key_expression, 'NULL::bigint'),
-                  CASE WHEN minimum IS NULL THEN 'NULL' ELSE quote_literal(minimum::text) END ||
-                  CASE WHEN float_amount THEN '::float8' ELSE '::numeric' END);
-END $fn$;
-
-CREATE OR REPLACE FUNCTION segment_build(source regclass, customer_column name, date_column name, amount_column name,
-                              target_schema name, target_name name, as_of date, options jsonb)
-RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    qualified text := format('%I.%I', target_schema, target_name);
-    customer_type regtype;
-    date_type regtype;
-    amount_type regtype;
-    order_column name;
-    order_type regtype;
-    date_expression text;
-    amount_expression text;
-    key_expression text;
-    build @extschema@.segment_builds;
-    customers bigint;
-    capture boolean;
-    suffix text;
-BEGIN
-    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
-       OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
-        RAISE EXCEPTION 'build_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
-        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF options ? 'order_column' AND jsonb_typeof(options->'order_column') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'option "order_column" must be a column name' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Give the name of the column that identifies an order, such as {"order_column": "invoice_no"}.';
-    END IF;
-    IF options ? 'min_purchase' AND (jsonb_typeof(options->'min_purchase') IS DISTINCT FROM 'number'
-                                     OR (options->>'min_purchase')::numeric < 0) THEN
-        RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
-    END IF;
-    IF as_of = 'infinity' OR as_of = '-infinity' THEN
-        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF length(target_name) > 63 - length('_quadrant_counts') THEN
-        RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
-            DETAIL = format('The builder adds suffixes of up to %s characters to it.', length('_quadrant_counts'));
-    END IF;
-    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_segment_sizes', '_stage_counts',
-                                  '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
-        IF to_regclass(format('%I.%I', target_schema, target_name || suffix)) IS NOT NULL THEN
-            RAISE EXCEPTION 'relation "%.%" already exists', target_schema, target_name || suffix
-                USING ERRCODE = 'duplicate_table',
-                      HINT = 'Refresh it with refresh_segments(), or remove it with drop_segments().';
-        END IF;
-    END LOOP;
-
-    customer_type := @extschema@.segment_source_column(source, customer_column, 'customer');
-    date_type := @extschema@.segment_source_column(source, date_column, 'order date');
-    amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
-    date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
-    amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
-    IF options ? 'order_column' THEN
-        order_column := options->>'order_column';
-        order_type := @extschema@.segment_source_column(source, order_column, 'order key');
-        key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
-    END IF;
-    -- New orders are captured by triggers on tables the caller may create
-    -- triggers on; any other source (a view, a foreign table, a table of
-    -- another role) is read again in full by every refresh.
-    capture := (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source)
-               AND has_table_privilege(source, 'TRIGGER');
-    IF NOT capture THEN
-        RAISE NOTICE 'every refresh of % will read % in full', qualified, source
-            USING DETAIL = 'Only tables on which you may create triggers have their new orders captured.';
-    END IF;
-
-    -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column,
-                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
-                                                  amount_type),
-                   source, customer_column);
-    EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
-    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
-                   target_schema, target_name || '_pending', customer_type, date_type, amount_type,
-                   CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
-    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
-                   target_schema, target_name || '_history', customer_type);
-
-    build.target := NULL;
-    build.source := source;
-    build.options := options;
-    build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
-    build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
-    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
-    build.incremental := capture;
-    customers := @extschema@.segment_derive(
-        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
-        as_of, qualified, false);
-    build.target := qualified::regclass;
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
-    EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
-    EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
-    EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
-    PERFORM @extschema@.segment_catalog_register(
-        build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
-        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
-    SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
-
-    PERFORM @extschema@.segment_create_views(build);
-    PERFORM @extschema@.segment_create_capture(build);
-    RETURN build.target;
-END $fn$;
-
--- Summary views for dashboards, beside the target, and the comments a BI
--- tool's data dictionary shows. Shares are fractions in [0, 1] (numeric,
--- not rounded). CREATE OR REPLACE keeps the owner and grants of views that
--- exist (the upgrade from 0.1.0 replaces them this way).
-CREATE OR REPLACE FUNCTION segment_create_views(build @extschema@.segment_builds)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    target_schema name;
-    target_name name;
-    tiers text[] := '{normal,silver,gold}';
-    view_name name;
-    described record;
-    -- What frequency counts, by the build's order options.
-    purchases text := CASE
-        WHEN build.options ? 'min_purchase' THEN
-            format('orders%s with a positive net amount on a day whose net amount reached %s (min_purchase)',
-                   coalesce(format(' (the lines of one %s)', build.order_column), ''), build.options->>'min_purchase')
-        WHEN build.order_column IS NOT NULL THEN
-            format('orders (the lines of one %s) with a non-negative net amount', build.order_column)
-        ELSE 'order rows with a non-negative amount' END;
-BEGIN
-    SELECT n.nspname, c.relname INTO target_schema, target_name
-    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
-    IF build.options ? 'tiers' THEN
-        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
-    END IF;
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %I.%I AS
-        SELECT segment, count(*) AS customers,
-               count(*)::numeric / sum(count(*)) OVER () AS customer_share,
-               sum(monetary) AS revenue,
-               sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0) AS revenue_share
-        FROM %s GROUP BY segment$sql$, target_schema, target_name || '_segment_sizes', build.target);
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %I.%I AS
-        SELECT coalesce(lifecycle_stage, 'no purchase') AS lifecycle_stage, count(*) AS customers,
-               count(*)::numeric / sum(count(*)) OVER () AS customer_share, sum(monetary) AS revenue
-        FROM %s GROUP BY 1$sql$, target_schema, target_name || '_stage_counts', build.target);
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %I.%I AS
-        SELECT t.tier, t.tier_rank, count(c.customer) AS customers,
-               count(c.customer)::numeric / nullif(sum(count(c.customer)) OVER (), 0) AS customer_share,
-               coalesce(sum(c.monetary), 0) AS revenue, min(c.monetary) AS lowest_spend
-        FROM unnest(%L::text[]) WITH ORDINALITY AS t(tier, tier_rank)
-        LEFT JOIN %s c ON c.tier = t.tier
-        GROUP BY t.tier, t.tier_rank$sql$, target_schema, target_name || '_tier_funnel', tiers, build.target);
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %I.%I AS
-        SELECT quadrant, count(*) AS customers,
-               count(*)::numeric / sum(count(*)) OVER () AS customer_share, sum(monetary) AS revenue
-        FROM %s WHERE quadrant IS NOT NULL GROUP BY quadrant$sql$,
-        target_schema, target_name || '_quadrant_counts', build.target);
-    -- Segment migration between the last two refreshes: each customer's
-    -- segment before the last refresh (NULL for new customers) and now.
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %1$I.%2$I AS
-        WITH latest AS (
-            SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
-        ), before AS (
-            SELECT DISTINCT ON (h.customer) h.customer, h.segment
-            FROM %5$s h, latest WHERE h.refresh_number < latest.refresh_number
-            ORDER BY h.customer, h.refresh_number DESC
-        )
-        SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
-        FROM %6$s c LEFT JOIN before b ON b.customer = c.customer
-        GROUP BY 1, 2$sql$,
-        target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
-        build.history_table, build.target);
-
-    FOR described IN
-        SELECT * FROM (VALUES
-            ('', NULL, 'One row per customer, built by customer_analytics.build_segments from ' || build.source::text ||
-                       ' and kept up to date by refresh_segments; the as_of date of the last refresh is in segment_builds'),
-            ('', 'customer', 'Customer key (' || build.customer_column || ' of the source)'),
-            ('', 'first_order', 'Date of the first purchase; NULL for a customer with only refunds'),
-            ('', 'last_order', 'Date of the last purchase; NULL for a customer with only refunds'),
-            ('', 'recency_days', 'Days from last_order to as_of (0 when later)'),
-            ('', 'frequency', 'Purchases: ' || purchases),
-            ('', 'purchase_days', 'Distinct days with a purchase'),
-            ('', 'monetary', 'Sum of every amount, refunds included (equals sum(amount) exactly)'),
-            ('', 'avg_order_value', 'monetary / frequency, rounded to the scale of monetary (at least 2 decimals)'),
-            ('', 'refunds', CASE WHEN build.order_column IS NULL AND NOT build.options ? 'min_purchase'
-                                 THEN 'Order rows with a negative amount' ELSE 'Orders with a negative net amount' END),
-            ('', 'r_score', 'Recency score, 1 (longest ago) to buckets (most recent), quantiles of the buying customers'),
-            ('', 'f_score', 'Frequency score, 1 to buckets (most purchases)'),
-            ('', 'm_score', 'Monetary score, 1 to buckets (most spend)'),
-            ('', 'rfm_code', 'The three scores as text, e.g. 545'),
-            ('', 'segment', 'One of the 11 standard RFM segments (Champions ... Lost), or No purchase'),
-            ('', 'rfm_class', 'One of the 8 RFM classes (important value ... general recall): R, F, M each high or low against the population mean'),
-            ('', 'rfm_class_zh', 'rfm_class in Chinese (重要价值客户 ... 一般挽留客户)'),
-            ('', 'lifecycle_stage', 'active / silent / sleeping / churned by days since the last purchase (lifecycle_thresholds)'),
-            ('', 'tier', 'Membership tier by monetary against the tier thresholds'),
-            ('', 'quadrant', 'Purchase frequency x average order value, each high or low against its cut (median by default)'),
-            ('', 'tags', 'Tags of the enabled rules (add_segment_rule) that hold for the customer'),
-            ('_segment_sizes', NULL, 'Customers and revenue per RFM segment'),
-            ('_segment_sizes', 'segment', 'RFM segment'),
-            ('_segment_sizes', 'customers', 'Customers in the segment'),
-            ('_segment_sizes', 'customer_share', 'Fraction of all customers (0 to 1)'),
-            ('_segment_sizes', 'revenue', 'Sum of monetary of the segment''s customers'),
-            ('_segment_sizes', 'revenue_share', 'Fraction of all revenue (0 to 1); NULL when total revenue is 0'),
-            ('_stage_counts', NULL, 'Customers and revenue per lifecycle stage'),
-            ('_stage_counts', 'lifecycle_stage', 'Lifecycle stage, or no purchase'),
-            ('_stage_counts', 'customers', 'Customers in the stage'),
-            ('_stage_counts', 'customer_share', 'Fraction of all customers (0 to 1)'),
-            ('_stage_counts', 'revenue', 'Sum of monetary of the stage''s customers'),
-            ('_tier_funnel', NULL, 'Customers and revenue per membership tier, lowest tier first'),
-            ('_tier_funnel', 'tier', 'Membership tier'),
-            ('_tier_funnel', 'tier_rank', 'Position of the tier, 1 = lowest'),
-            ('_tier_funnel', 'customers', 'Buying customers in the tier'),
-            ('_tier_funnel', 'customer_share', 'Fraction of buying customers (0 to 1)'),
-            ('_tier_funnel', 'revenue', 'Sum of monetary of the tier''s customers'),
-            ('_tier_funnel', 'lowest_spend', 'Lowest monetary in the tier'),
-            ('_quadrant_counts', NULL, 'Customers and revenue per frequency x average order value quadrant'),
-            ('_quadrant_counts', 'quadrant', 'Quadrant'),
-            ('_quadrant_counts', 'customers', 'Buying customers in the quadrant'),
-            ('_quadrant_counts', 'customer_share', 'Fraction of buying customers (0 to 1)'),
-            ('_quadrant_counts', 'revenue', 'Sum of monetary of the quadrant''s customers'),
-            ('_migration', NULL, 'Customers by segment before and after the last refresh'),
-            ('_migration', 'from_segment', 'Segment before the last refresh; NULL for customers new in it'),
-            ('_migration', 'to_segment', 'Segment now'),
-            ('_migration', 'customers', 'Customers who moved from from_segment to to_segment')
-        ) AS d(suffix, column_name, description)
-    LOOP
-        view_name := target_name || described.suffix;
-        IF described.column_name IS NULL THEN
-            EXECUTE format('COMMENT ON %s %I.%I IS %L', CASE WHEN described.suffix = '' THEN 'TABLE' ELSE 'VIEW' END,
-                           target_schema, view_name, described.description);
-        ELSE
-            EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, view_name, described.column_name,
-                           described.description);
-        END IF;
-    END LOOP;
-END $fn$;
-
-CREATE OR REPLACE FUNCTION segment_create_capture(build @extschema@.segment_builds)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    target_name name := (SELECT c.relname FROM pg_class c WHERE c.oid = build.target);
-    capture text := format('%s.segment_capture(%L)', @extschema@.segment_schema(), build.build_id);
-BEGIN
-    IF NOT build.incremental THEN
-        RETURN;
-    END IF;
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE ON %s '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
-                   build.customer_column, build.date_column, build.amount_column,
-                   CASE WHEN build.order_column IS NOT NULL THEN format(', %I', build.order_column) ELSE '' END,
-                   build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
-                   target_name || '_capture_truncate', build.source, capture);
-END $fn$;
-
-CREATE OR REPLACE FUNCTION segment_refresh(target regclass, as_of date, full_rebuild boolean)
-RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    build @extschema@.segment_builds;
-    mode text;
-    rebuild_requested boolean;
-    moved bigint := 0;
-    touched bigint := 0;
-    changed bigint := 0;
-    removed bigint := 0;
-    added bigint := 0;
-    src text;
-    amount_type regtype;
-    columns text := @extschema@.segment_value_columns();
-    started timestamptz := clock_timestamp();
-BEGIN
-    IF as_of = 'infinity' OR as_of = '-infinity' THEN
-        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object',
-            HINT = 'Build it first with build_segments().';
-    END IF;
-    -- Refreshes of one target are serialized on its state table (the lock
-    -- conflicts only with itself and writers); readers of the target never
-    -- wait: rows are rewritten under MVCC in one transaction.
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', build.state_table);
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
-
-    -- UPDATE, DELETE or TRUNCATE on the source left a marker: orders may have
-    -- changed or gone, which merging cannot undo.
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE kind = ''r'')', build.pending_table) INTO rebuild_requested;
-    IF full_rebuild OR rebuild_requested OR NOT build.incremental THEN
-        mode := 'full';
-    ELSE
-        mode := 'incremental';
-    END IF;
-
-    IF mode = 'full' THEN
-        EXECUTE format('TRUNCATE %s', build.state_table);
-        -- One statement, one snapshot: the pending rows it deletes are
-        -- exactly those whose orders the scan of the source sees.
-        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column,
-                       @extschema@.segment_state_call(
-                           build.options,
-                           @extschema@.segment_order_expression(
-                               build.source, build.date_column,
-                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                               'order date'),
-                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
-                                                                'amount'),
-                           CASE WHEN build.order_column IS NOT NULL THEN
-                               @extschema@.segment_order_expression(
-                                   build.source, build.order_column,
-                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                                   'order key') END,
-                           amount_type),
-                       build.source, build.customer_column);
-        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
-    ELSE
-        -- The captured lines have the source's types as recorded at build
-        -- time, and are read with the same expressions as a full build.
-        EXECUTE format($sql$
-            WITH moved AS (
-                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount%4$s
-            ), fresh AS (
-                SELECT customer, %5$s AS state
-                FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
-                GROUP BY customer
-            ), merged AS (
-                INSERT INTO %2$s AS kept SELECT customer, state FROM fresh
-                ON CONFLICT (customer) DO UPDATE
-                SET state = (SELECT %3$s.rfm_state_merge(x) FROM (VALUES (kept.state), (excluded.state)) v(x))
-                RETURNING customer, state
-            ), noted AS (
-                INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
-            )
-            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
-            CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
-            @extschema@.segment_state_call(
-                build.options,
-                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
-                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
-                CASE WHEN build.order_column IS NOT NULL THEN
-                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
-                                                         'order key') END,
-                build.amount_type))
-        INTO moved;
-        ANALYZE pg_temp.segment_touched;
-        -- Untouched customers keep the summary stored in the target; only
-        -- touched customers' states are read back.
-        src := format('SELECT t.customer, ROW(t.first_order, t.last_order, t.frequency, t.purchase_days, t.monetary, '
-                      't.refunds)::%s.rfm_summary AS s FROM %s t '
-                      'WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_touched x WHERE x.customer = t.customer) '
-                      'UNION ALL SELECT customer, s FROM pg_temp.segment_touched', ext, build.target);
-    END IF;
-
-    touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
-    build.refresh_number := build.refresh_number + 1;
-    -- History: only customers whose segment changed (or who are new).
-    EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
-                   'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
-                   build.history_table, build.target) USING build.refresh_number;
-    -- Rewrite only rows whose values changed, then add new customers (a
-    -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
-    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
-                   'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
-                   build.target, columns,
-                   (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
-                   (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
-                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
-    GET DIAGNOSTICS added = ROW_COUNT;
-    changed := changed + added;
-    IF mode = 'full' THEN
-        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
-                       build.target, build.state_table);
-        GET DIAGNOSTICS removed = ROW_COUNT;
-        EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
-    END IF;
-    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
-
-    -- A build made by an older release gets the views and comments of this
-    -- one (once: replacing views locks out their readers for a moment).
-    IF build.layout < 2 THEN
-        PERFORM @extschema@.segment_create_views(build);
-    END IF;
-    PERFORM @extschema@.segment_catalog_refreshed(
-        build.target, as_of, build.refresh_number, mode, touched,
-        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END, 2);
-    RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', build.refresh_number,
-                              'as_of', as_of, 'orders_merged', moved, 'customers', touched,
-                              'rows_written', changed, 'rows_removed', removed,
-                              'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
-END $fn$;

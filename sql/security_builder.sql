@@ -142,8 +142,9 @@ DROP VIEW owner_orders_probed;
 RESET ROLE;
 
 -- 5. The capture trigger belongs to its build. Attached to another table
--- with the owner's build id it refuses to run (it would write the owner's
--- pending table as the owner); called outside a trigger it refuses too.
+-- with the owner's build id it captures nothing (it writes the owner's
+-- pending table only for the build's source and its partitions); called
+-- outside a trigger it refuses.
 SELECT build_id AS owner_build_id FROM segment_builds WHERE target = 'owner_segments'::regclass \gset
 SET ROLE ca_attacker;
 CREATE TABLE attacker_orders (customer_id int, ordered_on date, amount numeric(12, 2));

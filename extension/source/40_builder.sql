@@ -65,6 +65,10 @@ CREATE TABLE segment_builds (
     layout integer NOT NULL,          -- the objects the builder made: 1 by 0.1.0, 2 since 0.2.0
     order_column name,                -- the order_column option (NULL: every row is an order) and its type
     order_type regtype,
+    -- The relations whose capture triggers feed this build: the source and,
+    -- for a partitioned source, every table of its partition tree (a change
+    -- of that set makes the next refresh a full rebuild). NULL: no capture.
+    capture_relations regclass[],
     CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL))
 );
 COMMENT ON TABLE segment_builds IS 'One row per table built by build_segments: its definition and last refresh';
@@ -105,6 +109,10 @@ RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VO
 CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
                                           customers bigint, orders_merged bigint, layout integer)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
+-- Records the relations whose capture triggers feed a build (NULL: none,
+-- every refresh rebuilds).
+CREATE FUNCTION segment_catalog_capture(target regclass, relations regclass[])
+RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_capture' LANGUAGE C;
 CREATE FUNCTION segment_catalog_forget(target regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
 
@@ -134,6 +142,37 @@ BEGIN
             USING ERRCODE = 'undefined_column', HINT = format('Pass the name of the %s column of %s.', role, source);
     END IF;
     RETURN column_type;
+END $fn$;
+
+-- Why new orders of a source cannot be captured by triggers, or NULL when
+-- they can: triggers exist only on tables; Citus runs a distributed table's
+-- triggers on its shards, away from the pending table; a partitioned table
+-- with a foreign partition cannot collect inserted rows for a trigger (and
+-- would refuse every insert); and the caller must be allowed to create
+-- triggers on every table of the partition tree.
+CREATE FUNCTION segment_capture_refusal(source regclass)
+RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    citus boolean := false;
+BEGIN
+    IF (SELECT c.relkind FROM pg_class c WHERE c.oid = source) NOT IN ('r', 'p') THEN
+        RETURN format('%s is not a table', source);
+    END IF;
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+            INTO citus USING source;
+        IF citus THEN
+            RETURN format('%s is a Citus distributed table, whose triggers would run on its shards', source);
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_partition_tree(source) t JOIN pg_class c ON c.oid = t.relid WHERE c.relkind = 'f') THEN
+        RETURN format('%s has foreign partitions, whose inserted rows triggers cannot collect', source);
+    END IF;
+    IF NOT has_table_privilege(source, 'TRIGGER')
+       OR EXISTS (SELECT 1 FROM pg_partition_tree(source) t WHERE NOT has_table_privilege(t.relid, 'TRIGGER')) THEN
+        RETURN format('you may not create triggers on %s', source);
+    END IF;
+    RETURN NULL;
 END $fn$;
 
 -- How an order date, amount or order key column of a given type is read:
@@ -354,6 +393,7 @@ DECLARE
     build @extschema@.segment_builds;
     customers bigint;
     capture boolean;
+    refusal text;
     suffix text;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
@@ -398,14 +438,13 @@ BEGIN
         order_type := @extschema@.segment_source_column(source, order_column, 'order key');
         key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
     END IF;
-    -- New orders are captured by triggers on tables the caller may create
-    -- triggers on; any other source (a view, a foreign table, a table of
-    -- another role) is read again in full by every refresh.
-    capture := (SELECT c.relkind IN ('r', 'p') FROM pg_class c WHERE c.oid = source)
-               AND has_table_privilege(source, 'TRIGGER');
+    -- New orders are captured by triggers where that works; any other
+    -- source is read again in full by every refresh.
+    refusal := @extschema@.segment_capture_refusal(source);
+    capture := refusal IS NULL;
     IF NOT capture THEN
         RAISE NOTICE 'every refresh of % will read % in full', qualified, source
-            USING DETAIL = 'Only tables on which you may create triggers have their new orders captured.';
+            USING DETAIL = format('New orders cannot be captured: %s.', refusal);
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
@@ -642,19 +681,63 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     target_name name := (SELECT c.relname FROM pg_class c WHERE c.oid = build.target);
     capture text := format('%s.segment_capture(%L)', @extschema@.segment_schema(), build.build_id);
+    relations regclass[] := @extschema@.segment_capture_tree(build.source);
+    relation regclass;
 BEGIN
     IF NOT build.incremental THEN
         RETURN;
     END IF;
-    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE ON %s '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
-                   build.customer_column, build.date_column, build.amount_column,
-                   CASE WHEN build.order_column IS NOT NULL THEN format(', %I', build.order_column) ELSE '' END,
-                   build.source, capture);
-    EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
-                   target_name || '_capture_truncate', build.source, capture);
+    -- A statement fires the statement triggers of the table it names, so a
+    -- partitioned source gets the triggers on every table of its tree:
+    -- inserts through the root and straight into a partition are both
+    -- captured, each once.
+    FOREACH relation IN ARRAY relations LOOP
+        IF relation = ANY (coalesce(build.capture_relations, '{}')) THEN
+            CONTINUE;  -- it has them already
+        END IF;
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS new_orders '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_inserts', relation, capture);
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE ON %s '
+                       'FOR EACH STATEMENT EXECUTE FUNCTION %s', target_name || '_capture_changes',
+                       build.customer_column, build.date_column, build.amount_column,
+                       CASE WHEN build.order_column IS NOT NULL THEN format(', %I', build.order_column) ELSE '' END,
+                       relation, capture);
+        EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %s',
+                       target_name || '_capture_truncate', relation, capture);
+    END LOOP;
+    PERFORM @extschema@.segment_catalog_capture(build.target, relations);
+END $fn$;
+
+-- The source and every table of its partition tree, in OID order.
+CREATE FUNCTION segment_capture_tree(source regclass)
+RETURNS regclass[] LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT array_agg(r ORDER BY r::oid) FROM (
+        SELECT source AS r UNION SELECT t.relid FROM pg_partition_tree(source) t
+    ) tree
+$fn$;
+
+-- Removes this build's capture triggers from relations, where the caller
+-- may drop triggers; elsewhere they stay, and capture nothing for a build
+-- that is gone or a table outside its source.
+CREATE FUNCTION segment_drop_capture(build @extschema@.segment_builds, relations regclass[])
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    found record;
+BEGIN
+    FOR found IN
+        SELECT t.tgname, t.tgrelid::regclass AS relation,
+               pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = t.tgrelid), 'USAGE') AS may_drop
+        FROM pg_trigger t
+        WHERE t.tgrelid = ANY (relations) AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
+          AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
+    LOOP
+        IF found.may_drop THEN
+            EXECUTE format('DROP TRIGGER %I ON %s', found.tgname, found.relation);
+        ELSE
+            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, found.relation
+                USING DETAIL = 'They capture nothing once the build is gone.';
+        END IF;
+    END LOOP;
 END $fn$;
 
 -- The entry point is C (src/pg/builder.cpp): it checks that the caller has
@@ -693,6 +776,7 @@ DECLARE
     removed bigint := 0;
     added bigint := 0;
     src text;
+    refusal text;
     amount_type regtype;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
@@ -718,6 +802,27 @@ BEGIN
         mode := 'full';
     ELSE
         mode := 'incremental';
+    END IF;
+    -- A partition attached or detached since the last refresh: its orders
+    -- came or went without an insert or a delete. Rebuild, and capture on
+    -- the tables of the tree as it is now (or no longer, when the tree now
+    -- holds a table whose orders cannot be captured).
+    IF build.incremental
+       AND build.capture_relations IS DISTINCT FROM @extschema@.segment_capture_tree(build.source) THEN
+        mode := 'full';
+        refusal := @extschema@.segment_capture_refusal(build.source);
+        IF refusal IS NULL THEN
+            PERFORM @extschema@.segment_drop_capture(
+                build, ARRAY(SELECT unnest(build.capture_relations)
+                             EXCEPT SELECT unnest(@extschema@.segment_capture_tree(build.source))));
+            PERFORM @extschema@.segment_create_capture(build);
+        ELSE
+            RAISE NOTICE 'every refresh of % will read % in full from now on', build.target, build.source
+                USING DETAIL = format('New orders cannot be captured: %s.', refusal);
+            PERFORM @extschema@.segment_drop_capture(
+                build, build.capture_relations || @extschema@.segment_capture_tree(build.source));
+            PERFORM @extschema@.segment_catalog_capture(build.target, NULL);
+        END IF;
     END IF;
 
     IF mode = 'full' THEN
@@ -840,7 +945,6 @@ DECLARE
     build @extschema@.segment_builds;
     target_schema name;
     target_name name;
-    trigger_name name;
 BEGIN
     IF target IS NULL THEN
         RAISE EXCEPTION 'drop_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -849,19 +953,9 @@ BEGIN
     PERFORM @extschema@.segment_catalog_forget(target);  -- checks ownership
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
-    IF build.incremental THEN
-        IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = build.source), 'USAGE') THEN
-            FOR trigger_name IN
-                SELECT t.tgname FROM pg_trigger t
-                WHERE t.tgrelid = build.source AND t.tgfoid = '@extschema@.segment_capture()'::regprocedure
-                  AND t.tgnargs = 1 AND t.tgargs = convert_to(build.build_id::text, 'UTF8') || '\x00'::bytea
-            LOOP
-                EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, build.source);
-            END LOOP;
-        ELSE
-            RAISE NOTICE 'the capture triggers of % stay on % until its owner drops them', build.target, build.source
-                USING DETAIL = 'They capture nothing once the build is gone.';
-        END IF;
+    IF build.capture_relations IS NOT NULL THEN
+        PERFORM @extschema@.segment_drop_capture(
+            build, build.capture_relations || @extschema@.segment_capture_tree(build.source));
     END IF;
     EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
                    target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',

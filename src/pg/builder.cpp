@@ -42,6 +42,7 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_proc.h"
 #include "commands/extension.h"
@@ -290,6 +291,27 @@ CA_FUNCTION(ca_segment_catalog_refreshed) {
                       "refreshed_at = pg_catalog.now(), customers = $5, orders_merged = $6, owner = $7, "
                       "layout = $8 WHERE target = $1 RETURNING true",
                       8, types, values, nullptr, &found);
+    if (!found)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("%s was not built by build_segments", qualified_relation(target))));
+    PG_RETURN_VOID();
+}
+
+// segment_catalog_capture(target, relations): records the relations whose
+// capture triggers feed the build; NULL turns capture off (every refresh
+// rebuilds).
+CA_FUNCTION(ca_segment_catalog_capture) {
+    require_arguments(fcinfo, 1, "segment_catalog_capture");
+    const Oid target = PG_GETARG_OID(0);
+    require_owner(target);
+    Oid types[2] = {REGCLASSOID, REGCLASSARRAYOID};
+    Datum values[2] = {ObjectIdGetDatum(target), PG_ARGISNULL(1) ? Datum(0) : PG_GETARG_DATUM(1)};
+    const char nulls[3] = {' ', PG_ARGISNULL(1) ? 'n' : ' ', '\0'};
+    bool found;
+    catalog_statement(extension_namespace(fcinfo),
+                      "UPDATE %s.segment_builds SET capture_relations = $2, incremental = ($2 IS NOT NULL) "
+                      "WHERE target = $1 RETURNING true",
+                      2, types, values, nulls, &found);
     if (!found)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("%s was not built by build_segments", qualified_relation(target))));
@@ -771,10 +793,14 @@ CA_FUNCTION(ca_segment_capture) {
         SPI_finish();
         return PointerGetDatum(nullptr);
     }
-    if (build.source != source)
-        ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-                        errmsg("trigger \"%s\" on %s does not belong to the build of %s", trigger->tg_trigger->tgname,
-                               qualified_relation(source), qualified_relation(build.target))));
+    // Only the source and the tables of its partition tree feed the build.
+    // A trigger elsewhere (a partition since detached, or a table of a role
+    // that copied the trigger) captures nothing: it must not stop inserts.
+    if (build.source != source &&
+        !(get_rel_relispartition(source) && list_member_oid(get_partition_ancestors(source), build.source))) {
+        SPI_finish();
+        return PointerGetDatum(nullptr);
+    }
     const char* pending = qualified_relation(build.pending);
     const bool rows = TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && trigger->tg_newtable != nullptr &&
                       trigger->tg_trigger->tgnewtable != nullptr &&
