@@ -138,16 +138,16 @@ SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_
 
 \echo
 \echo 'RFM segments as of' :as_of '(customer_segments_segment_sizes: quintile scores, the 11 standard segments)'
-SELECT segment, customers, customer_share AS "customers %", revenue, revenue_share AS "revenue %"
+SELECT segment, customers, round(100 * customer_share, 2) AS "customers %", revenue, round(100 * revenue_share, 2) AS "revenue %"
 FROM customer_segments_segment_sizes ORDER BY revenue DESC;
 
 \echo 'Lifecycle stages (days since the last purchase: active <= 63 < silent <= 126 < sleeping <= 365 < churned)'
-SELECT lifecycle_stage AS stage, customers, customer_share AS "customers %", revenue
+SELECT lifecycle_stage AS stage, customers, round(100 * customer_share, 2) AS "customers %", revenue
 FROM customer_segments_stage_counts
 ORDER BY array_position(ARRAY['active', 'silent', 'sleeping', 'churned'], lifecycle_stage);
 
 \echo 'Membership tiers (thresholds: the spend of the top 20 % and top 5 % of customers)'
-SELECT tier, customers, customer_share AS "customers %", revenue, lowest_spend FROM customer_segments_tier_funnel
+SELECT tier, customers, round(100 * customer_share, 2) AS "customers %", revenue, lowest_spend FROM customer_segments_tier_funnel
 ORDER BY tier_rank;
 
 \echo 'The 8 RFM classes (each of R, F, M high or low against the population mean)'

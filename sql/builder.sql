@@ -120,7 +120,8 @@ SELECT (SELECT count(*) FROM (SELECT customer, monetary, rfm_code, segment, rfm_
 SELECT drop_segments('view_segments');
 DROP VIEW shop_orders_view;
 
--- Another role can neither see nor refresh these builds.
+-- Another role that may read the segment table sees its build (not the
+-- other builds), but cannot refresh it.
 RESET ROLE;
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ca_other;

@@ -57,7 +57,7 @@ SELECT drop_segment_rule('owner_segments', 'big');
 SELECT refresh_segments('owner_segments', DATE '2024-12-31');
 SELECT drop_segments('owner_segments');
 SELECT segment_catalog_forget('owner_segments');
-SELECT segment_catalog_refreshed('owner_segments', DATE '2030-01-01', 99, 'full', 0, 0);
+SELECT segment_catalog_refreshed('owner_segments', DATE '2030-01-01', 99, 'full', 0, 0, 2);
 -- Registering someone else's table as one's own build fails the same way.
 SELECT segment_catalog_register('owner_segments', 'owner_orders', 'customer_id', 'ordered_on', 'amount', '{}',
                                 DATE '2024-12-31', false, 0, 0, 'owner_segments', 'owner_segments', 'owner_segments');
@@ -206,6 +206,48 @@ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analy
 SELECT has_table_privilege('ca_attacker', 'segment_builds', 'INSERT') AS can_insert_builds,
        has_table_privilege('ca_attacker', 'segment_tag_rules', 'INSERT') AS can_insert_rules,
        has_table_privilege('ca_attacker', 'segment_tag_rules', 'UPDATE') AS can_update_rules;
+
+-- 8. A read-only BI role gets one build and nothing else: the target and
+-- its views (migration included, which reads the history and the catalog
+-- with the owner's rights), not the builder's other tables, the source, or
+-- another build.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS ca_dashboard;
+RESET client_min_messages;
+CREATE ROLE ca_dashboard NOLOGIN;
+SET ROLE ca_owner;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'other_segments', DATE '2024-12-31');
+SELECT grant_segments_read('owner_segments', 'ca_dashboard');
+INSERT INTO owner_orders VALUES (1, DATE '2024-12-30', 5000);
+SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SET ROLE ca_dashboard;
+SELECT count(*) AS customers, sum(monetary) > 0 AS revenue FROM owner_segments;
+SELECT sum(customers) AS customers, round(sum(customer_share), 10) AS customer_share,
+       round(sum(revenue_share), 10) AS revenue_share FROM owner_segments_segment_sizes;
+SELECT sum(customers) AS customers, count(*) FILTER (WHERE from_segment IS DISTINCT FROM to_segment) > 0 AS moved
+FROM owner_segments_migration;
+SELECT count(*) AS stages FROM owner_segments_stage_counts;
+SELECT count(*) AS tiers FROM owner_segments_tier_funnel;
+SELECT count(*) AS quadrants FROM owner_segments_quadrant_counts;
+SELECT target, refresh_number FROM segment_builds;
+SELECT count(*) FROM owner_segments_state;
+SELECT count(*) FROM owner_segments_history;
+SELECT count(*) FROM owner_orders;
+SELECT count(*) FROM other_segments;
+SELECT refresh_segments('owner_segments', DATE '2024-12-31');
+SET ROLE ca_owner;
+SELECT revoke_segments_read('owner_segments', 'ca_dashboard');
+SET ROLE ca_dashboard;
+SELECT count(*) FROM owner_segments;
+SET ROLE ca_owner;
+SELECT drop_segments('other_segments');
+-- What a BI tool's data dictionary shows.
+SELECT col_description('owner_segments'::regclass, a.attnum) AS comment
+FROM pg_attribute a WHERE a.attrelid = 'owner_segments'::regclass AND a.attname IN ('segment', 'rfm_class_zh', 'tags');
+SELECT obj_description('owner_segments_segment_sizes'::regclass, 'pg_class') AS view_comment,
+       col_description('owner_segments_segment_sizes'::regclass, 3) AS share_comment;
+RESET ROLE;
+DROP ROLE ca_dashboard;
 
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;

@@ -56,7 +56,8 @@ CREATE TABLE segment_builds (
     build_id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT segment_builds_build_id_key UNIQUE,
     customer_type regtype NOT NULL,  -- the source's column types when the build was made
     date_type regtype NOT NULL,
-    amount_type regtype NOT NULL
+    amount_type regtype NOT NULL,
+    layout integer NOT NULL           -- the objects the builder made: 1 by 0.1.0, 2 since 0.2.0
 );
 COMMENT ON TABLE segment_builds IS 'One row per table built by build_segments: its definition and last refresh';
 
@@ -70,14 +71,17 @@ CREATE TABLE segment_tag_rules (
 );
 COMMENT ON TABLE segment_tag_rules IS 'Rule-based tags: a SQL boolean condition over a segment table''s columns';
 
--- Each role sees the builds and rules of the tables whose owner's
--- privileges it has; nobody writes these tables but the functions below.
+-- Each role sees the builds and rules of the tables it owns (has the owner's
+-- privileges of) or may read; nobody writes these tables but the functions
+-- below.
 ALTER TABLE segment_builds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE segment_tag_rules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+           OR pg_catalog.has_table_privilege(target, 'SELECT'));
 CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE'));
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+           OR pg_catalog.has_table_privilege(target, 'SELECT'));
 GRANT SELECT ON segment_builds, segment_tag_rules TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('segment_builds', '');
 SELECT pg_catalog.pg_extension_config_dump('segment_builds_build_id_seq', '');
@@ -90,7 +94,7 @@ CREATE FUNCTION segment_catalog_register(target regclass, source regclass, custo
                                          pending_table regclass, history_table regclass)
 RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
 CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
-                                          customers bigint, orders_merged bigint)
+                                          customers bigint, orders_merged bigint, layout integer)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
 CREATE FUNCTION segment_catalog_forget(target regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
@@ -386,13 +390,18 @@ BEGIN
 END $fn$;
 REVOKE ALL ON FUNCTION segment_build(regclass, name, name, name, name, name, date, jsonb) FROM PUBLIC;
 
--- Summary views for dashboards, beside the target.
+-- Summary views for dashboards, beside the target, and the comments a BI
+-- tool's data dictionary shows. Shares are fractions in [0, 1] (numeric,
+-- not rounded). CREATE OR REPLACE keeps the owner and grants of views that
+-- exist (the upgrade from 0.1.0 replaces them this way).
 CREATE FUNCTION segment_create_views(build @extschema@.segment_builds)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     target_schema name;
     target_name name;
     tiers text[] := '{normal,silver,gold}';
+    view_name name;
+    described record;
 BEGIN
     SELECT n.nspname, c.relname INTO target_schema, target_name
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = build.target;
@@ -400,35 +409,35 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     EXECUTE format($sql$
-        CREATE VIEW %I.%I AS
+        CREATE OR REPLACE VIEW %I.%I AS
         SELECT segment, count(*) AS customers,
-               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share,
+               count(*)::numeric / sum(count(*)) OVER () AS customer_share,
                sum(monetary) AS revenue,
-               round(100.0 * sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0), 2) AS revenue_share
+               sum(monetary) / nullif(sum(sum(monetary)) OVER (), 0) AS revenue_share
         FROM %s GROUP BY segment$sql$, target_schema, target_name || '_segment_sizes', build.target);
     EXECUTE format($sql$
-        CREATE VIEW %I.%I AS
+        CREATE OR REPLACE VIEW %I.%I AS
         SELECT coalesce(lifecycle_stage, 'no purchase') AS lifecycle_stage, count(*) AS customers,
-               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share, sum(monetary) AS revenue
+               count(*)::numeric / sum(count(*)) OVER () AS customer_share, sum(monetary) AS revenue
         FROM %s GROUP BY 1$sql$, target_schema, target_name || '_stage_counts', build.target);
     EXECUTE format($sql$
-        CREATE VIEW %I.%I AS
+        CREATE OR REPLACE VIEW %I.%I AS
         SELECT t.tier, t.tier_rank, count(c.customer) AS customers,
-               round(100.0 * count(c.customer) / nullif(sum(count(c.customer)) OVER (), 0), 2) AS customer_share,
+               count(c.customer)::numeric / nullif(sum(count(c.customer)) OVER (), 0) AS customer_share,
                coalesce(sum(c.monetary), 0) AS revenue, min(c.monetary) AS lowest_spend
         FROM unnest(%L::text[]) WITH ORDINALITY AS t(tier, tier_rank)
         LEFT JOIN %s c ON c.tier = t.tier
         GROUP BY t.tier, t.tier_rank$sql$, target_schema, target_name || '_tier_funnel', tiers, build.target);
     EXECUTE format($sql$
-        CREATE VIEW %I.%I AS
+        CREATE OR REPLACE VIEW %I.%I AS
         SELECT quadrant, count(*) AS customers,
-               round(100.0 * count(*) / sum(count(*)) OVER (), 2) AS customer_share, sum(monetary) AS revenue
+               count(*)::numeric / sum(count(*)) OVER () AS customer_share, sum(monetary) AS revenue
         FROM %s WHERE quadrant IS NOT NULL GROUP BY quadrant$sql$,
         target_schema, target_name || '_quadrant_counts', build.target);
     -- Segment migration between the last two refreshes: each customer's
     -- segment before the last refresh (NULL for new customers) and now.
     EXECUTE format($sql$
-        CREATE VIEW %1$I.%2$I AS
+        CREATE OR REPLACE VIEW %1$I.%2$I AS
         WITH latest AS (
             SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
         ), before AS (
@@ -441,6 +450,115 @@ BEGIN
         GROUP BY 1, 2$sql$,
         target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
         build.history_table, build.target);
+
+    FOR described IN
+        SELECT * FROM (VALUES
+            ('', NULL, 'One row per customer, built by customer_analytics.build_segments from ' || build.source::text ||
+                       ' and kept up to date by refresh_segments; the as_of date of the last refresh is in segment_builds'),
+            ('', 'customer', 'Customer key (' || build.customer_column || ' of the source)'),
+            ('', 'first_order', 'Date of the first purchase; NULL for a customer with only refunds'),
+            ('', 'last_order', 'Date of the last purchase; NULL for a customer with only refunds'),
+            ('', 'recency_days', 'Days from last_order to as_of (0 when later)'),
+            ('', 'frequency', 'Purchases: order rows with a non-negative amount'),
+            ('', 'purchase_days', 'Distinct days with a purchase'),
+            ('', 'monetary', 'Sum of every amount, refunds included (equals sum(amount) exactly)'),
+            ('', 'avg_order_value', 'monetary / frequency, rounded to the scale of monetary (at least 2 decimals)'),
+            ('', 'refunds', 'Order rows with a negative amount'),
+            ('', 'r_score', 'Recency score, 1 (longest ago) to buckets (most recent), quantiles of the buying customers'),
+            ('', 'f_score', 'Frequency score, 1 to buckets (most purchases)'),
+            ('', 'm_score', 'Monetary score, 1 to buckets (most spend)'),
+            ('', 'rfm_code', 'The three scores as text, e.g. 545'),
+            ('', 'segment', 'One of the 11 standard RFM segments (Champions ... Lost), or No purchase'),
+            ('', 'rfm_class', 'One of the 8 RFM classes (important value ... general recall): R, F, M each high or low against the population mean'),
+            ('', 'rfm_class_zh', 'rfm_class in Chinese (重要价值客户 ... 一般挽留客户)'),
+            ('', 'lifecycle_stage', 'active / silent / sleeping / churned by days since the last purchase (lifecycle_thresholds)'),
+            ('', 'tier', 'Membership tier by monetary against the tier thresholds'),
+            ('', 'quadrant', 'Purchase frequency x average order value, each high or low against its cut (median by default)'),
+            ('', 'tags', 'Tags of the enabled rules (add_segment_rule) that hold for the customer'),
+            ('_segment_sizes', NULL, 'Customers and revenue per RFM segment'),
+            ('_segment_sizes', 'segment', 'RFM segment'),
+            ('_segment_sizes', 'customers', 'Customers in the segment'),
+            ('_segment_sizes', 'customer_share', 'Fraction of all customers (0 to 1)'),
+            ('_segment_sizes', 'revenue', 'Sum of monetary of the segment''s customers'),
+            ('_segment_sizes', 'revenue_share', 'Fraction of all revenue (0 to 1); NULL when total revenue is 0'),
+            ('_stage_counts', NULL, 'Customers and revenue per lifecycle stage'),
+            ('_stage_counts', 'lifecycle_stage', 'Lifecycle stage, or no purchase'),
+            ('_stage_counts', 'customers', 'Customers in the stage'),
+            ('_stage_counts', 'customer_share', 'Fraction of all customers (0 to 1)'),
+            ('_stage_counts', 'revenue', 'Sum of monetary of the stage''s customers'),
+            ('_tier_funnel', NULL, 'Customers and revenue per membership tier, lowest tier first'),
+            ('_tier_funnel', 'tier', 'Membership tier'),
+            ('_tier_funnel', 'tier_rank', 'Position of the tier, 1 = lowest'),
+            ('_tier_funnel', 'customers', 'Buying customers in the tier'),
+            ('_tier_funnel', 'customer_share', 'Fraction of buying customers (0 to 1)'),
+            ('_tier_funnel', 'revenue', 'Sum of monetary of the tier''s customers'),
+            ('_tier_funnel', 'lowest_spend', 'Lowest monetary in the tier'),
+            ('_quadrant_counts', NULL, 'Customers and revenue per frequency x average order value quadrant'),
+            ('_quadrant_counts', 'quadrant', 'Quadrant'),
+            ('_quadrant_counts', 'customers', 'Buying customers in the quadrant'),
+            ('_quadrant_counts', 'customer_share', 'Fraction of buying customers (0 to 1)'),
+            ('_quadrant_counts', 'revenue', 'Sum of monetary of the quadrant''s customers'),
+            ('_migration', NULL, 'Customers by segment before and after the last refresh'),
+            ('_migration', 'from_segment', 'Segment before the last refresh; NULL for customers new in it'),
+            ('_migration', 'to_segment', 'Segment now'),
+            ('_migration', 'customers', 'Customers who moved from from_segment to to_segment')
+        ) AS d(suffix, column_name, description)
+    LOOP
+        view_name := target_name || described.suffix;
+        IF described.column_name IS NULL THEN
+            EXECUTE format('COMMENT ON %s %I.%I IS %L', CASE WHEN described.suffix = '' THEN 'TABLE' ELSE 'VIEW' END,
+                           target_schema, view_name, described.description);
+        ELSE
+            EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, view_name, described.column_name,
+                           described.description);
+        END IF;
+    END LOOP;
+END $fn$;
+
+-- Lets a read-only role (a BI tool's) read one build: the target and its
+-- summary views, and nothing else of the builder's or the source's. The
+-- views read the history and the catalog with their owner's rights; the
+-- catalog shows a build's row to roles that may read its target.
+CREATE FUNCTION grant_segments_read(target regclass, reader regrole)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target_schema name;
+    target_name name;
+BEGIN
+    IF target IS NULL OR reader IS NULL THEN
+        RAISE EXCEPTION 'grant_segments_read arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.segment_builds b WHERE b.target = grant_segments_read.target) THEN
+        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT n.nspname, c.relname INTO target_schema, target_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
+    -- GRANT itself requires the target's owner (or the grant option).
+    EXECUTE format('GRANT SELECT ON %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I, %1$I.%7$I TO %8$I',
+                   target_schema, target_name, target_name || '_segment_sizes', target_name || '_stage_counts',
+                   target_name || '_tier_funnel', target_name || '_quadrant_counts', target_name || '_migration',
+                   reader::text);
+    IF NOT has_schema_privilege(reader, target_schema, 'USAGE') THEN
+        RAISE NOTICE 'role % also needs USAGE on schema %', reader, target_schema
+            USING HINT = format('GRANT USAGE ON SCHEMA %I TO %I;', target_schema, reader::text);
+    END IF;
+END $fn$;
+
+CREATE FUNCTION revoke_segments_read(target regclass, reader regrole)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    target_schema name;
+    target_name name;
+BEGIN
+    IF target IS NULL OR reader IS NULL THEN
+        RAISE EXCEPTION 'revoke_segments_read arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT n.nspname, c.relname INTO target_schema, target_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = target;
+    EXECUTE format('REVOKE SELECT ON %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I, %1$I.%7$I FROM %8$I',
+                   target_schema, target_name, target_name || '_segment_sizes', target_name || '_stage_counts',
+                   target_name || '_tier_funnel', target_name || '_quadrant_counts', target_name || '_migration',
+                   reader::text);
 END $fn$;
 
 -- The triggers that capture new orders into T_pending, and leave a rebuild
@@ -598,9 +716,14 @@ BEGIN
     END IF;
     TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
 
+    -- A build made by an older release gets the views and comments of this
+    -- one (once: replacing views locks out their readers for a moment).
+    IF build.layout < 2 THEN
+        PERFORM @extschema@.segment_create_views(build);
+    END IF;
     PERFORM @extschema@.segment_catalog_refreshed(
         build.target, as_of, build.refresh_number, mode, touched,
-        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END);
+        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END, 2);
     RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', build.refresh_number,
                               'as_of', as_of, 'orders_merged', moved, 'customers', touched,
                               'rows_written', changed, 'rows_removed', removed,

@@ -261,28 +261,28 @@ CA_FUNCTION(ca_segment_catalog_register) {
         schema,
         "INSERT INTO %s.segment_builds (target, owner, source, customer_column, date_column, amount_column, "
         "options, as_of, incremental, customers, orders_merged, state_table, pending_table, history_table, "
-        "customer_type, date_type, amount_type, refresh_number, last_mode, built_at, refreshed_at) "
+        "customer_type, date_type, amount_type, refresh_number, last_mode, built_at, refreshed_at, layout) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1, 'build', "
-        "pg_catalog.now(), pg_catalog.now()) RETURNING build_id",
+        "pg_catalog.now(), pg_catalog.now(), 2) RETURNING build_id",
         17, types, values, nullptr, &found);
     PG_RETURN_DATUM(build_id);
 }
 
 // segment_catalog_refreshed(target, as_of, refresh_number, mode, customers,
-// orders_merged): records a finished refresh.
+// orders_merged, layout): records a finished refresh.
 CA_FUNCTION(ca_segment_catalog_refreshed) {
-    require_arguments(fcinfo, 6, "segment_catalog_refreshed");
+    require_arguments(fcinfo, 7, "segment_catalog_refreshed");
     const Oid target = PG_GETARG_OID(0);
     const RelationFacts owner = require_owner(target);
-    Oid types[7] = {REGCLASSOID, DATEOID, INT4OID, TEXTOID, INT8OID, INT8OID, REGROLEOID};
-    Datum values[7] = {ObjectIdGetDatum(target), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
-                       PG_GETARG_DATUM(4), PG_GETARG_DATUM(5), ObjectIdGetDatum(owner.owner)};
+    Oid types[8] = {REGCLASSOID, DATEOID, INT4OID, TEXTOID, INT8OID, INT8OID, REGROLEOID, INT4OID};
+    Datum values[8] = {ObjectIdGetDatum(target), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
+                       PG_GETARG_DATUM(4), PG_GETARG_DATUM(5), ObjectIdGetDatum(owner.owner), PG_GETARG_DATUM(6)};
     bool found;
     catalog_statement(extension_namespace(fcinfo),
                       "UPDATE %s.segment_builds SET as_of = $2, refresh_number = $3, last_mode = $4, "
-                      "refreshed_at = pg_catalog.now(), customers = $5, orders_merged = $6, owner = $7 "
-                      "WHERE target = $1 RETURNING true",
-                      7, types, values, nullptr, &found);
+                      "refreshed_at = pg_catalog.now(), customers = $5, orders_merged = $6, owner = $7, "
+                      "layout = $8 WHERE target = $1 RETURNING true",
+                      8, types, values, nullptr, &found);
     if (!found)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("%s was not built by build_segments", qualified_relation(target))));

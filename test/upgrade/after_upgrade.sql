@@ -35,8 +35,19 @@ SELECT pg_temp.check((SELECT rfm_state_summary(rfm_state_merge(state)) FROM kept
 -- The old builds refresh, first merging the orders captured before the
 -- upgrade, and equal fresh builds of the same orders.
 SET ROLE upgrade_owner;
+SELECT pg_temp.check(layout = 1, 'builds of 0.1.0 keep their views until their next refresh')
+FROM segment_builds WHERE target = 'segments'::regclass;
 SELECT pg_temp.check(refresh_segments('segments', DATE '2024-12-31') ->> 'mode' = 'incremental',
                      'the incremental build refreshes incrementally');
+SELECT pg_temp.check(round(sum(customer_share), 6) = 1 AND round(sum(revenue_share), 6) = 1,
+                     'after the refresh, shares in the views are fractions') FROM segments_segment_sizes;
+SELECT pg_temp.check(obj_description('segments_segment_sizes'::regclass, 'pg_class') IS NOT NULL
+                     AND col_description('segments'::regclass, 1) IS NOT NULL,
+                     'after the refresh, the views and columns have comments');
+SELECT pg_temp.check(bool_and(c.relowner = 'upgrade_owner'::regrole), 'the replaced views still belong to the owner')
+FROM pg_class c WHERE c.relname LIKE 'segments\_%' AND c.relkind = 'v';
+SELECT pg_temp.check(layout = 2, 'the refreshed build has the layout of 0.2.0')
+FROM segment_builds WHERE target = 'segments'::regclass;
 INSERT INTO orders (customer_id, ordered_on, amount)
 SELECT g % 2200, DATE '2024-12-15' + g % 15, (g % 300) + 0.5 FROM generate_series(1, 200) g;
 SELECT pg_temp.check(count(*) = 200, 'orders inserted after the upgrade are captured')
