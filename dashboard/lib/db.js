@@ -44,12 +44,13 @@ export async function load(fn) {
   }
 }
 
-const suffixes = ["segment_sizes", "stage_counts", "tier_funnel", "quadrant_counts", "migration", "history"];
+const suffixes = ["segment_sizes", "stage_counts", "tier_funnel", "quadrant_counts", "migration"];
 
-// Where the build's table, views and orders are, and its as-of date.
-// segment_builds shows a build's row only to roles with its owner's
-// privileges, so a read-only role falls back to the table itself and to
-// CA_ORDERS (with CA_CUSTOMER_COLUMN, CA_DATE_COLUMN, CA_AMOUNT_COLUMN).
+// Where the build's table, views and orders are, and its as-of date, from
+// its row in segment_builds (visible to every role that may read the
+// table). CA_ORDERS, CA_CUSTOMER_COLUMN, CA_DATE_COLUMN, CA_AMOUNT_COLUMN and
+// CA_AS_OF override it: for a table copied elsewhere, or a role that may not
+// see the row.
 export async function buildContext(client, schema) {
   const target = process.env.CA_TARGET || "customer_segments";
   const found = await client.query(
@@ -81,11 +82,7 @@ export async function buildContext(client, schema) {
     );
     asOf = rows[0].as_of;
   }
-  let refreshNumber = build?.refresh_number ?? null;
-  if (refreshNumber === null) {
-    const {rows} = await client.query(`SELECT max(refresh_number) AS n FROM ${relations.history}`);
-    refreshNumber = rows[0].n;
-  }
+  const refreshNumber = build?.refresh_number ?? null;
 
   let orders = null;
   const source = process.env.CA_ORDERS || build?.source;

@@ -10,6 +10,10 @@ await load(async (client, context) => {
        FROM ${relations.segment_sizes} ORDER BY revenue DESC NULLS LAST, segment`
     )
   ).rows;
+  // The views give shares as fractions in [0, 1] (percentages before 0.2.0).
+  if (segments.some((d) => d.customer_share > 1 || d.revenue_share > 1)) {
+    throw new Error(`${relations.segment_sizes} gives shares above 1: the dashboard needs customer_analytics 0.2.0 or later (refresh the build after ALTER EXTENSION customer_analytics UPDATE)`);
+  }
   const classes = (
     await client.query(
       `SELECT rfm_class, rfm_class_zh, count(*) AS customers, sum(monetary) AS revenue
