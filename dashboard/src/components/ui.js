@@ -90,14 +90,15 @@ export function kpi(label, value, note, check) {
 // for data-check), cell(row) to build a custom cell}. key(row) names the row.
 export function dataTable(rows, columns, {page, key, footer} = {}) {
   const head = element("thead", {}, element("tr", {}, columns.map((c) => element("th", {class: c.numeric ? "num" : null}, c.label))));
-  const cell = (row, c, rowKey) =>
+  // Footer cells show the plain value (no swatch or other decoration).
+  const cell = (row, c, rowKey, plain = false) =>
     element(
       "td",
       {class: c.numeric ? "num" : null, "data-check": c.check && page ? `${page}/${rowKey}/${c.check}` : null},
-      c.cell ? c.cell(row) : (c.format ?? String)(c.value(row))
+      c.cell && !plain ? c.cell(row) : (c.format ?? String)(c.value(row))
     );
   const body = element("tbody", {}, rows.map((row) => element("tr", {}, columns.map((c) => cell(row, c, key?.(row))))));
-  const foot = footer ? element("tfoot", {}, element("tr", {}, columns.map((c) => cell(footer, c, "total")))) : null;
+  const foot = footer ? element("tfoot", {}, element("tr", {}, columns.map((c) => cell(footer, c, "total", true)))) : null;
   return element("table", {class: "data"}, head, body, foot);
 }
 
