@@ -67,12 +67,15 @@ cd "$root"
 
 server_pid=
 stop_all() {
+    trap '' INT TERM   # a second Ctrl-C must not cut the clean-up short
     if [ -n "$server_pid" ]; then
         kill "$server_pid" 2>/dev/null || true
+    fi
+    temp_postgres_stop
+    if [ -n "$server_pid" ]; then
         wait "$server_pid" 2>/dev/null || true
         server_pid=
     fi
-    temp_postgres_stop
 }
 source "$root/scripts/temp_postgres.sh"
 trap stop_all EXIT

@@ -58,4 +58,6 @@ const server = createServer((request, response) => {
 server.listen(port, "127.0.0.1", () => {
   console.log(`dashboard: http://127.0.0.1:${port}/`);
 });
-for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.close(() => process.exit(0)));
+// Static files only: nothing to finish, and open keep-alive connections must
+// not hold the process.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(0));
