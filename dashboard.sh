@@ -43,9 +43,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# Observable Framework needs Node.js 18, playwright-core (the test) 20.
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$node_major" -lt 18 ]; then
-    echo "the dashboard needs Node.js 18 or later; this machine has $(node --version)" >&2
+node_needed=18
+[ "$mode" = serve ] || node_needed=20
+if [ "$node_major" -lt "$node_needed" ]; then
+    echo "this needs Node.js $node_needed or later; the machine has $(node --version)" >&2
     exit 1
 fi
 export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
