@@ -102,7 +102,7 @@ DROP TABLE orders;
 -- The dashboard reads through a role that may read this one build and,
 -- for the model pages, the orders: nothing else.
 CREATE ROLE dashboard_reader LOGIN;
-SELECT grant_segments_read('customer_segments', 'dashboard_reader');
+SELECT grant_segments_read('customer_segments', 'dashboard_reader') \gset
 GRANT SELECT ON sales TO dashboard_reader;
 SQL
 
