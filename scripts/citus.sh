@@ -5,7 +5,7 @@
 #   citus_install          builds Citus once into a cache folder (about 4
 #                          minutes on 2 cores, without LLVM bitcode) and
 #                          installs it into PostgreSQL's directories
-#   citus_cluster_start    -> CITUS_PORT (coordinator), CITUS_WORKER_PORTS,
+#   citus_cluster_start    -> CITUS_COORDINATOR_PORT, CITUS_WORKER_PORTS,
 #                          CITUS_DIR; PGHOST/PGPORT/PGUSER point at the
 #                          coordinator
 #   citus_cluster_stop
@@ -62,9 +62,13 @@ citus_cluster_start() {
     CITUS_DIR="$(mktemp -d /tmp/customer_analytics_citus.XXXXXX)"
     chown "$CITUS_OWNER" "$CITUS_DIR"
     chmod 755 "$CITUS_DIR"
-    CITUS_PORT="${CITUS_PORT:-5470}"
-    CITUS_WORKER_PORTS=("$((CITUS_PORT + 1))" "$((CITUS_PORT + 2))")
-    for port in "$CITUS_PORT" "${CITUS_WORKER_PORTS[@]}"; do
+    # Globals, not the caller's CITUS_PORT: a prefix assignment to a shell
+    # function call does not outlive the call, and citus_cluster_stop needs
+    # the ports.
+    CITUS_COORDINATOR_PORT="${CITUS_PORT:-5470}"
+    CITUS_WORKER_PORTS=("$((CITUS_COORDINATOR_PORT + 1))" "$((CITUS_COORDINATOR_PORT + 2))")
+    CITUS_NODE_PORTS=("$CITUS_COORDINATOR_PORT" "${CITUS_WORKER_PORTS[@]}")
+    for port in "${CITUS_NODE_PORTS[@]}"; do
         node="$CITUS_DIR/node$port"
         "${run_as[@]}" "$bindir/initdb" -D "$node" -A trust -U postgres --no-sync -E UTF8 --locale=C \
             >"$CITUS_DIR/initdb$port.log" 2>&1 || { cat "$CITUS_DIR/initdb$port.log"; return 1; }
@@ -73,19 +77,19 @@ citus_cluster_start() {
             start >/dev/null || { cat "$CITUS_DIR/server$port.log"; return 1; }
         "$bindir/psql" -X -q -h "$CITUS_DIR" -p "$port" -U postgres -d postgres -c 'CREATE EXTENSION citus' >/dev/null
     done
-    "$bindir/psql" -X -q -h "$CITUS_DIR" -p "$CITUS_PORT" -U postgres -d postgres \
-        -c "SELECT citus_set_coordinator_host('localhost', $CITUS_PORT)" >/dev/null
+    "$bindir/psql" -X -q -h "$CITUS_DIR" -p "$CITUS_COORDINATOR_PORT" -U postgres -d postgres \
+        -c "SELECT citus_set_coordinator_host('localhost', $CITUS_COORDINATOR_PORT)" >/dev/null
     for port in "${CITUS_WORKER_PORTS[@]}"; do
-        "$bindir/psql" -X -q -h "$CITUS_DIR" -p "$CITUS_PORT" -U postgres -d postgres \
+        "$bindir/psql" -X -q -h "$CITUS_DIR" -p "$CITUS_COORDINATOR_PORT" -U postgres -d postgres \
             -c "SELECT citus_add_node('localhost', $port)" >/dev/null
     done
-    export PGHOST="$CITUS_DIR" PGPORT="$CITUS_PORT" PGUSER=postgres PGDATABASE=postgres
+    export PGHOST="$CITUS_DIR" PGPORT="$CITUS_COORDINATOR_PORT" PGUSER=postgres PGDATABASE=postgres
 }
 
 citus_cluster_stop() {
     [ -n "${CITUS_DIR:-}" ] || return 0
     local port
-    for port in "$CITUS_PORT" "${CITUS_WORKER_PORTS[@]}"; do
+    for port in "${CITUS_NODE_PORTS[@]}"; do
         [ -d "$CITUS_DIR/node$port" ] &&
             "${CITUS_RUN[@]}" "$CITUS_BIN/pg_ctl" -D "$CITUS_DIR/node$port" -m fast -w stop >/dev/null 2>&1
     done
