@@ -324,8 +324,8 @@ TEST(OrderSummary, MergeRejectsDifferentMoneyKinds) {
     TestArena arena;
     OrderSummaryState exact, binary;
     binary.money_kind = MoneyKind::binary_float;
-    EXPECT_EQ(kind_of([&] { exact.merge(arena, binary); }), ErrorKind::internal_error);
-    EXPECT_EQ(kind_of([&] { binary.merge(arena, exact); }), ErrorKind::internal_error);
+    EXPECT_EQ(kind_of([&] { exact.merge(arena, binary); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(kind_of([&] { binary.merge(arena, exact); }), ErrorKind::invalid_parameter_value);
 }
 
 TEST(OrderSummary, MergeDecimalOverflowReportsFalse) {

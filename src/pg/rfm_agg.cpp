@@ -66,7 +66,7 @@ Datum summary_transition(FunctionCallInfo fcinfo) {
             state = new_state(context, ca::MoneyKind::binary_float);
         state->core.add_float(amount);
     }
-    state->core.add_row_date(arena_for(context), day, !negative);
+    state->core.add_row_date(arena_for(context), day, !negative, ca::pg::interrupts());
     PG_RETURN_POINTER(state);
 }
 
@@ -93,7 +93,7 @@ CA_FUNCTION(ca_rfm_agg_combine) {
     // Never alias the second state: it may live in a shorter-lived context.
     if (state == nullptr)
         state = new_state(context, other->core.money_kind);
-    if (!state->core.merge(arena_for(context), other->core))
+    if (!state->core.merge(arena_for(context), other->core, ca::pg::interrupts()))
         add_to_overflow(state, ca::pg::decimal_to_numeric(other->core.decimal_total));
     if (other->overflow != 0)
         add_to_overflow(state, other->overflow);
