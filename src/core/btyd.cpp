@@ -151,7 +151,7 @@ double log_sub_exp(double a, double b) {
 void check_model_parameter(double v, const char* model, const char* name) {
     if (!(std::isfinite(v) && v > 0))
         throw Error(ErrorKind::invalid_parameter_value, format("invalid %s parameter %s", model, name),
-                    format("%s must be positive and finite; the value given was %g.", name, v));
+                    format("The parameter %s must be positive and finite; the value given was %g.", name, v));
 }
 
 void check_horizon(double t, const char* name) {

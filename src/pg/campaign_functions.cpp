@@ -32,10 +32,10 @@ double zero_if_zero(double value) { return value == 0.0 ? 0.0 : value; }  // -0 
 
 // The element type of the function's array result (affinity_pair[]).
 Oid result_element_type(FunctionCallInfo fcinfo) {
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the result element type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the result element type")));
     return element_type;
 }
 

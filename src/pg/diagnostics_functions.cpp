@@ -303,10 +303,10 @@ CA_FUNCTION(ca_lorenz_final) {
     auto* revenue_shares = static_cast<double*>(palloc(sizeof(double) * count));
     lorenz_of(state, customer_shares, revenue_shares);
 
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the lorenz_point type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the lorenz_point type")));
     TupleDesc descriptor = lookup_rowtype_tupdesc_copy(element_type, -1);
     descriptor = BlessTupleDesc(descriptor);
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));

@@ -267,10 +267,10 @@ CA_FUNCTION(ca_rfm_segment_rules) {
 CA_FUNCTION(ca_rfm_standard_segments) {
     const auto& rules = ca::standard_segment_rules();
     TupleDesc descriptor = nullptr;
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = get_element_type(array_type);
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the rfm_segment_rule type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the rfm_segment_rule type")));
     descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
     const int count = static_cast<int>(rules.size());
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
