@@ -372,7 +372,7 @@ void validate_params(const KMeansParams& p, std::size_t n) {
     require_param(p.k >= 1, "k must be at least 1");
     require_param(p.k <= kKMeansMaxClusters, "k must be at most 1000");
     require_param(static_cast<uint64_t>(p.k) <= n, "k must not exceed the number of points",
-                  "k is " + std::to_string(p.k) + " but there are " + std::to_string(n) + " points.");
+                  "There are " + std::to_string(n) + " points, fewer than k = " + std::to_string(p.k) + ".");
     require_param(p.max_iterations >= 1 && p.max_iterations <= 10000, "max_iterations must be between 1 and 10000");
     require_param(p.n_init >= 1 && p.n_init <= 100, "n_init must be between 1 and 100");
     require_param(std::isfinite(p.tolerance) && p.tolerance >= 0, "tolerance must be a finite non-negative number");
