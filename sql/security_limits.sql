@@ -47,31 +47,43 @@ DECLARE
     after_1000 bigint;
     bytes bigint;
     v text;
+    thresholds integer[];
+    names text[];
+    numeric_cuts numeric[];
+    float_cuts float8[];
+    rules rfm_segment_rule[];
+    bins rfm_bins;
+    model kmeans_model;
+    summary rfm_summary := ROW(DATE '2024-01-01', DATE '2024-06-01', 3, 2, 100, 0);
 BEGIN
     FOR i IN 1..20000 LOOP
+        -- The changing argument is a variable, so that the call itself is a
+        -- simple expression whose state lives as long as the function.
+        thresholds := ARRAY[i, i + 1, i + 2];
+        names := ARRAY['new ' || i, 'old', 'gone', 'lost'];
+        numeric_cuts := ARRAY[i, i + 1];
+        float_cuts := ARRAY[i, i + 1];
         IF kind = 'lifecycle_stage' THEN
-            v := lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', ARRAY[i, i + 1, i + 2]);
+            v := lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', thresholds);
         ELSIF kind = 'lifecycle_stage, named' THEN
-            v := lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', ARRAY[i, i + 1],
-                                 ARRAY['new ' || i, 'old', 'gone']);
+            v := lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', thresholds, names);
         ELSIF kind = 'tier_for, numeric' THEN
-            v := tier_for(100::numeric, ARRAY[i, i + 1]::numeric[], ARRAY['normal', 'silver', 'gold ' || i]);
+            v := tier_for(100::numeric, numeric_cuts, names[1:3]);
         ELSIF kind = 'tier_for, float8, hysteresis' THEN
-            v := tier_for(100::float8, ARRAY[i, i + 1]::float8[], ARRAY['normal', 'silver', 'gold ' || i],
-                          'normal', false);
+            v := tier_for(100::float8, float_cuts, names[1:3], 'old', false);
         ELSIF kind = 'rfm_segment, rules' THEN
-            v := rfm_segment('345'::rfm_score, ARRAY[ROW('segment ' || i, 1, 5, 1, 5, 1, 5)::rfm_segment_rule]);
+            rules := ARRAY[ROW('segment ' || i, 1, 5, 1, 5, 1, 5)::rfm_segment_rule];
+            v := rfm_segment('345'::rfm_score, rules);
         ELSIF kind = 'rfm_score, bins' THEN
-            v := rfm_score(ROW(DATE '2024-01-01', DATE '2024-06-01', 3, 2, 100, 0)::rfm_summary,
-                           ROW(3, DATE '2024-12-31', 10, ARRAY[i, i + 1]::float8[], '{1,2}', '{10,20}', i, 2,
-                               15)::rfm_bins)::text;
+            bins := ROW(3, DATE '2024-12-31', 10, float_cuts, '{1,2}', '{10,20}', i, 2, 15);
+            v := rfm_score(summary, bins)::text;
         ELSIF kind = 'kmeans_assign, model' THEN
-            v := kmeans_assign(ARRAY[1, 2]::float8[],
-                               ROW(2, 2, 10, '{0,0}', '{1,1}', '{{0,0},{1,1}}', ARRAY[ARRAY[0, 0], ARRAY[i, 1]],
-                                   '{5,5}', 1, NULL, 1, true)::kmeans_model)::text;
+            model := ROW(2, 2, 10, '{0,0}', '{1,1}', '{{0,0},{1,1}}', ARRAY[ARRAY[0, 0], ARRAY[i, 1]], '{5,5}', 1,
+                         NULL, 1, true);
+            v := kmeans_assign(ARRAY[1, 2]::float8[], model)::text;
         END IF;
         IF i IN (1000, 20000) THEN
-            bytes := (SELECT sum(total_bytes) FROM pg_backend_memory_contexts);
+            bytes := (SELECT sum(used_bytes) FROM pg_backend_memory_contexts);
             after_1000 := coalesce(after_1000, bytes);
         END IF;
     END LOOP;
