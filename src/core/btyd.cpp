@@ -286,11 +286,14 @@ double log_hyp2f1_unit(double b, double d, double z, double y) {
     // The terms (b)_k / (b + d)_k z^k decrease with ratios below z; sum
     // directly when the term at kShortSeriesTerms, and the geometric bound
     // of the rest (divided by 1 - z), is below e^-37 of the first term.
+    // The bound z^n alone settles most calls without any log-gamma.
     const double n = kShortSeriesTerms;
-    const double log_rest = ln_gamma(b + n) - ln_gamma(b) - ln_gamma(b + d + n) + ln_gamma(b + d) +
-                            n * std::log1p(-y) - std::log(y);
+    const double log_z = std::log1p(-y);
+    const bool short_series =
+        n * log_z - std::log(y) < -37 ||
+        ln_gamma(b + n) - ln_gamma(b) - ln_gamma(b + d + n) + ln_gamma(b + d) + n * log_z - std::log(y) < -37;
     double v;
-    if (log_rest < -37) {
+    if (short_series) {
         v = std::log(hypergeometric({1.0, b}, {b + d}, z));
     } else {
         try {
