@@ -76,7 +76,11 @@ SELECT lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', '{63,126}');
 SELECT lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', '{63,126}', '{a,b}');
 SELECT lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', '{63,126}', '{a,NULL,c}');
 SELECT lifecycle_stage('infinity'::date, DATE '2024-12-31');
-SELECT lifecycle_stage(DATE '2024-01-01', NULL) IS NULL AS strict;
+-- A NULL parameter is an error; a NULL last_order (no purchase) gives NULL.
+SELECT lifecycle_stage(DATE '2024-01-01', NULL);
+SELECT lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', NULL);
+SELECT lifecycle_stage(DATE '2024-01-01', DATE '2024-12-31', '{30}', NULL);
+SELECT lifecycle_stage(NULL::date, DATE '2024-12-31') IS NULL AS no_purchase;
 
 -- Tiers.
 SELECT tier_for(100, '{1000}');

@@ -226,17 +226,17 @@ TEST(Affinity, LimitsLeaveStateUnchanged) {
     lim.max_pairs = 4;
     AffinityState s(lim);
     s.add_basket(Basket{"A", "B", "C"});  // 3 pairs
-    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"A", "B", "C", "D"}); }), ErrorKind::data_exception);
+    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"A", "B", "C", "D"}); }), ErrorKind::program_limit_exceeded);
     EXPECT_EQ(s.baskets(), 1);
     EXPECT_EQ(s.distinct_items(), 3u);
     s.add_basket(Basket{"A", "A", "B", "B", "C"});  // duplicates do not count against the basket limit
     s.add_basket(Basket{"D"});
     s.add_basket(Basket{"C", "D"});  // 4th pair
     EXPECT_EQ(s.distinct_pairs(), 4u);
-    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"A", "D"}); }), ErrorKind::data_exception);  // 5th pair
+    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"A", "D"}); }), ErrorKind::program_limit_exceeded);  // 5th pair
     s.add_basket(Basket{"A", "B"});  // existing pair: fine
     s.add_basket(Basket{"E"});
-    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"F"}); }), ErrorKind::data_exception);  // 6th item
+    EXPECT_EQ(kind_of([&] { s.add_basket(Basket{"F"}); }), ErrorKind::program_limit_exceeded);  // 6th item
     EXPECT_EQ(s.baskets(), 6);
     EXPECT_EQ(s.distinct_items(), 5u);
     EXPECT_EQ(s.pair_count("A", "D"), 0);
@@ -245,7 +245,7 @@ TEST(Affinity, LimitsLeaveStateUnchanged) {
     AffinityState other(lim);
     other.add_basket(Basket{"B", "D"});
     const auto before = affinity_bytes(s);
-    EXPECT_EQ(kind_of([&] { s.merge(other); }), ErrorKind::data_exception);
+    EXPECT_EQ(kind_of([&] { s.merge(other); }), ErrorKind::program_limit_exceeded);
     EXPECT_EQ(affinity_bytes(s), before);
     AffinityState many;
     many.add_basket(Basket{"X"});
@@ -255,7 +255,7 @@ TEST(Affinity, LimitsLeaveStateUnchanged) {
     small.add_basket(Basket{"C"});
     small.add_basket(Basket{"D"});
     small.add_basket(Basket{"E"});
-    EXPECT_EQ(kind_of([&] { small.merge(many); }), ErrorKind::data_exception);
+    EXPECT_EQ(kind_of([&] { small.merge(many); }), ErrorKind::program_limit_exceeded);
     EXPECT_EQ(small.distinct_items(), 5u);
     // a too long name
     EXPECT_EQ(kind_of([&] { s.add_basket(Basket{std::string(513, 'x')}); }), ErrorKind::data_exception);

@@ -2,15 +2,18 @@
 // reference values computed independently, properties, robustness,
 // synthetic parameter recovery.
 #include "btyd.hpp"
+#include "btyd_internal.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <sstream>
@@ -826,4 +829,182 @@ TEST(BtydRecovery, GammaGammaRecoversSimulatedParameters) {
     const double truth[] = {p, q, gamma};
     const double est[] = {m.p, m.q, m.gamma};
     for (int i = 0; i < 3; ++i) EXPECT_NEAR(est[i], truth[i], 4 * se[i]) << "parameter " << i << " se " << se[i];
+}
+
+// ---------------------------------------------------------------------------
+// The Gauss 2F1 of the Pareto/NBD model in every region, bounded cost
+// ---------------------------------------------------------------------------
+
+// log 2F1(1, b; b + d; 1 - y) from mpmath's hyp2f1 at 50 digits (at the
+// double values of b, d and y). Near z = 1 the series would need up to 10^10
+// terms; integer d (c - a - b an integer) is where the 1 - z transformation
+// is singular.
+TEST(BtydHypergeometric, AgreesWithMpmathInEveryRegion) {
+    struct Case {
+        double b, d, y, log_value;
+    };
+    const Case cases[] = {
+        {1.5, 2.5, 0.7, 0.12491138517568036691},
+        {8385, 8, 7e-4, 6.4452430830584328882},
+        {50, 0.6, 0.01, 4.1110834784129119457},
+        {1000.5, 1.6, 1e-4, 6.9932431824953580378},
+        {3, 0.5, 1e-10, 12.593099853260692248},
+        {1e6, 0.5, 1e-6, 13.538270195826742291},
+        {0.5, 0.6, 1e-8, 7.5425802338112317371},
+        {0.51, 0.5, 1e-5, 5.7701012624361177925},
+        {2, 1e-6, 1e-3, 6.9077493643133028554},
+        {2.5, 1, 1e-6, 3.4448291123997637503},
+        {3.3, 2, 1e-7, 1.458610335687434355},
+        {100, 100, 1e-3, 0.69716510789853741376},
+        {0.9, 0.2, 0.3, 0.98035904243738022161},
+        {994.78, 766.04, 0.99896, 0.00058772362687233095765},
+        {1e9, 0.3, 1e-9, 20.552056012409103007},
+    };
+    for (const Case& c : cases) {
+        const auto start = std::chrono::steady_clock::now();
+        const double v = btyd_detail::log_hyp2f1_unit(c.b, c.d, 1 - c.y, c.y);
+        const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        EXPECT_NEAR(v, c.log_value, 1e-12 * std::max(1.0, std::fabs(c.log_value))) << c.b << " " << c.d << " " << c.y;
+        EXPECT_LT(seconds, 0.01) << c.b << " " << c.d << " " << c.y;
+    }
+    EXPECT_EQ(btyd_detail::log_hyp2f1_unit(2, 3, 0, 1), 0.0);
+    EXPECT_EQ(error_kind_of([] { btyd_detail::log_hyp2f1_unit(0.2, 0.3, 0.5, 0.5); }),
+              ErrorKind::numeric_value_out_of_range);  // c <= 1: outside the model's domain
+    EXPECT_EQ(error_kind_of([] { btyd_detail::log_hyp2f1_unit(std::nan(""), 0.3, 0.5, 0.5); }),
+              ErrorKind::numeric_value_out_of_range);
+}
+
+// 20 customers whose likelihood rises towards s, beta -> infinity with
+// s / beta fixed (a homogeneous dropout rate): the fit used to spend two
+// minutes summing 2F1 series near z = 1. It stops on the ridge, reports
+// converged = false, and reaches the supremum: the log-likelihood of the
+// limiting model (purchases NBD, lifetime Exponential(mu)), computed by
+// mpmath from its integral, -81.5922185011290.
+TEST(BtydRobustness, ParetoNbdRidgeFitIsFastAndHonest) {
+    std::vector<BtydObservation> data;
+    for (int g = 1; g <= 20; ++g) {
+        BtydObservation o;
+        o.x = g % 4;
+        o.t_x = (g == 3 || g % 4 == 0) ? 0 : (g % 7) + 1;
+        o.T = g % 5 + 10;
+        data.push_back(o);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const ParetoNbdModel m = fit_pareto_nbd(data.data(), data.size());
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_LT(seconds, 2.0);  // about 0.1 s; generous so that a loaded machine cannot fail it
+    EXPECT_FALSE(m.converged);
+    EXPECT_NEAR(m.log_likelihood, -81.5922185011290, 1e-6);
+    EXPECT_GT(m.s, 1e6);
+    EXPECT_GT(m.beta, 1e6);
+    EXPECT_NEAR(m.s / m.beta, 0.18854, 1e-4);
+    EXPECT_NEAR(m.r, 7.3668, 1e-3);
+    EXPECT_NEAR(m.alpha, 22.920, 1e-2);
+    // Further along the ridge the likelihood does not rise by more than that.
+    const ParetoNbdModel further{m.r, m.alpha, m.s * 1e4, m.beta * 1e4};
+    EXPECT_LT(pareto_nbd_log_likelihood(further, data.data(), data.size()) - m.log_likelihood, 1e-6);
+}
+
+// ---------------------------------------------------------------------------
+// CLV: bounded work and cancellation
+// ---------------------------------------------------------------------------
+
+TEST(BtydClv, StopsWhenTheDiscountedRestCannotMatter) {
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    // The published example horizon: 100,000 monthly periods at 1%. After
+    // about 4000 periods the rest is below 1e-16 of the sum.
+    const auto start = std::chrono::steady_clock::now();
+    const double long_bg = bgnbd_clv(bg, 2, 30.43, 39.86, 24.65, 100000, 0.01, 4.33);
+    const double long_pn = pareto_nbd_clv(pn, 2, 30.43, 39.86, 24.65, 100000, 0.01, 4.33);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5.0);
+    EXPECT_NEAR(long_bg, bgnbd_clv(bg, 2, 30.43, 39.86, 24.65, 6000, 0.01, 4.33), 1e-12 * long_bg);
+    EXPECT_NEAR(long_pn, pareto_nbd_clv(pn, 2, 30.43, 39.86, 24.65, 6000, 0.01, 4.33), 1e-12 * long_pn);
+    // The bound: period k adds at most (r + x) / (alpha + T) L alive purchases.
+    const double per_period = 24.65 * (0.243 + 2) / (4.414 + 39.86) * 4.33;
+    EXPECT_LT(long_bg - bgnbd_clv(bg, 2, 30.43, 39.86, 24.65, 100, 0.01, 4.33), per_period * std::pow(1.01, -100) / 0.01);
+    // Without discounting the sum telescopes to one expectation.
+    EXPECT_NEAR(bgnbd_clv(bg, 2, 30.43, 38.86, 10, 5000, 0, 2), 10 * bgnbd_expected(bg, 10000, 2, 30.43, 38.86),
+                1e-12);
+}
+
+TEST(BtydClv, HonoursInterrupts) {
+    // A negligible discount rate: all 100,000 periods, each a long 3F2
+    // series (about 90 s in all).
+    const BgnbdModel bg{0.243, 4.414, 0.793, 2.426};
+    struct Counter {
+        int calls = 0;
+    } counter;
+    Interrupts in;
+    in.context = &counter;
+    in.pending = [](void* context) { return ++static_cast<Counter*>(context)->calls >= 50; };
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(error_kind_of([&] { bgnbd_clv(bg, 2, 30.43, 39.86, 24.65, 100000, 1e-12, 4.33, in); }),
+              ErrorKind::query_canceled);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+    EXPECT_EQ(counter.calls, 50);
+}
+
+// ---------------------------------------------------------------------------
+// No NaN or Infinity out, no internal error: a grid of extreme parameters
+// ---------------------------------------------------------------------------
+
+TEST(BtydRobustness, ExtremeParametersGiveNumbersOrRangeErrors) {
+    const double values[] = {1e-300, 1e-12, 0.5, 1, 2, 1e9, 1e300, 1.7e308};
+    const double customers[][3] = {{0, 0, 0}, {2, 30.43, 38.86}, {1e9, 38, 38.86}, {1000, 0, 1e300}};
+    int numbers = 0, errors = 0;
+    auto check = [&](const std::function<double()>& f, const std::string& what) {
+        try {
+            const double v = f();
+            EXPECT_TRUE(std::isfinite(v)) << what << " = " << v;
+            ++numbers;
+        } catch (const Error& e) {
+            EXPECT_TRUE(e.kind() == ErrorKind::numeric_value_out_of_range ||
+                        e.kind() == ErrorKind::invalid_parameter_value)
+                << what << ": " << e.what();
+            ++errors;
+        }
+    };
+    for (double p : values)
+        for (double q : values) {
+            const BgnbdModel bg{p, q, p, q};
+            const ParetoNbdModel pn{p, q, q, p};
+            for (const auto& c : customers)
+                for (double t : {0.0, 39.0, 1e300}) {
+                    const std::string what = ::testing::PrintToString(std::vector<double>{p, q, c[0], c[1], c[2], t});
+                    check([&] { return bgnbd_p_alive(bg, c[0], c[1], c[2]); }, "bgnbd_p_alive " + what);
+                    check([&] { return bgnbd_expected(bg, t, c[0], c[1], c[2]); }, "bgnbd_expected " + what);
+                    check([&] { return bgnbd_unconditional_expected(bg, t); }, "bgnbd_unconditional " + what);
+                    check([&] { return bgnbd_prob_purchase(bg, t, c[0], c[1], c[2]); }, "bgnbd_prob " + what);
+                    check([&] { return pareto_nbd_p_alive(pn, c[0], c[1], c[2]); }, "pareto_p_alive " + what);
+                    check([&] { return pareto_nbd_expected(pn, t, c[0], c[1], c[2]); }, "pareto_expected " + what);
+                    check([&] { return pareto_nbd_unconditional_expected(pn, t); }, "pareto_unconditional " + what);
+                    check([&] { return pareto_nbd_prob_purchase(pn, t, c[0], c[1], c[2]); }, "pareto_prob " + what);
+                }
+            check([&] { return bgnbd_clv(bg, 2, 30.43, 38.86, 10, 12, 0.01); }, "bgnbd_clv");
+            check([&] { return pareto_nbd_clv(pn, 2, 30.43, 38.86, 10, 12, 0.01); }, "pareto_clv");
+            check([&] { return gamma_gamma_expected_spend(GammaGammaModel{p, q, p}, 3, 25); }, "spend");
+        }
+    EXPECT_GT(numbers, 1000);  // mostly numbers: the grid is not all out of range
+    EXPECT_GT(errors, 0);
+}
+
+TEST(BtydRobustness, ModelsAndCustomersAreValidated) {
+    EXPECT_NO_THROW(validate_model(BgnbdModel{0.243, 4.414, 0.793, 2.426}));
+    const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+    for (double bad : {0.0, -1.0, nan, inf, -inf}) {
+        EXPECT_EQ(error_kind_of([&] { validate_model(BgnbdModel{0.243, bad, 0.793, 2.426}); }),
+                  ErrorKind::invalid_parameter_value);
+        EXPECT_EQ(error_kind_of([&] { validate_model(ParetoNbdModel{0.553, 10.578, bad, 11.669}); }),
+                  ErrorKind::invalid_parameter_value);
+        EXPECT_EQ(error_kind_of([&] { validate_model(GammaGammaModel{6.25, 3.74, bad}); }),
+                  ErrorKind::invalid_parameter_value);
+    }
+    // x up to 1e9 is a customer; beyond, the sums r + x lose r.
+    const ParetoNbdModel pn{0.553, 10.578, 0.606, 11.669};
+    EXPECT_EQ(pareto_nbd_p_alive(pn, kBtydMaxRepeatPurchases, 38.86, 38.86), 1.0);
+    EXPECT_LT(pareto_nbd_p_alive(pn, kBtydMaxRepeatPurchases, 38, 38.86), 1e-6);
+    EXPECT_EQ(error_kind_of([&] { pareto_nbd_p_alive(pn, 1e308, 30.43, 38.86); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(error_kind_of([&] { bgnbd_unconditional_expected(BgnbdModel{1e308, 1e-308, 1e308, 1e-308}, 39); }),
+              ErrorKind::numeric_value_out_of_range);
 }

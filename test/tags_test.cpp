@@ -478,7 +478,7 @@ TEST(Channel, Errors) {
     EXPECT_EQ(kind_of([&] { s.add("sms", 3, 4); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([&] { s.add("sms", 3, -1); }), ErrorKind::data_exception);
     for (std::size_t i = 0; i < ChannelState::kMaxChannels; ++i) s.add("c" + std::to_string(i), false);
-    EXPECT_EQ(kind_of([&] { s.add("one-too-many", true); }), ErrorKind::invalid_parameter_value);
+    EXPECT_EQ(kind_of([&] { s.add("one-too-many", true); }), ErrorKind::program_limit_exceeded);
     ChannelState o;
     o.add("x", std::numeric_limits<int64_t>::max(), 0);
     EXPECT_EQ(kind_of([&] { o.add("x", true); }), ErrorKind::numeric_value_out_of_range);

@@ -276,9 +276,10 @@ CREATE FUNCTION frequency_score(rfm_score) RETURNS integer
 CREATE FUNCTION monetary_score(rfm_score) RETURNS integer
     AS 'MODULE_PATHNAME', 'ca_rfm_score_monetary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
--- Scores a customer against bins; NULL when the customer has no purchase.
+-- Scores a customer against bins; NULL when the customer has no purchase
+-- (or summary or bins is NULL). A NULL as_of is an error, so not STRICT.
 CREATE FUNCTION rfm_score(summary rfm_summary, bins rfm_bins, as_of date) RETURNS rfm_score
-    AS 'MODULE_PATHNAME', 'ca_rfm_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_score' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Same, as of the date the bins were computed for.
 CREATE FUNCTION rfm_score(summary rfm_summary, bins rfm_bins) RETURNS rfm_score
     AS 'MODULE_PATHNAME', 'ca_rfm_score_bins_as_of' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -305,9 +306,10 @@ CREATE FUNCTION rfm_segment(score rfm_score, rules rfm_segment_rule[]) RETURNS t
 
 -- The 8 classes: R, F, M each high or low against the population means of
 -- the bins (or given cuts); labels in English ('en') or Chinese ('zh').
+-- NULL summary or bins gives NULL, NULL as_of or language is an error.
 CREATE FUNCTION rfm_class(summary rfm_summary, bins rfm_bins, as_of date, language text DEFAULT 'en')
     RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_rfm_class' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_class' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_class(recency_days float8, frequency float8, monetary float8,
                           recency_cut float8, frequency_cut float8, monetary_cut float8,
                           language text DEFAULT 'en')
@@ -316,20 +318,22 @@ CREATE FUNCTION rfm_class(recency_days float8, frequency float8, monetary float8
 
 -- ---------------------------------------------------------------- stages
 
+-- A NULL last_order (no purchase) gives NULL; a NULL as_of, thresholds or
+-- stages is an error, so not STRICT.
 CREATE FUNCTION lifecycle_stage(last_order date, as_of date, thresholds integer[] DEFAULT '{63,126,365}')
     RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_date' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_date' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION lifecycle_stage(last_order date, as_of date, thresholds integer[], stages text[])
     RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_date_named' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_date_named' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- timestamptz arguments count calendar days in the session's TimeZone: STABLE.
 CREATE FUNCTION lifecycle_stage(last_order timestamptz, as_of timestamptz,
                                 thresholds integer[] DEFAULT '{63,126,365}')
     RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_timestamptz' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_timestamptz' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION lifecycle_stage(last_order timestamptz, as_of timestamptz, thresholds integer[], stages text[])
     RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_timestamptz_named' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_timestamptz_named' LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE FUNCTION tier_for(spend numeric, thresholds numeric[], tiers text[] DEFAULT '{normal,silver,gold}')
     RETURNS text

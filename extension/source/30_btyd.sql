@@ -44,15 +44,15 @@ CREATE TYPE gamma_gamma_model AS (
     log_likelihood float8, customers bigint, converged boolean, iterations integer
 );
 
+-- Models from stored parameters (each finite and > 0, else 22023), the other
+-- fields NULL. C functions: they resolve nothing through the caller's
+-- search_path.
 CREATE FUNCTION bgnbd_model(r float8, alpha float8, a float8, b float8) RETURNS bgnbd_model
-    AS 'SELECT r, alpha, a, b, NULL::float8, NULL::bigint, NULL::boolean, NULL::integer'
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pareto_nbd_model(r float8, alpha float8, s float8, beta float8) RETURNS pareto_nbd_model
-    AS 'SELECT r, alpha, s, beta, NULL::float8, NULL::bigint, NULL::boolean, NULL::integer'
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_model(p float8, q float8, gamma float8) RETURNS gamma_gamma_model
-    AS 'SELECT p, q, gamma, NULL::float8, NULL::bigint, NULL::boolean, NULL::integer'
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- The fit aggregates. State: the distinct observations with their counts.
 -- Rows with a NULL argument are skipped; an empty input gives NULL.

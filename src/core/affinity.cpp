@@ -1,4 +1,5 @@
 #include "affinity.hpp"
+#include "sort.hpp"
 #include "state_format.hpp"
 
 #include <algorithm>
@@ -183,14 +184,14 @@ struct AffinityState::Impl {
     }
 
     [[noreturn]] void too_many_items() const {
-        throw Error(ErrorKind::data_exception, "too many distinct items for affinity",
+        throw Error(ErrorKind::program_limit_exceeded, "too many distinct items for affinity",
                     "The limit is " + std::to_string(limits.max_items) + " distinct items.",
-                    "Aggregate at a coarser level (categories rather than products) or raise max_items.");
+                    "Aggregate at a coarser level: categories rather than products.");
     }
     [[noreturn]] void too_many_pairs() const {
-        throw Error(ErrorKind::data_exception, "too many distinct item pairs for affinity",
+        throw Error(ErrorKind::program_limit_exceeded, "too many distinct item pairs for affinity",
                     "The limit is " + std::to_string(limits.max_pairs) + " distinct pairs.",
-                    "Aggregate at a coarser level (categories rather than products) or raise max_pairs.");
+                    "Aggregate at a coarser level: categories rather than products.");
     }
 };
 
@@ -236,10 +237,10 @@ void AffinityState::add_basket(const std::vector<std::string_view>& items) {
     missing.erase(std::unique(missing.begin(), missing.end()), missing.end());
     const std::size_t m = ids.size() + missing.size();
     if (m > static_cast<std::size_t>(s.limits.max_basket_items))
-        throw Error(ErrorKind::data_exception, "too many distinct items in one basket",
+        throw Error(ErrorKind::program_limit_exceeded, "too many distinct items in one basket",
                     "A basket has " + std::to_string(m) + " distinct items; the limit is " +
                         std::to_string(s.limits.max_basket_items) + ".",
-                    "Use a coarser item level or a smaller basket key, or raise max_basket_items.");
+                    "Use a coarser item level or a smaller basket key.");
     if (s.names.size() + missing.size() > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
     if (s.baskets == std::numeric_limits<int64_t>::max())
         throw Error(ErrorKind::numeric_value_out_of_range, "count out of range");
@@ -261,12 +262,13 @@ void AffinityState::add_basket(const std::vector<std::string_view>& items) {
         for (std::size_t j = i + 1; j < ids.size(); ++j) s.add_pair(pair_key(ids[i], ids[j]), 1);
 }
 
-void AffinityState::merge(const AffinityState& other) {
+void AffinityState::merge(const AffinityState& other, const Interrupts& interrupts) {
     if (&other == this) {
         const AffinityState copy(other);
-        merge(copy);
+        merge(copy, interrupts);
         return;
     }
+    InterruptMeter meter(interrupts);
     Impl& s = *impl_;
     const Impl& o = *other.impl_;
     // Map the other state's items to ours, and check the limits, before
@@ -274,12 +276,14 @@ void AffinityState::merge(const AffinityState& other) {
     std::vector<uint32_t> map(o.names.size(), kNoItem);
     std::size_t new_items = 0;
     for (uint32_t id = 0; id < o.names.size(); ++id) {
+        meter.add(16);
         map[id] = s.find_item(o.names[id], o.hashes[id]);
         new_items += map[id] == kNoItem;
     }
     if (s.names.size() + new_items > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
     std::size_t new_pairs = 0;
     for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
+        meter.add(8);
         const uint64_t k = o.pair_keys[i];
         if (k == kNoPair) continue;
         const uint32_t a = map[k >> 32], b = map[k & 0xffffffffu];
@@ -296,6 +300,7 @@ void AffinityState::merge(const AffinityState& other) {
     }
     s.baskets = baskets;
     for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
+        meter.add(8);
         const uint64_t k = o.pair_keys[i];
         if (k == kNoPair) continue;
         s.add_pair(pair_key(map[k >> 32], map[k & 0xffffffffu]), o.pair_counts[i]);
@@ -330,7 +335,7 @@ std::vector<ItemStats> AffinityState::items() const {
     return out;
 }
 
-std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q) const {
+std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q, const Interrupts& interrupts) const {
     require_param(std::isfinite(q.min_support) && q.min_support >= 0 && q.min_support <= 1,
                   "min_support must be between 0 and 1");
     require_param(q.min_count >= 1, "min_count must be at least 1");
@@ -348,7 +353,9 @@ std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q) const {
         double metric;
     };
     std::vector<Cand> cand;
+    InterruptMeter meter(interrupts);
     for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
+        meter.add(4);
         const uint64_t k = s.pair_keys[i];
         if (k == kNoPair) continue;
         const int64_t cab = s.pair_counts[i];
@@ -369,8 +376,8 @@ std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q) const {
         if (*x.a != *y.a) return *x.a < *y.a;
         return *x.b < *y.b;
     };
-    const std::size_t keep = std::min(cand.size(), static_cast<std::size_t>(q.top_n));
-    std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(keep), cand.end(), better);
+    const std::size_t keep = smallest_sorted(cand.data(), cand.size(), static_cast<std::size_t>(q.top_n), better,
+                                             interrupts);
     std::vector<PairStats> out;
     out.reserve(keep);
     for (std::size_t i = 0; i < keep; ++i) {

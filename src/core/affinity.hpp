@@ -77,7 +77,7 @@ struct AffinityQuery {
     AffinityOrder order_by = AffinityOrder::support;
 };
 
-// Memory bounds of one state. Exceeding one raises data_exception with a
+// Memory bounds of one state. Exceeding one raises program_limit_exceeded with a
 // hint; the state is then unspecified (the query is being aborted).
 //   max_items        distinct items (default 100000)
 //   max_pairs        distinct pairs seen together (default 4194304; the pair
@@ -110,7 +110,7 @@ public:
     void add_basket(const std::vector<std::string>& items);
     // Partial states must cover disjoint sets of baskets. The limits of
     // *this apply.
-    void merge(const AffinityState& other);
+    void merge(const AffinityState& other, const Interrupts& interrupts = Interrupts{});
 
     int64_t baskets() const;
     std::size_t distinct_items() const;
@@ -122,7 +122,7 @@ public:
     // Items by count descending, then name ascending.
     std::vector<ItemStats> items() const;
     // Pairs per the query (see AffinityQuery). No baskets -> empty.
-    std::vector<PairStats> pairs(const AffinityQuery& query = {}) const;
+    std::vector<PairStats> pairs(const AffinityQuery& query = {}, const Interrupts& interrupts = Interrupts{}) const;
 
 private:
     friend void write_affinity_state(StateWriter&, const AffinityState&, const AffinityQuery&);

@@ -8,9 +8,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <new>
+#include <string>
 #include <type_traits>
+
+#include "error.hpp"
 
 namespace customer_analytics {
 
@@ -18,6 +22,10 @@ struct Arena {
     // Returns nullptr when out of memory; never throws and never longjmps.
     void* (*allocate)(void* context, std::size_t bytes) = nullptr;
     void* context = nullptr;
+    // The largest block allocate() can return (PostgreSQL: 1 GB - 1). Arrays
+    // never ask for more: past it they raise program_limit_exceeded rather
+    // than hand the allocator a request it rejects with an internal error.
+    std::size_t max_bytes = SIZE_MAX;
 
     void* allocate_or_throw(std::size_t bytes) const {
         void* memory = allocate(context, bytes == 0 ? 1 : bytes);
@@ -41,13 +49,16 @@ struct FlatArray {
     void reserve(const Arena& arena, std::uint64_t wanted) {
         if (wanted <= capacity)
             return;
-        if (wanted > UINT32_MAX)
-            throw std::bad_alloc();
+        const std::uint64_t most = std::min<std::uint64_t>(UINT32_MAX, arena.max_bytes / sizeof(T));
+        if (wanted > most)
+            throw Error(ErrorKind::program_limit_exceeded, "aggregate state exceeds the limit of one memory block",
+                        "An array of the state would need more than " + std::to_string(arena.max_bytes) + " bytes.",
+                        "Aggregate fewer rows per group, or a sample.");
         std::uint64_t grown = capacity == 0 ? 8 : std::uint64_t(capacity) * 2;
         if (grown < wanted)
             grown = wanted;
-        if (grown > UINT32_MAX)
-            grown = UINT32_MAX;
+        if (grown > most)
+            grown = most;
         T* fresh = static_cast<T*>(arena.allocate_or_throw(grown * sizeof(T)));
         if (size != 0)
             std::memcpy(fresh, data, size * sizeof(T));

@@ -173,7 +173,7 @@ double p_alive(const Params& p, double x, double t_x, double T) {
 double alive_expected(const Params& p, double x, double T, double t) {
     if (t == 0) return 0.0;
     const double k = t / (p.alpha + T);
-    const double z = k / (1 + k);
+    const double z = std::isfinite(k) ? k / (1 + k) : 1.0;  // 1: refused below as out of range
     const double log_u = -std::log1p(k);
     const double am1 = p.a - 1;
     const double g = am1 == 0 ? -log_u : -std::expm1(am1 * log_u) / am1;
@@ -183,19 +183,23 @@ double alive_expected(const Params& p, double x, double T, double t) {
     const double v = c * g - std::exp(am1 * log_u) * a1 * z * f;
     if (!std::isfinite(v))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not compute BG/NBD expected purchases",
-                    format("r = %g, alpha = %g, a = %g, b = %g, x = %g, T = %g, t = %g", p.r, p.alpha, p.a, p.b, x, T, t));
+                    format("The result is not a finite number for r = %g, alpha = %g, a = %g, b = %g, x = %g, "
+                           "T = %g, t = %g.", p.r, p.alpha, p.a, p.b, x, T, t),
+                    "Check the model parameters; values this extreme are out of range.");
     return std::max(v, 0.0);
 }
 
 }  // namespace
 
+void validate_model(const BgnbdModel& model) { checked_params(model); }
+
 BgnbdModel fit_bgnbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options) {
     btyd_detail::check_fit_options(options);
-    const CompiledTriples d = btyd_detail::compile_triples(data, n);
+    const CompiledTriples d = btyd_detail::compile_triples(data, n, false, options.interrupts);
     if (!(d.weighted_x > 0))
         throw Error(ErrorKind::data_exception, "cannot fit the BG/NBD model: no customer has a repeat purchase",
-                    format("%g customers, all with x = 0", d.total_weight),
-                    "the model needs repeat purchases to estimate purchase and dropout rates");
+                    format("Every customer (%g in all) has x = 0.", d.total_weight),
+                    "The model needs repeat purchases to estimate purchase and dropout rates.");
     if (!(d.weighted_T > 0))
         throw Error(ErrorKind::data_exception, "cannot fit the BG/NBD model: every customer has age 0");
     const double rate = d.weighted_x / d.weighted_T;  // repeat purchases per time unit
@@ -224,7 +228,7 @@ BgnbdModel fit_bgnbd(const BtydObservation* data, std::size_t n, const BtydFitOp
     m.iterations = res.iterations;
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the BG/NBD model",
-                    "the likelihood is not finite at the estimate");
+                    "The likelihood is not finite at the estimate.");
     return m;
 }
 
@@ -243,28 +247,32 @@ double bgnbd_log_likelihood(const BgnbdModel& model, const BtydObservation* data
 double bgnbd_p_alive(const BgnbdModel& model, double x, double t_x, double T) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
-    return p_alive(p, x, t_x, T);
+    return btyd_detail::finite_result(p_alive(p, x, t_x, T), "BG/NBD probability alive");
 }
 
 double bgnbd_expected(const BgnbdModel& model, double t, double x, double t_x, double T) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_horizon(t, "horizon");
+    double v;
     try {
-        return p_alive(p, x, t_x, T) * alive_expected(p, x, T, t);
+        v = p_alive(p, x, t_x, T) * alive_expected(p, x, T, t);
     } catch (...) {
         btyd_detail::rethrow_as_error("BG/NBD expected purchases");
     }
+    return btyd_detail::finite_result(v, "BG/NBD expected purchases");
 }
 
 double bgnbd_unconditional_expected(const BgnbdModel& model, double t) {
     const Params p = checked_params(model);
     btyd_detail::check_horizon(t, "horizon");
+    double v;
     try {
-        return alive_expected(p, 0, 0, t);
+        v = alive_expected(p, 0, 0, t);
     } catch (...) {
         btyd_detail::rethrow_as_error("BG/NBD expected purchases");
     }
+    return btyd_detail::finite_result(v, "BG/NBD expected purchases");
 }
 
 double bgnbd_prob_purchase(const BgnbdModel& model, double t, double x, double t_x, double T) {
@@ -272,7 +280,8 @@ double bgnbd_prob_purchase(const BgnbdModel& model, double t, double x, double t
     check_customer(x, t_x, T);
     btyd_detail::check_horizon(t, "horizon");
     const double q = -std::expm1(-(p.r + x) * std::log1p(t / (p.alpha + T)));
-    return std::min(1.0, std::max(0.0, p_alive(p, x, t_x, T) * q));
+    const double v = btyd_detail::finite_result(p_alive(p, x, t_x, T) * q, "BG/NBD purchase probability");
+    return std::min(1.0, std::max(0.0, v));
 }
 
 double bgnbd_repurchase_score(const BgnbdModel& model, double t, double x, double t_x, double T) {
@@ -300,39 +309,38 @@ namespace btyd_detail {
 void check_clv_arguments(double expected_spend, int periods, double discount_rate, double period_length) {
     if (!(std::isfinite(expected_spend) && expected_spend >= 0))
         throw Error(ErrorKind::invalid_parameter_value, "expected spend must be finite and non-negative",
-                    format("expected spend = %g", expected_spend));
+                    format("The value given was %g.", expected_spend));
     if (periods < 1 || periods > 100000)
         throw Error(ErrorKind::invalid_parameter_value, "number of CLV periods must be between 1 and 100000",
-                    format("periods = %d", periods));
+                    format("The value given was %d.", periods),
+                    "Sum longer horizons in longer periods (period_length).");
     if (!(std::isfinite(discount_rate) && discount_rate >= 0))
         throw Error(ErrorKind::invalid_parameter_value, "discount rate must be finite and non-negative",
-                    format("discount rate = %g", discount_rate));
+                    format("The value given was %g.", discount_rate));
     if (!(std::isfinite(period_length) && period_length > 0))
         throw Error(ErrorKind::invalid_parameter_value, "period length must be positive and finite",
-                    format("period length = %g", period_length));
+                    format("The value given was %g.", period_length));
     if (!std::isfinite(period_length * periods))
         throw Error(ErrorKind::invalid_parameter_value, "customer lifetime value horizon is too long");
 }
 }  // namespace btyd_detail
 
 double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
-                 double discount_rate, double period_length) {
+                 double discount_rate, double period_length, const Interrupts& interrupts) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
+    double v;
     try {
         const double pa = p_alive(p, x, t_x, T);
-        double prev = 0, total = 0, discount = 1;
-        for (int k = 1; k <= periods; ++k) {
-            const double cur = alive_expected(p, x, T, k * period_length);
-            discount /= 1 + discount_rate;
-            total += std::max(cur - prev, 0.0) * discount;
-            prev = std::max(prev, cur);
-        }
-        return expected_spend * pa * total;
+        const double total = btyd_detail::clv_alive_sum(
+            [&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate, period_length,
+            (p.r + x) / (p.alpha + T), interrupts);
+        v = expected_spend * pa * total;
     } catch (...) {
         btyd_detail::rethrow_as_error("BG/NBD CLV");
     }
+    return btyd_detail::finite_result(v, "customer lifetime value of the BG/NBD model");
 }
 
 }  // namespace customer_analytics

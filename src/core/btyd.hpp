@@ -25,7 +25,8 @@
 // fractional weights are accepted and act as frequency weights.
 //
 // Validity of a triple (checked everywhere, else ErrorKind::invalid_parameter_value):
-// all values finite; x >= 0 and integral; 0 <= t_x <= T; x == 0 requires
+// all values finite; x >= 0, integral and at most kBtydMaxRepeatPurchases
+// (1e9); 0 <= t_x <= T; x == 0 requires
 // t_x == 0 (a customer without repeat purchases has no "last repeat").
 //
 // ---------------------------------------------------------------------------
@@ -92,6 +93,11 @@ inline constexpr double kBtydDay = 1.0;
 inline constexpr double kBtydWeek = 7.0;
 inline constexpr double kBtydMonth = 30.4375;
 
+// The largest x accepted anywhere (far beyond any customer: more repeat
+// purchase days than the calendar holds). Beyond it r + x and the other
+// parameter sums of the formulas lose the parameters to rounding.
+inline constexpr double kBtydMaxRepeatPurchases = 1e9;
+
 struct BtydObservation {
     double x = 0;       // repeat purchases
     double t_x = 0;     // time of last purchase since the first
@@ -139,6 +145,10 @@ struct BgnbdModel {
     int iterations = 0;         // optimizer iterations, all runs together
 };
 
+// Throws invalid_parameter_value, naming the parameter, unless every
+// parameter is finite and > 0 (what the prediction functions require).
+void validate_model(const BgnbdModel& model);
+
 // Throws data_exception if no customer has a repeat purchase (the model is
 // not identified), invalid_parameter_value for invalid data or options,
 // query_canceled on interrupt.
@@ -177,6 +187,8 @@ struct ParetoNbdModel {
     bool converged = false;
     int iterations = 0;
 };
+
+void validate_model(const ParetoNbdModel& model);
 
 ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n,
                               const BtydFitOptions& options = {});
@@ -221,6 +233,8 @@ struct GammaGammaModel {
     int iterations = 0;
 };
 
+void validate_model(const GammaGammaModel& model);
+
 GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n,
                                 const BtydFitOptions& options = {});
 double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGammaObservation* data,
@@ -246,11 +260,17 @@ std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model,
 // gamma_gamma_expected_spend). Example: weekly model, monthly discount
 // rate 0.01, one year: periods = 12, period_length = 52/12.
 // Requires 1 <= periods <= 100000, discount_rate >= 0, period_length > 0,
-// expected_spend >= 0, all finite.
+// expected_spend >= 0, all finite. With discount_rate = 0 the sum is
+// expected_spend * E[Y(periods L) | h] (one evaluation). Otherwise the sum
+// stops once the discounted remainder is provably below 1e-16 of it: a
+// period adds at most E[lambda | alive] L = (r + x) L / (alpha + T) alive
+// purchases, so the rest is at most that times (1 + rate)^-k / rate. Polls
+// `interrupts` every period.
 double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
-                 int periods, double discount_rate, double period_length = 1.0);
+                 int periods, double discount_rate, double period_length = 1.0,
+                 const Interrupts& interrupts = Interrupts{});
 double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T,
                       double expected_spend, int periods, double discount_rate,
-                      double period_length = 1.0);
+                      double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
 
 }  // namespace customer_analytics

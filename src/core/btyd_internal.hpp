@@ -67,6 +67,18 @@ void check_customer(double x, double t_x, double T);
 double hypergeometric(std::initializer_list<double> a, std::initializer_list<double> b, double z);
 // Gauss hypergeometric 2F1(a, b; c; z), same conditions.
 double hyp2f1(double a, double b, double c, double z);
+// log 2F1(1, b; b + d; z) for b > 0, d > 0, b + d > 1 and 0 <= z < 1, with
+// y = 1 - z passed separately (callers compute it without cancellation).
+// This is the only 2F1 family of the Pareto/NBD model. Where the series is
+// short it is summed by Boost; near z = 1 (where it would need up to
+// millions of terms) the Euler integral (b + d - 1) int_0^1 u^(b+d-2)
+// (y + z u)^-b du is evaluated instead, in the variable -log u where its
+// logarithm is concave: Gauss-Kronrod quadrature over the bulk, found by
+// Newton steps from the mode, and the far tail in closed form as a short
+// 2F1 at a small negative argument. Cost is bounded in every region; the
+// result has ~1e-13 relative accuracy. Throws numeric_value_out_of_range
+// for arguments outside the domain or a non-finite result.
+double log_hyp2f1_unit(double b, double d, double z, double y);
 
 // out[k] = lgamma(v + xs[k]) - lgamma(v) (log Pochhammer symbol) for
 // ascending non-negative integers xs. Accumulates log(v + i) so that the
@@ -101,7 +113,8 @@ struct CompiledTriples {
 // Validates every observation (btyd_validate), drops weight-0 rows, merges
 // duplicates. Throws invalid_parameter_value for invalid input and
 // data_exception when the total weight is 0 (unless allow_empty).
-CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool allow_empty = false);
+CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool allow_empty = false,
+                                const Interrupts& interrupts = Interrupts{});
 
 // Objective for the optimizer: returns the value to minimise at theta and,
 // when grad != nullptr, its gradient. Returns +infinity (never NaN) at
@@ -146,6 +159,15 @@ std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<d
 
 // Validates the CLV arguments documented in btyd.hpp.
 void check_clv_arguments(double expected_spend, int periods, double discount_rate, double period_length);
+// The CLV sum of btyd.hpp per alive customer: alive_expected(t) is E[Y(t) |
+// alive at T], nondecreasing, whose increments over a period are at most
+// rate_bound * period_length.
+double clv_alive_sum(const std::function<double(double)>& alive_expected, int periods, double discount_rate,
+                     double period_length, double rate_bound, const Interrupts& interrupts);
+
+// v, or numeric_value_out_of_range naming `what` when v is NaN or infinite:
+// no prediction ever returns a non-finite value.
+double finite_result(double v, const char* what);
 
 // Converts a caught exception during a public prediction function into a
 // customer_analytics::Error (Errors pass through unchanged).

@@ -1,4 +1,5 @@
 #include "diagnostics.hpp"
+#include "sort.hpp"
 #include "state_format.hpp"
 
 #include <algorithm>
@@ -31,6 +32,9 @@ bool in_unit(double x) { return std::isfinite(x) && x >= 0.0 && x <= 1.0; }
 // ---------------------------------------------------------------------------
 
 void SpendSample::add(double spend, NegativeSpend negative) {
+    if (values_.size() >= kMaxSpendCustomers)
+        throw Error(ErrorKind::program_limit_exceeded, "too many customers for a Pareto diagnosis",
+                    "The limit is " + std::to_string(kMaxSpendCustomers) + " customers.", "Use a sample.");
     if (!std::isfinite(spend))
         throw Error(ErrorKind::data_exception, "spend must be a finite number");
     if (spend < 0.0) {
@@ -102,15 +106,19 @@ void read_spend_state(const Arena& arena, const uint8_t* data, std::size_t size,
 // ParetoDiagnosis
 // ---------------------------------------------------------------------------
 
-ParetoDiagnosis::ParetoDiagnosis(std::vector<double> spends) : ascending_(std::move(spends)) {
+ParetoDiagnosis::ParetoDiagnosis(std::vector<double> spends, const Interrupts& interrupts)
+    : ascending_(std::move(spends)) {
     if (ascending_.empty())
         throw Error(ErrorKind::data_exception, "pareto diagnosis needs at least one customer");
+    if (ascending_.size() > kMaxSpendCustomers)
+        throw Error(ErrorKind::program_limit_exceeded, "too many customers for a Pareto diagnosis",
+                    "The limit is " + std::to_string(kMaxSpendCustomers) + " customers.", "Use a sample.");
     for (double& v : ascending_) {
         if (!std::isfinite(v) || v < 0.0)
             throw Error(ErrorKind::data_exception, "spend must be a finite non-negative number");
         if (v == 0.0) v = 0.0;
     }
-    std::sort(ascending_.begin(), ascending_.end());
+    sort_interruptible(ascending_.data(), ascending_.data() + ascending_.size(), std::less<double>(), interrupts);
     long double t = 0;
     for (double v : ascending_) t += v;
     total_ = t;

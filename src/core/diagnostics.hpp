@@ -27,6 +27,10 @@ enum class NegativeSpend {
     exclude,        // leave the customer out of the population
 };
 
+// The most customers one diagnosis takes (8 bytes each, and as much again
+// while sorting): program_limit_exceeded beyond.
+constexpr std::size_t kMaxSpendCustomers = 100000000;
+
 // Mergeable state: the multiset of customer spends. merge() concatenates, so
 // results over merged partial states equal a single pass (the results sort
 // the values, so input order never matters).
@@ -71,8 +75,10 @@ struct ValueBandCuts {
 // values (data_exception).
 class ParetoDiagnosis {
 public:
-    explicit ParetoDiagnosis(std::vector<double> spends);
-    ParetoDiagnosis(const double* spends, std::size_t n) : ParetoDiagnosis(std::vector<double>(spends, spends + n)) {}
+    // Sorting polls `interrupts`.
+    explicit ParetoDiagnosis(std::vector<double> spends, const Interrupts& interrupts = Interrupts{});
+    ParetoDiagnosis(const double* spends, std::size_t n, const Interrupts& interrupts = Interrupts{})
+        : ParetoDiagnosis(std::vector<double>(spends, spends + n), interrupts) {}
     explicit ParetoDiagnosis(const SpendSample& sample) : ParetoDiagnosis(sample.values()) {}
 
     std::size_t size() const { return ascending_.size(); }

@@ -4,6 +4,7 @@
 // mapping from ErrorKind to ERRCODE_*.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -19,7 +20,9 @@ enum class ErrorKind {
     array_subscript_error,     // 2202E: arrays of mismatched length
     null_value_not_allowed,    // 22004: a NULL where none is allowed
     query_canceled,            // 57014: a long loop saw a pending interrupt
-    internal_error,            // XX000: a bug
+    program_limit_exceeded,    // 54000: input beyond a documented size limit
+    out_of_memory,             // 53200: memory could not be had
+    internal_error,            // XX000: a bug; never for anything SQL input can cause
 };
 
 class Error : public std::runtime_error {
@@ -49,6 +52,28 @@ struct Interrupts {
         if (pending != nullptr && pending(context))
             throw Error(ErrorKind::query_canceled, "canceling statement due to user request");
     }
+};
+
+// Polls once per `every` units of work (roughly arithmetic operations or
+// element moves; the default is a few milliseconds), for loops whose
+// iterations differ widely in cost (a k-means pass over 10 features or
+// 1000), so that cancellation takes effect within 100 ms either way.
+class InterruptMeter {
+public:
+    explicit InterruptMeter(const Interrupts& interrupts, std::uint64_t every = std::uint64_t(1) << 22)
+        : interrupts_(interrupts), every_(every) {}
+    void add(std::uint64_t work) {
+        spent_ += work;
+        if (spent_ >= every_) {
+            spent_ = 0;
+            interrupts_.check();
+        }
+    }
+
+private:
+    const Interrupts& interrupts_;
+    std::uint64_t every_;
+    std::uint64_t spent_ = 0;
 };
 
 }  // namespace customer_analytics

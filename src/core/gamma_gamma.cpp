@@ -16,6 +16,7 @@
 
 #include "btyd.hpp"
 #include "btyd_internal.hpp"
+#include "sort.hpp"
 
 namespace customer_analytics {
 
@@ -37,14 +38,15 @@ void check_observation(const GammaGammaObservation& o) {
     if (!(std::isfinite(o.x) && o.x >= 1 && o.x == std::floor(o.x)))
         throw Error(ErrorKind::invalid_parameter_value,
                     "number of transactions must be a positive integer for the Gamma-Gamma model",
-                    format("x = %g", o.x), "leave customers without repeat purchases out of the spend model");
+                    format("The value given was x = %g.", o.x),
+                    "Leave customers without repeat purchases out of the spend model.");
     if (!(std::isfinite(o.mean_spend) && o.mean_spend > 0))
         throw Error(ErrorKind::invalid_parameter_value, "mean spend must be positive and finite for the Gamma-Gamma model",
-                    format("mean spend = %g", o.mean_spend),
-                    "leave out or correct customers whose refunds make the mean spend zero or negative");
+                    format("The value given was %g.", o.mean_spend),
+                    "Leave out or correct customers whose refunds make the mean spend zero or negative.");
     if (!(std::isfinite(o.weight) && o.weight >= 0))
         throw Error(ErrorKind::invalid_parameter_value, "observation weight must be finite and non-negative",
-                    format("weight = %g", o.weight));
+                    format("The value given was %g.", o.weight));
 }
 
 struct Row {
@@ -59,7 +61,8 @@ struct Compiled {
     double weighted_spend = 0;
 };
 
-Compiled compile(const GammaGammaObservation* data, std::size_t n, bool allow_empty) {
+Compiled compile(const GammaGammaObservation* data, std::size_t n, bool allow_empty,
+                 const Interrupts& interrupts = Interrupts{}) {
     if (n > 0 && data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "observation array is null");
     std::vector<GammaGammaObservation> obs;
     obs.reserve(n);
@@ -70,11 +73,13 @@ Compiled compile(const GammaGammaObservation* data, std::size_t n, bool allow_em
     Compiled c;
     if (obs.empty()) {
         if (allow_empty) return c;
-        throw Error(ErrorKind::data_exception, "no customers to fit", "every observation is missing or has weight 0");
+        throw Error(ErrorKind::data_exception, "no customers to fit", "Every observation is missing or has weight 0.");
     }
-    std::sort(obs.begin(), obs.end(), [](const GammaGammaObservation& l, const GammaGammaObservation& r) {
-        return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
-    });
+    sort_interruptible(obs.data(), obs.data() + obs.size(),
+                       [](const GammaGammaObservation& l, const GammaGammaObservation& r) {
+                           return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
+                       },
+                       interrupts);
     std::size_t m = 0;
     for (std::size_t i = 0; i < obs.size(); ++i) {
         if (m > 0 && obs[m - 1].x == obs[i].x && obs[m - 1].mean_spend == obs[i].mean_spend)
@@ -148,9 +153,11 @@ private:
 
 }  // namespace
 
+void validate_model(const GammaGammaModel& model) { check_params(model); }
+
 GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n, const BtydFitOptions& options) {
     btyd_detail::check_fit_options(options);
-    const Compiled d = compile(data, n, false);
+    const Compiled d = compile(data, n, false, options.interrupts);
     const double mean = d.weighted_spend / d.total_weight;
     Likelihood lik(d, options.interrupts);
     btyd_detail::LogLikelihood ll = [&lik](const std::vector<double>& th, std::vector<double>* g) {
@@ -175,7 +182,7 @@ GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n
     m.iterations = res.iterations;
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the Gamma-Gamma model",
-                    "the likelihood is not finite at the estimate");
+                    "The likelihood is not finite at the estimate.");
     return m;
 }
 
@@ -194,15 +201,15 @@ double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double
     check_params(model);
     if (!(std::isfinite(x) && x >= 0 && x == std::floor(x)))
         throw Error(ErrorKind::invalid_parameter_value, "number of transactions must be a non-negative integer",
-                    format("x = %g", x));
+                    format("The value given was x = %g.", x));
     if (x > 0 && !(std::isfinite(mean_spend) && mean_spend > 0))
         throw Error(ErrorKind::invalid_parameter_value, "mean spend must be positive and finite for the Gamma-Gamma model",
-                    format("mean spend = %g", mean_spend),
-                    "the spend model does not apply to zero or negative mean spend (e.g. after refunds)");
+                    format("The value given was %g.", mean_spend),
+                    "The spend model does not apply to a zero or negative mean spend (after refunds, say).");
     const double denom = model.p * x + model.q - 1;
     if (!(denom > 0))
         throw Error(ErrorKind::numeric_value_out_of_range, "expected spend is infinite under the Gamma-Gamma model",
-                    format("p * x + q - 1 = %g must be positive", denom));
+                    format("The denominator p x + q - 1 is %g, not positive.", denom));
     const double v = model.p * (model.gamma + (x > 0 ? x * mean_spend : 0.0)) / denom;
     if (!std::isfinite(v)) throw Error(ErrorKind::numeric_value_out_of_range, "expected spend overflows");
     return v;

@@ -1,4 +1,5 @@
 #include "kmeans.hpp"
+#include "sort.hpp"
 #include "state_format.hpp"
 
 #include <algorithm>
@@ -72,7 +73,7 @@ struct Run {
 class Lloyd {
 public:
     Lloyd(const double* z, std::size_t n, std::size_t d, std::size_t k, const Interrupts& interrupts)
-        : z_(z), n_(n), d_(d), k_(k), interrupts_(interrupts), dist2_(n), upper_(n), lower_(n), sums_(k * d),
+        : z_(z), n_(n), d_(d), k_(k), interrupts_(interrupts), meter_(interrupts), dist2_(n), upper_(n), lower_(n), sums_(k * d),
           counts_(k), run_(d), half_gap_(k), moved_(k), lower_shift_(k) {}
 
     // Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn):
@@ -87,7 +88,7 @@ public:
         std::copy(z_ + first * d_, z_ + (first + 1) * d_, c.begin());
         long double total = 0;
         for (std::size_t i = 0; i < n_; ++i) {
-            if ((i % kInterruptStride) == 0) interrupts_.check();
+            meter_.add(d_);
             dist2_[i] = sqdist(z_ + i * d_, c.data(), d_);
             total += dist2_[i];
         }
@@ -100,7 +101,7 @@ public:
             interrupts_.check();
             if (!(total > 0))
                 throw Error(ErrorKind::data_exception, "fewer distinct points than clusters",
-                            "k-means needs at least k = " + std::to_string(k_) + " distinct points.",
+                            "The fit needs at least k = " + std::to_string(k_) + " distinct points.",
                             "Use a smaller k.");
             // Draw the candidates with one scan over the cumulative sums.
             for (std::size_t t = 0; t < trials; ++t) target[t] = static_cast<long double>(unit(g)) * total;
@@ -125,7 +126,7 @@ public:
                 const double* ct = z_ + cand[t] * d_;
                 long double pot = 0;
                 for (std::size_t i = 0; i < n_; ++i) {
-                    if ((i % kInterruptStride) == 0) interrupts_.check();
+                    meter_.add(d_);
                     const double v = std::min(dist2_[i], sqdist(z_ + i * d_, ct, d_));
                     trial_d2[i] = v;
                     pot += v;
@@ -168,11 +169,11 @@ public:
         }
         if (!r.converged) {
             // Labels consistent with the final centroids.
-            interrupts_.check();
             r.converged = assign(r.centroids, r.labels, false) == 0 || settled;
         }
         long double w = 0;
         for (std::size_t i = 0; i < n_; ++i) {
+            meter_.add(d_);
             const auto l = static_cast<std::size_t>(r.labels[i]);
             w += sqdist(z_ + i * d_, r.centroids.data() + l * d_, d_);
         }
@@ -213,6 +214,7 @@ private:
         pending_shift_ = false;
         if (!first) {
             for (std::size_t a = 0; a < k_; ++a) {
+                meter_.add(k_ * d_);
                 double m = std::numeric_limits<double>::infinity();
                 for (std::size_t b = 0; b < k_; ++b)
                     if (b != a) m = std::min(m, sqdist(c + a * d_, c + b * d_, d_));
@@ -220,7 +222,7 @@ private:
             }
         }
         for (std::size_t i = 0; i < n_; ++i) {
-            if ((i % kInterruptStride) == 0 && i != 0) interrupts_.check();
+            meter_.add(d_);
             if (!first) {
                 if (i + 32 < n_) __builtin_prefetch(z_ + (i + 32) * d_);
                 const auto a = static_cast<std::size_t>(labels[i]);
@@ -233,6 +235,7 @@ private:
                 upper_[i] = std::sqrt(sqdist(z_ + i * d_, c + a * d_, d_));
                 if (upper_[i] < bound) continue;
             }
+            meter_.add(k_ * d_);
             const int32_t best = full_search(i, c);
             if (labels[i] != best) {
                 if (!first) move(i, static_cast<std::size_t>(labels[i]), static_cast<std::size_t>(best));
@@ -253,6 +256,7 @@ private:
         std::fill(run_.begin(), run_.end(), 0.0);
         std::size_t run_label = n_ == 0 ? 0 : static_cast<std::size_t>(labels[0]);
         for (std::size_t i = 0; i < n_; ++i) {
+            meter_.add(d_);
             const auto l = static_cast<std::size_t>(labels[i]);
             if (l != run_label) {
                 double* s = sums_.data() + run_label * d_;
@@ -306,12 +310,15 @@ private:
         // Re-seed each empty cluster with the point farthest from its
         // (updated) centroid, ties -> lowest index, taken from a cluster with
         // more than one point.
-        for (std::size_t i = 0; i < n_; ++i)
+        for (std::size_t i = 0; i < n_; ++i) {
+            meter_.add(d_);
             dist2_[i] = sqdist(z_ + i * d_, c.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
+        }
         for (std::size_t l = 0; l < k_; ++l) {
             if (counts_[l] != 0) continue;
             std::size_t pick = n_;
             double far = -1.0;
+            meter_.add(n_);
             for (std::size_t i = 0; i < n_; ++i) {
                 if (counts_[static_cast<std::size_t>(labels[i])] > 1 && dist2_[i] > far) {
                     far = dist2_[i];
@@ -350,7 +357,8 @@ private:
 
     const double* z_;
     std::size_t n_, d_, k_;
-    const Interrupts& interrupts_;
+    const Interrupts& interrupts_;  // polled once per iteration, and
+    InterruptMeter meter_;          // within iterations by their work
     std::vector<double> dist2_;
     std::vector<double> upper_, lower_;
     std::vector<double> sums_;
@@ -364,7 +372,7 @@ void validate_params(const KMeansParams& p, std::size_t n) {
     require_param(p.k >= 1, "k must be at least 1");
     require_param(p.k <= kKMeansMaxClusters, "k must be at most 1000");
     require_param(static_cast<uint64_t>(p.k) <= n, "k must not exceed the number of points",
-                  "k is " + std::to_string(p.k) + " but there are " + std::to_string(n) + " points.");
+                  "There are " + std::to_string(n) + " points, fewer than k = " + std::to_string(p.k) + ".");
     require_param(p.max_iterations >= 1 && p.max_iterations <= 10000, "max_iterations must be between 1 and 10000");
     require_param(p.n_init >= 1 && p.n_init <= 100, "n_init must be between 1 and 100");
     require_param(std::isfinite(p.tolerance) && p.tolerance >= 0, "tolerance must be a finite non-negative number");
@@ -373,16 +381,20 @@ void validate_params(const KMeansParams& p, std::size_t n) {
 // Row indices in lexicographic order of the rows, so that results do not
 // depend on the order in which the points arrived (identical rows are
 // interchangeable, so the order among them does not matter).
-std::vector<std::size_t> lexicographic_order(const double* data, std::size_t n, std::size_t d) {
+std::vector<std::size_t> lexicographic_order(const double* data, std::size_t n, std::size_t d,
+                                             const Interrupts& interrupts) {
     std::vector<std::size_t> idx(n);
     std::iota(idx.begin(), idx.end(), 0);
-    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-        const double* x = data + a * d;
-        const double* y = data + b * d;
-        for (std::size_t j = 0; j < d; ++j)
-            if (x[j] != y[j]) return x[j] < y[j];
-        return false;
-    });
+    sort_interruptible(
+        idx.data(), idx.data() + n,
+        [&](std::size_t a, std::size_t b) {
+            const double* x = data + a * d;
+            const double* y = data + b * d;
+            for (std::size_t j = 0; j < d; ++j)
+                if (x[j] != y[j]) return x[j] < y[j];
+            return false;
+        },
+        interrupts, d);
     return idx;
 }
 
@@ -438,15 +450,23 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
     if (d == 0 || d > kKMeansMaxFeatures)
         throw Error(ErrorKind::invalid_parameter_value, "number of features must be between 1 and 1000");
     if (n == 0) throw Error(ErrorKind::data_exception, "k-means needs at least one point");
-    if (data == nullptr) throw Error(ErrorKind::internal_error, "null k-means data");
+    if (data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "k-means data is missing");
     validate_params(params, n);
     const std::size_t k = static_cast<std::size_t>(params.k);
 
-    for (std::size_t i = 0; i < n * d; ++i)
-        if (!std::isfinite(data[i])) throw Error(ErrorKind::data_exception, "k-means features must be finite numbers");
-    interrupts.check();
-    const std::vector<std::size_t> order_in = lexicographic_order(data, n, d);
-    interrupts.check();
+    if (n > kKMeansMaxPoints || n * d > kKMeansMaxValues)
+        throw Error(ErrorKind::program_limit_exceeded, "too many points for k-means",
+                    "The limits are " + std::to_string(kKMeansMaxPoints) + " points and " +
+                        std::to_string(kKMeansMaxValues) + " feature values.",
+                    "Fit on a sample.");
+    InterruptMeter meter(interrupts);
+    for (std::size_t i = 0; i < n; ++i) {
+        meter.add(d);
+        for (std::size_t j = 0; j < d; ++j)
+            if (!std::isfinite(data[i * d + j]))
+                throw Error(ErrorKind::data_exception, "k-means features must be finite numbers");
+    }
+    const std::vector<std::size_t> order_in = lexicographic_order(data, n, d, interrupts);
     auto x = [&](std::size_t i, std::size_t j) { return data[order_in[i] * d + j]; };
 
     // Standardize.
@@ -457,6 +477,7 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
             long double s = 0;
             double lo = x(0, j), hi = x(0, j);
             for (std::size_t i = 0; i < n; ++i) {
+                meter.add(2);
                 const double v = x(i, j);
                 s += v;
                 lo = std::min(lo, v);
@@ -471,6 +492,7 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
             }
             long double ss = 0;
             for (std::size_t i = 0; i < n; ++i) {
+                meter.add(2);
                 const long double t = static_cast<long double>(x(i, j)) - mean;
                 ss += t * t;
             }
@@ -485,8 +507,10 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
                             "Standardize the features.");
     }
     std::vector<double> z(n * d);
-    for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t i = 0; i < n; ++i) {
+        meter.add(d);
         for (std::size_t j = 0; j < d; ++j) z[i * d + j] = (x(i, j) - means[j]) / scales[j];
+    }
 
     Lloyd lloyd(z.data(), n, d, k, interrupts);
     Run best;
@@ -545,7 +569,8 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
 int64_t KMeansModel::assign(const double* point, std::size_t dims) const {
     if (k < 1 || d < 1 || centroids_standardized.size() != static_cast<std::size_t>(k * d) ||
         feature_means.size() != static_cast<std::size_t>(d) || feature_scales.size() != static_cast<std::size_t>(d))
-        throw Error(ErrorKind::internal_error, "inconsistent k-means model");
+        throw Error(ErrorKind::invalid_parameter_value, "inconsistent k-means model",
+                    "The centroids, means and scales do not match k and d.");
     if (dims != static_cast<std::size_t>(d))
         throw Error(ErrorKind::array_subscript_error, "point has the wrong number of features",
                     "The model has " + std::to_string(d) + " features; the point has " + std::to_string(dims) + ".");
@@ -555,19 +580,24 @@ int64_t KMeansModel::assign(const double* point, std::size_t dims) const {
 
 int64_t kmeans_assign(const double* point, std::size_t dims, const std::vector<double>& centroids_std,
                       const std::vector<double>& means, const std::vector<double>& scales) {
-    if (dims == 0) throw Error(ErrorKind::invalid_parameter_value, "point must have at least one feature");
     if (means.size() != dims || scales.size() != dims)
         throw Error(ErrorKind::array_subscript_error, "point, means and scales must have the same length");
-    if (centroids_std.empty() || centroids_std.size() % dims != 0)
+    return kmeans_assign(point, dims, centroids_std.data(), centroids_std.size(), means.data(), scales.data());
+}
+
+int64_t kmeans_assign(const double* point, std::size_t dims, const double* centroids_std, std::size_t centroid_values,
+                      const double* means, const double* scales) {
+    if (dims == 0) throw Error(ErrorKind::invalid_parameter_value, "point must have at least one feature");
+    if (centroid_values == 0 || centroid_values % dims != 0)
         throw Error(ErrorKind::array_subscript_error,
                     "centroid array length must be a positive multiple of the number of features");
     for (std::size_t j = 0; j < dims; ++j) {
         require_param(std::isfinite(means[j]), "feature means must be finite numbers");
         require_param(std::isfinite(scales[j]) && scales[j] > 0.0, "feature scales must be positive finite numbers");
     }
-    for (double c : centroids_std) require_param(std::isfinite(c), "centroids must be finite numbers");
-    return assign_standardized(point, dims, centroids_std.data(), centroids_std.size() / dims, means.data(),
-                               scales.data());
+    for (std::size_t i = 0; i < centroid_values; ++i)
+        require_param(std::isfinite(centroids_std[i]), "centroids must be finite numbers");
+    return assign_standardized(point, dims, centroids_std, centroid_values / dims, means, scales);
 }
 
 // ---------------------------------------------------------------------------
@@ -581,7 +611,7 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
     if (d != static_cast<std::size_t>(model.d))
         throw Error(ErrorKind::array_subscript_error, "data has the wrong number of features");
     if (n == 0) return std::nullopt;
-    if (data == nullptr) throw Error(ErrorKind::internal_error, "null silhouette data");
+    if (data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "silhouette data is missing");
 
     // Choose the points: all, or a selection sample (Knuth's algorithm S).
     std::vector<std::size_t> idx;
@@ -592,9 +622,7 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
     } else {
         // Over the rows in lexicographic order, so the sample does not
         // depend on the order in which the points arrived.
-        interrupts.check();
-        const std::vector<std::size_t> order = lexicographic_order(data, n, d);
-        interrupts.check();
+        const std::vector<std::size_t> order = lexicographic_order(data, n, d, interrupts);
         std::mt19937_64 g(p.seed);
         std::size_t needed = m_target;
         idx.reserve(m_target);
@@ -611,7 +639,9 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
     std::vector<double> z(m * d);
     std::vector<std::size_t> label(m);
     std::vector<int64_t> count(k, 0);
+    InterruptMeter meter(interrupts);
     for (std::size_t s = 0; s < m; ++s) {
+        meter.add(k * d);
         const double* x = data + idx[s] * d;
         label[s] = static_cast<std::size_t>(model.assign(x, d));
         ++count[label[s]];
@@ -624,7 +654,7 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
     std::vector<double> sum(k);
     long double total = 0;
     for (std::size_t s = 0; s < m; ++s) {
-        interrupts.check();
+        meter.add(m * d);
         std::fill(sum.begin(), sum.end(), 0.0);
         const double* zs = z.data() + s * d;
         for (std::size_t t = 0; t < m; ++t) {
@@ -759,12 +789,17 @@ void read_kmeans_state(const Arena& arena, const uint8_t* data, std::size_t size
 void KMeansSample::add(const double* row, std::size_t dims) {
     if (dims == 0) throw Error(ErrorKind::invalid_parameter_value, "feature array must not be empty");
     if (dims > kKMeansMaxFeatures)
-        throw Error(ErrorKind::invalid_parameter_value, "too many features", "k-means accepts at most 1000 features.");
+        throw Error(ErrorKind::invalid_parameter_value, "too many features", "The limit is 1000 features.");
     if (d_ != 0 && dims != d_)
         throw Error(ErrorKind::array_subscript_error, "feature arrays must all have the same length",
                     "Expected " + std::to_string(d_) + " features, got " + std::to_string(dims) + ".");
     for (std::size_t j = 0; j < dims; ++j)
         if (!std::isfinite(row[j])) throw Error(ErrorKind::data_exception, "k-means features must be finite numbers");
+    if (n_ + 1 > kKMeansMaxPoints || (n_ + 1) * dims > kKMeansMaxValues)
+        throw Error(ErrorKind::program_limit_exceeded, "too many points for k-means",
+                    "The limits are " + std::to_string(kKMeansMaxPoints) + " points and " +
+                        std::to_string(kKMeansMaxValues) + " feature values.",
+                    "Fit on a sample.");
     d_ = dims;
     data_.insert(data_.end(), row, row + dims);
     ++n_;

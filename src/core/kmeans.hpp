@@ -32,9 +32,14 @@ namespace customer_analytics {
 
 class StateWriter;
 
-// Limits: d in 1..kMaxFeatures, k in 1..kMaxClusters and k <= n.
+// Limits: d in 1..kMaxFeatures, k in 1..kMaxClusters and k <= n; at most
+// kKMeansMaxPoints points and kKMeansMaxValues feature values (n x d), so
+// that a fit needs at most about 16 n d + 60 n bytes (1.4 GB) besides its
+// input (program_limit_exceeded beyond).
 constexpr std::size_t kKMeansMaxFeatures = 1000;
 constexpr int64_t kKMeansMaxClusters = 1000;
+constexpr std::size_t kKMeansMaxPoints = 10000000;
+constexpr std::size_t kKMeansMaxValues = 50000000;
 
 struct KMeansParams {
     int64_t k = 0;                 // number of clusters, required: 1 <= k <= min(n, 1000)
@@ -100,6 +105,10 @@ struct KMeansModel {
 // invalid_parameter_value (data_exception for the point).
 int64_t kmeans_assign(const double* point, std::size_t dims, const std::vector<double>& centroids_standardized,
                       const std::vector<double>& feature_means, const std::vector<double>& feature_scales);
+// The same from arrays: centroids_standardized holds centroid_values
+// doubles (k x dims), means and scales `dims` each.
+int64_t kmeans_assign(const double* point, std::size_t dims, const double* centroids_standardized,
+                      std::size_t centroid_values, const double* feature_means, const double* feature_scales);
 
 // Fit. data has n * d finite values (data_exception otherwise), n >= 1,
 // 1 <= d <= 1000. Errors: k < 1, k > n, k > 1000 or other out-of-range

@@ -35,6 +35,7 @@
 
 #include "btyd.hpp"
 #include "btyd_internal.hpp"
+#include "sort.hpp"
 
 namespace customer_analytics {
 
@@ -73,13 +74,14 @@ TimeLogs time_logs(const Params& p, double v) {
 
 // J(v) (see the header comment).
 double log_F(const Params& p, double x, double v, const TimeLogs& t) {
-    const double m1 = p.r + p.s + x + 1;
     if (p.alpha >= p.beta) {
-        const double g = btyd_detail::hyp2f1(1.0, p.r + x, m1, (p.alpha - p.beta) / (p.alpha + v));
-        return std::log(g) - p.r * t.l1pa - p.s * t.l1pb - x * t.la;
+        const double lg = btyd_detail::log_hyp2f1_unit(p.r + x, p.s + 1, (p.alpha - p.beta) / (p.alpha + v),
+                                                       (p.beta + v) / (p.alpha + v));
+        return lg - p.r * t.l1pa - p.s * t.l1pb - x * t.la;
     }
-    const double g = btyd_detail::hyp2f1(1.0, p.s + 1, m1, (p.beta - p.alpha) / (p.beta + v));
-    return std::log(g) - p.r * t.l1pa - p.s * t.l1pb - x * t.la + (t.la - t.lb);
+    const double lg = btyd_detail::log_hyp2f1_unit(p.s + 1, p.r + x, (p.beta - p.alpha) / (p.beta + v),
+                                                   (p.alpha + v) / (p.beta + v));
+    return lg - p.r * t.l1pa - p.s * t.l1pb - x * t.la + (t.la - t.lb);
 }
 
 // L1 (see the header comment).
@@ -126,11 +128,13 @@ double log_K(const Params& p, double x, double T, double tau) {
     const double A = p.alpha + T, B = p.beta + T, M = p.r + x + p.s;
     const double l1a = std::log1p(tau / A), l1b = std::log1p(tau / B);
     if (p.alpha >= p.beta) {
-        const double g = btyd_detail::hyp2f1(1.0, p.r + x + 1, M + 1, (p.alpha - p.beta) / (A + tau));
-        return -(p.r + x + 1) * l1a - p.s * l1b + std::log(B + tau) - std::log(M) + std::log(g);
+        const double lg =
+            btyd_detail::log_hyp2f1_unit(p.r + x + 1, p.s, (p.alpha - p.beta) / (A + tau), (B + tau) / (A + tau));
+        return -(p.r + x + 1) * l1a - p.s * l1b + std::log(B + tau) - std::log(M) + lg;
     }
-    const double g = btyd_detail::hyp2f1(1.0, p.s, M + 1, (p.beta - p.alpha) / (B + tau));
-    return -(p.r + x) * l1a - p.s * l1b + std::log(A) - std::log(M) + std::log(g);
+    const double lg =
+        btyd_detail::log_hyp2f1_unit(p.s, p.r + x + 1, (p.beta - p.alpha) / (B + tau), (A + tau) / (B + tau));
+    return -(p.r + x) * l1a - p.s * l1b + std::log(A) - std::log(M) + lg;
 }
 
 class Likelihood {
@@ -144,7 +148,7 @@ public:
             keys.push_back(row.xi * nt + row.txi);
             keys.push_back(row.xi * nt + row.Ti);
         }
-        std::sort(keys.begin(), keys.end());
+        sort_interruptible(keys.data(), keys.data() + keys.size(), std::less<std::uint64_t>(), interrupts);
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         pair_x_.reserve(keys.size());
         pair_t_.reserve(keys.size());
@@ -182,7 +186,8 @@ public:
         for (std::size_t k = 0; k < d_.xs.size(); ++k) lq_[k] = std::log(p.s / (p.r + p.s + d_.xs[k]));
         for (std::size_t j = 0; j < d_.times.size(); ++j) t_[j] = time_logs(p, d_.times[j]);
         for (std::size_t i = 0; i < J_.size(); ++i) {
-            if ((i & 0x3FF) == 0x3FF) interrupts_.check();
+            // A 2F1 takes up to a few milliseconds (near z = 1).
+            if ((i & 0xF) == 0xF) interrupts_.check();
             const std::uint32_t j = pair_t_[i];
             J_[i] = log_F(p, d_.xs[pair_x_[i]], d_.times[j], t_[j]);
         }
@@ -220,13 +225,15 @@ private:
 
 }  // namespace
 
+void validate_model(const ParetoNbdModel& model) { checked_params(model); }
+
 ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options) {
     btyd_detail::check_fit_options(options);
-    const CompiledTriples d = btyd_detail::compile_triples(data, n);
+    const CompiledTriples d = btyd_detail::compile_triples(data, n, false, options.interrupts);
     if (!(d.weighted_x > 0))
         throw Error(ErrorKind::data_exception, "cannot fit the Pareto/NBD model: no customer has a repeat purchase",
-                    format("%g customers, all with x = 0", d.total_weight),
-                    "the model needs repeat purchases to estimate purchase and dropout rates");
+                    format("Every customer (%g in all) has x = 0.", d.total_weight),
+                    "The model needs repeat purchases to estimate purchase and dropout rates.");
     if (!(d.weighted_T > 0))
         throw Error(ErrorKind::data_exception, "cannot fit the Pareto/NBD model: every customer has age 0");
     const double rate = d.weighted_x / d.weighted_T;
@@ -255,7 +262,7 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
     m.iterations = res.iterations;
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the Pareto/NBD model",
-                    "the likelihood is not finite at the estimate");
+                    "The likelihood is not finite at the estimate.");
     return m;
 }
 
@@ -279,34 +286,32 @@ double pareto_nbd_log_likelihood(const ParetoNbdModel& model, const BtydObservat
 double pareto_nbd_p_alive(const ParetoNbdModel& model, double x, double t_x, double T) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
+    double v;
     try {
-        return p_alive(p, x, t_x, T);
+        v = p_alive(p, x, t_x, T);
     } catch (...) {
         btyd_detail::rethrow_as_error("Pareto/NBD probability alive");
     }
+    return btyd_detail::finite_result(v, "Pareto/NBD probability alive");
 }
 
 double pareto_nbd_expected(const ParetoNbdModel& model, double t, double x, double t_x, double T) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_horizon(t, "horizon");
+    double v;
     try {
-        const double v = p_alive(p, x, t_x, T) * alive_expected(p, x, T, t);
-        if (!std::isfinite(v))
-            throw Error(ErrorKind::numeric_value_out_of_range, "expected purchases of the Pareto/NBD model overflow");
-        return v;
+        v = p_alive(p, x, t_x, T) * alive_expected(p, x, T, t);
     } catch (...) {
         btyd_detail::rethrow_as_error("Pareto/NBD expected purchases");
     }
+    return btyd_detail::finite_result(v, "Pareto/NBD expected purchases");
 }
 
 double pareto_nbd_unconditional_expected(const ParetoNbdModel& model, double t) {
     const Params p = checked_params(model);
     btyd_detail::check_horizon(t, "horizon");
-    const double v = alive_expected(p, 0, 0, t);
-    if (!std::isfinite(v))
-        throw Error(ErrorKind::numeric_value_out_of_range, "expected purchases of the Pareto/NBD model overflow");
-    return v;
+    return btyd_detail::finite_result(alive_expected(p, 0, 0, t), "Pareto/NBD expected purchases");
 }
 
 double pareto_nbd_prob_purchase(const ParetoNbdModel& model, double t, double x, double t_x, double T) {
@@ -318,9 +323,8 @@ double pareto_nbd_prob_purchase(const ParetoNbdModel& model, double t, double x,
         // P(Y(t) > 0 | alive) = (r+x)/(alpha+T) * (K(0) - K(t))
         const double lk = btyd_detail::log_sub_exp(log_K(p, x, T, 0), log_K(p, x, T, t));
         const double lq = std::log(p.r + x) - std::log(p.alpha + T) + lk;
-        const double v = p_alive(p, x, t_x, T) * std::exp(lq);
-        if (std::isnan(v))
-            throw Error(ErrorKind::numeric_value_out_of_range, "purchase probability of the Pareto/NBD model is not a number");
+        const double v =
+            btyd_detail::finite_result(p_alive(p, x, t_x, T) * std::exp(lq), "Pareto/NBD purchase probability");
         return std::min(1.0, std::max(0.0, v));
     } catch (...) {
         btyd_detail::rethrow_as_error("Pareto/NBD purchase probability");
@@ -349,25 +353,21 @@ std::array<double, 4> pareto_nbd_standard_errors(const ParetoNbdModel& model, co
 }
 
 double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
-                      int periods, double discount_rate, double period_length) {
+                      int periods, double discount_rate, double period_length, const Interrupts& interrupts) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
+    double v;
     try {
         const double pa = p_alive(p, x, t_x, T);
-        double prev = 0, total = 0, discount = 1;
-        for (int k = 1; k <= periods; ++k) {
-            const double cur = alive_expected(p, x, T, k * period_length);
-            discount /= 1 + discount_rate;
-            total += std::max(cur - prev, 0.0) * discount;
-            prev = std::max(prev, cur);
-        }
-        const double v = expected_spend * pa * total;
-        if (!std::isfinite(v)) throw Error(ErrorKind::numeric_value_out_of_range, "customer lifetime value of the Pareto/NBD model overflows");
-        return v;
+        const double total = btyd_detail::clv_alive_sum(
+            [&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate, period_length,
+            (p.r + x) / (p.alpha + T), interrupts);
+        v = expected_spend * pa * total;
     } catch (...) {
         btyd_detail::rethrow_as_error("Pareto/NBD CLV");
     }
+    return btyd_detail::finite_result(v, "customer lifetime value of the Pareto/NBD model");
 }
 
 }  // namespace customer_analytics

@@ -5,25 +5,39 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "sort.hpp"
 #include "state_format.hpp"
 
 namespace customer_analytics {
 
 // ---------------------------------------------------------------- day set
 
-void DaySet::add(const Arena& arena, std::int32_t day) {
+namespace {
+
+[[noreturn]] void too_many_days() {
+    throw Error(ErrorKind::program_limit_exceeded,
+                "a customer has more than " + std::to_string(kMaxPurchaseDays) + " distinct purchase days",
+                "The summary keeps every distinct purchase day of a customer, up to this limit.",
+                "Group the orders by customer, so that each rfm_agg summarizes one customer.");
+}
+
+}  // namespace
+
+void DaySet::add(const Arena& arena, std::int32_t day, const Interrupts& interrupts) {
     if (days.size != 0) {
         const std::int32_t last = days.data[days.size - 1];
         if (day == last)
             return;
         if (day > last && sorted_unique == days.size) {
+            if (days.size >= kMaxPurchaseDays)
+                too_many_days();
             days.push_back(arena, day);
             sorted_unique = days.size;
             return;
         }
     }
     if (days.size == days.capacity && days.size - sorted_unique >= sorted_unique) {
-        compact();
+        compact(interrupts);
         if (days.size < days.capacity) {
             days.data[days.size++] = day;
             return;
@@ -34,17 +48,19 @@ void DaySet::add(const Arena& arena, std::int32_t day) {
         sorted_unique = 1;
 }
 
-void DaySet::compact() {
+void DaySet::compact(const Interrupts& interrupts) {
     if (sorted_unique == days.size)
         return;
-    std::sort(days.begin(), days.end());
+    sort_interruptible(days.begin(), days.end(), std::less<std::int32_t>(), interrupts);
     days.size = static_cast<std::uint32_t>(std::unique(days.begin(), days.end()) - days.begin());
     sorted_unique = days.size;
+    if (days.size > kMaxPurchaseDays)
+        too_many_days();
 }
 
-void DaySet::merge(const Arena& arena, const DaySet& other) {
+void DaySet::merge(const Arena& arena, const DaySet& other, const Interrupts& interrupts) {
     days.append(arena, other.days.data, other.days.size);
-    compact();
+    compact(interrupts);
 }
 
 std::uint32_t DaySet::distinct_count() {
@@ -69,7 +85,8 @@ std::int64_t checked_sum(std::int64_t a, std::int64_t b) {
 
 }  // namespace
 
-void OrderSummaryState::add_row_date(const Arena& arena, std::int32_t day, bool is_purchase) {
+void OrderSummaryState::add_row_date(const Arena& arena, std::int32_t day, bool is_purchase,
+                                     const Interrupts& interrupts) {
     if (!is_purchase) {
         refunds = checked_sum(refunds, 1);
         return;
@@ -83,7 +100,7 @@ void OrderSummaryState::add_row_date(const Arena& arena, std::int32_t day, bool 
         last_day = std::max(last_day, day);
     }
     ++purchases;
-    purchase_days.add(arena, day);
+    purchase_days.add(arena, day, interrupts);
 }
 
 bool OrderSummaryState::add_decimal(const Decimal& amount) {
@@ -101,7 +118,7 @@ void OrderSummaryState::add_float(double amount) {
     float_total = total;
 }
 
-bool OrderSummaryState::merge(const Arena& arena, const OrderSummaryState& other) {
+bool OrderSummaryState::merge(const Arena& arena, const OrderSummaryState& other, const Interrupts& interrupts) {
     if (other.money_kind != money_kind)
         throw Error(ErrorKind::invalid_parameter_value,
                     "cannot merge rfm_agg states of numeric amounts with states of double precision amounts",
@@ -117,7 +134,7 @@ bool OrderSummaryState::merge(const Arena& arena, const OrderSummaryState& other
             first_day = std::min(first_day, other.first_day);
             last_day = std::max(last_day, other.last_day);
         }
-        purchase_days.merge(arena, other.purchase_days);
+        purchase_days.merge(arena, other.purchase_days, interrupts);
     }
     purchases = merged_purchases;
     refunds = merged_refunds;
@@ -463,7 +480,20 @@ void BinsState::start(std::int32_t day, std::int32_t bucket_count) {
     buckets = bucket_count;
 }
 
+namespace {
+
+void check_bins_customers(std::uint64_t customers) {
+    if (customers > kMaxBinsCustomers)
+        throw Error(ErrorKind::program_limit_exceeded,
+                    "rfm_bins accepts at most " + std::to_string(kMaxBinsCustomers) + " customers",
+                    "It keeps recency, frequency and monetary of every customer to compute exact quantiles.",
+                    "Compute the bins on a sample of the customers, e.g. with TABLESAMPLE.");
+}
+
+}  // namespace
+
 void BinsState::add(const Arena& arena, double recency_days, double frequency_value, double monetary_value) {
+    check_bins_customers(std::uint64_t(recency.size) + 1);
     recency.push_back(arena, recency_days);
     frequency.push_back(arena, frequency_value);
     monetary.push_back(arena, monetary_value);
@@ -477,6 +507,7 @@ void BinsState::merge(const Arena& arena, const BinsState& other) {
         throw Error(ErrorKind::invalid_parameter_value,
                     "rfm_bins needs the same as_of and buckets on every row");
     }
+    check_bins_customers(std::uint64_t(recency.size) + other.recency.size);
     recency.append(arena, other.recency.data, other.recency.size);
     frequency.append(arena, other.frequency.data, other.frequency.size);
     monetary.append(arena, other.monetary.data, other.monetary.size);
@@ -529,20 +560,36 @@ double percentile_cont_sorted(const double* sorted, std::size_t count, double fr
     if (first == second)
         return low;
     const double high = sorted[second];
-    return low + (high - low) * (position - static_cast<double>(first));
+    const double fraction_between = position - static_cast<double>(first);
+    const double value = low + (high - low) * fraction_between;
+    if (std::isfinite(value))
+        return value;
+    // high - low overflowed (values of opposite sign near the limits of
+    // double); the weighted form cannot.
+    return low * (1 - fraction_between) + high * fraction_between;
 }
 
 namespace {
 
+// The mean of finite values is finite; where long double has no more range
+// than double, the sum of values near the limit could still overflow, so
+// such a sum is redone on halved values.
 double mean_of(const FlatArray<double>& values) {
     long double total = 0;
     for (double value : values)
         total += value;
-    return static_cast<double>(total / values.size);
+    double mean = static_cast<double>(total / values.size);
+    if (!std::isfinite(mean)) {
+        total = 0;
+        for (double value : values)
+            total += value / 2;
+        mean = static_cast<double>(total / values.size) * 2;
+    }
+    return mean;
 }
 
-void cuts_of(FlatArray<double>& values, int buckets, double* cuts) {
-    std::sort(values.begin(), values.end());
+void cuts_of(FlatArray<double>& values, int buckets, double* cuts, const Interrupts& interrupts) {
+    sort_interruptible(values.begin(), values.end(), std::less<double>(), interrupts);
     for (int j = 1; j < buckets; ++j)
         cuts[j - 1] = percentile_cont_sorted(values.data, values.size, static_cast<double>(j) / buckets);
 }
@@ -551,7 +598,7 @@ void check_cuts(const char* what, int buckets, const double* cuts, std::size_t c
     if (count != static_cast<std::size_t>(buckets - 1))
         throw Error(ErrorKind::array_subscript_error,
                     std::string(what) + " must have buckets - 1 elements",
-                    "buckets is " + std::to_string(buckets) + " but " + what + " has " +
+                    "There are " + std::to_string(buckets) + " buckets, but " + what + " has " +
                         std::to_string(count) + " elements.");
     for (std::size_t i = 0; i < count; ++i) {
         if (!std::isfinite(cuts[i]))
@@ -563,7 +610,7 @@ void check_cuts(const char* what, int buckets, const double* cuts, std::size_t c
 
 }  // namespace
 
-Bins compute_bins(BinsState& state) {
+Bins compute_bins(BinsState& state, const Interrupts& interrupts) {
     Bins bins;
     bins.buckets = state.buckets == 0 ? 5 : state.buckets;
     bins.customers = state.recency.size;
@@ -571,9 +618,9 @@ Bins compute_bins(BinsState& state) {
         return bins;
     // Means after sorting: summing in sorted order makes them independent of
     // the order rows arrived in, so parallel and serial plans agree exactly.
-    cuts_of(state.recency, bins.buckets, bins.recency_cuts);
-    cuts_of(state.frequency, bins.buckets, bins.frequency_cuts);
-    cuts_of(state.monetary, bins.buckets, bins.monetary_cuts);
+    cuts_of(state.recency, bins.buckets, bins.recency_cuts, interrupts);
+    cuts_of(state.frequency, bins.buckets, bins.frequency_cuts, interrupts);
+    cuts_of(state.monetary, bins.buckets, bins.monetary_cuts, interrupts);
     bins.recency_mean = mean_of(state.recency);
     bins.frequency_mean = mean_of(state.frequency);
     bins.monetary_mean = mean_of(state.monetary);

@@ -9,6 +9,7 @@
 
 #include "arena.hpp"
 #include "decimal.hpp"
+#include "error.hpp"
 
 namespace customer_analytics {
 
@@ -19,13 +20,17 @@ namespace customer_analytics {
 // grown as large as the sorted part, so in-order input costs O(1) a row and
 // any order costs O(log n) amortized. Memory stays under four times the
 // number of distinct days.
+// At most kMaxPurchaseDays distinct days (2,700 years of daily purchases;
+// ErrorKind::program_limit_exceeded beyond), so a state stays under 16 MB.
+// Compaction polls `interrupts`.
+constexpr std::uint32_t kMaxPurchaseDays = 1000000;
 struct DaySet {
     FlatArray<std::int32_t> days;
     std::uint32_t sorted_unique = 0;  // days[0, sorted_unique) is sorted and unique
 
-    void add(const Arena& arena, std::int32_t day);
-    void merge(const Arena& arena, const DaySet& other);
-    void compact();
+    void add(const Arena& arena, std::int32_t day, const Interrupts& interrupts = Interrupts{});
+    void merge(const Arena& arena, const DaySet& other, const Interrupts& interrupts = Interrupts{});
+    void compact(const Interrupts& interrupts = Interrupts{});
     std::uint32_t distinct_count();  // compacts first
 };
 
@@ -48,7 +53,8 @@ struct OrderSummaryState {
 
     // Registers one order row's date; `is_purchase` is amount >= 0. Counts
     // beyond bigint raise numeric_value_out_of_range.
-    void add_row_date(const Arena& arena, std::int32_t day, bool is_purchase);
+    void add_row_date(const Arena& arena, std::int32_t day, bool is_purchase,
+                      const Interrupts& interrupts = Interrupts{});
     // Adds an exact amount; false if the total would not fit (sum unchanged).
     bool add_decimal(const Decimal& amount);
     void add_float(double amount);
@@ -58,7 +64,7 @@ struct OrderSummaryState {
     // numeric and float8 amounts cannot be merged (invalid_parameter_value);
     // counts beyond bigint raise numeric_value_out_of_range. Nothing changes
     // when it raises.
-    bool merge(const Arena& arena, const OrderSummaryState& other);
+    bool merge(const Arena& arena, const OrderSummaryState& other, const Interrupts& interrupts = Interrupts{});
     double float_sum() const { return float_total + float_compensation; }
 };
 
@@ -93,7 +99,10 @@ constexpr int kMaxBuckets = 99;  // a score must fit one byte of the packed rfm_
 void check_buckets(long buckets);
 
 // Collects recency, frequency and monetary of every customer for exact
-// quantiles. as_of and buckets must be the same on every row.
+// quantiles. as_of and buckets must be the same on every row. At most
+// kMaxBinsCustomers customers (24 bytes each; program_limit_exceeded
+// beyond), so that a partial state still serializes within 1 GB.
+constexpr std::uint32_t kMaxBinsCustomers = 40000000;
 struct BinsState {
     std::int32_t as_of_day = 0;
     std::int32_t buckets = 0;
@@ -126,8 +135,12 @@ struct Bins {
 double percentile_cont_sorted(const double* sorted, std::size_t count, double fraction);
 
 // Cut point j (1..buckets-1) is percentile_cont(j / buckets). Sorts the state's
-// arrays in place. With no customers, returns zero customers and empty cuts.
-Bins compute_bins(BinsState& state);
+// arrays in place (polling interrupts). With no customers, returns zero
+// customers and empty cuts. Cuts and means are always finite: where
+// percentile_cont's interpolation low + (high - low) * f would overflow
+// (values near the limits of double), the same point is computed as
+// low * (1 - f) + high * f.
+Bins compute_bins(BinsState& state, const Interrupts& interrupts = Interrupts{});
 
 // Validates bins built by hand (e.g. ROW(...)::rfm_bins): cut arrays of
 // buckets - 1 finite ascending values.

@@ -48,7 +48,7 @@ void check_tier_thresholds(const T* thresholds, std::size_t count, std::size_t t
     if (count + 1 != tier_count)
         throw Error(ErrorKind::array_subscript_error, "there must be one tier more than thresholds",
                     "There are " + std::to_string(count) + " thresholds and " + std::to_string(tier_count) + " tiers.",
-                    "thresholds[i] is the spend that reaches tiers[i + 1].");
+                    "The i-th threshold is the spend that reaches the (i + 1)-th tier.");
     for (std::size_t i = 1; i < count; ++i)
         if (compare(thresholds[i - 1], thresholds[i]) >= 0)
             throw Error(ErrorKind::invalid_parameter_value, "tier thresholds must be strictly ascending",

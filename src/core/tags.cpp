@@ -279,8 +279,10 @@ ChannelStats& ChannelState::slot(std::string_view channel) {
     require_param(!channel.empty(), "channel name must not be empty");
     require_param(channel.size() <= kMaxChannelNameBytes, "channel name is too long",
                   "A channel name may have at most " + std::to_string(kMaxChannelNameBytes) + " bytes.");
-    require_param(channels_.size() < kMaxChannels, "too many distinct channels",
-                  "A customer may have at most " + std::to_string(kMaxChannels) + " distinct channels.");
+    if (channels_.size() >= kMaxChannels)
+        throw Error(ErrorKind::program_limit_exceeded, "too many distinct channels",
+                    "A customer may have at most " + std::to_string(kMaxChannels) + " distinct channels.",
+                    "Map rare channels to a common name, such as other.");
     channels_.push_back(ChannelStats{std::string(channel), 0, 0});
     return channels_.back();
 }

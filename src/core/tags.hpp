@@ -289,8 +289,9 @@ struct ChannelChoice {
 };
 
 // Mergeable state over a customer's contacts (channel, responded). Holds at
-// most kMaxChannels distinct channels (names of 1..kMaxChannelNameBytes
-// bytes, compared byte-wise); more raises invalid_parameter_value.
+// most kMaxChannels distinct channels (more raises program_limit_exceeded)
+// with names of 1..kMaxChannelNameBytes bytes, compared byte-wise (other
+// names raise invalid_parameter_value).
 // Not trivially copyable.
 class ChannelState {
 public:

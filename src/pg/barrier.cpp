@@ -26,6 +26,10 @@ int sqlstate_of(ErrorKind kind) {
         return ERRCODE_NULL_VALUE_NOT_ALLOWED;
     case ErrorKind::query_canceled:
         return ERRCODE_QUERY_CANCELED;
+    case ErrorKind::program_limit_exceeded:
+        return ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+    case ErrorKind::out_of_memory:
+        return ERRCODE_OUT_OF_MEMORY;
     case ErrorKind::internal_error:
         break;
     }

@@ -36,6 +36,20 @@ Datum guarded(FunctionCallInfo fcinfo, Body body) {
         record_error(&caught, error);
     } catch (const std::bad_alloc&) {
         record_error(&caught, ERRCODE_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::length_error&) {
+        // A container asked for more than it can ever hold.
+        record_error(&caught, ERRCODE_PROGRAM_LIMIT_EXCEEDED, "requested size exceeds the limit of a container");
+    } catch (const std::domain_error&) {
+        // How Boost.Math reports arguments outside a function's domain, and
+        // results it cannot represent; the core converts these where it
+        // calls Boost, this is the net behind it.
+        record_error(&caught, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range of a special function");
+    } catch (const std::range_error&) {
+        record_error(&caught, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range of a special function");
+    } catch (const std::overflow_error&) {
+        record_error(&caught, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range of a special function");
+    } catch (const std::underflow_error&) {
+        record_error(&caught, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, "value out of range of a special function");
     } catch (const std::exception& error) {
         record_error(&caught, ERRCODE_INTERNAL_ERROR, error.what());
     } catch (...) {

@@ -11,10 +11,13 @@
 // triples, not with the number of customers. The fit itself runs in the
 // final function, polling the interrupt flag.
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <tuple>
 
 #include "btyd.hpp"
 #include "fit_state.hpp"
+#include "sort.hpp"
 
 #include "barrier.hpp"
 #include "convert.hpp"
@@ -24,6 +27,18 @@ namespace ca = customer_analytics;
 using ca::pg::arena_for;
 
 namespace {
+
+// printf into a std::string, for messages (called only where no PostgreSQL
+// function follows while the string lives).
+std::string printf_string(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string printf_string(const char* format, ...) {
+    char buffer[512];
+    va_list arguments;
+    va_start(arguments, format);
+    std::vsnprintf(buffer, sizeof buffer, format, arguments);
+    va_end(arguments);
+    return buffer;
+}
 
 // ---------------------------------------------------------------------------
 // Composite fields
@@ -89,6 +104,58 @@ ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
     return model;
 }
 
+// A model built from stored parameters: the parameters, the other fields
+// NULL. Built in C so that, unlike a SQL function, it resolves nothing
+// through the caller's search_path, and so that it validates.
+Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count) {
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[8] = {0};
+    bool nulls[8];
+    for (int i = 0; i < 8; ++i)
+        nulls[i] = i >= count;
+    if (descriptor->natts != count + 4)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    for (int i = 0; i < count; ++i)
+        values[i] = Float8GetDatum(parameters[i]);
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_bgnbd_model) {
+    ca::BgnbdModel model;
+    model.r = PG_GETARG_FLOAT8(0);
+    model.alpha = PG_GETARG_FLOAT8(1);
+    model.a = PG_GETARG_FLOAT8(2);
+    model.b = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.r, model.alpha, model.a, model.b};
+    return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_pareto_nbd_model) {
+    ca::ParetoNbdModel model;
+    model.r = PG_GETARG_FLOAT8(0);
+    model.alpha = PG_GETARG_FLOAT8(1);
+    model.s = PG_GETARG_FLOAT8(2);
+    model.beta = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.r, model.alpha, model.s, model.beta};
+    return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_gamma_gamma_model) {
+    ca::GammaGammaModel model;
+    model.p = PG_GETARG_FLOAT8(0);
+    model.q = PG_GETARG_FLOAT8(1);
+    model.gamma = PG_GETARG_FLOAT8(2);
+    ca::validate_model(model);
+    const double parameters[3] = {model.p, model.q, model.gamma};
+    return model_from_parameters(fcinfo, parameters, 3);
+}
+
+namespace {
+
 // ---------------------------------------------------------------------------
 // btyd_inputs
 // ---------------------------------------------------------------------------
@@ -111,7 +178,8 @@ double unit_days(text* unit) {
     if (unit_is(data, length, "month"))
         return ca::kBtydMonth;
     throw ca::Error(ca::ErrorKind::invalid_parameter_value, "time unit must be 'day', 'week' or 'month'",
-                    "unit = \"" + std::string(data, static_cast<std::size_t>(length)) + "\".",
+                    "The unit given was \"" + std::string(data, static_cast<std::size_t>(std::min(length, 32))) +
+                        (length > 32 ? "...\"." : "\"."),
                     "A month is 365.25 / 12 = 30.4375 days; model parameters and horizons are in this unit.");
 }
 
@@ -126,27 +194,27 @@ void check_order_dates(std::int32_t first, std::int32_t last, std::int64_t purch
         const char* first_text = date_text(first);
         const char* last_text = date_text(last);
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "last_order is before first_order",
-                        std::string("first_order = ") + first_text + ", last_order = " + last_text + ".");
+                        std::string("The first order is on ") + first_text + ", the last on " + last_text + ".");
     }
     if (last > end) {
         const char* last_text = date_text(last);
         const char* end_text = date_text(end);
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
                         "last_order is after the end of the calibration period",
-                        std::string("last_order = ") + last_text + ", cal_end = " + end_text + ".",
+                        std::string("The last order is on ") + last_text + ", cal_end is " + end_text + ".",
                         "Summarize only the orders up to cal_end: WHERE order_date <= cal_end before rfm_agg.");
     }
     if (purchase_days < 1)
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "purchase_days must be at least 1",
-                        "purchase_days = " + std::to_string(purchase_days) + ".");
+                        "The value given was " + std::to_string(purchase_days) + ".");
     if ((purchase_days == 1) != (last == first) || purchase_days > std::int64_t(last) - first + 1) {
         const char* first_text = date_text(first);
         const char* last_text = date_text(last);
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
                         "purchase_days is inconsistent with first_order and last_order",
-                        "purchase_days = " + std::to_string(purchase_days) + ", first_order = " + first_text +
-                            ", last_order = " + last_text + ".",
-                        "purchase_days counts distinct purchase days from first_order to last_order.");
+                        "There are " + std::to_string(purchase_days) + " purchase days from " + first_text + " to " +
+                            last_text + ".",
+                        "Count as purchase_days the distinct days with a purchase from first_order to last_order.");
     }
 }
 
@@ -224,16 +292,25 @@ bool same_key(const ca::GammaGammaObservation& l, const ca::GammaGammaObservatio
     return l.x == r.x && l.mean_spend == r.mean_spend;
 }
 
+// True in the partial aggregation of a parallel (or otherwise split) plan
+// whose states are serialized for a combining step.
+bool serializes_partial_state(FunctionCallInfo fcinfo) {
+    return fcinfo->context != nullptr && IsA(fcinfo->context, AggState) &&
+           DO_AGGSPLIT_SERIALIZE(reinterpret_cast<AggState*>(fcinfo->context)->aggsplit);
+}
+
 // Same checks and messages as the core's fit (gamma_gamma.cpp), done per
 // row so that sorting never sees a NaN.
 void check_spend_observation(const ca::GammaGammaObservation& o) {
     if (!(std::isfinite(o.x) && o.x >= 1 && o.x == std::floor(o.x)))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                        "number of transactions must be a positive integer for the Gamma-Gamma model");
+                        "number of transactions must be a positive integer for the Gamma-Gamma model",
+                        printf_string("The value given was x = %g.", o.x),
+                        "Leave customers without repeat purchases out, or pass x = 0 for them.");
     if (!(std::isfinite(o.mean_spend) && o.mean_spend > 0))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
                         "mean spend must be positive and finite for the Gamma-Gamma model",
-                        "mean_spend = " + std::to_string(o.mean_spend),
+                        printf_string("A customer with x = %g has mean_spend = %g.", o.x, o.mean_spend),
                         "Leave out or correct customers whose refunds make the mean spend zero or negative.");
     if (!(std::isfinite(o.weight) && o.weight >= 0))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "observation weight must be finite and non-negative");
@@ -243,7 +320,7 @@ void check_spend_observation(const ca::GammaGammaObservation& o) {
 double checked_penalty(double penalty) {
     if (!(std::isfinite(penalty) && penalty >= 0))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "l2 penalty must be finite and non-negative",
-                        "l2_penalty = " + std::to_string(penalty));
+                        printf_string("The value given was %g.", penalty));
     return penalty;
 }
 
@@ -251,18 +328,36 @@ double checked_penalty(double penalty) {
 // sorted and merged before it may grow.
 constexpr std::uint32_t kCompactFrom = 64;
 
+// The most distinct rows a fit keeps (32 bytes each): a full array is
+// compacted before it doubles, so it never exceeds 2^23 rows (256 MB).
+constexpr std::uint32_t kMaxFitRows = 4000000;
+
 template <typename Row>
 struct FitState {
     ca::FlatArray<Row> rows;
     double l2_penalty;
     bool penalty_given;  // the overload with an l2_penalty argument
+    // gamma_gamma_fit: customers skipped for a zero or negative mean spend,
+    // reported (with the first such value) by the final function.
+    double bad_spend_rows;
+    double first_bad_spend;
 };
 
+const char* limit_hint(const ca::BtydObservation*) {
+    return "Round t_x and t_cal to whole days of the time unit so that customers share triples, or fit a sample.";
+}
+const char* limit_hint(const ca::GammaGammaObservation*) {
+    return "Round mean_spend (to cents, say) so that customers share values, or fit a sample.";
+}
+const char* row_kind(const ca::BtydObservation*) { return "(x, t_x, t_cal) triples"; }
+const char* row_kind(const ca::GammaGammaObservation*) { return "(x, mean_spend) pairs"; }
+
 template <typename Row>
-void compact(ca::FlatArray<Row>* rows) {
+void compact(ca::FlatArray<Row>* rows, const ca::Interrupts& interrupts = ca::Interrupts{}) {
     if (rows->size < 2)
         return;
-    std::sort(rows->begin(), rows->end(), [](const Row& l, const Row& r) { return key_less(l, r); });
+    ca::sort_interruptible(rows->begin(), rows->end(), [](const Row& l, const Row& r) { return key_less(l, r); },
+                           interrupts);
     std::uint32_t kept = 0;
     for (std::uint32_t i = 0; i < rows->size; ++i) {
         if (kept > 0 && same_key(rows->data[kept - 1], rows->data[i]))
@@ -280,7 +375,13 @@ template <typename Row>
 void add_row(const ca::Arena& arena, FitState<Row>* state, const Row& row) {
     ca::FlatArray<Row>& rows = state->rows;
     if (rows.size == rows.capacity && rows.size >= kCompactFrom) {
-        compact(&rows);
+        compact(&rows, ca::pg::interrupts());
+        if (rows.size > kMaxFitRows)
+            throw ca::Error(ca::ErrorKind::program_limit_exceeded,
+                            "model fits accept at most " + std::to_string(kMaxFitRows) + " distinct " +
+                                row_kind(static_cast<const Row*>(nullptr)),
+                            "The fit keeps each distinct value once, with its count of customers.",
+                            limit_hint(static_cast<const Row*>(nullptr)));
         if (rows.size > rows.capacity / 2)
             rows.reserve(arena, std::uint64_t(rows.capacity) * 2);
     }
@@ -333,6 +434,9 @@ Datum fit_combine(FunctionCallInfo fcinfo, const char* name) {
     const ca::Arena arena = arena_for(context);
     for (std::uint32_t i = 0; i < other->rows.size; ++i)
         add_row(arena, state, other->rows.data[i]);
+    if (other->bad_spend_rows > 0 && state->bad_spend_rows == 0)
+        state->first_bad_spend = other->first_bad_spend;
+    state->bad_spend_rows += other->bad_spend_rows;
     PG_RETURN_POINTER(state);
 }
 
@@ -408,6 +512,15 @@ CA_FUNCTION(ca_gamma_gamma_fit_transition) {
     row.weight = 1;
     if (row.x == 0)
         PG_RETURN_POINTER(state);
+    if (std::isfinite(row.mean_spend) && row.mean_spend <= 0 && !serializes_partial_state(fcinfo)) {
+        // Counted and reported by the final function, so that the message
+        // says how many customers need their refunds handled. A partial
+        // state that is serialized cannot carry the count: it raises here.
+        if (state->bad_spend_rows == 0)
+            state->first_bad_spend = row.mean_spend;
+        state->bad_spend_rows += 1;
+        PG_RETURN_POINTER(state);
+    }
     check_spend_observation(row);
     add_row(arena_for(context), state, row);
     PG_RETURN_POINTER(state);
@@ -434,6 +547,13 @@ namespace {
 
 using TripleState = FitState<ca::BtydObservation>;
 using SpendState = FitState<ca::GammaGammaObservation>;
+
+double fit_customers(const SpendState* state) {
+    double customers = 0;
+    for (std::uint32_t i = 0; i < state->rows.size; ++i)
+        customers += state->rows.data[i].weight;
+    return customers;
+}
 
 ca::BtydFitOptions fit_options(double l2_penalty) {
     ca::BtydFitOptions options;
@@ -492,6 +612,15 @@ CA_FUNCTION(ca_gamma_gamma_fit_final) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const SpendState*>(PG_GETARG_POINTER(0));
+    if (state->bad_spend_rows > 0)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                        "mean spend must be positive and finite for the Gamma-Gamma model",
+                        printf_string("%.0f of %.0f customers with repeat purchases have a zero or "
+                                               "negative mean_spend (the first: %g).",
+                                               state->bad_spend_rows, state->bad_spend_rows + fit_customers(state),
+                                               state->first_bad_spend),
+                        "Leave out or correct customers whose refunds make the mean spend zero or negative, "
+                        "e.g. with WHERE mean_spend > 0.");
     if (state->rows.size == 0)
         PG_RETURN_NULL();
     const ca::GammaGammaModel m =
@@ -574,12 +703,13 @@ CA_FUNCTION(ca_gamma_gamma_expected_spend) {
 CA_FUNCTION(ca_bgnbd_clv) {
     const ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
     PG_RETURN_FLOAT8(ca::bgnbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
-                                   PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7)));
+                                   PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                   ca::pg::interrupts()));
 }
 
 CA_FUNCTION(ca_pareto_nbd_clv) {
     const ca::ParetoNbdModel model = read_pareto_nbd(fcinfo, 0);
     PG_RETURN_FLOAT8(ca::pareto_nbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
-                                        PG_GETARG_FLOAT8(7)));
+                                        PG_GETARG_FLOAT8(7), ca::pg::interrupts()));
 }

@@ -1,4 +1,4 @@
-// Affinity and campaigns (issue 5): affinity (support / confidence / lift of
+// Affinity and campaigns: affinity (support / confidence / lift of
 // item pairs over baskets), segment_overlap (two customer sets), holdout /
 // holdout_unit (deterministic hash-based assignment) and campaign_report
 // (response, revenue and lift against the holdout).
@@ -30,10 +30,10 @@ double zero_if_zero(double value) { return value == 0.0 ? 0.0 : value; }  // -0 
 
 // The element type of the function's array result (affinity_pair[]).
 Oid result_element_type(FunctionCallInfo fcinfo) {
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the result element type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the result element type")));
     return element_type;
 }
 
@@ -331,12 +331,22 @@ void add_basket(ca::AffinityState* core, const char* const* items, const int* le
     core->add_basket(basket);
 }
 
-void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) { core->merge(other); }
+void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) {
+    core->merge(other, ca::pg::interrupts());
+}
 
 AffinityParams params_of(const ca::AffinityQuery& query) {
     return AffinityParams{query.min_support, query.min_count, query.top_n,
                           query.order_by == ca::AffinityOrder::lift ? 1 : 0};
 }
+
+// Size of an affinity_pair value besides its two names (tuple header,
+// text headers, eleven 8-byte fields, alignment), and the largest result.
+constexpr std::uint64_t kPairFixedBytes = 136;
+constexpr std::uint64_t kMaxResultBytes = std::uint64_t(512) << 20;
+// Raw elements of one basket array (duplicates and NULLs included; the core
+// then allows 1000 distinct items).
+constexpr std::uint64_t kMaxBasketElements = 1000000;
 
 struct PairOut {
     char* item_a;
@@ -348,7 +358,17 @@ struct PairOut {
 
 // The selected pairs, copied into arena memory.
 PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& params, const ca::Arena& arena, int* count) {
-    const std::vector<ca::PairStats> pairs = core.pairs(affinity_query(params));
+    const std::vector<ca::PairStats> pairs = core.pairs(affinity_query(params), ca::pg::interrupts());
+    // The result array must fit one allocation: with long item names and a
+    // large top_n it would not.
+    std::uint64_t bytes = 0;
+    for (const ca::PairStats& p : pairs)
+        bytes += kPairFixedBytes + p.item_a.size() + p.item_b.size();
+    if (bytes > kMaxResultBytes)
+        throw ca::Error(ca::ErrorKind::program_limit_exceeded, "affinity result exceeds the limit of 512 MB",
+                        "The " + std::to_string(pairs.size()) + " pairs need about " + std::to_string(bytes >> 20) +
+                            " MB.",
+                        "Ask for fewer pairs (a smaller top_n), or a higher min_support.");
     auto* out = static_cast<PairOut*>(arena.allocate_or_throw(sizeof(PairOut) * (pairs.size() + 1)));
     for (std::size_t i = 0; i < pairs.size(); ++i) {
         const ca::PairStats& p = pairs[i];
@@ -435,6 +455,9 @@ CA_FUNCTION(ca_affinity_transition) {
     Datum* elements = nullptr;
     bool* element_nulls = nullptr;
     int count = 0;
+    ca::pg::check_limit(static_cast<std::uint64_t>(ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array))),
+                        kMaxBasketElements, "a basket may have at most 1000000 array elements",
+                        "Pass the distinct items of a basket, e.g. array_agg(DISTINCT category).");
     deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
     auto** items = static_cast<const char**>(palloc(sizeof(char*) * (count + 1)));
     auto* lengths = static_cast<int*>(palloc(sizeof(int) * (count + 1)));

@@ -48,6 +48,7 @@ Arena arena_for(MemoryContext context) {
     Arena arena;
     arena.allocate = allocate_in_context;
     arena.context = context;
+    arena.max_bytes = MaxAllocSize;
     return arena;
 }
 
@@ -188,19 +189,32 @@ double finite_double(double value, const char* what) {
     return value;
 }
 
+void check_limit(std::uint64_t count, std::uint64_t limit, const char* message, const char* hint) {
+    if (count <= limit)
+        return;
+    throw Error(ErrorKind::program_limit_exceeded, message,
+                "The limit is " + std::to_string(limit) + "; the input reached " + std::to_string(count) + ".", hint);
+}
+
 namespace {
 
-void check_plain_array(ArrayType* array, const char* what) {
+void check_plain_array(ArrayType* array, const char* what, int max_count) {
     if (ARR_NDIM(array) > 1)
         throw Error(ErrorKind::array_subscript_error, std::string(what) + " must be a one-dimensional array");
+    const int elements = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+    if (elements > max_count)
+        throw Error(ErrorKind::program_limit_exceeded,
+                    std::string(what) + " must have at most " + std::to_string(max_count) + " elements",
+                    "The array has " + std::to_string(elements) + " elements.",
+                    "Pass a shorter array; this limit keeps the parsed arguments small.");
     if (array_contains_nulls(array))
         throw Error(ErrorKind::null_value_not_allowed, std::string(what) + " must not contain NULL elements");
 }
 
 }  // namespace
 
-Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* what) {
-    check_plain_array(array, what);
+Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* what, int max_count) {
+    check_plain_array(array, what, max_count);
     std::int16_t length;
     bool by_value;
     char alignment;
@@ -210,8 +224,8 @@ Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* w
     return elements;
 }
 
-std::int32_t* int4_array(ArrayType* array, int* count, const char* what) {
-    check_plain_array(array, what);
+std::int32_t* int4_array(ArrayType* array, int* count, const char* what, int max_count) {
+    check_plain_array(array, what, max_count);
     Datum* elements = nullptr;
     deconstruct_array(array, INT4OID, 4, true, TYPALIGN_INT, &elements, nullptr, count);
     auto* values = static_cast<std::int32_t*>(palloc(sizeof(std::int32_t) * (*count + 1)));
@@ -220,8 +234,8 @@ std::int32_t* int4_array(ArrayType* array, int* count, const char* what) {
     return values;
 }
 
-double* float8_array(ArrayType* array, int* count, const char* what) {
-    check_plain_array(array, what);
+double* float8_array(ArrayType* array, int* count, const char* what, int max_count) {
+    check_plain_array(array, what, max_count);
     Datum* elements = nullptr;
     deconstruct_array(array, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elements, nullptr, count);
     auto* values = static_cast<double*>(palloc(sizeof(double) * (*count + 1)));
@@ -230,33 +244,61 @@ double* float8_array(ArrayType* array, int* count, const char* what) {
     return values;
 }
 
-char** text_array(ArrayType* array, int* count, const char* what) {
-    check_plain_array(array, what);
-    Datum* elements = nullptr;
-    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, nullptr, count);
-    auto** values = static_cast<char**>(palloc(sizeof(char*) * (*count + 1)));
-    for (int i = 0; i < *count; ++i)
-        values[i] = text_to_cstring(DatumGetTextPP(elements[i]));
-    return values;
+namespace {
+
+// The bytes of a varlena argument, detoasted only when compressed or
+// external (a short-header value is compared in place).
+const char* key_bytes(Datum value, std::uint32_t* length) {
+    auto* raw = reinterpret_cast<struct varlena*>(DatumGetPointer(value));
+    if (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw))
+        raw = pg_detoast_datum_packed(raw);
+    *length = static_cast<std::uint32_t>(VARSIZE_ANY_EXHDR(raw));
+    return VARDATA_ANY(raw);
 }
 
-bool matches_cached(const CachedBytes& cache, Datum value) {
-    const auto* raw = reinterpret_cast<const struct varlena*>(DatumGetPointer(value));
-    return cache.bytes != nullptr && !VARATT_IS_EXTENDED(raw) && cache.length == VARSIZE(raw) &&
-           std::memcmp(cache.bytes, raw, cache.length) == 0;
+}  // namespace
+
+ArgumentCache* argument_cache(FunctionCallInfo fcinfo, void** slot) {
+    if (*slot != nullptr)
+        return static_cast<ArgumentCache*>(*slot);
+    auto* cache = static_cast<ArgumentCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArgumentCache)));
+    cache->context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "customer_analytics argument cache",
+                                           ALLOCSET_SMALL_SIZES);
+    *slot = cache;
+    return cache;
 }
 
-void remember_bytes(FunctionCallInfo fcinfo, CachedBytes* cache, Datum value) {
-    const auto* raw = reinterpret_cast<const struct varlena*>(DatumGetPointer(value));
-    if (VARATT_IS_EXTENDED(raw)) {
-        cache->length = 0;  // toasted or packed: not worth caching
-        return;
+void* argument_cache_lookup(const ArgumentCache* cache, const Datum* keys, int count) {
+    if (cache->value == nullptr || cache->key_count != count)
+        return nullptr;
+    for (int i = 0; i < count; ++i) {
+        std::uint32_t length = 0;
+        const char* bytes = key_bytes(keys[i], &length);
+        if (length != cache->key_lengths[i] || std::memcmp(bytes, cache->keys[i], length) != 0)
+            return nullptr;
     }
-    if (cache->bytes != nullptr)
-        pfree(cache->bytes);
-    cache->bytes = static_cast<char*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE(raw)));
-    std::memcpy(cache->bytes, raw, VARSIZE(raw));
-    cache->length = VARSIZE(raw);
+    return cache->value;
+}
+
+MemoryContext argument_cache_reset(ArgumentCache* cache) {
+    cache->value = nullptr;
+    cache->key_count = 0;
+    MemoryContextReset(cache->context);
+    return cache->context;
+}
+
+void argument_cache_store(ArgumentCache* cache, const Datum* keys, int count, void* value) {
+    if (count > kMaxCacheKeys)
+        throw Error(ErrorKind::program_limit_exceeded, "too many cache keys");
+    for (int i = 0; i < count; ++i) {
+        std::uint32_t length = 0;
+        const char* bytes = key_bytes(keys[i], &length);
+        cache->keys[i] = static_cast<char*>(MemoryContextAlloc(cache->context, length + 1));
+        std::memcpy(cache->keys[i], bytes, length);
+        cache->key_lengths[i] = length;
+    }
+    cache->key_count = count;
+    cache->value = value;
 }
 
 CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupleHeader tuple) {
@@ -265,6 +307,11 @@ CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupl
     const std::int32_t type_mod = HeapTupleHeaderGetTypMod(tuple);
     if (reader != nullptr && reader->type_id == type_id && reader->type_mod == type_mod)
         return reader;
+    if (reader != nullptr) {  // another row type: replace, never accumulate
+        *slot = nullptr;
+        FreeTupleDesc(reader->descriptor);
+        pfree(reader);
+    }
     MemoryContext previous = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
     reader = static_cast<CompositeReader*>(palloc0(sizeof(CompositeReader)));
     TupleDesc descriptor = lookup_rowtype_tupdesc(type_id, type_mod);

@@ -40,11 +40,20 @@ int numeric_compare(Datum left, Datum right);
 double finite_double(double value, const char* what);
 
 // One-dimensional arrays without NULL elements; the returned element arrays
-// are palloc'd. An empty array gives count 0.
-std::int32_t* int4_array(ArrayType* array, int* count, const char* what);
-double* float8_array(ArrayType* array, int* count, const char* what);
-Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* what);
-char** text_array(ArrayType* array, int* count, const char* what);
+// are palloc'd. An empty array gives count 0. More than max_count elements
+// is a program_limit_exceeded error, raised before anything is allocated.
+std::int32_t* int4_array(ArrayType* array, int* count, const char* what, int max_count);
+double* float8_array(ArrayType* array, int* count, const char* what, int max_count);
+Datum* datum_array(ArrayType* array, Oid element_type, int* count, const char* what, int max_count);
+
+// The documented bound on parameter arrays (thresholds, names, rules,
+// ladders, fractions): far beyond any real use, small enough that parsing
+// never nears PostgreSQL's allocation limit.
+constexpr int kMaxParameterElements = 1000;
+
+// Raises program_limit_exceeded with `message` (which names the limit),
+// a detail giving count and limit, and `hint`, when count > limit.
+void check_limit(std::uint64_t count, std::uint64_t limit, const char* message, const char* hint);
 
 // Reads fields of a composite value (an rfm_summary, rfm_bins, ...) with its
 // tuple descriptor cached in flinfo->fn_extra across calls.
@@ -59,14 +68,36 @@ Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int 
 // A blessed descriptor for the function's composite result, cached in *slot.
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot);
 
-// Arguments that are usually the same on every row (thresholds, names) are
-// parsed once per query: a cache holds a copy of the last value's bytes.
-struct CachedBytes {
-    std::uint32_t length;
-    char* bytes;
+// Arguments that are usually the same on every row (thresholds, names,
+// rules, bins, models) are parsed once per distinct value. Every such cache
+// is an ArgumentCache: it owns a small child context of fn_mcxt holding the
+// keys (the arguments' bytes) and the parsed value, and that context is
+// reset whenever an argument changes. A call site therefore holds at most
+// one parsed value, whose size is bounded by its arguments, however many
+// distinct values a query passes (fn_mcxt itself lives as long as the query,
+// or as a PL/pgSQL function's cached expressions).
+constexpr int kMaxCacheKeys = 2;
+struct ArgumentCache {
+    MemoryContext context;
+    int key_count;
+    std::uint32_t key_lengths[kMaxCacheKeys];
+    char* keys[kMaxCacheKeys];
+    void* value;  // the caller's parsed value (in context), nullptr when invalid
 };
-bool matches_cached(const CachedBytes& cache, Datum value);
-void remember_bytes(FunctionCallInfo fcinfo, CachedBytes* cache, Datum value);
+
+// The cache in *slot (a field of the function's call cache), created on
+// first use.
+ArgumentCache* argument_cache(FunctionCallInfo fcinfo, void** slot);
+// The stored value when the varlena arguments `keys` equal the stored keys
+// byte for byte (compressed or external values are compared detoasted),
+// nullptr otherwise.
+void* argument_cache_lookup(const ArgumentCache* cache, const Datum* keys, int count);
+// Frees the previous keys and value; returns the context to build the new
+// value in. Until argument_cache_store, lookups miss.
+MemoryContext argument_cache_reset(ArgumentCache* cache);
+// Copies the keys into the cache and makes `value` (allocated in the
+// context returned by argument_cache_reset) the cached value.
+void argument_cache_store(ArgumentCache* cache, const Datum* keys, int count, void* value);
 
 // Per-call cache: a small block in fn_mcxt holding named slots.
 template <typename T>

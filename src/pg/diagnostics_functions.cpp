@@ -1,4 +1,4 @@
-// Pareto diagnosis (issue 5): pareto_share, gini, lorenz_curve,
+// Pareto diagnosis: pareto_share, gini, lorenz_curve,
 // pareto_tier_thresholds and value_band_cuts, aggregates over one spend per
 // customer.
 //
@@ -48,6 +48,13 @@ double check_spend(double spend) {
                         "The Pareto diagnosis and the Gini coefficient are defined for non-negative spends.",
                         "Clamp net refunds to zero with GREATEST(spend, 0), or leave those customers out.");
     return spend == 0.0 ? 0.0 : spend;  // no -0 in the sample
+}
+
+static_assert(ca::kMaxSpendCustomers == 100000000, "message below");
+void check_customers(std::uint64_t customers) {
+    ca::pg::check_limit(customers, ca::kMaxSpendCustomers,
+                        "a Pareto diagnosis accepts at most 100000000 customers",
+                        "Aggregate one spend per customer (GROUP BY the customer first), or use a sample.");
 }
 
 SpendAggState* new_spend_state(MemoryContext context, const double* params, int count) {
@@ -106,8 +113,11 @@ Datum spend_transition(FunctionCallInfo fcinfo, const char* aggregate) {
         state = new_spend_state(context, params, count);
     else
         ca::pg::require_same_values(state->params, params, count, aggregate);
-    if (!PG_ARGISNULL(1))
-        state->values.push_back(arena_for(context), check_spend(PG_GETARG_FLOAT8(1)));
+    if (!PG_ARGISNULL(1)) {
+        const double spend = check_spend(PG_GETARG_FLOAT8(1));
+        check_customers(std::uint64_t(state->values.size) + 1);
+        state->values.push_back(arena_for(context), spend);
+    }
     PG_RETURN_POINTER(state);
 }
 
@@ -123,15 +133,15 @@ double single_parameter(const SpendAggState* state) {
 // Results of the core, computed by helpers that own the C++ objects and call
 // no PostgreSQL API; outputs go to caller-provided (palloc'd) memory.
 double gini_of(const SpendAggState* state) {
-    return ca::ParetoDiagnosis(state->values.data, state->values.size).gini();
+    return ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).gini();
 }
 
 double share_of(const SpendAggState* state) {
-    return ca::ParetoDiagnosis(state->values.data, state->values.size).pareto_share(single_parameter(state));
+    return ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).pareto_share(single_parameter(state));
 }
 
 void lorenz_of(const SpendAggState* state, double* customer_shares, double* revenue_shares) {
-    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size);
+    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size, ca::pg::interrupts());
     const std::vector<ca::LorenzPoint> points = diagnosis.lorenz(static_cast<std::int64_t>(single_parameter(state)));
     for (std::size_t i = 0; i < points.size(); ++i) {
         customer_shares[i] = points[i].customer_share;
@@ -140,7 +150,7 @@ void lorenz_of(const SpendAggState* state, double* customer_shares, double* reve
 }
 
 void thresholds_of(const SpendAggState* state, double* out) {
-    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size);
+    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size, ca::pg::interrupts());
     const std::vector<double> fractions(state->params.begin(), state->params.end());
     const std::vector<double> thresholds = diagnosis.tier_thresholds(fractions);
     std::copy(thresholds.begin(), thresholds.end(), out);
@@ -148,7 +158,7 @@ void thresholds_of(const SpendAggState* state, double* out) {
 
 void band_cuts_of(const SpendAggState* state, double* out) {
     const ca::ValueBandCuts cuts =
-        ca::ParetoDiagnosis(state->values.data, state->values.size).default_value_band_cuts();
+        ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).default_value_band_cuts();
     out[0] = cuts.low_cut;
     out[1] = cuts.high_cut;
 }
@@ -195,6 +205,7 @@ CA_FUNCTION(ca_spend_combine) {
     else
         ca::pg::require_same_values(state->params, other->params.data, static_cast<int>(other->params.size),
                                     "the aggregate");
+    check_customers(std::uint64_t(state->values.size) + other->values.size);
     state->values.append(arena_for(context), other->values.data, other->values.size);
     PG_RETURN_POINTER(state);
 }
@@ -258,10 +269,10 @@ CA_FUNCTION(ca_lorenz_final) {
     auto* revenue_shares = static_cast<double*>(palloc(sizeof(double) * count));
     lorenz_of(state, customer_shares, revenue_shares);
 
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the lorenz_point type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the lorenz_point type")));
     TupleDesc descriptor = lookup_rowtype_tupdesc_copy(element_type, -1);
     descriptor = BlessTupleDesc(descriptor);
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));

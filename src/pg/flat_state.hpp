@@ -139,10 +139,9 @@ inline StateBytes state_argument(FunctionCallInfo fcinfo, int argument) {
 }
 
 // A float8[] argument that is usually the same on every row, parsed and
-// checked (validate(const double*, int) raises) once per distinct value; the
-// copy lives in fn_mcxt.
+// checked (validate(const double*, int) raises) once per distinct value;
+// the copy lives in the ArgumentCache in fn_extra.
 struct CachedFloat8Array {
-    CachedBytes bytes;
     double* values;
     int count;
 };
@@ -150,21 +149,20 @@ struct CachedFloat8Array {
 template <typename Validate>
 const CachedFloat8Array* cached_float8_array(FunctionCallInfo fcinfo, int argument, const char* what,
                                              Validate validate) {
-    auto* cache = call_cache<CachedFloat8Array>(fcinfo);
+    ArgumentCache* cache = argument_cache(fcinfo, &fcinfo->flinfo->fn_extra);
     const Datum datum = PG_GETARG_DATUM(argument);
-    if (matches_cached(cache->bytes, datum))
-        return cache;
-    cache->bytes.length = 0;
+    if (void* hit = argument_cache_lookup(cache, &datum, 1))
+        return static_cast<const CachedFloat8Array*>(hit);
+    MemoryContext context = argument_cache_reset(cache);
     int count = 0;
-    const double* values = float8_array(PG_GETARG_ARRAYTYPE_P(argument), &count, what);
+    const double* values = float8_array(PG_GETARG_ARRAYTYPE_P(argument), &count, what, kMaxParameterElements);
     validate(values, count);
-    if (cache->values != nullptr)
-        pfree(cache->values);
-    cache->values = static_cast<double*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (count + 1)));
-    std::memcpy(cache->values, values, sizeof(double) * count);
-    cache->count = count;
-    remember_bytes(fcinfo, &cache->bytes, datum);
-    return cache;
+    auto* parsed = static_cast<CachedFloat8Array*>(MemoryContextAlloc(context, sizeof(CachedFloat8Array)));
+    parsed->values = static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * (count + 1)));
+    std::memcpy(parsed->values, values, sizeof(double) * count);
+    parsed->count = count;
+    argument_cache_store(cache, &datum, 1, parsed);
+    return parsed;
 }
 
 }  // namespace customer_analytics::pg

@@ -1,4 +1,4 @@
-// k-means (issue 5): kmeans_fit, an aggregate over feature vectors returning
+// k-means: kmeans_fit, an aggregate over feature vectors returning
 // a kmeans_model, and kmeans_assign, the nearest centroid of a point.
 //
 // The aggregate keeps every point in a FlatArray<double> in the aggregate
@@ -78,6 +78,20 @@ void require_same_params(const FitParams& stored, const FitParams& now) {
     if (std::memcmp(&stored, &now, sizeof(FitParams)) != 0)
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "kmeans_fit needs the same parameters on every row",
                         {}, "Pass constants (or one value per group) as k and the other parameters.");
+}
+
+// The documented limits (kmeans.hpp), checked before the state grows.
+static_assert(ca::kKMeansMaxPoints == 10000000 && ca::kKMeansMaxValues == 50000000, "messages below");
+void check_size(std::uint64_t values, std::int64_t d) {
+    if (d <= 0)
+        return;
+    ca::pg::check_limit(values / static_cast<std::uint64_t>(d), ca::kKMeansMaxPoints,
+                        "kmeans_fit accepts at most 10000000 points",
+                        "Fit on a sample of the customers, e.g. with TABLESAMPLE, and assign the rest with "
+                        "kmeans_assign.");
+    ca::pg::check_limit(values, ca::kKMeansMaxValues,
+                        "kmeans_fit accepts at most 50000000 feature values (points times features)",
+                        "Fit on a sample of the customers, e.g. with TABLESAMPLE, or on fewer features.");
 }
 
 void require_same_d(std::int64_t d, std::int64_t other) {
@@ -187,6 +201,7 @@ CA_FUNCTION(ca_kmeans_transition) {
     for (int j = 0; j < count; ++j)
         if (!std::isfinite(row[j]))
             throw ca::Error(ca::ErrorKind::data_exception, "features must be finite numbers");
+    check_size(std::uint64_t(state->data.size) + static_cast<std::uint64_t>(count), state->d);
     state->data.append(arena_for(context), row, static_cast<std::uint32_t>(count));
     PG_RETURN_POINTER(state);
 }
@@ -206,6 +221,7 @@ CA_FUNCTION(ca_kmeans_combine) {
         else if (other->d != 0)
             require_same_d(state->d, other->d);
     }
+    check_size(std::uint64_t(state->data.size) + other->data.size, state->d);
     state->data.append(arena_for(context), other->data.data, other->data.size);
     PG_RETURN_POINTER(state);
 }
@@ -275,37 +291,20 @@ CA_FUNCTION(ca_kmeans_final) {
 
 namespace {
 
-// The parts of a model that assignment needs, on the C++ heap; the call
-// cache in fn_mcxt owns it and deletes it from a reset callback on fn_mcxt.
+// The parts of a model that assignment needs, copied into the call site's
+// ArgumentCache (replaced whenever another model comes in).
 struct AssignModel {
-    std::vector<double> standardized, means, scales;
+    double* standardized;  // k x d
+    double* means;         // d
+    double* scales;        // d
+    std::size_t values;    // k x d
+    std::size_t d;
 };
 
 struct AssignCache {
-    ca::pg::CachedBytes bytes;
-    MemoryContextCallback callback;
-    bool registered;
     void* reader;
-    AssignModel* model;
+    void* arguments;  // ArgumentCache of AssignModel
 };
-
-void release_assign_model(void* argument) {
-    auto* cache = static_cast<AssignCache*>(argument);
-    delete cache->model;
-    cache->model = nullptr;
-}
-
-void replace_assign_model(AssignCache* cache, const double* standardized, std::size_t kd, const double* means,
-                          const double* scales, std::size_t d) {
-    delete cache->model;
-    cache->model = nullptr;
-    cache->model = new AssignModel{std::vector<double>(standardized, standardized + kd),
-                                   std::vector<double>(means, means + d), std::vector<double>(scales, scales + d)};
-}
-
-std::int64_t assign(const AssignModel& model, const double* point, std::size_t dims) {
-    return ca::kmeans_assign(point, dims, model.standardized, model.means, model.scales);
-}
 
 Datum required_field(const ca::pg::CompositeReader* reader, HeapTupleHeader tuple, int field, const char* name) {
     bool is_null = false;
@@ -315,10 +314,13 @@ Datum required_field(const ca::pg::CompositeReader* reader, HeapTupleHeader tupl
     return value;
 }
 
-void load_model(FunctionCallInfo fcinfo, AssignCache* cache, Datum model_datum) {
-    cache->bytes.length = 0;
+const AssignModel* load_model(FunctionCallInfo fcinfo, AssignCache* call, Datum model_datum) {
+    ca::pg::ArgumentCache* cache = ca::pg::argument_cache(fcinfo, &call->arguments);
+    if (void* hit = ca::pg::argument_cache_lookup(cache, &model_datum, 1))
+        return static_cast<const AssignModel*>(hit);
+    MemoryContext context = ca::pg::argument_cache_reset(cache);
     HeapTupleHeader tuple = DatumGetHeapTupleHeader(model_datum);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &call->reader, tuple);
     const std::int64_t k = DatumGetInt32(required_field(reader, tuple, model_k, "k"));
     const std::int64_t d = DatumGetInt32(required_field(reader, tuple, model_d, "d"));
     int means_count = 0, scales_count = 0, centroid_count = 0;
@@ -331,16 +333,18 @@ void load_model(FunctionCallInfo fcinfo, AssignCache* cache, Datum model_datum) 
         "centroids_standardized");
     if (k < 1 || d < 1 || means_count != d || scales_count != d || centroid_count != k * d)
         throw ca::Error(ca::ErrorKind::array_subscript_error, "kmeans_model arrays do not match k and d",
-                        "feature_means and feature_scales need d elements, centroids_standardized k x d.");
-    if (!cache->registered) {
-        cache->callback.func = release_assign_model;
-        cache->callback.arg = cache;
-        MemoryContextRegisterResetCallback(fcinfo->flinfo->fn_mcxt, &cache->callback);
-        cache->registered = true;
-    }
-    replace_assign_model(cache, standardized, static_cast<std::size_t>(centroid_count), means, scales,
-                         static_cast<std::size_t>(d));
-    ca::pg::remember_bytes(fcinfo, &cache->bytes, model_datum);
+                        "The arrays feature_means and feature_scales need d elements, centroids_standardized k x d.");
+    auto* model = static_cast<AssignModel*>(MemoryContextAlloc(context, sizeof(AssignModel)));
+    model->values = static_cast<std::size_t>(centroid_count);
+    model->d = static_cast<std::size_t>(d);
+    model->standardized = static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * model->values));
+    model->means = static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * d));
+    model->scales = static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * d));
+    std::memcpy(model->standardized, standardized, sizeof(double) * model->values);
+    std::memcpy(model->means, means, sizeof(double) * d);
+    std::memcpy(model->scales, scales, sizeof(double) * d);
+    ca::pg::argument_cache_store(cache, &model_datum, 1, model);
+    return model;
 }
 
 }  // namespace
@@ -349,9 +353,10 @@ void load_model(FunctionCallInfo fcinfo, AssignCache* cache, Datum model_datum) 
 CA_FUNCTION(ca_kmeans_assign) {
     int count = 0;
     const double* point = features_argument(PG_GETARG_ARRAYTYPE_P(0), &count);
-    auto* cache = ca::pg::call_cache<AssignCache>(fcinfo);
-    const Datum model = PG_GETARG_DATUM(1);
-    if (cache->model == nullptr || !ca::pg::matches_cached(cache->bytes, model))
-        load_model(fcinfo, cache, model);
-    PG_RETURN_INT32(static_cast<std::int32_t>(assign(*cache->model, point, static_cast<std::size_t>(count)) + 1));
+    const AssignModel* model = load_model(fcinfo, ca::pg::call_cache<AssignCache>(fcinfo), PG_GETARG_DATUM(1));
+    if (static_cast<std::size_t>(count) != model->d)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "point, means and scales must have the same length");
+    PG_RETURN_INT32(static_cast<std::int32_t>(
+        ca::kmeans_assign(point, static_cast<std::size_t>(count), model->standardized, model->values, model->means,
+                          model->scales) + 1));
 }

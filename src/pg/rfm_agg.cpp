@@ -104,7 +104,7 @@ Datum summary_transition(FunctionCallInfo fcinfo) {
             state = new_state(context, ca::MoneyKind::binary_float);
         state->core.add_float(amount);
     }
-    state->core.add_row_date(arena_for(context), day, !negative);
+    state->core.add_row_date(arena_for(context), day, !negative, ca::pg::interrupts());
     PG_RETURN_POINTER(state);
 }
 
@@ -220,7 +220,7 @@ void merge_states(MemoryContext context, SummaryAggState* state, const SummaryAg
         state->orders->merge(arena_for(context), *other->orders);
         return;
     }
-    if (!state->core.merge(arena_for(context), other->core))
+    if (!state->core.merge(arena_for(context), other->core, ca::pg::interrupts()))
         add_to_overflow(state, ca::pg::decimal_to_numeric(other->core.decimal_total));
     if (other->overflow != 0)
         add_to_overflow(state, other->overflow);

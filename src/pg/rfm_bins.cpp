@@ -94,7 +94,7 @@ CA_FUNCTION(ca_rfm_bins_final) {
     auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (state->core.recency.size == 0)
         PG_RETURN_NULL();  // no customer with a purchase: nothing to cut
-    ca::Bins bins = ca::compute_bins(state->core);
+    ca::Bins bins = ca::compute_bins(state->core, ca::pg::interrupts());
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
     Datum values[ca::pg::bins_fields];
     bool nulls[ca::pg::bins_fields] = {false};

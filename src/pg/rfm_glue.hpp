@@ -29,6 +29,10 @@ struct ParsedBins {
     Bins bins;
     std::int32_t as_of_day;
 };
-const ParsedBins* read_bins(FunctionCallInfo fcinfo, void** cache_slot, HeapTupleHeader bins);
+struct BinsCache {
+    void* reader;     // CompositeReader of rfm_bins
+    void* arguments;  // ArgumentCache of ParsedBins
+};
+const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bins);
 
 }  // namespace customer_analytics::pg

@@ -39,17 +39,10 @@ bool read_summary(FunctionCallInfo fcinfo, void** reader_slot, HeapTupleHeader s
 
 namespace {
 
-struct BinsCache {
-    void* reader;
-    std::uint32_t raw_length;
-    char* raw;
-    ParsedBins parsed;
-};
-
 void read_cuts(const CompositeReader* reader, HeapTupleHeader tuple, int field, const char* name, double* out,
                int* count) {
     ArrayType* array = DatumGetArrayTypeP(required_field(reader, tuple, field, name));
-    const double* values = float8_array(array, count, name);
+    const double* values = float8_array(array, count, name, kMaxParameterElements);
     if (*count > kMaxBuckets - 1)
         throw Error(ErrorKind::array_subscript_error, std::string(name) + " has too many elements");
     std::memcpy(out, values, sizeof(double) * *count);
@@ -57,16 +50,12 @@ void read_cuts(const CompositeReader* reader, HeapTupleHeader tuple, int field, 
 
 }  // namespace
 
-const ParsedBins* read_bins(FunctionCallInfo fcinfo, void** cache_slot, HeapTupleHeader bins) {
-    auto* cache = static_cast<BinsCache*>(*cache_slot);
-    const std::uint32_t length = HeapTupleHeaderGetDatumLength(bins);
-    if (cache != nullptr && cache->raw_length == length && std::memcmp(cache->raw, bins, length) == 0)
-        return &cache->parsed;
-    if (cache == nullptr) {
-        cache = static_cast<BinsCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(BinsCache)));
-        *cache_slot = cache;
-    }
-    cache->raw_length = 0;  // invalid until fully parsed
+const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bins_datum) {
+    ArgumentCache* arguments = argument_cache(fcinfo, &cache->arguments);
+    if (void* hit = argument_cache_lookup(arguments, &bins_datum, 1))
+        return static_cast<const ParsedBins*>(hit);
+    MemoryContext context = argument_cache_reset(arguments);
+    HeapTupleHeader bins = DatumGetHeapTupleHeader(bins_datum);
     const CompositeReader* reader = composite_reader(fcinfo, &cache->reader, bins);
     ParsedBins parsed;
     parsed.bins.buckets = DatumGetInt32(required_field(reader, bins, bins_buckets, "buckets"));
@@ -81,13 +70,10 @@ const ParsedBins* read_bins(FunctionCallInfo fcinfo, void** cache_slot, HeapTupl
     parsed.bins.recency_mean = DatumGetFloat8(required_field(reader, bins, bins_recency_mean, "recency_mean"));
     parsed.bins.frequency_mean = DatumGetFloat8(required_field(reader, bins, bins_frequency_mean, "frequency_mean"));
     parsed.bins.monetary_mean = DatumGetFloat8(required_field(reader, bins, bins_monetary_mean, "monetary_mean"));
-    if (cache->raw != nullptr)
-        pfree(cache->raw);
-    cache->raw = static_cast<char*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, length));
-    std::memcpy(cache->raw, bins, length);
-    cache->parsed = parsed;
-    cache->raw_length = length;
-    return &cache->parsed;
+    auto* stored = static_cast<ParsedBins*>(MemoryContextAlloc(context, sizeof(ParsedBins)));
+    *stored = parsed;
+    argument_cache_store(arguments, &bins_datum, 1, stored);
+    return stored;
 }
 
 }  // namespace customer_analytics::pg
@@ -96,8 +82,17 @@ namespace {
 
 struct ScoreCallCache {
     void* summary_reader;
-    void* bins_cache;
+    ca::pg::BinsCache bins;
 };
+
+// rfm_score and rfm_class are not STRICT: a NULL summary or bins gives NULL
+// (no customer, or no bins because nobody bought), a NULL as_of or
+// language is an error.
+void require_parameters(FunctionCallInfo fcinfo, int first, const char* const* names, int count) {
+    for (int i = 0; i < count; ++i)
+        if (PG_ARGISNULL(first + i))
+            throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string(names[i]) + " must not be null");
+}
 
 Datum score_datum(const ca::RfmScore& score) {
     return UInt32GetDatum(ca::pack_score(score));
@@ -113,7 +108,7 @@ bool score_of(FunctionCallInfo fcinfo, std::int32_t as_of_day, bool use_bins_as_
     ca::pg::SummaryValues summary;
     if (!ca::pg::read_summary(fcinfo, &cache->summary_reader, PG_GETARG_HEAPTUPLEHEADER(0), &summary))
         return false;
-    const ca::pg::ParsedBins* parsed = ca::pg::read_bins(fcinfo, &cache->bins_cache, PG_GETARG_HEAPTUPLEHEADER(1));
+    const ca::pg::ParsedBins* parsed = ca::pg::read_bins(fcinfo, &cache->bins, PG_GETARG_DATUM(1));
     const std::int32_t day = use_bins_as_of ? parsed->as_of_day : as_of_day;
     *score = ca::score_customer(static_cast<double>(ca::days_since(summary.last_order, day)),
                                 static_cast<double>(summary.frequency), summary.monetary, parsed->bins.buckets,
@@ -124,6 +119,10 @@ bool score_of(FunctionCallInfo fcinfo, std::int32_t as_of_day, bool use_bins_as_
 }  // namespace
 
 CA_FUNCTION(ca_rfm_score) {
+    static const char* const names[] = {"as_of"};
+    require_parameters(fcinfo, 2, names, 1);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        PG_RETURN_NULL();
     ca::RfmScore score;
     if (!score_of(fcinfo, ca::pg::finite_date(PG_GETARG_DATEADT(2), "as_of"), false, &score))
         PG_RETURN_NULL();
@@ -205,28 +204,32 @@ namespace {
 enum RuleField { rule_name, rule_r_min, rule_r_max, rule_f_min, rule_f_max, rule_m_min, rule_m_max, rule_fields };
 
 // Parsed rules cached while the same rule array comes in.
-struct RuleCache {
-    void* reader;
-    std::uint32_t raw_length;
-    char* raw;
+struct ParsedRules {
     ca::SegmentRule* rules;
     int count;
 };
 
-const RuleCache* read_rules(FunctionCallInfo fcinfo, ArrayType* array) {
-    auto* cache = ca::pg::call_cache<RuleCache>(fcinfo);
-    const std::uint32_t length = VARSIZE(array);
-    if (cache->raw != nullptr && cache->raw_length == length && std::memcmp(cache->raw, array, length) == 0)
-        return cache;
-    cache->raw_length = 0;
+struct RuleCallCache {
+    void* reader;
+    void* arguments;  // ArgumentCache of ParsedRules
+};
+
+const ParsedRules* read_rules(FunctionCallInfo fcinfo) {
+    auto* call = ca::pg::call_cache<RuleCallCache>(fcinfo);
+    ca::pg::ArgumentCache* cache = ca::pg::argument_cache(fcinfo, &call->arguments);
+    const Datum key = PG_GETARG_DATUM(1);
+    if (void* hit = ca::pg::argument_cache_lookup(cache, &key, 1))
+        return static_cast<const ParsedRules*>(hit);
+    MemoryContext context = ca::pg::argument_cache_reset(cache);
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
     int count = 0;
-    Datum* elements = ca::pg::datum_array(array, ARR_ELEMTYPE(array), &count, "segment rules");
-    MemoryContext previous = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-    auto* rules = static_cast<ca::SegmentRule*>(palloc0(sizeof(ca::SegmentRule) * (count + 1)));
-    MemoryContextSwitchTo(previous);
+    Datum* elements =
+        ca::pg::datum_array(array, ARR_ELEMTYPE(array), &count, "segment rules", ca::pg::kMaxParameterElements);
+    auto* parsed = static_cast<ParsedRules*>(MemoryContextAllocZero(context, sizeof(ParsedRules)));
+    auto* rules = static_cast<ca::SegmentRule*>(MemoryContextAllocZero(context, sizeof(ca::SegmentRule) * (count + 1)));
     for (int i = 0; i < count; ++i) {
         HeapTupleHeader tuple = DatumGetHeapTupleHeader(elements[i]);
-        const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+        const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &call->reader, tuple);
         int bounds[6];
         bool is_null = false;
         const Datum name = ca::pg::composite_field(reader, tuple, rule_name + 1, &is_null);
@@ -240,26 +243,22 @@ const RuleCache* read_rules(FunctionCallInfo fcinfo, ArrayType* array) {
                                 "Rule " + std::to_string(i + 1) + " has a NULL bound.");
             bounds[field - rule_r_min] = DatumGetInt32(bound);
         }
-        previous = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+        MemoryContext previous = MemoryContextSwitchTo(context);
         rules[i] = ca::SegmentRule{text_to_cstring(DatumGetTextPP(name)), bounds[0], bounds[1], bounds[2],
                                    bounds[3], bounds[4], bounds[5]};
         MemoryContextSwitchTo(previous);
         ca::check_segment_rule(rules[i], static_cast<std::size_t>(i));
     }
-    if (cache->raw != nullptr)
-        pfree(cache->raw);
-    cache->raw = static_cast<char*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, length));
-    std::memcpy(cache->raw, array, length);
-    cache->rules = rules;
-    cache->count = count;
-    cache->raw_length = length;
-    return cache;
+    parsed->rules = rules;
+    parsed->count = count;
+    ca::pg::argument_cache_store(cache, &key, 1, parsed);
+    return parsed;
 }
 
 }  // namespace
 
 CA_FUNCTION(ca_rfm_segment_rules) {
-    const RuleCache* cache = read_rules(fcinfo, PG_GETARG_ARRAYTYPE_P(1));
+    const ParsedRules* cache = read_rules(fcinfo);
     const long index = ca::first_matching_rule(cache->rules, static_cast<std::size_t>(cache->count),
                                                score_argument(fcinfo, 0));
     PG_RETURN_TEXT_P(cstring_to_text(index < 0 ? ca::kOtherSegment : cache->rules[index].name));
@@ -268,10 +267,10 @@ CA_FUNCTION(ca_rfm_segment_rules) {
 CA_FUNCTION(ca_rfm_standard_segments) {
     const auto& rules = ca::standard_segment_rules();
     TupleDesc descriptor = nullptr;
-    const Oid array_type = get_fn_expr_rettype(fcinfo->flinfo);
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
     const Oid element_type = get_element_type(array_type);
     if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("could not determine the rfm_segment_rule type")));
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the rfm_segment_rule type")));
     descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
     const int count = static_cast<int>(rules.size());
     Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
@@ -294,12 +293,16 @@ CA_FUNCTION(ca_rfm_standard_segments) {
 // -------------------------------------------------------------- 8 classes
 
 CA_FUNCTION(ca_rfm_class) {
+    static const char* const names[] = {"as_of", "language"};
+    require_parameters(fcinfo, 2, names, 2);
+    if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+        PG_RETURN_NULL();
     const ca::Language language = ca::parse_language(text_to_cstring(PG_GETARG_TEXT_PP(3)));
     auto* cache = ca::pg::call_cache<ScoreCallCache>(fcinfo);
     ca::pg::SummaryValues summary;
     if (!ca::pg::read_summary(fcinfo, &cache->summary_reader, PG_GETARG_HEAPTUPLEHEADER(0), &summary))
         PG_RETURN_NULL();
-    const ca::pg::ParsedBins* parsed = ca::pg::read_bins(fcinfo, &cache->bins_cache, PG_GETARG_HEAPTUPLEHEADER(1));
+    const ca::pg::ParsedBins* parsed = ca::pg::read_bins(fcinfo, &cache->bins, PG_GETARG_DATUM(1));
     const std::int32_t as_of = ca::pg::finite_date(PG_GETARG_DATEADT(2), "as_of");
     const ca::RfmClass value = ca::classify(static_cast<double>(ca::days_since(summary.last_order, as_of)),
                                             static_cast<double>(summary.frequency), summary.monetary,

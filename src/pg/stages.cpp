@@ -20,62 +20,83 @@ std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* wha
         return ca::pg::date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
 }
 
+// Copies datums of a varlena array into `context` so a cache can keep them.
+Datum* copy_varlena_datums(MemoryContext context, const Datum* elements, int count) {
+    auto* copies = static_cast<Datum*>(MemoryContextAlloc(context, sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i) {
+        const std::size_t size = VARSIZE_ANY(DatumGetPointer(elements[i]));
+        void* copy = MemoryContextAlloc(context, size);
+        std::memcpy(copy, DatumGetPointer(elements[i]), size);
+        copies[i] = PointerGetDatum(copy);
+    }
+    return copies;
+}
+
 // Parsed thresholds and stage names, kept while the same arrays come in.
-struct LifecycleCache {
-    ca::pg::CachedBytes thresholds_bytes;
-    ca::pg::CachedBytes names_bytes;
+struct LifecycleArguments {
     std::int32_t* thresholds;
     int threshold_count;
     Datum* names;
 };
 
-void parse_lifecycle_arguments(FunctionCallInfo fcinfo, LifecycleCache* cache, bool named_stages) {
-    const Datum thresholds_datum = PG_GETARG_DATUM(2);
-    const bool same_names = !named_stages || ca::pg::matches_cached(cache->names_bytes, PG_GETARG_DATUM(3));
-    if (ca::pg::matches_cached(cache->thresholds_bytes, thresholds_datum) && same_names)
-        return;
-    cache->thresholds_bytes.length = cache->names_bytes.length = 0;  // invalid until parsed
+struct LifecycleCallCache {
+    void* arguments;  // ArgumentCache of LifecycleArguments
+};
+
+const LifecycleArguments* lifecycle_arguments(FunctionCallInfo fcinfo, bool named_stages) {
+    auto* call = ca::pg::call_cache<LifecycleCallCache>(fcinfo);
+    ca::pg::ArgumentCache* cache = ca::pg::argument_cache(fcinfo, &call->arguments);
+    const Datum keys[2] = {PG_GETARG_DATUM(2), named_stages ? PG_GETARG_DATUM(3) : Datum(0)};
+    const int key_count = named_stages ? 2 : 1;
+    if (void* hit = ca::pg::argument_cache_lookup(cache, keys, key_count))
+        return static_cast<const LifecycleArguments*>(hit);
+    MemoryContext context = ca::pg::argument_cache_reset(cache);
     int threshold_count = 0;
-    std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds");
+    const std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds",
+                                                        ca::pg::kMaxParameterElements);
     ca::check_lifecycle_thresholds(thresholds, static_cast<std::size_t>(threshold_count));
-    Datum* names = nullptr;
+    auto* parsed = static_cast<LifecycleArguments*>(MemoryContextAllocZero(context, sizeof(LifecycleArguments)));
     if (named_stages) {
         int name_count = 0;
-        Datum* elements = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(3), TEXTOID, &name_count, "stages");
+        Datum* elements = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(3), TEXTOID, &name_count, "stages",
+                                              ca::pg::kMaxParameterElements + 1);
         ca::check_stage_names(static_cast<std::size_t>(threshold_count), static_cast<std::size_t>(name_count));
-        names = static_cast<Datum*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Datum) * name_count));
-        for (int i = 0; i < name_count; ++i)
-            names[i] = PointerGetDatum(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, VARSIZE_ANY(DatumGetPointer(elements[i]))));
-        for (int i = 0; i < name_count; ++i)
-            std::memcpy(DatumGetPointer(names[i]), DatumGetPointer(elements[i]), VARSIZE_ANY(DatumGetPointer(elements[i])));
+        parsed->names = copy_varlena_datums(context, elements, name_count);
     } else if (threshold_count != 3) {
         throw ca::Error(ca::ErrorKind::array_subscript_error,
                         "lifecycle_stage needs stage names for other than 3 thresholds",
                         "The default stages active, silent, sleeping and churned need exactly 3 thresholds.",
                         "Pass the stage names as the fourth argument.");
     }
-    cache->thresholds = static_cast<std::int32_t*>(
-        MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(std::int32_t) * (threshold_count + 1)));
-    std::memcpy(cache->thresholds, thresholds, sizeof(std::int32_t) * threshold_count);
-    cache->threshold_count = threshold_count;
-    cache->names = names;
-    ca::pg::remember_bytes(fcinfo, &cache->thresholds_bytes, thresholds_datum);
-    if (named_stages)
-        ca::pg::remember_bytes(fcinfo, &cache->names_bytes, PG_GETARG_DATUM(3));
+    parsed->thresholds =
+        static_cast<std::int32_t*>(MemoryContextAlloc(context, sizeof(std::int32_t) * (threshold_count + 1)));
+    std::memcpy(parsed->thresholds, thresholds, sizeof(std::int32_t) * threshold_count);
+    parsed->threshold_count = threshold_count;
+    ca::pg::argument_cache_store(cache, keys, key_count, parsed);
+    return parsed;
 }
 
-// Arguments: last_order, as_of, thresholds int[], [stages text[]].
+// Arguments: last_order, as_of, thresholds int[], [stages text[]]. Not
+// STRICT: a NULL last_order (a customer without a purchase) gives NULL, a
+// NULL parameter is an error.
 template <DateArgument kind>
 Datum lifecycle(FunctionCallInfo fcinfo, bool named_stages) {
+    static const char* const parameters[] = {"as_of", "thresholds", "stages"};
+    for (int argument = 1; argument < (named_stages ? 4 : 3); ++argument)
+        if (PG_ARGISNULL(argument))
+            throw ca::Error(ca::ErrorKind::null_value_not_allowed,
+                            std::string(parameters[argument - 1]) + " must not be null",
+                            {}, "Pass NULL only as last_order, for a customer without a purchase.");
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
     const std::int32_t last_order = day_argument<kind>(fcinfo, 0, "last_order");
     const std::int32_t as_of = day_argument<kind>(fcinfo, 1, "as_of");
-    auto* cache = ca::pg::call_cache<LifecycleCache>(fcinfo);
-    parse_lifecycle_arguments(fcinfo, cache, named_stages);
-    const std::size_t index = ca::lifecycle_index(ca::days_since(last_order, as_of), cache->thresholds,
-                                                  static_cast<std::size_t>(cache->threshold_count));
+    const LifecycleArguments* parsed = lifecycle_arguments(fcinfo, named_stages);
+    const std::size_t index = ca::lifecycle_index(ca::days_since(last_order, as_of), parsed->thresholds,
+                                                  static_cast<std::size_t>(parsed->threshold_count));
     if (!named_stages)
         PG_RETURN_TEXT_P(cstring_to_text(ca::kDefaultStageNames[index]));
-    PG_RETURN_DATUM(cache->names[index]);
+    PG_RETURN_DATUM(parsed->names[index]);
 }
 
 }  // namespace
@@ -91,23 +112,9 @@ namespace {
 
 enum class AmountArgument { numeric, float8 };
 
-// Copies datums of a varlena array into fn_mcxt so a cache can keep them.
-Datum* copy_varlena_datums(FunctionCallInfo fcinfo, const Datum* elements, int count) {
-    auto* copies = static_cast<Datum*>(MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Datum) * (count + 1)));
-    for (int i = 0; i < count; ++i) {
-        const std::size_t size = VARSIZE_ANY(DatumGetPointer(elements[i]));
-        void* copy = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, size);
-        std::memcpy(copy, DatumGetPointer(elements[i]), size);
-        copies[i] = PointerGetDatum(copy);
-    }
-    return copies;
-}
-
 // Parsed and validated thresholds and tier names, kept while the same
 // arrays come in (as they do for every row of a query).
-struct TierCache {
-    ca::pg::CachedBytes thresholds_bytes;
-    ca::pg::CachedBytes tiers_bytes;
+struct TierArguments {
     Datum* numeric_thresholds;
     double* float_thresholds;
     int threshold_count;
@@ -115,38 +122,48 @@ struct TierCache {
     int tier_count;
 };
 
+struct TierCallCache {
+    void* arguments;  // ArgumentCache of TierArguments
+};
+
 template <AmountArgument kind>
-void parse_tier_arguments(FunctionCallInfo fcinfo, TierCache* cache) {
-    if (ca::pg::matches_cached(cache->thresholds_bytes, PG_GETARG_DATUM(1)) &&
-        ca::pg::matches_cached(cache->tiers_bytes, PG_GETARG_DATUM(2)))
-        return;
-    cache->thresholds_bytes.length = cache->tiers_bytes.length = 0;  // invalid until parsed
+const TierArguments* tier_arguments(FunctionCallInfo fcinfo) {
+    auto* call = ca::pg::call_cache<TierCallCache>(fcinfo);
+    ca::pg::ArgumentCache* cache = ca::pg::argument_cache(fcinfo, &call->arguments);
+    const Datum keys[2] = {PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+    if (void* hit = ca::pg::argument_cache_lookup(cache, keys, 2))
+        return static_cast<const TierArguments*>(hit);
+    MemoryContext context = ca::pg::argument_cache_reset(cache);
     int tier_count = 0;
-    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers");
+    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers",
+                                       ca::pg::kMaxParameterElements + 1);
+    auto* parsed = static_cast<TierArguments*>(MemoryContextAllocZero(context, sizeof(TierArguments)));
     int threshold_count = 0;
     if constexpr (kind == AmountArgument::numeric) {
-        Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds");
+        Datum* thresholds = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(1), NUMERICOID, &threshold_count, "thresholds",
+                                                ca::pg::kMaxParameterElements);
         for (int i = 0; i < threshold_count; ++i)
             ca::pg::check_numeric_finite(thresholds[i], "each tier threshold");
         ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
                                   static_cast<std::size_t>(tier_count),
                                   [](Datum left, Datum right) { return ca::pg::numeric_compare(left, right); });
-        cache->numeric_thresholds = copy_varlena_datums(fcinfo, thresholds, threshold_count);
+        parsed->numeric_thresholds = copy_varlena_datums(context, thresholds, threshold_count);
     } else {
-        double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds");
+        double* thresholds = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &threshold_count, "thresholds",
+                                                  ca::pg::kMaxParameterElements);
         for (int i = 0; i < threshold_count; ++i)
             ca::pg::finite_double(thresholds[i], "each tier threshold");
         ca::check_tier_thresholds(thresholds, static_cast<std::size_t>(threshold_count),
                                   static_cast<std::size_t>(tier_count), ca::compare_doubles);
-        cache->float_thresholds = static_cast<double*>(
-            MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double) * (threshold_count + 1)));
-        std::memcpy(cache->float_thresholds, thresholds, sizeof(double) * threshold_count);
+        parsed->float_thresholds =
+            static_cast<double*>(MemoryContextAlloc(context, sizeof(double) * (threshold_count + 1)));
+        std::memcpy(parsed->float_thresholds, thresholds, sizeof(double) * threshold_count);
     }
-    cache->threshold_count = threshold_count;
-    cache->tiers = copy_varlena_datums(fcinfo, tiers, tier_count);
-    cache->tier_count = tier_count;
-    ca::pg::remember_bytes(fcinfo, &cache->thresholds_bytes, PG_GETARG_DATUM(1));
-    ca::pg::remember_bytes(fcinfo, &cache->tiers_bytes, PG_GETARG_DATUM(2));
+    parsed->threshold_count = threshold_count;
+    parsed->tiers = copy_varlena_datums(context, tiers, tier_count);
+    parsed->tier_count = tier_count;
+    ca::pg::argument_cache_store(cache, keys, 2, parsed);
+    return parsed;
 }
 
 // Arguments: spend, thresholds[], tiers text[], [current_tier text, rerating
@@ -159,8 +176,7 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
             PG_RETURN_NULL();
     if (with_hysteresis && PG_ARGISNULL(4))
         PG_RETURN_NULL();
-    auto* cache = ca::pg::call_cache<TierCache>(fcinfo);
-    parse_tier_arguments<kind>(fcinfo, cache);
+    const TierArguments* cache = tier_arguments<kind>(fcinfo);
     const auto threshold_count = static_cast<std::size_t>(cache->threshold_count);
     std::size_t earned;
     if constexpr (kind == AmountArgument::numeric) {

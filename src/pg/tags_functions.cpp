@@ -1,4 +1,4 @@
-// Customer tags (issue 5): consumption_stage, value_band, activity_status,
+// Customer tags: consumption_stage, value_band, activity_status,
 // coupon_sensitivity, purchase_mix and channel_preference.
 //
 // Aggregate parameters (as_of, thresholds, ladders, priors) are arguments on
@@ -125,7 +125,7 @@ CA_FUNCTION(ca_value_band) {
 // value_band(spend, cuts float8[2]): the cuts as value_band_cuts() returns them.
 CA_FUNCTION(ca_value_band_cuts_array) {
     int count = 0;
-    const double* cuts = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &count, "cuts");
+    const double* cuts = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &count, "cuts", ca::pg::kMaxParameterElements);
     if (count != 2)
         throw ca::Error(ca::ErrorKind::array_subscript_error, "cuts must have exactly 2 elements",
                         "The cuts are {low_cut, high_cut}, as value_band_cuts() returns them.");
