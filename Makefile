@@ -13,7 +13,10 @@ RELEASED_SCRIPTS = extension/$(EXTENSION)--0.1.0.sql
 DATA_built = extension/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(RELEASED_SCRIPTS) $(wildcard extension/$(EXTENSION)--*--*.sql)
 
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+# The core (with one folder level for a model family, src/core/btyd) and
+# the glue.
+CORE_SOURCES = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
+OBJS = $(patsubst %.cpp,%.o,$(CORE_SOURCES) $(sort $(wildcard src/pg/*.cpp)))
 
 # setup installs the extension; the other tests run in name order.
 REGRESS = setup $(filter-out setup,$(sort $(basename $(notdir $(wildcard sql/*.sql)))))
@@ -35,7 +38,7 @@ include $(PGXS)
 
 # PGXS tracks no header dependencies; the headers are few, so any change
 # rebuilds every object.
-$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+$(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
 
 extension/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard extension/source/*.sql)) $(EXTENSION).control
 	cat $(sort $(wildcard extension/source/*.sql)) > $@

@@ -33,7 +33,7 @@
 #include <tuple>
 #include <vector>
 
-#include "btyd.hpp"
+#include "btyd/btyd.hpp"
 
 namespace ca = customer_analytics;
 

@@ -2,7 +2,7 @@
 // parallel plan pays per customer and worker), over typical customers:
 // 1..20 orders on distinct days of three years, numeric amounts with two
 // decimals. Build and run:
-//   g++ -O2 -std=c++17 -Isrc/core bench/state_bench.cpp src/core/rfm.cpp \
+//   g++ -O2 -std=c++17 -Isrc/core bench/state_bench.cpp src/core/rfm_summary.cpp \
 //       src/core/decimal.cpp src/core/state_format.cpp -o /tmp/state_bench
 //   /tmp/state_bench 3000000
 #include <chrono>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "rfm.hpp"
+#include "rfm_summary.hpp"
 #include "state_format.hpp"
 
 namespace ca = customer_analytics;

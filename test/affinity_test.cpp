@@ -1,4 +1,5 @@
 #include "affinity.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "state_test_util.hpp"
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -24,17 +25,6 @@ std::vector<uint8_t> affinity_bytes(const AffinityState& s) {
 AffinityState affinity_from(const std::vector<uint8_t>& bytes) {
     AffinityQuery query;
     return read_affinity_state(bytes.data(), bytes.size(), &query);
-}
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
 }
 
 using Basket = std::vector<std::string>;

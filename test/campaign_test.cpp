@@ -1,4 +1,5 @@
 #include "campaign.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,25 +11,13 @@
 #include <vector>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
 
 double chi2_quantile(double df, double p) {
     return boost::math::quantile(boost::math::chi_squared_distribution<double>(df), p);
 }
-
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // numeric digits, exact addition with scale alignment and overflow
 // detection, text output and conversion to double.
 #include "decimal.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 

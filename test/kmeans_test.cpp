@@ -1,7 +1,6 @@
 #include "kmeans.hpp"
+#include "test_util.hpp"
 
-#include "state_test_util.hpp"
-#include "test_arena.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +15,7 @@
 #include <set>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -36,19 +36,6 @@ KMeansSample sample_through_state(const KMeansSample& sample) {
     return out;
 }
 
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
-
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 double normal(std::mt19937_64& g) {
     const double u1 = 1.0 - unit(g), u2 = unit(g);

@@ -15,27 +15,17 @@
 #include <vector>
 
 #include "affinity.hpp"
-#include "diagnostics.hpp"
+#include "pareto.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
 #include "sort.hpp"
-#include "test_arena.hpp"
+#include "test_util.hpp"
 
 using namespace customer_analytics;
-using customer_analytics_test::TestArena;
+using namespace customer_analytics_test;
 
 namespace {
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected a customer_analytics::Error";
-    return ErrorKind::internal_error;
-}
 
 // Interrupts that count the polls and report a pending cancel from poll
 // number `cancel_at` on (never when 0).

@@ -17,18 +17,17 @@
 
 #include "affinity.hpp"
 #include "campaign.hpp"
-#include "diagnostics.hpp"
-#include "fit_state.hpp"
+#include "pareto.hpp"
+#include "btyd/fit_state.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
-#include "rfm_orders.hpp"
-#include "state_test_util.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
+#include "rfm_summary_orders.hpp"
 #include "tags.hpp"
-#include "test_arena.hpp"
+#include "test_util.hpp"
 
 using namespace customer_analytics;
-using customer_analytics_test::bytes_of;
-using customer_analytics_test::TestArena;
+using namespace customer_analytics_test;
 
 namespace {
 

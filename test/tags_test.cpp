@@ -1,6 +1,6 @@
 #include "tags.hpp"
+#include "test_util.hpp"
 
-#include "state_test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 #include <type_traits>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -24,23 +25,6 @@ ChannelState channel_from(const std::vector<uint8_t>& bytes) {
     return read_channel_state(bytes.data(), bytes.size(), &params);
 }
 
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Uniform double in [0,1) from the raw engine output (portable).
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 }  // namespace
 

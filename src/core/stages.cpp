@@ -35,21 +35,4 @@ void check_stage_names(std::size_t threshold_count, std::size_t name_count) {
                         std::to_string(name_count) + " stage names.");
 }
 
-std::size_t tier_with_hysteresis(std::size_t earned, long current, bool rerating) {
-    if (current < 0 || rerating)
-        return earned;
-    const auto held = static_cast<std::size_t>(current);
-    return earned > held ? earned : held;
-}
-
-int compare_doubles(double left, double right) {
-    return left < right ? -1 : (left > right ? 1 : 0);
-}
-
-const char* quadrant_name(bool high_frequency, bool high_value) {
-    if (high_frequency)
-        return high_value ? "high_frequency_high_value" : "high_frequency_low_value";
-    return high_value ? "low_frequency_high_value" : "low_frequency_low_value";
-}
-
 }  // namespace customer_analytics

@@ -94,7 +94,7 @@ const char* to_string(ValueBand band);
 // spend >= high_cut. A value equal to a cut goes to the higher band (as in
 // `quadrant`). low_cut == high_cut is allowed (no customer is mid).
 // Default cuts when the caller has none: see default_value_band_cuts() in
-// diagnostics.hpp (bottom 50% low, next 30% mid, top 20% high).
+// pareto.hpp (bottom 50% low, next 30% mid, top 20% high).
 // Errors: NaN or infinite spend -> data_exception; non-finite cuts or
 // low_cut > high_cut -> invalid_parameter_value.
 ValueBand value_band(double spend, double low_cut, double high_cut);

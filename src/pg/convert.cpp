@@ -189,6 +189,17 @@ double finite_double(double value, const char* what) {
     return value;
 }
 
+Datum* copy_varlena_datums(MemoryContext context, const Datum* elements, int count) {
+    auto* copies = static_cast<Datum*>(MemoryContextAlloc(context, sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i) {
+        const std::size_t size = VARSIZE_ANY(DatumGetPointer(elements[i]));
+        void* copy = MemoryContextAlloc(context, size);
+        std::memcpy(copy, DatumGetPointer(elements[i]), size);
+        copies[i] = PointerGetDatum(copy);
+    }
+    return copies;
+}
+
 void check_limit(std::uint64_t count, std::uint64_t limit, const char* message, const char* hint) {
     if (count <= limit)
         return;
@@ -333,6 +344,14 @@ Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int 
     if (field_number > reader->descriptor->natts)
         throw Error(ErrorKind::data_exception, "composite value has too few fields");
     return heap_getattr(&row, field_number, reader->descriptor, is_null);
+}
+
+Datum required_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, const char* name) {
+    bool is_null = false;
+    const Datum value = composite_field(reader, tuple, field_number, &is_null);
+    if (is_null)
+        throw Error(ErrorKind::null_value_not_allowed, std::string(name) + " must not be null");
+    return value;
 }
 
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {

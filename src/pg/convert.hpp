@@ -2,6 +2,9 @@
 // argument check that depends on PostgreSQL's representation lives here.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "arena.hpp"
 #include "decimal.hpp"
 #include "postgres_headers.hpp"
@@ -39,6 +42,32 @@ int numeric_compare(Datum left, Datum right);
 
 double finite_double(double value, const char* what);
 
+// The bytes of a (detoasted) text value, in place.
+inline std::string_view text_view(const text* value) {
+    return std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+// values[field] and nulls[field] of a result row from an optional double
+// (std::nullopt is NULL).
+inline void set_optional_float8(Datum* values, bool* nulls, int field, const std::optional<double>& value) {
+    values[field] = Float8GetDatum(value.value_or(0.0));
+    nulls[field] = !value.has_value();
+}
+
+// Copies datums of a varlena array into `context` so a cache can keep them.
+Datum* copy_varlena_datums(MemoryContext context, const Datum* elements, int count);
+
+// A date or timestamptz argument as a day number (finite_date,
+// date_of_timestamptz).
+enum class DateArgument { date, timestamptz };
+template <DateArgument kind>
+std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if constexpr (kind == DateArgument::date)
+        return finite_date(PG_GETARG_DATEADT(argument), what);
+    else
+        return date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
+}
+
 // One-dimensional arrays without NULL elements; the returned element arrays
 // are palloc'd. An empty array gives count 0. More than max_count elements
 // is a program_limit_exceeded error, raised before anything is allocated.
@@ -64,6 +93,9 @@ struct CompositeReader {
 };
 CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupleHeader tuple);
 Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, bool* is_null);
+// The same for a field that must not be NULL: null_value_not_allowed, "<name>
+// must not be null", when it is.
+Datum required_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, const char* name);
 
 // A blessed descriptor for the function's composite result, cached in *slot.
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot);

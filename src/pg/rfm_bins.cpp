@@ -1,11 +1,11 @@
 // rfm_bins: the aggregate over customers giving quantile cut points and means.
-#include "rfm.hpp"
+#include "rfm_bins.hpp"
 #include "stages.hpp"
 
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
-#include "rfm_glue.hpp"
+#include "rfm_types.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
@@ -110,3 +110,48 @@ CA_FUNCTION(ca_rfm_bins_final) {
     values[ca::pg::bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
 }
+
+// ---------------------------------------------------- reading an rfm_bins
+
+namespace customer_analytics::pg {
+
+namespace {
+
+void read_cuts(const CompositeReader* reader, HeapTupleHeader tuple, int field, const char* name, double* out,
+               int* count) {
+    ArrayType* array = DatumGetArrayTypeP(required_field(reader, tuple, field + 1, name));
+    const double* values = float8_array(array, count, name, kMaxParameterElements);
+    if (*count > kMaxBuckets - 1)
+        throw Error(ErrorKind::array_subscript_error, std::string(name) + " has too many elements");
+    std::memcpy(out, values, sizeof(double) * *count);
+}
+
+}  // namespace
+
+const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bins_datum) {
+    ArgumentCache* arguments = argument_cache(fcinfo, &cache->arguments);
+    if (void* hit = argument_cache_lookup(arguments, &bins_datum, 1))
+        return static_cast<const ParsedBins*>(hit);
+    MemoryContext context = argument_cache_reset(arguments);
+    HeapTupleHeader bins = DatumGetHeapTupleHeader(bins_datum);
+    const CompositeReader* reader = composite_reader(fcinfo, &cache->reader, bins);
+    ParsedBins parsed;
+    parsed.bins.buckets = DatumGetInt32(required_field(reader, bins, bins_buckets + 1, "buckets"));
+    check_buckets(parsed.bins.buckets);
+    parsed.as_of_day = finite_date(DatumGetDateADT(required_field(reader, bins, bins_as_of + 1, "as_of")), "as_of");
+    int recency_count, frequency_count, monetary_count;
+    read_cuts(reader, bins, bins_recency_cuts, "recency_cuts", parsed.bins.recency_cuts, &recency_count);
+    read_cuts(reader, bins, bins_frequency_cuts, "frequency_cuts", parsed.bins.frequency_cuts, &frequency_count);
+    read_cuts(reader, bins, bins_monetary_cuts, "monetary_cuts", parsed.bins.monetary_cuts, &monetary_count);
+    check_bins(parsed.bins.buckets, parsed.bins.recency_cuts, recency_count, parsed.bins.frequency_cuts,
+               frequency_count, parsed.bins.monetary_cuts, monetary_count);
+    parsed.bins.recency_mean = DatumGetFloat8(required_field(reader, bins, bins_recency_mean + 1, "recency_mean"));
+    parsed.bins.frequency_mean = DatumGetFloat8(required_field(reader, bins, bins_frequency_mean + 1, "frequency_mean"));
+    parsed.bins.monetary_mean = DatumGetFloat8(required_field(reader, bins, bins_monetary_mean + 1, "monetary_mean"));
+    auto* stored = static_cast<ParsedBins*>(MemoryContextAlloc(context, sizeof(ParsedBins)));
+    *stored = parsed;
+    argument_cache_store(arguments, &bins_datum, 1, stored);
+    return stored;
+}
+
+}  // namespace customer_analytics::pg

@@ -18,12 +18,13 @@
 
 #include "affinity.hpp"
 #include "campaign.hpp"
-#include "diagnostics.hpp"
+#include "pareto.hpp"
 #include "error.hpp"
-#include "fit_state.hpp"
+#include "btyd/fit_state.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
-#include "rfm_orders.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
+#include "rfm_summary_orders.hpp"
 #include "state_format.hpp"
 #include "tags.hpp"
 

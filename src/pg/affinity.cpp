@@ -1,0 +1,394 @@
+// Affinity: affinity (support / confidence / lift of item pairs over
+// baskets) and segment_overlap (two customer sets).
+//
+// Memory: the segment_overlap state is a flat struct in the aggregate
+// memory context. The affinity state keeps the core's AffinityState (hash
+// tables of item names and pair counts) on the C++ heap: the flat part, in
+// the aggregate context, registers a reset callback on that context that
+// deletes it, so it is freed with the context also when the query fails.
+// Its size is bounded by the core's AffinityLimits (100,000 items,
+// 4,194,304 pairs: at most about 200 MB); it is not counted against
+// work_mem.
+#include <vector>
+
+#include "affinity.hpp"
+
+#include "barrier.hpp"
+#include "convert.hpp"
+#include "flat_state.hpp"
+
+namespace ca = customer_analytics;
+using ca::pg::positive_zero;
+using ca::pg::require_argument;
+using ca::pg::require_same;
+using ca::pg::set_optional_float8;
+using ca::pg::text_view;
+
+namespace {
+
+// The element type of the function's array result (affinity_pair[]).
+Oid result_element_type(FunctionCallInfo fcinfo) {
+    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
+    const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
+    if (!OidIsValid(element_type))
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the result element type")));
+    return element_type;
+}
+
+}  // namespace
+
+// -------------------------------------------------------- segment_overlap
+
+namespace {
+
+enum OverlapField {
+    ov_x, ov_y, ov_xy, ov_n, ov_support_x, ov_support_y, ov_support_xy, ov_share_x_in_y, ov_share_y_in_x, ov_jaccard,
+    ov_lift, ov_fields
+};
+
+Datum overlap_datum(FunctionCallInfo fcinfo, std::int64_t x, std::int64_t y, std::int64_t xy, std::int64_t n) {
+    const ca::OverlapStats stats = ca::overlap(x, y, xy, n);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    Datum values[ov_fields];
+    bool nulls[ov_fields] = {false};
+    values[ov_x] = Int64GetDatum(stats.x);
+    values[ov_y] = Int64GetDatum(stats.y);
+    values[ov_xy] = Int64GetDatum(stats.xy);
+    values[ov_n] = Int64GetDatum(stats.n);
+    set_optional_float8(values, nulls, ov_support_x, stats.support_x);
+    set_optional_float8(values, nulls, ov_support_y, stats.support_y);
+    set_optional_float8(values, nulls, ov_support_xy, stats.support_xy);
+    set_optional_float8(values, nulls, ov_share_x_in_y, stats.share_x_in_y);
+    set_optional_float8(values, nulls, ov_share_y_in_x, stats.share_y_in_x);
+    set_optional_float8(values, nulls, ov_jaccard, stats.jaccard);
+    set_optional_float8(values, nulls, ov_lift, stats.lift);
+    return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+}
+
+using OverlapAggState = ca::OverlapCounts;
+
+constexpr ca::pg::FlatAggregate kOverlap{"segment_overlap"};
+
+std::int64_t checked_add(std::int64_t a, std::int64_t b) {
+    std::int64_t sum;
+    if (__builtin_add_overflow(a, b, &sum))
+        throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "count out of range");
+    return sum;
+}
+
+}  // namespace
+
+// segment_overlap(x, y, xy, n): from set sizes.
+CA_FUNCTION(ca_segment_overlap_counts) {
+    PG_RETURN_DATUM(overlap_datum(fcinfo, PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3)));
+}
+
+// segment_overlap(in_x, in_y): one row per member of the population; rows
+// with a NULL flag are skipped.
+CA_FUNCTION(ca_overlap_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap");
+    auto* state = PG_ARGISNULL(0) ? ca::pg::new_flat_state<OverlapAggState>(context)
+                                  : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    const bool in_x = PG_GETARG_BOOL(1);
+    const bool in_y = PG_GETARG_BOOL(2);
+    state->n = checked_add(state->n, 1);
+    state->x += in_x;
+    state->y += in_y;
+    state->xy += in_x && in_y;
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_overlap_combine) {
+    auto merge = [](OverlapAggState* state, const OverlapAggState& other) {
+        OverlapAggState sum;
+        sum.x = checked_add(state->x, other.x);
+        sum.y = checked_add(state->y, other.y);
+        sum.xy = checked_add(state->xy, other.xy);
+        sum.n = checked_add(state->n, other.n);
+        *state = sum;
+    };
+    return ca::pg::flat_combine<OverlapAggState>(fcinfo, kOverlap, merge);
+}
+
+CA_FUNCTION(ca_overlap_serialize) {
+    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(
+        ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_overlap_state(writer, *state); }));
+}
+
+CA_FUNCTION(ca_overlap_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    auto* state = ca::pg::new_flat_state<OverlapAggState>(context);
+    *state = ca::read_overlap_state(bytes.data, bytes.size);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_overlap_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_DATUM(overlap_datum(fcinfo, state->x, state->y, state->xy, state->n));
+}
+
+// --------------------------------------------------------------- affinity
+
+namespace {
+
+struct AffinityParams {
+    double min_support;
+    std::int64_t min_count;
+    std::int64_t top_n;
+    std::int64_t order_by_lift;
+};
+
+// The flat part lives in the aggregate context; `core` is a C++ heap object
+// deleted by `callback` when that context is reset or deleted.
+struct AffinityAggState {
+    MemoryContextCallback callback;
+    AffinityParams params;
+    ca::AffinityState* core;
+};
+
+ca::AffinityQuery affinity_query(const AffinityParams& p) {
+    ca::AffinityQuery query;
+    query.min_support = p.min_support;
+    query.min_count = p.min_count;
+    query.top_n = p.top_n;
+    query.order_by = p.order_by_lift ? ca::AffinityOrder::lift : ca::AffinityOrder::support;
+    return query;
+}
+
+// Helpers owning C++ objects; they call no PostgreSQL API.
+void validate_affinity_params(const AffinityParams& p) {
+    ca::AffinityState().pairs(affinity_query(p));  // empty state: checks the query only
+}
+
+void release_affinity_state(void* argument) {
+    auto* state = static_cast<AffinityAggState*>(argument);
+    delete state->core;
+    state->core = nullptr;
+}
+
+ca::AffinityState* make_affinity_core() { return new ca::AffinityState(); }
+
+void add_basket(ca::AffinityState* core, const char* const* items, const int* lengths, int count) {
+    std::vector<std::string_view> basket;
+    basket.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i)
+        basket.emplace_back(items[i], static_cast<std::size_t>(lengths[i]));
+    core->add_basket(basket);
+}
+
+void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) {
+    core->merge(other, ca::pg::interrupts());
+}
+
+AffinityParams params_of(const ca::AffinityQuery& query) {
+    return AffinityParams{query.min_support, query.min_count, query.top_n,
+                          query.order_by == ca::AffinityOrder::lift ? 1 : 0};
+}
+
+// Size of an affinity_pair value besides its two names (tuple header,
+// text headers, eleven 8-byte fields, alignment), and the largest result.
+constexpr std::uint64_t kPairFixedBytes = 136;
+constexpr std::uint64_t kMaxResultBytes = std::uint64_t(512) << 20;
+// Raw elements of one basket array (duplicates and NULLs included; the core
+// then allows 1000 distinct items).
+constexpr std::uint64_t kMaxBasketElements = 1000000;
+
+struct PairOut {
+    char* item_a;
+    char* item_b;
+    std::uint32_t length_a, length_b;
+    std::int64_t count_a, count_b, count_ab, baskets;
+    double support_a, support_b, support_ab, confidence_ab, confidence_ba, lift, jaccard;
+};
+
+// The selected pairs, copied into arena memory.
+PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& params, const ca::Arena& arena, int* count) {
+    const std::vector<ca::PairStats> pairs = core.pairs(affinity_query(params), ca::pg::interrupts());
+    // The result array must fit one allocation: with long item names and a
+    // large top_n it would not.
+    std::uint64_t bytes = 0;
+    for (const ca::PairStats& p : pairs)
+        bytes += kPairFixedBytes + p.item_a.size() + p.item_b.size();
+    if (bytes > kMaxResultBytes)
+        throw ca::Error(ca::ErrorKind::program_limit_exceeded, "affinity result exceeds the limit of 512 MB",
+                        "The " + std::to_string(pairs.size()) + " pairs need about " + std::to_string(bytes >> 20) +
+                            " MB.",
+                        "Ask for fewer pairs (a smaller top_n), or a higher min_support.");
+    auto* out = static_cast<PairOut*>(arena.allocate_or_throw(sizeof(PairOut) * (pairs.size() + 1)));
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+        const ca::PairStats& p = pairs[i];
+        PairOut& o = out[i];
+        o.item_a = static_cast<char*>(arena.allocate_or_throw(p.item_a.size() + 1));
+        o.item_b = static_cast<char*>(arena.allocate_or_throw(p.item_b.size() + 1));
+        std::memcpy(o.item_a, p.item_a.data(), p.item_a.size());
+        std::memcpy(o.item_b, p.item_b.data(), p.item_b.size());
+        o.length_a = static_cast<std::uint32_t>(p.item_a.size());
+        o.length_b = static_cast<std::uint32_t>(p.item_b.size());
+        o.count_a = p.count_a;
+        o.count_b = p.count_b;
+        o.count_ab = p.count_ab;
+        o.baskets = p.baskets;
+        o.support_a = p.support_a;
+        o.support_b = p.support_b;
+        o.support_ab = p.support_ab;
+        o.confidence_ab = p.confidence_ab;
+        o.confidence_ba = p.confidence_ba;
+        o.lift = p.lift;
+        o.jaccard = p.jaccard;
+    }
+    *count = static_cast<int>(pairs.size());
+    return out;
+}
+
+AffinityAggState* new_affinity_state(MemoryContext context, const AffinityParams& params) {
+    auto* state = static_cast<AffinityAggState*>(MemoryContextAllocZero(context, sizeof(AffinityAggState)));
+    state->params = params;
+    state->core = make_affinity_core();
+    state->callback.func = release_affinity_state;
+    state->callback.arg = state;
+    MemoryContextRegisterResetCallback(context, &state->callback);
+    return state;
+}
+
+void read_affinity_core(const ca::pg::StateBytes& bytes, AffinityAggState* state) {
+    ca::AffinityQuery query;
+    *state->core = ca::read_affinity_state(bytes.data, bytes.size, &query);
+    state->params = params_of(query);
+}
+
+enum PairField {
+    pf_item_a, pf_item_b, pf_count_a, pf_count_b, pf_count_ab, pf_baskets, pf_support_a, pf_support_b, pf_support_ab,
+    pf_confidence_ab, pf_confidence_ba, pf_lift, pf_jaccard, pf_fields
+};
+
+}  // namespace
+
+// affinity(items text[] [, min_support, top_n [, min_count, order_by]]):
+// one row per basket; NULL baskets and NULL items are skipped.
+CA_FUNCTION(ca_affinity_transition) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity");
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
+    AffinityParams params{0.001, 1, 100, 0};
+    if (PG_NARGS() > 2) {
+        require_argument(fcinfo, 2, "min_support");
+        require_argument(fcinfo, 3, "top_n");
+        params.min_support = positive_zero(PG_GETARG_FLOAT8(2));
+        params.top_n = PG_GETARG_INT32(3);
+    }
+    if (PG_NARGS() > 4) {
+        require_argument(fcinfo, 4, "min_count");
+        require_argument(fcinfo, 5, "order_by");
+        params.min_count = PG_GETARG_INT64(4);
+        text* order = PG_GETARG_TEXT_PP(5);
+        const std::string_view order_by = text_view(order);
+        if (order_by == "lift")
+            params.order_by_lift = 1;
+        else if (order_by != "support")
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "order_by must be 'support' or 'lift'");
+    }
+    if (state == nullptr) {
+        validate_affinity_params(params);
+        state = new_affinity_state(context, params);
+    } else {
+        require_same(state->params, params, "affinity");
+    }
+    if (PG_ARGISNULL(1))
+        PG_RETURN_POINTER(state);
+    ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
+    if (ARR_NDIM(array) > 1)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "items must be a one-dimensional array");
+    Datum* elements = nullptr;
+    bool* element_nulls = nullptr;
+    int count = 0;
+    ca::pg::check_limit(static_cast<std::uint64_t>(ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array))),
+                        kMaxBasketElements, "a basket may have at most 1000000 array elements",
+                        "Pass the distinct items of a basket, e.g. array_agg(DISTINCT category).");
+    deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
+    auto** items = static_cast<const char**>(palloc(sizeof(char*) * (count + 1)));
+    auto* lengths = static_cast<int*>(palloc(sizeof(int) * (count + 1)));
+    int kept = 0;
+    for (int i = 0; i < count; ++i) {
+        if (element_nulls[i])
+            continue;
+        const auto* item = reinterpret_cast<const struct varlena*>(DatumGetPointer(elements[i]));
+        items[kept] = VARDATA_ANY(item);
+        lengths[kept] = static_cast<int>(VARSIZE_ANY_EXHDR(item));
+        ++kept;
+    }
+    add_basket(state->core, items, lengths, kept);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_affinity_combine) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_combine");
+    if (PG_ARGISNULL(1))
+        return ca::pg::keep_first_state(fcinfo);
+    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
+    const auto* other = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(1));
+    if (state == nullptr)
+        state = new_affinity_state(context, other->params);
+    else
+        require_same(state->params, other->params, "affinity");
+    merge_affinity(state->core, *other->core);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_affinity_serialize) {
+    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_affinity_state(writer, *state->core, affinity_query(state->params));
+    }));
+}
+
+CA_FUNCTION(ca_affinity_deserialize) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_deserialize");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    AffinityAggState* state = new_affinity_state(context, AffinityParams{0.001, 1, 100, 0});
+    read_affinity_core(bytes, state);
+    PG_RETURN_POINTER(state);
+}
+
+// → affinity_pair[]: the top pairs, best first; an empty array when no pair
+// qualifies.
+CA_FUNCTION(ca_affinity_final) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
+    const Oid element_type = result_element_type(fcinfo);
+    int count = 0;
+    const PairOut* pairs = affinity_pairs(*state->core, state->params, ca::pg::arena_for(CurrentMemoryContext), &count);
+    if (count == 0)
+        PG_RETURN_ARRAYTYPE_P(construct_empty_array(element_type));
+    TupleDesc descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
+    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
+    for (int i = 0; i < count; ++i) {
+        const PairOut& p = pairs[i];
+        Datum values[pf_fields];
+        bool nulls[pf_fields] = {false};
+        values[pf_item_a] = PointerGetDatum(cstring_to_text_with_len(p.item_a, static_cast<int>(p.length_a)));
+        values[pf_item_b] = PointerGetDatum(cstring_to_text_with_len(p.item_b, static_cast<int>(p.length_b)));
+        values[pf_count_a] = Int64GetDatum(p.count_a);
+        values[pf_count_b] = Int64GetDatum(p.count_b);
+        values[pf_count_ab] = Int64GetDatum(p.count_ab);
+        values[pf_baskets] = Int64GetDatum(p.baskets);
+        values[pf_support_a] = Float8GetDatum(p.support_a);
+        values[pf_support_b] = Float8GetDatum(p.support_b);
+        values[pf_support_ab] = Float8GetDatum(p.support_ab);
+        values[pf_confidence_ab] = Float8GetDatum(p.confidence_ab);
+        values[pf_confidence_ba] = Float8GetDatum(p.confidence_ba);
+        values[pf_lift] = Float8GetDatum(p.lift);
+        values[pf_jaccard] = Float8GetDatum(p.jaccard);
+        elements[i] = HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+    }
+    std::int16_t length;
+    bool by_value;
+    char alignment;
+    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
+    PG_RETURN_ARRAYTYPE_P(construct_array(elements, count, element_type, length, by_value, alignment));
+}
