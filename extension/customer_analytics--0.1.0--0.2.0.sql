@@ -1006,7 +1006,7 @@ ALTER TABLE segment_builds
 -- optional min_purchase, which group order lines into orders and apply the
 -- purchase rule per order and per day; the builder's order_column and
 -- min_purchase options, recorded in segment_builds with the order key's type
--- (extension/source/10_rfm.sql, 20_rfm_state.sql, 40_builder.sql). Existing
+-- (extension/source/10_rfm_summary.sql, 40_builder.sql). Existing
 -- builds have neither option and keep their row states.
 
 -- With an order key: lines with one key are one order, and the purchase

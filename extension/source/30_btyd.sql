@@ -2,7 +2,8 @@
 -- ------------------------------------------------- Buy-Till-You-Die models
 --
 -- BG/NBD, Pareto/NBD and Gamma-Gamma fitted by maximum likelihood, per-
--- customer predictions and CLV (docs/btyd.md has formulas and units).
+-- customer predictions and CLV (src/core/btyd/btyd.hpp has formulas and
+-- units).
 -- A customer is (x, t_x, t_cal): repeat purchases (distinct purchase days
 -- after the first), time from the first to the last purchase, and time from
 -- the first purchase to the end of the calibration period, all within the
