@@ -1,3 +1,4 @@
+-- rfm_summary: rfm_agg without an order key, on hand-checked customers.
 SET ROLE ca_analyst;
 SET extra_float_digits = 0;
 

@@ -1,4 +1,5 @@
--- A forced parallel plan gives the same results as the serial plan.
+-- rfm_agg and rfm_bins under a forced parallel plan give the same results as
+-- under the serial plan.
 CREATE TABLE parallel_orders AS
 SELECT i AS order_id, abs(hashint4(i)) % 5000 AS customer,
        DATE '2021-01-01' + abs(hashint4(i * 3 + 1)) % 1400 AS order_date,
