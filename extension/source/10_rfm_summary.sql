@@ -15,22 +15,22 @@ CREATE TYPE rfm_summary AS (
 );
 
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_date_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_date_float8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- timestamptz order times become dates in the session's TimeZone: STABLE.
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_timestamptz_numeric' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_timestamptz_float8' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_finalfn(internal) RETURNS rfm_summary
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_agg(order_date date, amount numeric) (
     SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 96,
@@ -59,37 +59,37 @@ CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8) (
 -- order of its own; min_purchase (NULL: none) is the smallest net amount of
 -- a day that has purchases. Not STRICT, for those NULLs.
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint) (
     SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
@@ -281,7 +281,7 @@ CREATE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key 
     PARALLEL = SAFE);
 
 CREATE FUNCTION rfm_state_merge_transfn(internal, bytea) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_state_merge_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_state_merge_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE rfm_state_merge(state bytea) (
     SFUNC = rfm_state_merge_transfn, STYPE = internal, SSPACE = 96,
     FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,

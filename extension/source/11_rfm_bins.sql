@@ -16,18 +16,18 @@ CREATE TYPE rfm_bins AS (
 );
 
 CREATE FUNCTION rfm_bins_transfn(internal, rfm_summary, date, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_bins_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_bins_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION rfm_bins_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION rfm_bins_transfn(internal, rfm_summary, date) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Sorts the collected values in place, hence FINALFUNC_MODIFY = READ_WRITE.
 CREATE FUNCTION rfm_bins_finalfn(internal) RETURNS rfm_bins
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_bins(summary rfm_summary, as_of date, buckets integer) (
     SFUNC = rfm_bins_transfn, STYPE = internal, SSPACE = 24,

@@ -59,11 +59,11 @@ CREATE OPERATOR CLASS rfm_score_hash_ops DEFAULT FOR TYPE rfm_score USING hash A
 CREATE FUNCTION rfm_score(recency integer, frequency integer, monetary integer) RETURNS rfm_score
     AS 'MODULE_PATHNAME', 'ca_rfm_score_from_parts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION recency_score(rfm_score) RETURNS integer
-    AS 'MODULE_PATHNAME', 'ca_rfm_score_recency' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_recency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION frequency_score(rfm_score) RETURNS integer
-    AS 'MODULE_PATHNAME', 'ca_rfm_score_frequency' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_frequency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION monetary_score(rfm_score) RETURNS integer
-    AS 'MODULE_PATHNAME', 'ca_rfm_score_monetary' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_monetary_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Scores a customer against bins; NULL when the customer has no purchase
 -- (or summary or bins is NULL). A NULL as_of is an error, so not STRICT.

@@ -37,23 +37,23 @@ CREATE FUNCTION consumption_stage(summary rfm_summary, as_of date,
 CREATE FUNCTION value_band(spend float8, low_cut float8, high_cut float8) RETURNS text
     AS 'MODULE_PATHNAME', 'ca_value_band' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION value_band(spend float8, cuts float8[]) RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_value_band_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- --------------------------------------------------------------- activity
 
 CREATE FUNCTION activity_status_transfn(internal, date, text, date) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION activity_status_transfn(internal, date, text, date, integer, integer, integer, integer)
     RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION activity_status_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION activity_status_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_activity_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION activity_status_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION activity_status_finalfn(internal) RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_activity_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per event; kind 'purchase' and 'checkin' (or 'offline_checkin')
 -- qualify, any other kind is an ordinary interaction. active: >= 3 events
@@ -75,17 +75,17 @@ CREATE AGGREGATE activity_status(event_date date, kind text, as_of date, recent_
 -- ----------------------------------------------------- coupon sensitivity
 
 CREATE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION coupon_sensitivity_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION coupon_sensitivity_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_coupon_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION coupon_sensitivity_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION coupon_sensitivity_finalfn(internal) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_coupon_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- The smallest ladder value (default 5 / 10 / 15 / 20) that activated the
 -- customer: the smallest redeemed value, rounded up to the ladder. NULL when
@@ -104,17 +104,17 @@ CREATE AGGREGATE coupon_sensitivity(value float8, redeemed boolean, ladder float
 -- ----------------------------------------------------------- purchase mix
 
 CREATE FUNCTION purchase_mix_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION purchase_mix_transfn(internal, boolean, boolean, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION purchase_mix_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION purchase_mix_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION purchase_mix_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION purchase_mix_finalfn(internal) RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per order line: 'discount-sensitive' when >= 50% of lines were
 -- discounted, 'new-product-sensitive' when >= 30% were new items, 'both',
@@ -141,17 +141,17 @@ CREATE TYPE channel_choice AS (
 );
 
 CREATE FUNCTION channel_preference_transfn(internal, text, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION channel_preference_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION channel_preference_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_channel_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION channel_preference_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
-    AS 'MODULE_PATHNAME', 'ca_channel_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per contact: the channel with the best smoothed response rate.
 -- prior_rate NULL (the default) = the customer's own pooled rate over all

@@ -12,16 +12,16 @@ CREATE TYPE lorenz_point AS (
 );
 
 CREATE FUNCTION pareto_spend_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_spend_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION pareto_spend_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_spend_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pareto_spend_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_spend_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION gini_transfn(internal, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gini_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gini_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION gini_finalfn(internal) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_gini_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gini_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Gini coefficient, population form: 0 = all equal, (n - 1) / n = one
 -- customer holds everything.
 CREATE AGGREGATE gini(spend float8) (
@@ -31,9 +31,9 @@ CREATE AGGREGATE gini(spend float8) (
     PARALLEL = SAFE);
 
 CREATE FUNCTION pareto_share_transfn(internal, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_pareto_share_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION pareto_share_finalfn(internal) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_pareto_share_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Share of revenue from the top ceil(top_fraction * n) customers.
 CREATE AGGREGATE pareto_share(spend float8, top_fraction float8) (
     SFUNC = pareto_share_transfn, STYPE = internal, SSPACE = 48,
@@ -42,11 +42,11 @@ CREATE AGGREGATE pareto_share(spend float8, top_fraction float8) (
     PARALLEL = SAFE);
 
 CREATE FUNCTION lorenz_curve_transfn(internal, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_lorenz_default_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION lorenz_curve_transfn(internal, float8, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_lorenz_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_segments' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION lorenz_curve_finalfn(internal) RETURNS lorenz_point[]
-    AS 'MODULE_PATHNAME', 'ca_lorenz_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- segments + 1 evenly spaced points (default 10 segments) from (0, 0) to (1, 1).
 CREATE AGGREGATE lorenz_curve(spend float8) (
     SFUNC = lorenz_curve_transfn, STYPE = internal, SSPACE = 48,
@@ -60,11 +60,11 @@ CREATE AGGREGATE lorenz_curve(spend float8, segments integer) (
     PARALLEL = SAFE);
 
 CREATE FUNCTION pareto_tier_thresholds_transfn(internal, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_tier_thresholds_default_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION pareto_tier_thresholds_transfn(internal, float8, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_tier_thresholds_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_fractions' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION pareto_tier_thresholds_finalfn(internal) RETURNS float8[]
-    AS 'MODULE_PATHNAME', 'ca_tier_thresholds_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- The spend level of the top X% customers (the k-th largest spend, k =
 -- ceil(X * n)) for each fraction, default {0.20, 0.05}: the silver and gold
 -- thresholds for tier_for(spend, thresholds).
@@ -80,9 +80,9 @@ CREATE AGGREGATE pareto_tier_thresholds(spend float8, top_fractions float8[]) (
     PARALLEL = SAFE);
 
 CREATE FUNCTION value_band_cuts_transfn(internal, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION value_band_cuts_finalfn(internal) RETURNS float8[]
-    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- {low_cut, high_cut} for value_band: bottom 50% low, next 30% mid, top 20% high.
 CREATE AGGREGATE value_band_cuts(spend float8) (
     SFUNC = value_band_cuts_transfn, STYPE = internal, SSPACE = 48,

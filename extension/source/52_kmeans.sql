@@ -19,18 +19,18 @@ CREATE TYPE kmeans_model AS (
 );
 
 CREATE FUNCTION kmeans_fit_transfn(internal, float8[], integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION kmeans_fit_transfn(internal, float8[], integer, integer, integer, bigint, boolean, float8)
     RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION kmeans_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION kmeans_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_kmeans_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION kmeans_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION kmeans_fit_finalfn(internal) RETURNS kmeans_model
-    AS 'MODULE_PATHNAME', 'ca_kmeans_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- k-means++ seeding from a fixed seed, standardized features, Lloyd
 -- iterations; the same data and parameters give the same model under any

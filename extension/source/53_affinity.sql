@@ -21,19 +21,19 @@ CREATE TYPE affinity_pair AS (
 );
 
 CREATE FUNCTION affinity_transfn(internal, text[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION affinity_transfn(internal, text[], float8, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION affinity_transfn(internal, text[], float8, integer, bigint, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION affinity_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION affinity_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_affinity_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION affinity_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION affinity_finalfn(internal) RETURNS affinity_pair[]
-    AS 'MODULE_PATHNAME', 'ca_affinity_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per basket (the set of its items): the top pairs of items with
 -- support >= min_support (default 0.001) and count >= min_count (default
@@ -67,18 +67,18 @@ CREATE TYPE overlap_stats AS (
 );
 
 CREATE FUNCTION segment_overlap(x bigint, y bigint, xy bigint, n bigint) RETURNS overlap_stats
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_counts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE FUNCTION segment_overlap_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_overlap_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION segment_overlap_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_overlap_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION segment_overlap_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_overlap_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION segment_overlap_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_overlap_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION segment_overlap_finalfn(internal) RETURNS overlap_stats
-    AS 'MODULE_PATHNAME', 'ca_overlap_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- One row per member of the population: is it in X, is it in Y.
 CREATE AGGREGATE segment_overlap(in_x boolean, in_y boolean) (
     SFUNC = segment_overlap_transfn, STYPE = internal, SSPACE = 32,

@@ -39,19 +39,19 @@ CREATE TYPE campaign_report AS (
 );
 
 CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION campaign_report_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION campaign_report_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_campaign_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION campaign_report_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION campaign_report_finalfn(internal) RETURNS campaign_report
-    AS 'MODULE_PATHNAME', 'ca_campaign_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per customer of the campaign (contacted or held out). A NULL
 -- in_holdout skips the row; a NULL responded counts as no response and a

@@ -79,13 +79,13 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 // segment_overlap(x, y, xy, n): from set sizes.
-CA_FUNCTION(ca_segment_overlap_counts) {
+CA_FUNCTION(ca_segment_overlap) {
     PG_RETURN_DATUM(overlap_datum(fcinfo, PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3)));
 }
 
 // segment_overlap(in_x, in_y): one row per member of the population; rows
 // with a NULL flag are skipped.
-CA_FUNCTION(ca_overlap_transition) {
+CA_FUNCTION(ca_segment_overlap_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap");
     auto* state = PG_ARGISNULL(0) ? ca::pg::new_flat_state<OverlapAggState>(context)
                                   : reinterpret_cast<OverlapAggState*>(PG_GETARG_POINTER(0));
@@ -100,7 +100,7 @@ CA_FUNCTION(ca_overlap_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_overlap_combine) {
+CA_FUNCTION(ca_segment_overlap_combinefn) {
     auto merge = [](OverlapAggState* state, const OverlapAggState& other) {
         OverlapAggState sum;
         sum.x = checked_add(state->x, other.x);
@@ -112,13 +112,13 @@ CA_FUNCTION(ca_overlap_combine) {
     return ca::pg::flat_combine<OverlapAggState>(fcinfo, kOverlap, merge);
 }
 
-CA_FUNCTION(ca_overlap_serialize) {
+CA_FUNCTION(ca_segment_overlap_serialfn) {
     const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(
         ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_overlap_state(writer, *state); }));
 }
 
-CA_FUNCTION(ca_overlap_deserialize) {
+CA_FUNCTION(ca_segment_overlap_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = ca::pg::new_flat_state<OverlapAggState>(context);
@@ -126,7 +126,7 @@ CA_FUNCTION(ca_overlap_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_overlap_final) {
+CA_FUNCTION(ca_segment_overlap_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
@@ -271,7 +271,7 @@ enum PairField {
 
 // affinity(items text[] [, min_support, top_n [, min_count, order_by]]):
 // one row per basket; NULL baskets and NULL items are skipped.
-CA_FUNCTION(ca_affinity_transition) {
+CA_FUNCTION(ca_affinity_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
     AffinityParams params{0.001, 1, 100, 0};
@@ -325,7 +325,7 @@ CA_FUNCTION(ca_affinity_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_affinity_combine) {
+CA_FUNCTION(ca_affinity_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_combine");
     if (PG_ARGISNULL(1))
         return ca::pg::keep_first_state(fcinfo);
@@ -339,14 +339,14 @@ CA_FUNCTION(ca_affinity_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_affinity_serialize) {
+CA_FUNCTION(ca_affinity_serialfn) {
     const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_affinity_state(writer, *state->core, affinity_query(state->params));
     }));
 }
 
-CA_FUNCTION(ca_affinity_deserialize) {
+CA_FUNCTION(ca_affinity_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     AffinityAggState* state = new_affinity_state(context, AffinityParams{0.001, 1, 100, 0});
@@ -356,7 +356,7 @@ CA_FUNCTION(ca_affinity_deserialize) {
 
 // → affinity_pair[]: the top pairs, best first; an empty array when no pair
 // qualifies.
-CA_FUNCTION(ca_affinity_final) {
+CA_FUNCTION(ca_affinity_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));

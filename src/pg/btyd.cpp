@@ -478,7 +478,7 @@ double as_double(FunctionCallInfo fcinfo, int argument) { return PG_GETARG_FLOAT
 
 // bgnbd_fit / pareto_nbd_fit (x, t_x, t_cal [, l2_penalty]): rows with a NULL
 // x, t_x or t_cal are skipped; invalid triples are errors.
-CA_FUNCTION(ca_btyd_fit_transition) {
+CA_FUNCTION(ca_btyd_fit_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_fit_transfn");
     auto* state = state_for_row<ca::BtydObservation>(fcinfo, context, 4);
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
@@ -497,7 +497,7 @@ CA_FUNCTION(ca_btyd_fit_transition) {
 // mean_spend are skipped, and so are customers with x = 0 (no repeat
 // purchase, no spend information); x must be a non-negative integer and,
 // when positive, mean_spend positive and finite.
-CA_FUNCTION(ca_gamma_gamma_fit_transition) {
+CA_FUNCTION(ca_gamma_gamma_fit_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "gamma_gamma_fit_transfn");
     auto* state = state_for_row<ca::GammaGammaObservation>(fcinfo, context, 3);
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -522,16 +522,16 @@ CA_FUNCTION(ca_gamma_gamma_fit_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_btyd_fit_combine) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
-CA_FUNCTION(ca_btyd_fit_serialize) { return fit_serialize<ca::BtydObservation>(fcinfo); }
-CA_FUNCTION(ca_btyd_fit_deserialize) {
+CA_FUNCTION(ca_btyd_fit_combinefn) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
+CA_FUNCTION(ca_btyd_fit_serialfn) { return fit_serialize<ca::BtydObservation>(fcinfo); }
+CA_FUNCTION(ca_btyd_fit_deserialfn) {
     return fit_deserialize<ca::BtydObservation>(fcinfo, "btyd_fit_deserialfn");
 }
-CA_FUNCTION(ca_gamma_gamma_fit_combine) {
+CA_FUNCTION(ca_gamma_gamma_fit_combinefn) {
     return fit_combine<ca::GammaGammaObservation>(fcinfo, "gamma_gamma_fit_combinefn");
 }
-CA_FUNCTION(ca_gamma_gamma_fit_serialize) { return fit_serialize<ca::GammaGammaObservation>(fcinfo); }
-CA_FUNCTION(ca_gamma_gamma_fit_deserialize) {
+CA_FUNCTION(ca_gamma_gamma_fit_serialfn) { return fit_serialize<ca::GammaGammaObservation>(fcinfo); }
+CA_FUNCTION(ca_gamma_gamma_fit_deserialfn) {
     return fit_deserialize<ca::GammaGammaObservation>(fcinfo, "gamma_gamma_fit_deserialfn");
 }
 
@@ -581,7 +581,7 @@ Datum model_datum(FunctionCallInfo fcinfo, const double* parameters, int paramet
 
 }  // namespace
 
-CA_FUNCTION(ca_bgnbd_fit_final) {
+CA_FUNCTION(ca_bgnbd_fit_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const TripleState*>(PG_GETARG_POINTER(0));
@@ -592,7 +592,7 @@ CA_FUNCTION(ca_bgnbd_fit_final) {
     return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
 }
 
-CA_FUNCTION(ca_pareto_nbd_fit_final) {
+CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const TripleState*>(PG_GETARG_POINTER(0));
@@ -604,7 +604,7 @@ CA_FUNCTION(ca_pareto_nbd_fit_final) {
     return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
 }
 
-CA_FUNCTION(ca_gamma_gamma_fit_final) {
+CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const SpendState*>(PG_GETARG_POINTER(0));
@@ -696,14 +696,14 @@ CA_FUNCTION(ca_gamma_gamma_expected_spend) {
 }
 
 // clv(model, x, t_x, t_cal, expected_spend, periods, discount_rate, period_length)
-CA_FUNCTION(ca_bgnbd_clv) {
+CA_FUNCTION(ca_clv_bgnbd) {
     const ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
     PG_RETURN_FLOAT8(ca::bgnbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
                                    PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
                                    ca::pg::interrupts()));
 }
 
-CA_FUNCTION(ca_pareto_nbd_clv) {
+CA_FUNCTION(ca_clv_pareto_nbd) {
     const ca::ParetoNbdModel model = read_pareto_nbd(fcinfo, 0);
     PG_RETURN_FLOAT8(ca::pareto_nbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),

@@ -76,7 +76,7 @@ enum CampaignField {
 // A row with a NULL in_holdout is skipped; a NULL responded counts as no
 // response and a NULL revenue as 0 (the usual LEFT JOIN of contacted
 // customers to responses).
-CA_FUNCTION(ca_campaign_transition) {
+CA_FUNCTION(ca_campaign_report_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CampaignAggState*>(PG_GETARG_POINTER(0));
     CampaignParams params{0.95, 0.0};
@@ -101,16 +101,16 @@ CA_FUNCTION(ca_campaign_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_campaign_combine) { return ca::pg::flat_combine_params<CampaignAggState>(fcinfo, kCampaign); }
+CA_FUNCTION(ca_campaign_report_combinefn) { return ca::pg::flat_combine_params<CampaignAggState>(fcinfo, kCampaign); }
 
-CA_FUNCTION(ca_campaign_serialize) {
+CA_FUNCTION(ca_campaign_report_serialfn) {
     const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_campaign_state(writer, state->core, campaign_params(state->params));
     }));
 }
 
-CA_FUNCTION(ca_campaign_deserialize) {
+CA_FUNCTION(ca_campaign_report_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = ca::pg::new_flat_state<CampaignAggState>(context);
@@ -120,7 +120,7 @@ CA_FUNCTION(ca_campaign_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_campaign_final) {
+CA_FUNCTION(ca_campaign_report_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));

@@ -166,7 +166,7 @@ enum ModelField {
 
 // kmeans_fit(features, k [, max_iterations, n_init, seed, standardize,
 // tolerance]).
-CA_FUNCTION(ca_kmeans_transition) {
+CA_FUNCTION(ca_kmeans_fit_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<KMeansAggState*>(PG_GETARG_POINTER(0));
     FitParams params{0, 100, 3, 42, 1, 0.0};
@@ -206,7 +206,7 @@ CA_FUNCTION(ca_kmeans_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_kmeans_combine) {
+CA_FUNCTION(ca_kmeans_fit_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_combine");
     if (PG_ARGISNULL(1))
         return ca::pg::keep_first_state(fcinfo);
@@ -226,7 +226,7 @@ CA_FUNCTION(ca_kmeans_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_kmeans_serialize) {
+CA_FUNCTION(ca_kmeans_fit_serialfn) {
     const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_kmeans_state(writer, core_params(state->params), static_cast<std::uint32_t>(state->d),
@@ -234,7 +234,7 @@ CA_FUNCTION(ca_kmeans_serialize) {
     }));
 }
 
-CA_FUNCTION(ca_kmeans_deserialize) {
+CA_FUNCTION(ca_kmeans_fit_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     KMeansAggState* state = new_kmeans_state(context, FitParams{}, 0);
@@ -246,7 +246,7 @@ CA_FUNCTION(ca_kmeans_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_kmeans_final) {
+CA_FUNCTION(ca_kmeans_fit_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));

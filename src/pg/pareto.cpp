@@ -180,21 +180,21 @@ const SpendAggState* final_state(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-CA_FUNCTION(ca_gini_transition) { return spend_transition<SpendParams::none>(fcinfo, "gini"); }
-CA_FUNCTION(ca_pareto_share_transition) { return spend_transition<SpendParams::top_fraction>(fcinfo, "pareto_share"); }
-CA_FUNCTION(ca_lorenz_transition) { return spend_transition<SpendParams::segments>(fcinfo, "lorenz_curve"); }
-CA_FUNCTION(ca_lorenz_default_transition) {
+CA_FUNCTION(ca_gini_transfn) { return spend_transition<SpendParams::none>(fcinfo, "gini"); }
+CA_FUNCTION(ca_pareto_share_transfn) { return spend_transition<SpendParams::top_fraction>(fcinfo, "pareto_share"); }
+CA_FUNCTION(ca_lorenz_curve_transfn_segments) { return spend_transition<SpendParams::segments>(fcinfo, "lorenz_curve"); }
+CA_FUNCTION(ca_lorenz_curve_transfn) {
     return spend_transition<SpendParams::default_segments>(fcinfo, "lorenz_curve");
 }
-CA_FUNCTION(ca_tier_thresholds_transition) {
+CA_FUNCTION(ca_pareto_tier_thresholds_transfn_fractions) {
     return spend_transition<SpendParams::fractions>(fcinfo, "pareto_tier_thresholds");
 }
-CA_FUNCTION(ca_tier_thresholds_default_transition) {
+CA_FUNCTION(ca_pareto_tier_thresholds_transfn) {
     return spend_transition<SpendParams::default_fractions>(fcinfo, "pareto_tier_thresholds");
 }
-CA_FUNCTION(ca_value_band_cuts_transition) { return spend_transition<SpendParams::none>(fcinfo, "value_band_cuts"); }
+CA_FUNCTION(ca_value_band_cuts_transfn) { return spend_transition<SpendParams::none>(fcinfo, "value_band_cuts"); }
 
-CA_FUNCTION(ca_spend_combine) {
+CA_FUNCTION(ca_pareto_spend_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "spend sample combine");
     if (PG_ARGISNULL(1))
         return ca::pg::keep_first_state(fcinfo);
@@ -210,14 +210,14 @@ CA_FUNCTION(ca_spend_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_spend_serialize) {
+CA_FUNCTION(ca_pareto_spend_serialfn) {
     const auto* state = reinterpret_cast<const SpendAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_spend_state(writer, state->params.data, state->params.size, state->values.data, state->values.size);
     }));
 }
 
-CA_FUNCTION(ca_spend_deserialize) {
+CA_FUNCTION(ca_pareto_spend_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "spend sample deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = new (MemoryContextAllocZero(context, sizeof(SpendAggState))) SpendAggState();
@@ -225,21 +225,21 @@ CA_FUNCTION(ca_spend_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_gini_final) {
+CA_FUNCTION(ca_gini_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
     PG_RETURN_FLOAT8(gini_of(state));
 }
 
-CA_FUNCTION(ca_pareto_share_final) {
+CA_FUNCTION(ca_pareto_share_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
     PG_RETURN_FLOAT8(share_of(state));
 }
 
-CA_FUNCTION(ca_tier_thresholds_final) {
+CA_FUNCTION(ca_pareto_tier_thresholds_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
@@ -249,7 +249,7 @@ CA_FUNCTION(ca_tier_thresholds_final) {
     PG_RETURN_DATUM(float8_array_datum(thresholds, count));
 }
 
-CA_FUNCTION(ca_value_band_cuts_final) {
+CA_FUNCTION(ca_value_band_cuts_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
@@ -260,7 +260,7 @@ CA_FUNCTION(ca_value_band_cuts_final) {
 
 // lorenz_curve → lorenz_point[]: segments + 1 points (customer_share,
 // revenue_share) from (0, 0) to (1, 1).
-CA_FUNCTION(ca_lorenz_final) {
+CA_FUNCTION(ca_lorenz_curve_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();

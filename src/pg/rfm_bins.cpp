@@ -18,7 +18,7 @@ struct BinsAggState {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_bins_transition) {
+CA_FUNCTION(ca_rfm_bins_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(2))
@@ -47,7 +47,7 @@ CA_FUNCTION(ca_rfm_bins_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_rfm_bins_combine) {
+CA_FUNCTION(ca_rfm_bins_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_combine");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1)) {
@@ -62,13 +62,13 @@ CA_FUNCTION(ca_rfm_bins_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_rfm_bins_serialize) {
+CA_FUNCTION(ca_rfm_bins_serialfn) {
     const auto* state = reinterpret_cast<const BinsAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(
         ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_bins_state(writer, state->core); }));
 }
 
-CA_FUNCTION(ca_rfm_bins_deserialize) {
+CA_FUNCTION(ca_rfm_bins_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
@@ -88,7 +88,7 @@ Datum float8_array_datum(const double* values, int count) {
 }  // namespace
 
 // Sorts the collected values in place (FINALFUNC_MODIFY = READ_WRITE).
-CA_FUNCTION(ca_rfm_bins_final) {
+CA_FUNCTION(ca_rfm_bins_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));

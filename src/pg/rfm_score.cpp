@@ -105,6 +105,6 @@ CA_FUNCTION(ca_rfm_score_hash) {
     return hash_uint32(DatumGetUInt32(PG_GETARG_DATUM(0)));
 }
 
-CA_FUNCTION(ca_rfm_score_recency) { PG_RETURN_INT32(score_argument(fcinfo, 0).r); }
-CA_FUNCTION(ca_rfm_score_frequency) { PG_RETURN_INT32(score_argument(fcinfo, 0).f); }
-CA_FUNCTION(ca_rfm_score_monetary) { PG_RETURN_INT32(score_argument(fcinfo, 0).m); }
+CA_FUNCTION(ca_recency_score) { PG_RETURN_INT32(score_argument(fcinfo, 0).r); }
+CA_FUNCTION(ca_frequency_score) { PG_RETURN_INT32(score_argument(fcinfo, 0).f); }
+CA_FUNCTION(ca_monetary_score) { PG_RETURN_INT32(score_argument(fcinfo, 0).m); }

@@ -110,12 +110,12 @@ Datum summary_transition(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_date_numeric) { return summary_transition<DateArgument::date, AmountArgument::numeric>(fcinfo); }
-CA_FUNCTION(ca_rfm_agg_date_float8) { return summary_transition<DateArgument::date, AmountArgument::float8>(fcinfo); }
-CA_FUNCTION(ca_rfm_agg_timestamptz_numeric) {
+CA_FUNCTION(ca_rfm_agg_transfn_date_numeric) { return summary_transition<DateArgument::date, AmountArgument::numeric>(fcinfo); }
+CA_FUNCTION(ca_rfm_agg_transfn_date_float8) { return summary_transition<DateArgument::date, AmountArgument::float8>(fcinfo); }
+CA_FUNCTION(ca_rfm_agg_transfn_timestamptz_numeric) {
     return summary_transition<DateArgument::timestamptz, AmountArgument::numeric>(fcinfo);
 }
-CA_FUNCTION(ca_rfm_agg_timestamptz_float8) {
+CA_FUNCTION(ca_rfm_agg_transfn_timestamptz_float8) {
     return summary_transition<DateArgument::timestamptz, AmountArgument::float8>(fcinfo);
 }
 
@@ -182,19 +182,19 @@ Datum orders_transition(FunctionCallInfo fcinfo) {
 }  // namespace
 
 #define CA_ORDERS_TRANSITION(name, date_kind, amount_kind)                                                        \
-    CA_FUNCTION(ca_rfm_agg_orders_##name##_bigint) {                                                               \
+    CA_FUNCTION(ca_rfm_agg_transfn_##name##_bigint) {                                                               \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::bigint, false>( \
             fcinfo);                                                                                               \
     }                                                                                                              \
-    CA_FUNCTION(ca_rfm_agg_orders_##name##_text) {                                                                 \
+    CA_FUNCTION(ca_rfm_agg_transfn_##name##_text) {                                                                 \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::text, false>(   \
             fcinfo);                                                                                               \
     }                                                                                                              \
-    CA_FUNCTION(ca_rfm_agg_orders_##name##_bigint_minimum) {                                                       \
+    CA_FUNCTION(ca_rfm_agg_transfn_##name##_bigint_minimum) {                                                       \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::bigint, true>(  \
             fcinfo);                                                                                               \
     }                                                                                                              \
-    CA_FUNCTION(ca_rfm_agg_orders_##name##_text_minimum) {                                                         \
+    CA_FUNCTION(ca_rfm_agg_transfn_##name##_text_minimum) {                                                         \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::text, true>(    \
             fcinfo);                                                                                               \
     }
@@ -233,7 +233,7 @@ SummaryAggState* state_like(MemoryContext context, const SummaryAggState* other)
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_combine) {
+CA_FUNCTION(ca_rfm_agg_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_agg_combine");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1)) {
@@ -248,7 +248,7 @@ CA_FUNCTION(ca_rfm_agg_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_rfm_agg_serialize) {
+CA_FUNCTION(ca_rfm_agg_serialfn) {
     auto* state = reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
     if (state->orders != nullptr) {
         ca::OrderBook* book = state->orders;
@@ -289,14 +289,14 @@ SummaryAggState* deserialize_state(MemoryContext context, bytea* bytes) {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_deserialize) {
+CA_FUNCTION(ca_rfm_agg_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_agg_deserialize");
     PG_RETURN_POINTER(deserialize_state(context, PG_GETARG_BYTEA_PP(0)));
 }
 
 // rfm_state_merge: folds stored states (bytea from rfm_agg_state) into one,
 // so a refresh merges new orders into kept per-customer state.
-CA_FUNCTION(ca_rfm_state_merge_transition) {
+CA_FUNCTION(ca_rfm_state_merge_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_state_merge");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1)) {
@@ -383,7 +383,7 @@ Datum summary_datum(FunctionCallInfo fcinfo, SummaryAggState* state) {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_final) {
+CA_FUNCTION(ca_rfm_agg_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     return summary_datum(fcinfo, reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0)));

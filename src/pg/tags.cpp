@@ -115,7 +115,7 @@ CA_FUNCTION(ca_value_band) {
 }
 
 // value_band(spend, cuts float8[2]): the cuts as value_band_cuts() returns them.
-CA_FUNCTION(ca_value_band_cuts_array) {
+CA_FUNCTION(ca_value_band_array) {
     int count = 0;
     const double* cuts = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &count, "cuts", ca::pg::kMaxParameterElements);
     if (count != 2)
@@ -175,7 +175,7 @@ ca::EventKind event_kind(text* kind) {
 
 // activity_status(event_date, kind, as_of [, recent_days, min_recent_events,
 // min_recent_qualifying, inactive_days]).
-CA_FUNCTION(ca_activity_transition) {
+CA_FUNCTION(ca_activity_status_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ActivityAggState*>(PG_GETARG_POINTER(0));
     ActivityParams params{0, 30, 3, 1, 180};
@@ -205,9 +205,9 @@ CA_FUNCTION(ca_activity_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_activity_combine) { return ca::pg::flat_combine_params<ActivityAggState>(fcinfo, kActivity); }
+CA_FUNCTION(ca_activity_status_combinefn) { return ca::pg::flat_combine_params<ActivityAggState>(fcinfo, kActivity); }
 
-CA_FUNCTION(ca_activity_serialize) {
+CA_FUNCTION(ca_activity_status_serialfn) {
     const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_activity_state(writer, state->core, thresholds_of(state->params));
@@ -225,7 +225,7 @@ void read_activity(const ca::pg::StateBytes& bytes, ActivityAggState* state) {
 
 }  // namespace
 
-CA_FUNCTION(ca_activity_deserialize) {
+CA_FUNCTION(ca_activity_status_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = ca::pg::new_flat_state<ActivityAggState>(context);
@@ -233,7 +233,7 @@ CA_FUNCTION(ca_activity_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_activity_final) {
+CA_FUNCTION(ca_activity_status_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
@@ -284,7 +284,7 @@ CouponAggState* new_coupon_state(MemoryContext context, const double* ladder, in
 }  // namespace
 
 // coupon_sensitivity(value, redeemed [, ladder]).
-CA_FUNCTION(ca_coupon_transition) {
+CA_FUNCTION(ca_coupon_sensitivity_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<CouponAggState*>(PG_GETARG_POINTER(0));
     const double* ladder = kDefaultLadder;
@@ -305,7 +305,7 @@ CA_FUNCTION(ca_coupon_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_coupon_combine) {
+CA_FUNCTION(ca_coupon_sensitivity_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_combine");
     if (PG_ARGISNULL(1))
         return ca::pg::keep_first_state(fcinfo);
@@ -320,14 +320,14 @@ CA_FUNCTION(ca_coupon_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_coupon_serialize) {
+CA_FUNCTION(ca_coupon_sensitivity_serialfn) {
     const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_coupon_state(writer, state->core, state->ladder.data, state->ladder.size);
     }));
 }
 
-CA_FUNCTION(ca_coupon_deserialize) {
+CA_FUNCTION(ca_coupon_sensitivity_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
@@ -335,7 +335,7 @@ CA_FUNCTION(ca_coupon_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_coupon_final) {
+CA_FUNCTION(ca_coupon_sensitivity_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
@@ -374,7 +374,7 @@ ca::PurchaseSensitivityParams mix_params(const MixParams& p) {
 
 // purchase_mix(discounted, new_item [, discount_share_cutoff,
 // new_item_share_cutoff, min_lines]).
-CA_FUNCTION(ca_purchase_mix_transition) {
+CA_FUNCTION(ca_purchase_mix_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<MixAggState*>(PG_GETARG_POINTER(0));
     MixParams params{0.5, 0.3, 1};
@@ -403,16 +403,16 @@ CA_FUNCTION(ca_purchase_mix_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_purchase_mix_combine) { return ca::pg::flat_combine_params<MixAggState>(fcinfo, kMix); }
+CA_FUNCTION(ca_purchase_mix_combinefn) { return ca::pg::flat_combine_params<MixAggState>(fcinfo, kMix); }
 
-CA_FUNCTION(ca_purchase_mix_serialize) {
+CA_FUNCTION(ca_purchase_mix_serialfn) {
     const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_purchase_mix_state(writer, state->core, mix_params(state->params));
     }));
 }
 
-CA_FUNCTION(ca_purchase_mix_deserialize) {
+CA_FUNCTION(ca_purchase_mix_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = ca::pg::new_flat_state<MixAggState>(context);
@@ -422,7 +422,7 @@ CA_FUNCTION(ca_purchase_mix_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_purchase_mix_final) {
+CA_FUNCTION(ca_purchase_mix_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
@@ -525,7 +525,7 @@ void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state) 
 
 // channel_preference(channel, responded [, prior_rate, prior_weight,
 // min_contacts]); a NULL prior_rate means the customer's own pooled rate.
-CA_FUNCTION(ca_channel_transition) {
+CA_FUNCTION(ca_channel_preference_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
     ChannelParams params{0, 0.0, 10.0, 1};
@@ -555,7 +555,7 @@ CA_FUNCTION(ca_channel_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_channel_combine) {
+CA_FUNCTION(ca_channel_preference_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_combine");
     if (PG_ARGISNULL(1))
         return ca::pg::keep_first_state(fcinfo);
@@ -569,14 +569,14 @@ CA_FUNCTION(ca_channel_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_channel_serialize) {
+CA_FUNCTION(ca_channel_preference_serialfn) {
     const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
         ca::write_channel_state(writer, *state->core, channel_params(state->params));
     }));
 }
 
-CA_FUNCTION(ca_channel_deserialize) {
+CA_FUNCTION(ca_channel_preference_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     ChannelAggState* state = new_channel_state(context, ChannelParams{0, 0.0, 10.0, 1});
@@ -584,7 +584,7 @@ CA_FUNCTION(ca_channel_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_channel_final) {
+CA_FUNCTION(ca_channel_preference_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
