@@ -3,9 +3,7 @@
 //
 // Memory: the segment_overlap state is a flat struct in the aggregate
 // memory context. The affinity state keeps the core's AffinityState (hash
-// tables of item names and pair counts) on the C++ heap: the flat part, in
-// the aggregate context, registers a reset callback on that context that
-// deletes it, so it is freed with the context also when the query fails.
+// tables of item names and pair counts) on the C++ heap (heap_state.hpp).
 // Its size is bounded by the core's AffinityLimits (100,000 items,
 // 4,194,304 pairs: at most about 200 MB); it is not counted against
 // work_mem.
@@ -16,6 +14,7 @@
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
+#include "heap_state.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::positive_zero;
@@ -23,19 +22,6 @@ using ca::pg::require_argument;
 using ca::pg::require_same;
 using ca::pg::set_optional_float8;
 using ca::pg::text_view;
-
-namespace {
-
-// The element type of the function's array result (affinity_pair[]).
-Oid result_element_type(FunctionCallInfo fcinfo) {
-    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
-    const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
-    if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the result element type")));
-    return element_type;
-}
-
-}  // namespace
 
 // -------------------------------------------------------- segment_overlap
 
@@ -144,14 +130,6 @@ struct AffinityParams {
     std::int64_t order_by_lift;
 };
 
-// The flat part lives in the aggregate context; `core` is a C++ heap object
-// deleted by `callback` when that context is reset or deleted.
-struct AffinityAggState {
-    MemoryContextCallback callback;
-    AffinityParams params;
-    ca::AffinityState* core;
-};
-
 ca::AffinityQuery affinity_query(const AffinityParams& p) {
     ca::AffinityQuery query;
     query.min_support = p.min_support;
@@ -161,35 +139,26 @@ ca::AffinityQuery affinity_query(const AffinityParams& p) {
     return query;
 }
 
-// Helpers owning C++ objects; they call no PostgreSQL API.
-void validate_affinity_params(const AffinityParams& p) {
-    ca::AffinityState().pairs(affinity_query(p));  // empty state: checks the query only
-}
+// The state keeps the core's AffinityState on the C++ heap
+// (heap_state.hpp).
+struct AffinityAggregate {
+    using Params = AffinityParams;
+    using Core = ca::AffinityState;
+    static constexpr ca::pg::FlatAggregate aggregate{"affinity"};
 
-void release_affinity_state(void* argument) {
-    auto* state = static_cast<AffinityAggState*>(argument);
-    delete state->core;
-    state->core = nullptr;
-}
-
-ca::AffinityState* make_affinity_core() { return new ca::AffinityState(); }
-
-void add_basket(ca::AffinityState* core, const char* const* items, const int* lengths, int count) {
-    std::vector<std::string_view> basket;
-    basket.reserve(static_cast<std::size_t>(count));
-    for (int i = 0; i < count; ++i)
-        basket.emplace_back(items[i], static_cast<std::size_t>(lengths[i]));
-    core->add_basket(basket);
-}
-
-void merge_affinity(ca::AffinityState* core, const ca::AffinityState& other) {
-    core->merge(other, ca::pg::interrupts());
-}
-
-AffinityParams params_of(const ca::AffinityQuery& query) {
-    return AffinityParams{query.min_support, query.min_count, query.top_n,
-                          query.order_by == ca::AffinityOrder::lift ? 1 : 0};
-}
+    // An empty state checks the query only.
+    static void validate(const Params& params) { Core().pairs(affinity_query(params)); }
+    static void merge(Core& core, const Core& other) { core.merge(other, ca::pg::interrupts()); }
+    static void write(ca::StateWriter& writer, const Core& core, const Params& params) {
+        ca::write_affinity_state(writer, core, affinity_query(params));
+    }
+    static Params read(const ca::pg::StateBytes& bytes, Core& core) {
+        ca::AffinityQuery query;
+        core = ca::read_affinity_state(bytes.data, bytes.size, &query);
+        return Params{query.min_support, query.min_count, query.top_n,
+                      query.order_by == ca::AffinityOrder::lift ? 1 : 0};
+    }
+};
 
 // Size of an affinity_pair value besides its two names (tuple header,
 // text headers, eleven 8-byte fields, alignment), and the largest result.
@@ -199,19 +168,9 @@ constexpr std::uint64_t kMaxResultBytes = std::uint64_t(512) << 20;
 // then allows 1000 distinct items).
 constexpr std::uint64_t kMaxBasketElements = 1000000;
 
-struct PairOut {
-    char* item_a;
-    char* item_b;
-    std::uint32_t length_a, length_b;
-    std::int64_t count_a, count_b, count_ab, baskets;
-    double support_a, support_b, support_ab, confidence_ab, confidence_ba, lift, jaccard;
-};
-
-// The selected pairs, copied into arena memory.
-PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& params, const ca::Arena& arena, int* count) {
-    const std::vector<ca::PairStats> pairs = core.pairs(affinity_query(params), ca::pg::interrupts());
-    // The result array must fit one allocation: with long item names and a
-    // large top_n it would not.
+// The result array must fit one allocation: with long item names and a
+// large top_n it would not.
+void check_result_size(const std::vector<ca::PairStats>& pairs) {
     std::uint64_t bytes = 0;
     for (const ca::PairStats& p : pairs)
         bytes += kPairFixedBytes + p.item_a.size() + p.item_b.size();
@@ -220,46 +179,6 @@ PairOut* affinity_pairs(const ca::AffinityState& core, const AffinityParams& par
                         "The " + std::to_string(pairs.size()) + " pairs need about " + std::to_string(bytes >> 20) +
                             " MB.",
                         "Ask for fewer pairs (a smaller top_n), or a higher min_support.");
-    auto* out = static_cast<PairOut*>(arena.allocate_or_throw(sizeof(PairOut) * (pairs.size() + 1)));
-    for (std::size_t i = 0; i < pairs.size(); ++i) {
-        const ca::PairStats& p = pairs[i];
-        PairOut& o = out[i];
-        o.item_a = static_cast<char*>(arena.allocate_or_throw(p.item_a.size() + 1));
-        o.item_b = static_cast<char*>(arena.allocate_or_throw(p.item_b.size() + 1));
-        std::memcpy(o.item_a, p.item_a.data(), p.item_a.size());
-        std::memcpy(o.item_b, p.item_b.data(), p.item_b.size());
-        o.length_a = static_cast<std::uint32_t>(p.item_a.size());
-        o.length_b = static_cast<std::uint32_t>(p.item_b.size());
-        o.count_a = p.count_a;
-        o.count_b = p.count_b;
-        o.count_ab = p.count_ab;
-        o.baskets = p.baskets;
-        o.support_a = p.support_a;
-        o.support_b = p.support_b;
-        o.support_ab = p.support_ab;
-        o.confidence_ab = p.confidence_ab;
-        o.confidence_ba = p.confidence_ba;
-        o.lift = p.lift;
-        o.jaccard = p.jaccard;
-    }
-    *count = static_cast<int>(pairs.size());
-    return out;
-}
-
-AffinityAggState* new_affinity_state(MemoryContext context, const AffinityParams& params) {
-    auto* state = static_cast<AffinityAggState*>(MemoryContextAllocZero(context, sizeof(AffinityAggState)));
-    state->params = params;
-    state->core = make_affinity_core();
-    state->callback.func = release_affinity_state;
-    state->callback.arg = state;
-    MemoryContextRegisterResetCallback(context, &state->callback);
-    return state;
-}
-
-void read_affinity_core(const ca::pg::StateBytes& bytes, AffinityAggState* state) {
-    ca::AffinityQuery query;
-    *state->core = ca::read_affinity_state(bytes.data, bytes.size, &query);
-    state->params = params_of(query);
 }
 
 enum PairField {
@@ -273,7 +192,6 @@ enum PairField {
 // one row per basket; NULL baskets and NULL items are skipped.
 CA_FUNCTION(ca_affinity_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
     AffinityParams params{0.001, 1, 100, 0};
     if (PG_NARGS() > 2) {
         require_argument(fcinfo, 2, "min_support");
@@ -285,19 +203,14 @@ CA_FUNCTION(ca_affinity_transfn) {
         require_argument(fcinfo, 4, "min_count");
         require_argument(fcinfo, 5, "order_by");
         params.min_count = PG_GETARG_INT64(4);
-        text* order = PG_GETARG_TEXT_PP(5);
+        const text* order = PG_GETARG_TEXT_PP(5);
         const std::string_view order_by = text_view(order);
         if (order_by == "lift")
             params.order_by_lift = 1;
         else if (order_by != "support")
             throw ca::Error(ca::ErrorKind::invalid_parameter_value, "order_by must be 'support' or 'lift'");
     }
-    if (state == nullptr) {
-        validate_affinity_params(params);
-        state = new_affinity_state(context, params);
-    } else {
-        require_same(state->params, params, "affinity");
-    }
+    auto* state = ca::pg::heap_state_for_row<AffinityAggregate>(fcinfo, context, params);
     if (PG_ARGISNULL(1))
         PG_RETURN_POINTER(state);
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(1);
@@ -310,69 +223,34 @@ CA_FUNCTION(ca_affinity_transfn) {
                         kMaxBasketElements, "a basket may have at most 1000000 array elements",
                         "Pass the distinct items of a basket, e.g. array_agg(DISTINCT category).");
     deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &elements, &element_nulls, &count);
-    auto** items = static_cast<const char**>(palloc(sizeof(char*) * (count + 1)));
-    auto* lengths = static_cast<int*>(palloc(sizeof(int) * (count + 1)));
-    int kept = 0;
-    for (int i = 0; i < count; ++i) {
-        if (element_nulls[i])
-            continue;
-        const auto* item = reinterpret_cast<const struct varlena*>(DatumGetPointer(elements[i]));
-        items[kept] = VARDATA_ANY(item);
-        lengths[kept] = static_cast<int>(VARSIZE_ANY_EXHDR(item));
-        ++kept;
-    }
-    add_basket(state->core, items, lengths, kept);
+    // From here on a C++ object is alive, and PostgreSQL is not called.
+    std::vector<std::string_view> basket;
+    basket.reserve(static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i)
+        if (!element_nulls[i])
+            basket.push_back(text_view(reinterpret_cast<const text*>(DatumGetPointer(elements[i]))));
+    state->core->add_basket(basket);
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_affinity_combinefn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_combine");
-    if (PG_ARGISNULL(1))
-        return ca::pg::keep_first_state(fcinfo);
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<AffinityAggState*>(PG_GETARG_POINTER(0));
-    const auto* other = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr)
-        state = new_affinity_state(context, other->params);
-    else
-        require_same(state->params, other->params, "affinity");
-    merge_affinity(state->core, *other->core);
-    PG_RETURN_POINTER(state);
-}
-
-CA_FUNCTION(ca_affinity_serialfn) {
-    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_affinity_state(writer, *state->core, affinity_query(state->params));
-    }));
-}
-
-CA_FUNCTION(ca_affinity_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "affinity_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    AffinityAggState* state = new_affinity_state(context, AffinityParams{0.001, 1, 100, 0});
-    read_affinity_core(bytes, state);
-    PG_RETURN_POINTER(state);
-}
+CA_FUNCTION(ca_affinity_combinefn) { return ca::pg::heap_combine<AffinityAggregate>(fcinfo); }
+CA_FUNCTION(ca_affinity_serialfn) { return ca::pg::heap_serialize<AffinityAggregate>(fcinfo); }
+CA_FUNCTION(ca_affinity_deserialfn) { return ca::pg::heap_deserialize<AffinityAggregate>(fcinfo); }
 
 // → affinity_pair[]: the top pairs, best first; an empty array when no pair
-// qualifies.
+// qualifies. The pairs (with their std::string names) are alive while the
+// array is built, through pg_call.
 CA_FUNCTION(ca_affinity_finalfn) {
-    if (PG_ARGISNULL(0))
+    const auto* state = ca::pg::heap_final_state<AffinityAggregate>(fcinfo);
+    if (state == nullptr)
         PG_RETURN_NULL();
-    const auto* state = reinterpret_cast<const AffinityAggState*>(PG_GETARG_POINTER(0));
-    const Oid element_type = result_element_type(fcinfo);
-    int count = 0;
-    const PairOut* pairs = affinity_pairs(*state->core, state->params, ca::pg::arena_for(CurrentMemoryContext), &count);
-    if (count == 0)
-        PG_RETURN_ARRAYTYPE_P(construct_empty_array(element_type));
-    TupleDesc descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) {
-        const PairOut& p = pairs[i];
-        Datum values[pf_fields];
-        bool nulls[pf_fields] = {false};
-        values[pf_item_a] = PointerGetDatum(cstring_to_text_with_len(p.item_a, static_cast<int>(p.length_a)));
-        values[pf_item_b] = PointerGetDatum(cstring_to_text_with_len(p.item_b, static_cast<int>(p.length_b)));
+    const std::vector<ca::PairStats> pairs = state->core->pairs(affinity_query(state->params), ca::pg::interrupts());
+    check_result_size(pairs);
+    ca::pg::CompositeArray array(fcinfo, static_cast<int>(pairs.size()), "result element");
+    for (const ca::PairStats& p : pairs) {
+        Datum* values = array.values();
+        values[pf_item_a] = ca::pg::text_datum(p.item_a);
+        values[pf_item_b] = ca::pg::text_datum(p.item_b);
         values[pf_count_a] = Int64GetDatum(p.count_a);
         values[pf_count_b] = Int64GetDatum(p.count_b);
         values[pf_count_ab] = Int64GetDatum(p.count_ab);
@@ -384,11 +262,7 @@ CA_FUNCTION(ca_affinity_finalfn) {
         values[pf_confidence_ba] = Float8GetDatum(p.confidence_ba);
         values[pf_lift] = Float8GetDatum(p.lift);
         values[pf_jaccard] = Float8GetDatum(p.jaccard);
-        elements[i] = HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+        array.add_row();
     }
-    std::int16_t length;
-    bool by_value;
-    char alignment;
-    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
-    PG_RETURN_ARRAYTYPE_P(construct_array(elements, count, element_type, length, by_value, alignment));
+    PG_RETURN_DATUM(array.result());
 }

@@ -29,8 +29,7 @@ using ca::pg::arena_for;
 
 namespace {
 
-// printf into a std::string, for messages (called only where no PostgreSQL
-// function follows while the string lives).
+// printf into a std::string, for messages.
 std::string printf_string(const char* format, ...) __attribute__((format(printf, 1, 2)));
 std::string printf_string(const char* format, ...) {
     char buffer[512];

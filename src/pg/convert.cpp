@@ -1,5 +1,6 @@
 #include "convert.hpp"
 
+#include "barrier.hpp"
 #include "error.hpp"
 
 namespace customer_analytics::pg {
@@ -366,6 +367,63 @@ TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {
     MemoryContextSwitchTo(previous);
     *slot = descriptor;
     return descriptor;
+}
+
+Datum text_datum(std::string_view value) {
+    return pg_call([value] {
+        return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
+    });
+}
+
+Datum float8_array_datum(const double* values, int count) {
+    return pg_call([values, count] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+        for (int i = 0; i < count; ++i)
+            elements[i] = Float8GetDatum(values[i]);
+        return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
+}
+
+Datum tuple_datum(TupleDesc descriptor, const Datum* values, const bool* nulls) {
+    return pg_call([descriptor, values, nulls] {
+        return HeapTupleGetDatum(heap_form_tuple(descriptor, const_cast<Datum*>(values), const_cast<bool*>(nulls)));
+    });
+}
+
+CompositeArray::CompositeArray(FunctionCallInfo fcinfo, int count, const char* type_name)
+    : element_type_(InvalidOid), descriptor_(nullptr), count_(count), added_(0), elements_(nullptr),
+      values_(nullptr), nulls_(nullptr) {
+    pg_call([this, fcinfo, type_name] {
+        const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
+        element_type_ = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
+        if (!OidIsValid(element_type_))
+            ereport(ERROR,
+                    (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the %s type", type_name)));
+        descriptor_ = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type_, -1));
+        elements_ = static_cast<Datum*>(palloc(sizeof(Datum) * (count_ + 1)));
+        values_ = static_cast<Datum*>(palloc0(sizeof(Datum) * (descriptor_->natts + 1)));
+        nulls_ = static_cast<bool*>(palloc0(sizeof(bool) * (descriptor_->natts + 1)));
+    });
+}
+
+void CompositeArray::add_row() {
+    if (added_ >= count_)
+        throw Error(ErrorKind::internal_error, "more rows than the array was made for");
+    elements_[added_++] = tuple_datum(descriptor_, values_, nulls_);
+    std::memset(values_, 0, sizeof(Datum) * descriptor_->natts);
+    std::memset(nulls_, 0, sizeof(bool) * descriptor_->natts);
+}
+
+Datum CompositeArray::result() {
+    return pg_call([this] {
+        if (added_ == 0)
+            return PointerGetDatum(construct_empty_array(element_type_));
+        std::int16_t length;
+        bool by_value;
+        char alignment;
+        get_typlenbyvalalign(element_type_, &length, &by_value, &alignment);
+        return PointerGetDatum(construct_array(elements_, added_, element_type_, length, by_value, alignment));
+    });
 }
 
 }  // namespace customer_analytics::pg

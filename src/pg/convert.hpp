@@ -100,6 +100,45 @@ Datum required_field(const CompositeReader* reader, HeapTupleHeader tuple, int f
 // A blessed descriptor for the function's composite result, cached in *slot.
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot);
 
+// Results. These call PostgreSQL only through pg_call (barrier.hpp), so a
+// caller may hold C++ objects (the core's results) while it builds them.
+//
+// A text value of the bytes.
+Datum text_datum(std::string_view value);
+// A float8[] of the values.
+Datum float8_array_datum(const double* values, int count);
+// A composite value of the descriptor's type.
+Datum tuple_datum(TupleDesc descriptor, const Datum* values, const bool* nulls);
+
+// An array of the function's result element type, a composite type
+// (lorenz_point[], affinity_pair[], rfm_segment_rule[]), built row by row:
+//
+//   CompositeArray array(fcinfo, count, "lorenz_point");
+//   for (...) { Datum* values = array.values(); ... array.add_row(); }
+//   return array.result();
+//
+// type_name names the element type in the (internal) error raised when the
+// function's result type is not an array of a composite type.
+class CompositeArray {
+public:
+    CompositeArray(FunctionCallInfo fcinfo, int count, const char* type_name);
+    int fields() const { return descriptor_->natts; }
+    // The next row's fields and null flags, all set to 0 and not null.
+    Datum* values() { return values_; }
+    bool* nulls() { return nulls_; }
+    void add_row();
+    Datum result();
+
+private:
+    Oid element_type_;
+    TupleDesc descriptor_;
+    int count_;
+    int added_;
+    Datum* elements_;
+    Datum* values_;
+    bool* nulls_;
+};
+
 // Arguments that are usually the same on every row (thresholds, names,
 // rules, bins, models) are parsed once per distinct value. Every such cache
 // is an ArgumentCache: it owns a small child context of fn_mcxt holding the

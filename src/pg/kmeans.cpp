@@ -8,6 +8,7 @@
 // standardized features, Lloyd iterations that honour query cancellation);
 // the core orders the points first, so a parallel plan gives the same model
 // as a serial one.
+#include <optional>
 #include <vector>
 
 #include "kmeans.hpp"
@@ -100,60 +101,27 @@ void require_same_d(std::int64_t d, std::int64_t other) {
                         "Expected " + std::to_string(d) + " features, got " + std::to_string(other) + ".");
 }
 
-// The fitted model, written into caller-provided arrays by a helper that
-// owns the core's objects and calls no PostgreSQL API.
-struct FitOut {
-    double* means;         // d
-    double* scales;        // d
-    double* centroids;     // k * d
-    double* standardized;  // k * d
-    std::int64_t* sizes;   // k
-    std::int64_t k, d, n, iterations;
-    double wcss;
-    bool converged;
-    bool has_silhouette;
-    double silhouette;
-};
-
-void fit(const KMeansAggState* state, FitOut* out) {
-    const std::size_t d = static_cast<std::size_t>(state->d);
-    const std::size_t n = state->data.size / d;
-    const ca::Interrupts interrupts = ca::pg::interrupts();
-    const ca::KMeansModel model = ca::kmeans_fit(state->data.data, n, d, core_params(state->params), interrupts);
-    std::copy(model.feature_means.begin(), model.feature_means.end(), out->means);
-    std::copy(model.feature_scales.begin(), model.feature_scales.end(), out->scales);
-    std::copy(model.centroids.begin(), model.centroids.end(), out->centroids);
-    std::copy(model.centroids_standardized.begin(), model.centroids_standardized.end(), out->standardized);
-    std::copy(model.sizes.begin(), model.sizes.end(), out->sizes);
-    out->k = model.k;
-    out->d = model.d;
-    out->n = model.n;
-    out->iterations = model.iterations;
-    out->wcss = model.wcss;
-    out->converged = model.converged;
-    out->has_silhouette = false;
-    if (model.k >= 2) {
-        const std::optional<double> width = ca::silhouette(state->data.data, n, d, model, {}, interrupts);
-        out->has_silhouette = width.has_value();
-        out->silhouette = width.value_or(0.0);
-    }
-}
-
-Datum float8_array_datum(const double* values, int count) {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
-    for (int i = 0; i < count; ++i)
-        elements[i] = Float8GetDatum(values[i]);
-    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
+// A k x d float8[][] of the values (row-major), through pg_call.
 Datum matrix_datum(const double* values, int rows, int columns) {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (rows * columns + 1)));
-    for (int i = 0; i < rows * columns; ++i)
-        elements[i] = Float8GetDatum(values[i]);
-    int dims[2] = {rows, columns};
-    int lower_bounds[2] = {1, 1};
-    return PointerGetDatum(construct_md_array(elements, nullptr, 2, dims, lower_bounds, FLOAT8OID, 8, FLOAT8PASSBYVAL,
-                                              TYPALIGN_DOUBLE));
+    return ca::pg::pg_call([values, rows, columns] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (rows * columns + 1)));
+        for (int i = 0; i < rows * columns; ++i)
+            elements[i] = Float8GetDatum(values[i]);
+        int dims[2] = {rows, columns};
+        int lower_bounds[2] = {1, 1};
+        return PointerGetDatum(construct_md_array(elements, nullptr, 2, dims, lower_bounds, FLOAT8OID, 8,
+                                                  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
+}
+
+// A bigint[] of the values, through pg_call.
+Datum int8_array_datum(const std::int64_t* values, int count) {
+    return ca::pg::pg_call([values, count] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+        for (int i = 0; i < count; ++i)
+            elements[i] = Int64GetDatum(values[i]);
+        return PointerGetDatum(construct_array(elements, count, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
 }
 
 // Fields of kmeans_model, 1-based.
@@ -246,6 +214,8 @@ CA_FUNCTION(ca_kmeans_fit_deserialfn) {
     PG_RETURN_POINTER(state);
 }
 
+// The model (C++ vectors) is alive while the kmeans_model value is built,
+// through pg_call.
 CA_FUNCTION(ca_kmeans_fit_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
@@ -253,38 +223,32 @@ CA_FUNCTION(ca_kmeans_fit_finalfn) {
     if (state->d == 0 || state->data.size == 0)
         PG_RETURN_NULL();  // no point
     const int d = static_cast<int>(state->d);
-    // Room for any valid k; an invalid k is rejected by the core before it
-    // writes anything.
-    const int room = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(state->params.k, ca::kKMeansMaxClusters)));
-    FitOut out{};
-    out.means = static_cast<double*>(palloc(sizeof(double) * d));
-    out.scales = static_cast<double*>(palloc(sizeof(double) * d));
-    out.centroids = static_cast<double*>(palloc(sizeof(double) * room * d));
-    out.standardized = static_cast<double*>(palloc(sizeof(double) * room * d));
-    out.sizes = static_cast<std::int64_t*>(palloc(sizeof(std::int64_t) * room));
-    fit(state, &out);
+    const std::size_t n = state->data.size / static_cast<std::size_t>(d);
+    const ca::Interrupts interrupts = ca::pg::interrupts();
+    const ca::KMeansModel model =
+        ca::kmeans_fit(state->data.data, n, static_cast<std::size_t>(d), core_params(state->params), interrupts);
+    std::optional<double> silhouette;
+    if (model.k >= 2)
+        silhouette = ca::silhouette(state->data.data, n, static_cast<std::size_t>(d), model, {}, interrupts);
 
-    const int k = static_cast<int>(out.k);
-    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    const int k = static_cast<int>(model.k);
+    TupleDesc descriptor = ca::pg::pg_call(ca::pg::result_descriptor, fcinfo, &fcinfo->flinfo->fn_extra);
     Datum values[model_fields];
     bool nulls[model_fields] = {false};
-    Datum* sizes = static_cast<Datum*>(palloc(sizeof(Datum) * k));
-    for (int i = 0; i < k; ++i)
-        sizes[i] = Int64GetDatum(out.sizes[i]);
     values[model_k - 1] = Int32GetDatum(k);
     values[model_d - 1] = Int32GetDatum(d);
-    values[model_n - 1] = Int64GetDatum(out.n);
-    values[model_means - 1] = float8_array_datum(out.means, d);
-    values[model_scales - 1] = float8_array_datum(out.scales, d);
-    values[model_centroids - 1] = matrix_datum(out.centroids, k, d);
-    values[model_standardized - 1] = matrix_datum(out.standardized, k, d);
-    values[model_sizes - 1] = PointerGetDatum(construct_array(sizes, k, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-    values[model_wcss - 1] = Float8GetDatum(out.wcss);
-    values[model_silhouette - 1] = Float8GetDatum(out.silhouette);
-    nulls[model_silhouette - 1] = !out.has_silhouette;
-    values[model_iterations - 1] = Int32GetDatum(static_cast<std::int32_t>(out.iterations));
-    values[model_converged - 1] = BoolGetDatum(out.converged);
-    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+    values[model_n - 1] = Int64GetDatum(model.n);
+    values[model_means - 1] = ca::pg::float8_array_datum(model.feature_means.data(), d);
+    values[model_scales - 1] = ca::pg::float8_array_datum(model.feature_scales.data(), d);
+    values[model_centroids - 1] = matrix_datum(model.centroids.data(), k, d);
+    values[model_standardized - 1] = matrix_datum(model.centroids_standardized.data(), k, d);
+    values[model_sizes - 1] = int8_array_datum(model.sizes.data(), k);
+    values[model_wcss - 1] = Float8GetDatum(model.wcss);
+    values[model_silhouette - 1] = Float8GetDatum(silhouette.value_or(0.0));
+    nulls[model_silhouette - 1] = !silhouette.has_value();
+    values[model_iterations - 1] = Int32GetDatum(static_cast<std::int32_t>(model.iterations));
+    values[model_converged - 1] = BoolGetDatum(model.converged);
+    PG_RETURN_DATUM(ca::pg::tuple_datum(descriptor, values, nulls));
 }
 
 // ----------------------------------------------------------- kmeans_assign

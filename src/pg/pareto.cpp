@@ -130,44 +130,11 @@ double single_parameter(const SpendAggState* state) {
     return state->params.data[0];
 }
 
-// Results of the core, computed by helpers that own the C++ objects and call
-// no PostgreSQL API; outputs go to caller-provided (palloc'd) memory.
-double gini_of(const SpendAggState* state) {
-    return ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).gini();
-}
-
-double share_of(const SpendAggState* state) {
-    return ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).pareto_share(single_parameter(state));
-}
-
-void lorenz_of(const SpendAggState* state, double* customer_shares, double* revenue_shares) {
-    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size, ca::pg::interrupts());
-    const std::vector<ca::LorenzPoint> points = diagnosis.lorenz(static_cast<std::int64_t>(single_parameter(state)));
-    for (std::size_t i = 0; i < points.size(); ++i) {
-        customer_shares[i] = points[i].customer_share;
-        revenue_shares[i] = points[i].revenue_share;
-    }
-}
-
-void thresholds_of(const SpendAggState* state, double* out) {
-    const ca::ParetoDiagnosis diagnosis(state->values.data, state->values.size, ca::pg::interrupts());
-    const std::vector<double> fractions(state->params.begin(), state->params.end());
-    const std::vector<double> thresholds = diagnosis.tier_thresholds(fractions);
-    std::copy(thresholds.begin(), thresholds.end(), out);
-}
-
-void band_cuts_of(const SpendAggState* state, double* out) {
-    const ca::ValueBandCuts cuts =
-        ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts()).default_value_band_cuts();
-    out[0] = cuts.low_cut;
-    out[1] = cuts.high_cut;
-}
-
-Datum float8_array_datum(const double* values, int count) {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
-    for (int i = 0; i < count; ++i)
-        elements[i] = Float8GetDatum(values[i]);
-    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+// The diagnosis of a final function's spends. It sorts a copy, so the
+// results depend neither on the order of the rows nor on how a parallel
+// plan split them.
+ca::ParetoDiagnosis diagnosis_of(const SpendAggState* state) {
+    return ca::ParetoDiagnosis(state->values.data, state->values.size, ca::pg::interrupts());
 }
 
 // The state of a final function, or nullptr when there is no customer.
@@ -225,37 +192,38 @@ CA_FUNCTION(ca_pareto_spend_deserialfn) {
     PG_RETURN_POINTER(state);
 }
 
+// The final functions hold the core's results (C++ objects) while they
+// build the SQL result, which calls PostgreSQL through pg_call.
 CA_FUNCTION(ca_gini_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    PG_RETURN_FLOAT8(gini_of(state));
+    PG_RETURN_FLOAT8(diagnosis_of(state).gini());
 }
 
 CA_FUNCTION(ca_pareto_share_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    PG_RETURN_FLOAT8(share_of(state));
+    PG_RETURN_FLOAT8(diagnosis_of(state).pareto_share(single_parameter(state)));
 }
 
 CA_FUNCTION(ca_pareto_tier_thresholds_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    const int count = static_cast<int>(state->params.size);
-    auto* thresholds = static_cast<double*>(palloc(sizeof(double) * (count + 1)));
-    thresholds_of(state, thresholds);
-    PG_RETURN_DATUM(float8_array_datum(thresholds, count));
+    const std::vector<double> fractions(state->params.begin(), state->params.end());
+    const std::vector<double> thresholds = diagnosis_of(state).tier_thresholds(fractions);
+    PG_RETURN_DATUM(ca::pg::float8_array_datum(thresholds.data(), static_cast<int>(thresholds.size())));
 }
 
 CA_FUNCTION(ca_value_band_cuts_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    double cuts[2];
-    band_cuts_of(state, cuts);
-    PG_RETURN_DATUM(float8_array_datum(cuts, 2));
+    const ca::ValueBandCuts cuts = diagnosis_of(state).default_value_band_cuts();
+    const double values[2] = {cuts.low_cut, cuts.high_cut};
+    PG_RETURN_DATUM(ca::pg::float8_array_datum(values, 2));
 }
 
 // lorenz_curve → lorenz_point[]: segments + 1 points (customer_share,
@@ -264,26 +232,13 @@ CA_FUNCTION(ca_lorenz_curve_finalfn) {
     const SpendAggState* state = final_state(fcinfo);
     if (state == nullptr)
         PG_RETURN_NULL();
-    const int count = static_cast<int>(single_parameter(state)) + 1;
-    auto* customer_shares = static_cast<double*>(palloc(sizeof(double) * count));
-    auto* revenue_shares = static_cast<double*>(palloc(sizeof(double) * count));
-    lorenz_of(state, customer_shares, revenue_shares);
-
-    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
-    const Oid element_type = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
-    if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the lorenz_point type")));
-    TupleDesc descriptor = lookup_rowtype_tupdesc_copy(element_type, -1);
-    descriptor = BlessTupleDesc(descriptor);
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) {
-        Datum values[2] = {Float8GetDatum(customer_shares[i]), Float8GetDatum(revenue_shares[i])};
-        bool nulls[2] = {false, false};
-        elements[i] = HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+    const std::vector<ca::LorenzPoint> points =
+        diagnosis_of(state).lorenz(static_cast<std::int64_t>(single_parameter(state)));
+    ca::pg::CompositeArray array(fcinfo, static_cast<int>(points.size()), "lorenz_point");
+    for (const ca::LorenzPoint& point : points) {
+        array.values()[0] = Float8GetDatum(point.customer_share);
+        array.values()[1] = Float8GetDatum(point.revenue_share);
+        array.add_row();
     }
-    std::int16_t length;
-    bool by_value;
-    char alignment;
-    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
-    PG_RETURN_ARRAYTYPE_P(construct_array(elements, count, element_type, length, by_value, alignment));
+    PG_RETURN_DATUM(array.result());
 }

@@ -76,17 +76,6 @@ CA_FUNCTION(ca_rfm_bins_deserialfn) {
     PG_RETURN_POINTER(state);
 }
 
-namespace {
-
-Datum float8_array_datum(const double* values, int count) {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
-    for (int i = 0; i < count; ++i)
-        elements[i] = Float8GetDatum(values[i]);
-    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-}  // namespace
-
 // Sorts the collected values in place (FINALFUNC_MODIFY = READ_WRITE).
 CA_FUNCTION(ca_rfm_bins_finalfn) {
     if (PG_ARGISNULL(0))
@@ -102,9 +91,9 @@ CA_FUNCTION(ca_rfm_bins_finalfn) {
     values[ca::pg::bins_buckets] = Int32GetDatum(bins.buckets);
     values[ca::pg::bins_as_of] = DateADTGetDatum(state->core.as_of_day);
     values[ca::pg::bins_customers] = Int64GetDatum(bins.customers);
-    values[ca::pg::bins_recency_cuts] = float8_array_datum(bins.recency_cuts, cut_count);
-    values[ca::pg::bins_frequency_cuts] = float8_array_datum(bins.frequency_cuts, cut_count);
-    values[ca::pg::bins_monetary_cuts] = float8_array_datum(bins.monetary_cuts, cut_count);
+    values[ca::pg::bins_recency_cuts] = ca::pg::float8_array_datum(bins.recency_cuts, cut_count);
+    values[ca::pg::bins_frequency_cuts] = ca::pg::float8_array_datum(bins.frequency_cuts, cut_count);
+    values[ca::pg::bins_monetary_cuts] = ca::pg::float8_array_datum(bins.monetary_cuts, cut_count);
     values[ca::pg::bins_recency_mean] = Float8GetDatum(bins.recency_mean);
     values[ca::pg::bins_frequency_mean] = Float8GetDatum(bins.frequency_mean);
     values[ca::pg::bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);

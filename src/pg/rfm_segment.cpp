@@ -85,28 +85,19 @@ CA_FUNCTION(ca_rfm_segment_rules) {
 
 CA_FUNCTION(ca_rfm_standard_segments) {
     const auto& rules = ca::standard_segment_rules();
-    TupleDesc descriptor = nullptr;
-    const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
-    const Oid element_type = get_element_type(array_type);
-    if (!OidIsValid(element_type))
-        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the rfm_segment_rule type")));
-    descriptor = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type, -1));
-    const int count = static_cast<int>(rules.size());
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * count));
-    for (int i = 0; i < count; ++i) {
-        const ca::SegmentRule& rule = rules[static_cast<std::size_t>(i)];
-        Datum values[rule_fields] = {CStringGetTextDatum(rule.name), Int32GetDatum(rule.r_min),
-                                     Int32GetDatum(rule.r_max),     Int32GetDatum(rule.f_min),
-                                     Int32GetDatum(rule.f_max),     Int32GetDatum(rule.m_min),
-                                     Int32GetDatum(rule.m_max)};
-        bool nulls[rule_fields] = {false};
-        elements[i] = HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
+    ca::pg::CompositeArray array(fcinfo, static_cast<int>(rules.size()), "rfm_segment_rule");
+    for (const ca::SegmentRule& rule : rules) {
+        Datum* values = array.values();
+        values[rule_name] = ca::pg::text_datum(rule.name);
+        values[rule_r_min] = Int32GetDatum(rule.r_min);
+        values[rule_r_max] = Int32GetDatum(rule.r_max);
+        values[rule_f_min] = Int32GetDatum(rule.f_min);
+        values[rule_f_max] = Int32GetDatum(rule.f_max);
+        values[rule_m_min] = Int32GetDatum(rule.m_min);
+        values[rule_m_max] = Int32GetDatum(rule.m_max);
+        array.add_row();
     }
-    std::int16_t length;
-    bool by_value;
-    char alignment;
-    get_typlenbyvalalign(element_type, &length, &by_value, &alignment);
-    PG_RETURN_ARRAYTYPE_P(construct_array(elements, count, element_type, length, by_value, alignment));
+    PG_RETURN_DATUM(array.result());
 }
 
 // -------------------------------------------------------------- 8 classes

@@ -8,11 +8,8 @@
 // Memory: the activity, coupon and purchase-mix states are flat structs in
 // the aggregate memory context (the coupon ladder is a FlatArray there). The
 // channel state keeps the core's ChannelState, which owns std::string names,
-// on the C++ heap; the flat part of the state, in the aggregate context,
-// registers a reset callback on that context that deletes it, so the heap
-// object is freed with the context also when the query fails. It is small
-// (at most 64 channels of at most 64 bytes), so keeping it outside work_mem
-// accounting costs little.
+// on the C++ heap (heap_state.hpp). It is small (at most 64 channels of at
+// most 64 bytes), so keeping it outside work_mem accounting costs little.
 #include <vector>
 
 #include "tags.hpp"
@@ -20,6 +17,7 @@
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
+#include "heap_state.hpp"
 #include "rfm_types.hpp"
 
 namespace ca = customer_analytics;
@@ -443,14 +441,6 @@ struct ChannelParams {
     std::int64_t min_contacts;
 };
 
-// The flat part lives in the aggregate context; `core` is a C++ heap object
-// deleted by `callback` when that context is reset or deleted.
-struct ChannelAggState {
-    MemoryContextCallback callback;
-    ChannelParams params;
-    ca::ChannelState* core;
-};
-
 ca::ChannelPreferenceParams channel_params(const ChannelParams& p) {
     ca::ChannelPreferenceParams out;
     if (p.has_prior_rate)
@@ -460,66 +450,26 @@ ca::ChannelPreferenceParams channel_params(const ChannelParams& p) {
     return out;
 }
 
-void validate_channel_params(const ChannelParams& p) {
-    ca::ChannelState().result(channel_params(p));
-}
+// The state keeps the core's ChannelState (std::string names) on the C++
+// heap (heap_state.hpp); it is small (at most 64 channels of at most 64
+// bytes).
+struct ChannelAggregate {
+    using Params = ChannelParams;
+    using Core = ca::ChannelState;
+    static constexpr ca::pg::FlatAggregate aggregate{"channel_preference"};
 
-void release_channel_state(void* argument) {
-    auto* state = static_cast<ChannelAggState*>(argument);
-    delete state->core;
-    state->core = nullptr;
-}
-
-// Helpers that own C++ objects while they run; they call no PostgreSQL API.
-ca::ChannelState* make_channel_core() { return new ca::ChannelState(); }
-
-void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state);
-
-struct ChoiceOut {
-    bool found;
-    char channel[ca::ChannelState::kMaxChannelNameBytes + 1];
-    std::size_t length;
-    double rate;
-    std::int64_t contacts;
-    std::int64_t responses;
+    static void validate(const Params& params) { Core().result(channel_params(params)); }
+    static void merge(Core& core, const Core& other) { core.merge(other); }
+    static void write(ca::StateWriter& writer, const Core& core, const Params& params) {
+        ca::write_channel_state(writer, core, channel_params(params));
+    }
+    static Params read(const ca::pg::StateBytes& bytes, Core& core) {
+        ca::ChannelPreferenceParams params;
+        core = ca::read_channel_state(bytes.data, bytes.size, &params);
+        return Params{params.prior_rate ? 1 : 0, params.prior_rate.value_or(0.0), params.prior_weight,
+                      params.min_contacts};
+    }
 };
-
-void channel_choice(const ca::ChannelState& core, const ChannelParams& params, ChoiceOut* out) {
-    const std::optional<ca::ChannelChoice> choice = core.result(channel_params(params));
-    out->found = choice.has_value();
-    if (!choice)
-        return;
-    out->length = std::min(choice->channel.size(), ca::ChannelState::kMaxChannelNameBytes);
-    std::memcpy(out->channel, choice->channel.data(), out->length);
-    out->rate = choice->smoothed_rate;
-    out->contacts = choice->contacts;
-    out->responses = choice->responses;
-}
-
-// Allocates the flat part first (which may raise a PostgreSQL error while no
-// C++ object exists), then the core, then registers the callback.
-ChannelAggState* new_channel_state(MemoryContext context, const ChannelParams& params) {
-    auto* state = static_cast<ChannelAggState*>(MemoryContextAllocZero(context, sizeof(ChannelAggState)));
-    state->params = params;
-    state->core = make_channel_core();
-    state->callback.func = release_channel_state;
-    state->callback.arg = state;
-    MemoryContextRegisterResetCallback(context, &state->callback);
-    return state;
-}
-
-void add_channel(ca::ChannelState* core, text* channel, bool responded) {
-    core->add(std::string_view(VARDATA_ANY(channel), VARSIZE_ANY_EXHDR(channel)), responded);
-}
-
-void merge_channels(ca::ChannelState* core, const ca::ChannelState& other) { core->merge(other); }
-
-void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state) {
-    ca::ChannelPreferenceParams params;
-    *state->core = ca::read_channel_state(bytes.data, bytes.size, &params);
-    state->params = ChannelParams{params.prior_rate ? 1 : 0, params.prior_rate.value_or(0.0), params.prior_weight,
-                                  params.min_contacts};
-}
 
 }  // namespace
 
@@ -527,77 +477,43 @@ void read_channel_core(const ca::pg::StateBytes& bytes, ChannelAggState* state) 
 // min_contacts]); a NULL prior_rate means the customer's own pooled rate.
 CA_FUNCTION(ca_channel_preference_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference");
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
     ChannelParams params{0, 0.0, 10.0, 1};
     if (PG_NARGS() > 3) {
         if (!PG_ARGISNULL(3)) {
             params.has_prior_rate = 1;
-            params.prior_rate = PG_GETARG_FLOAT8(3);
-            if (params.prior_rate == 0.0)
-                params.prior_rate = 0.0;  // -0 and 0 are the same parameter
+            params.prior_rate = ca::pg::positive_zero(PG_GETARG_FLOAT8(3));
         }
         require_argument(fcinfo, 4, "prior_weight");
         require_argument(fcinfo, 5, "min_contacts");
-        params.prior_weight = PG_GETARG_FLOAT8(4);
-        if (params.prior_weight == 0.0)
-            params.prior_weight = 0.0;
+        params.prior_weight = ca::pg::positive_zero(PG_GETARG_FLOAT8(4));
         params.min_contacts = PG_GETARG_INT64(5);
     }
-    if (state == nullptr) {
-        validate_channel_params(params);
-        state = new_channel_state(context, params);
-    } else {
-        require_same(state->params, params, "channel_preference");
-    }
+    auto* state = ca::pg::heap_state_for_row<ChannelAggregate>(fcinfo, context, params);
     if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
         PG_RETURN_POINTER(state);
-    add_channel(state->core, PG_GETARG_TEXT_PP(1), PG_GETARG_BOOL(2));
+    const text* channel = PG_GETARG_TEXT_PP(1);
+    state->core->add(ca::pg::text_view(channel), PG_GETARG_BOOL(2));
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_channel_preference_combinefn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_combine");
-    if (PG_ARGISNULL(1))
-        return ca::pg::keep_first_state(fcinfo);
-    auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<ChannelAggState*>(PG_GETARG_POINTER(0));
-    const auto* other = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(1));
-    if (state == nullptr)
-        state = new_channel_state(context, other->params);
-    else
-        require_same(state->params, other->params, "channel_preference");
-    merge_channels(state->core, *other->core);
-    PG_RETURN_POINTER(state);
-}
-
-CA_FUNCTION(ca_channel_preference_serialfn) {
-    const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_channel_state(writer, *state->core, channel_params(state->params));
-    }));
-}
-
-CA_FUNCTION(ca_channel_preference_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "channel_preference_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    ChannelAggState* state = new_channel_state(context, ChannelParams{0, 0.0, 10.0, 1});
-    read_channel_core(bytes, state);
-    PG_RETURN_POINTER(state);
-}
+CA_FUNCTION(ca_channel_preference_combinefn) { return ca::pg::heap_combine<ChannelAggregate>(fcinfo); }
+CA_FUNCTION(ca_channel_preference_serialfn) { return ca::pg::heap_serialize<ChannelAggregate>(fcinfo); }
+CA_FUNCTION(ca_channel_preference_deserialfn) { return ca::pg::heap_deserialize<ChannelAggregate>(fcinfo); }
 
 CA_FUNCTION(ca_channel_preference_finalfn) {
-    if (PG_ARGISNULL(0))
+    const auto* state = ca::pg::heap_final_state<ChannelAggregate>(fcinfo);
+    if (state == nullptr)
         PG_RETURN_NULL();
-    const auto* state = reinterpret_cast<const ChannelAggState*>(PG_GETARG_POINTER(0));
-    ChoiceOut choice;
-    channel_choice(*state->core, state->params, &choice);
-    if (!choice.found)
+    const std::optional<ca::ChannelChoice> choice = state->core->result(channel_params(state->params));
+    if (!choice)
         PG_RETURN_NULL();
-    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    // choice owns a std::string: PostgreSQL is called through pg_call.
+    TupleDesc descriptor = ca::pg::pg_call(ca::pg::result_descriptor, fcinfo, &fcinfo->flinfo->fn_extra);
     Datum values[4];
     bool nulls[4] = {false, false, false, false};
-    values[0] = PointerGetDatum(cstring_to_text_with_len(choice.channel, static_cast<int>(choice.length)));
-    values[1] = Float8GetDatum(choice.rate);
-    values[2] = Int64GetDatum(choice.contacts);
-    values[3] = Int64GetDatum(choice.responses);
-    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+    values[0] = ca::pg::text_datum(choice->channel);
+    values[1] = Float8GetDatum(choice->smoothed_rate);
+    values[2] = Int64GetDatum(choice->contacts);
+    values[3] = Int64GetDatum(choice->responses);
+    PG_RETURN_DATUM(ca::pg::tuple_datum(descriptor, values, nulls));
 }

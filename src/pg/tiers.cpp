@@ -96,12 +96,10 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
             if (DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, cache->tiers[i],
                                                      PointerGetDatum(current_tier))))
                 current = i;
-        if (current < 0) {
-            const char* name = text_to_cstring(current_tier);  // before any std::string exists
+        if (current < 0)
             throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                            std::string("current tier \"") + name + "\" is not one of the tiers",
+                            "current tier \"" + std::string(ca::pg::text_view(current_tier)) + "\" is not one of the tiers",
                             {}, "Pass NULL for a customer who holds no tier yet.");
-        }
     }
     PG_RETURN_DATUM(cache->tiers[ca::tier_with_hysteresis(earned, current, PG_GETARG_BOOL(4))]);
 }
