@@ -36,6 +36,12 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The core is compiled without PostgreSQL's include directories, so a
+# PostgreSQL header included in src/core does not resolve (and
+# src/core/no_postgres.hpp, the last include of every core file, stops any
+# that would).
+$(patsubst %.cpp,%.o,$(CORE_SOURCES)): override CPPFLAGS := -Isrc/core $(filter-out -I%,$(CPPFLAGS))
+
 # PGXS tracks no header dependencies; the headers are few, so any change
 # rebuilds every object.
 $(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

@@ -9,6 +9,8 @@
 
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

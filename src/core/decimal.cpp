@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

@@ -1,5 +1,7 @@
 #include "quadrant.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 const char* quadrant_name(bool high_frequency, bool high_value) {

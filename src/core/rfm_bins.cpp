@@ -8,6 +8,8 @@
 #include "sort.hpp"
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 void check_buckets(long buckets) {

@@ -6,6 +6,8 @@
 
 #include "error.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 int bucket_of(double value, const double* cuts, std::size_t cut_count) {

@@ -5,6 +5,8 @@
 
 #include "error.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 const std::vector<SegmentRule>& standard_segment_rules() {

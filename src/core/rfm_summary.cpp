@@ -9,6 +9,8 @@
 #include "sort.hpp"
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 // ---------------------------------------------------------------- day set

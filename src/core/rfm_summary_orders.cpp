@@ -8,6 +8,8 @@
 #include "error.hpp"
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 // ------------------------------------------------------------------ keys

@@ -1,5 +1,7 @@
 #include "stages.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 std::int64_t days_since(std::int64_t last_day, std::int64_t as_of_day) {

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 const char* state_name(StateKind kind) {

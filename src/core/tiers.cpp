@@ -1,5 +1,7 @@
 #include "tiers.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 std::size_t tier_with_hysteresis(std::size_t earned, long current, bool rerating) {

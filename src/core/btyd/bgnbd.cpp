@@ -38,6 +38,8 @@
 #include "btyd.hpp"
 #include "internal.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

@@ -18,6 +18,8 @@
 #include "internal.hpp"
 #include "sort.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 namespace btyd_detail {
 

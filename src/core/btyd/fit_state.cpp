@@ -4,6 +4,8 @@
 
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {

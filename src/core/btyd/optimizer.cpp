@@ -9,6 +9,8 @@
 
 #include "internal.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 namespace btyd_detail {
 

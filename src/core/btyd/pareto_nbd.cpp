@@ -37,6 +37,8 @@
 #include "internal.hpp"
 #include "sort.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
