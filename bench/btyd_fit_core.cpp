@@ -2,7 +2,7 @@
 // C++ core directly (no PostgreSQL): timing of the pure fit, estimates,
 // standard errors and z-scores against the true parameters.
 //
-//   g++ -O2 -std=c++17 -Isrc/core src/core/*.cpp bench/btyd_fit_core.cpp -o btyd_fit_core
+//   g++ -O2 -std=c++17 -Isrc/core src/core/*.cpp src/core/btyd/*.cpp bench/btyd_fit_core.cpp -o btyd_fit_core
 //   btyd_fit_core [--bgnbd r,alpha,a,b] [--pareto r,alpha,s,beta]
 //                 [--sql-bgnbd r,alpha,a,b] [--sql-pareto r,alpha,s,beta] [FILE]
 //

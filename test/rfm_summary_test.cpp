@@ -92,7 +92,7 @@ TEST(DaySet, ExtremeDays) {
 // the same days, the compacted contents equal the set, and the array never
 // holds more than a small multiple of the distinct days. (The array grows
 // only when the unsorted tail is shorter than the sorted part, so capacity
-// stays below 4x the distinct days; rfm.hpp's "twice" is not quite what the
+// stays below 4x the distinct days; rfm_summary.hpp's "twice" is not quite what the
 // code guarantees: days 1..5 then 1, 2, 1, 2, ... fill 16 slots.)
 TEST(DaySet, RandomSequencesMatchStdSet) {
     std::mt19937 random(12345);

@@ -54,10 +54,11 @@ CREATE AGGREGATE rfm_agg(order_time timestamptz, amount float8) (
     PARALLEL = SAFE);
 
 -- With an order key: lines with one key are one order, and the purchase
--- rule applies to orders and days, never to lines (src/core/rfm_orders.hpp;
--- README, rfm_agg). Keys are bigint or text; a NULL key makes its line an
--- order of its own; min_purchase (NULL: none) is the smallest net amount of
--- a day that has purchases. Not STRICT, for those NULLs.
+-- rule applies to orders and days, never to lines
+-- (src/core/rfm_summary_orders.hpp; README, rfm_agg). Keys are bigint or
+-- text; a NULL key makes its line an order of its own; min_purchase (NULL:
+-- none) is the smallest net amount of a day that has purchases. Not
+-- STRICT, for those NULLs.
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint) RETURNS internal
     AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric) RETURNS internal

@@ -1,7 +1,7 @@
 // rfm_agg: the per-customer order summary aggregate, with the combine,
 // serialize and deserialize functions that make it parallel safe. With an
 // order key (rfm_agg(order_date, amount, order_key [, min_purchase])) the
-// same state holds an order book (rfm_orders.hpp) instead of row counts;
+// same state holds an order book (rfm_summary_orders.hpp) instead of row counts;
 // every support function handles both.
 #include "rfm_summary.hpp"
 #include "rfm_summary_orders.hpp"
