@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
         check += s.purchases;
     }
     const auto t3 = std::chrono::steady_clock::now();
-    auto per_state = [states](auto a, auto b) { return std::chrono::duration<double, std::nano>(b - a).count() / states; };
+    auto per_state = [states](auto a, auto b) {
+        return std::chrono::duration<double, std::nano>(b - a).count() / states;
+    };
     std::printf("serialize %.1f ns/state, deserialize %.1f ns/state (%.1f bytes a state, check %ld)\n",
                 per_state(t0, t1), per_state(t2, t3), double(total) / states, check);
 }

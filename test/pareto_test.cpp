@@ -17,7 +17,8 @@ double gini_by_pairs(const std::vector<double>& x) {
     double sum = 0, diff = 0;
     for (double a : x) {
         sum += a;
-        for (double b : x) diff += std::fabs(a - b);
+        for (double b : x)
+            diff += std::fabs(a - b);
     }
     const double n = static_cast<double>(x.size());
     return diff / (2.0 * n * sum);
@@ -66,7 +67,8 @@ TEST(ParetoDiagnosis, TopCountRounding) {
     EXPECT_EQ(d.top_count(0.001), 1);
     EXPECT_EQ(d.top_count(0), 0);
     EXPECT_EQ(d.top_count(1), 100);
-    for (int i = 0; i <= 100; ++i) EXPECT_EQ(d.top_count(i / 100.0), i);
+    for (int i = 0; i <= 100; ++i)
+        EXPECT_EQ(d.top_count(i / 100.0), i);
     ParetoDiagnosis one({5});
     EXPECT_EQ(one.top_count(0.2), 1);
     EXPECT_DOUBLE_EQ(one.pareto_share(0.2), 1);
@@ -97,7 +99,8 @@ TEST(ParetoDiagnosis, KnownDistributions) {
     EXPECT_NEAR(du.gini(), 1.0 / 3.0, 1e-6);
     EXPECT_NEAR(de.gini(), 0.5, 1e-4);
     // Lorenz curves: uniform L(p) = p^2, exponential L(p) = p + (1 - p) ln(1 - p)
-    for (const auto& pt : du.lorenz(20)) EXPECT_NEAR(pt.revenue_share, pt.customer_share * pt.customer_share, 1e-5);
+    for (const auto& pt : du.lorenz(20))
+        EXPECT_NEAR(pt.revenue_share, pt.customer_share * pt.customer_share, 1e-5);
     for (const auto& pt : de.lorenz(20)) {
         const double p = pt.customer_share;
         const double expect = p < 1 ? p + (1 - p) * std::log1p(-p) : 1.0;
@@ -124,10 +127,13 @@ TEST(ParetoDiagnosis, GiniMatchesPairwiseDefinition) {
     for (int trial = 0; trial < 30; ++trial) {
         const std::size_t n = 1 + g() % 60;
         std::vector<double> v(n);
-        for (auto& x : v) x = (g() % 4 == 0) ? 0.0 : std::floor(unit(g) * 1000);
+        for (auto& x : v)
+            x = (g() % 4 == 0) ? 0.0 : std::floor(unit(g) * 1000);
         double sum = 0;
-        for (double x : v) sum += x;
-        if (sum == 0) continue;
+        for (double x : v)
+            sum += x;
+        if (sum == 0)
+            continue;
         EXPECT_NEAR(ParetoDiagnosis(v).gini(), gini_by_pairs(v), 1e-12);
     }
 }
@@ -137,7 +143,8 @@ TEST(ParetoDiagnosis, Properties) {
     for (int trial = 0; trial < 50; ++trial) {
         const std::size_t n = 1 + g() % 200;
         std::vector<double> v(n);
-        for (auto& x : v) x = unit(g) * 100;
+        for (auto& x : v)
+            x = unit(g) * 100;
         ParetoDiagnosis d(v);
         // Lorenz is monotone, convex, below the diagonal; pareto = 1 - L(1 - X) at knots
         auto l = d.lorenz(static_cast<int64_t>(n));
@@ -155,7 +162,8 @@ TEST(ParetoDiagnosis, Properties) {
         }
         // scale invariance
         std::vector<double> w(v);
-        for (auto& x : w) x *= 1000;
+        for (auto& x : w)
+            x *= 1000;
         EXPECT_NEAR(ParetoDiagnosis(w).gini(), d.gini(), 1e-12);
         // thresholds are non-increasing in the fraction, and the top-k share is consistent
         EXPECT_GE(d.top_threshold(0.05), d.top_threshold(0.2));
@@ -167,7 +175,8 @@ TEST(ParetoDiagnosis, AllZero) {
     ParetoDiagnosis d(std::vector<double>(10, 0.0));
     EXPECT_DOUBLE_EQ(d.gini(), 0);
     EXPECT_DOUBLE_EQ(d.pareto_share(0.2), 0.2);
-    for (const auto& pt : d.lorenz(5)) EXPECT_DOUBLE_EQ(pt.revenue_share, pt.customer_share);
+    for (const auto& pt : d.lorenz(5))
+        EXPECT_DOUBLE_EQ(pt.revenue_share, pt.customer_share);
     EXPECT_DOUBLE_EQ(d.top_threshold(0.2), 0);
 }
 

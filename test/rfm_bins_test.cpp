@@ -44,7 +44,7 @@ TEST(PercentileCont, MatchesPostgres) {
     EXPECT_EQ(percentile_cont_sorted(two, 2, 1.0), 4.0);
 
     const double ties[] = {1, 1, 1, 5, 5};
-    EXPECT_EQ(percentile_cont_sorted(ties, 5, 0.25), 1.0);  // between two 1s
+    EXPECT_EQ(percentile_cont_sorted(ties, 5, 0.25), 1.0);   // between two 1s
     EXPECT_EQ(percentile_cont_sorted(ties, 5, 0.625), 3.0);  // position 2.5: halfway 1..5
 }
 
@@ -61,9 +61,9 @@ TEST(ComputeBins, HandMadeFiveCustomers) {
     EXPECT_EQ(bins.buckets, 5);
     EXPECT_EQ(bins.customers, 5);
     // Cut j is percentile_cont(j / 5); positions 0.8, 1.6, 2.4, 3.2.
-    const double recency[] = {18, 26, 34, 42};         // sorted 10 20 30 40 50
-    const double frequency[] = {1, 1.6, 2.4, 4.4};     // sorted 1 1 2 3 10
-    const double monetary[] = {16, 38.3, 70.3, 140};   // sorted 0 20 50.5 100 300
+    const double recency[] = {18, 26, 34, 42};        // sorted 10 20 30 40 50
+    const double frequency[] = {1, 1.6, 2.4, 4.4};    // sorted 1 1 2 3 10
+    const double monetary[] = {16, 38.3, 70.3, 140};  // sorted 0 20 50.5 100 300
     for (int j = 0; j < 4; ++j) {
         EXPECT_DOUBLE_EQ(bins.recency_cuts[j], recency[j]) << j;
         EXPECT_DOUBLE_EQ(bins.frequency_cuts[j], frequency[j]) << j;

@@ -86,8 +86,8 @@ TEST(ScoreCustomer, EqualValuesEqualScoresAndMonotonic) {
         std::map<double, int> r_of, f_of, m_of;
         std::vector<RfmScore> scores;
         for (const auto& c : customers) {
-            const RfmScore s = score_customer(c[0], c[1], c[2], buckets, bins.recency_cuts, bins.frequency_cuts,
-                                              bins.monetary_cuts);
+            const RfmScore s =
+                score_customer(c[0], c[1], c[2], buckets, bins.recency_cuts, bins.frequency_cuts, bins.monetary_cuts);
             ASSERT_GE(s.r, 1);
             ASSERT_LE(s.r, buckets);
             ASSERT_GE(s.f, 1);
@@ -128,7 +128,9 @@ TEST(PackScore, RoundTripAndOrder) {
     std::mt19937 random(55);
     auto random_score = [&] {
         // Mostly small values, so equal components are common.
-        auto part = [&] { return random() % 3 == 0 ? 1 + static_cast<int>(random() % 99) : 1 + static_cast<int>(random() % 3); };
+        auto part = [&] {
+            return random() % 3 == 0 ? 1 + static_cast<int>(random() % 99) : 1 + static_cast<int>(random() % 3);
+        };
         const int r = part();
         const int f = part();
         const int m = part();
@@ -186,8 +188,8 @@ TEST(ParseScore, Accepts) {
 
 TEST(ParseScore, Rejects) {
     // Malformed text.
-    for (const char* text : {"12", "1234", "5a5", "", "1--2-3", "505", "-1-1-1", "1-1", "1-1-1-", "1-1-1-1",
-                             " 545", "545 ", "5-4-5 ", "1000-1-1", "1-1-a", "+1-1-1", "a45", "1.5-1-1"}) {
+    for (const char* text : {"12", "1234", "5a5", "", "1--2-3", "505", "-1-1-1", "1-1", "1-1-1-", "1-1-1-1", " 545",
+                             "545 ", "5-4-5 ", "1000-1-1", "1-1-a", "+1-1-1", "a45", "1.5-1-1"}) {
         EXPECT_EQ(kind_of([&] { parse_score(text); }), ErrorKind::invalid_text_representation) << '"' << text << '"';
     }
     // Well-formed numbers out of range are reported by the range check.

@@ -36,9 +36,17 @@ TEST(StandardSegments, EveryCellCounted) {
     //   Hibernating        r1-2 f1-2 m1-2: only 112 and 121 left        2
     //   Others             125 - 89                                    36
     const std::map<std::string, int> expected = {
-        {"Champions", 8},      {"Loyal Customers", 28},    {"Can't Lose Them", 4}, {"New Customers", 2},
-        {"Promising", 1},      {"Need Attention", 6},      {"Potential Loyalist", 18},
-        {"About To Sleep", 3}, {"At Risk", 16},            {"Lost", 1},            {"Hibernating", 2},
+        {"Champions", 8},
+        {"Loyal Customers", 28},
+        {"Can't Lose Them", 4},
+        {"New Customers", 2},
+        {"Promising", 1},
+        {"Need Attention", 6},
+        {"Potential Loyalist", 18},
+        {"About To Sleep", 3},
+        {"At Risk", 16},
+        {"Lost", 1},
+        {"Hibernating", 2},
         {"Others", 36},
     };
     std::map<std::string, int> counts;
@@ -56,17 +64,39 @@ TEST(StandardSegments, EveryCellCounted) {
 
 TEST(StandardSegments, SpotChecks) {
     const std::pair<const char*, const char*> cases[] = {
-        {"555", "Champions"},          {"444", "Champions"},          {"545", "Champions"},
-        {"155", "Can't Lose Them"},    {"144", "Can't Lose Them"},    {"154", "Can't Lose Them"},
-        {"111", "Lost"},               {"211", "About To Sleep"},     {"212", "About To Sleep"},
-        {"221", "About To Sleep"},     {"511", "New Customers"},      {"411", "New Customers"},
-        {"311", "Promising"},          {"222", "Need Attention"},     {"322", "Need Attention"},
-        {"233", "Loyal Customers"},    {"333", "Loyal Customers"},    {"543", "Loyal Customers"},
-        {"453", "Loyal Customers"},    {"312", "Potential Loyalist"}, {"521", "Potential Loyalist"},
-        {"533", "Loyal Customers"},    {"532", "Potential Loyalist"}, {"122", "At Risk"},
-        {"135", "At Risk"},            {"225", "At Risk"},            {"112", "Hibernating"},
-        {"121", "Hibernating"},        {"113", "Others"},             {"151", "Others"},
-        {"551", "Others"},             {"315", "Others"},             {"241", "Others"},
+        {"555", "Champions"},
+        {"444", "Champions"},
+        {"545", "Champions"},
+        {"155", "Can't Lose Them"},
+        {"144", "Can't Lose Them"},
+        {"154", "Can't Lose Them"},
+        {"111", "Lost"},
+        {"211", "About To Sleep"},
+        {"212", "About To Sleep"},
+        {"221", "About To Sleep"},
+        {"511", "New Customers"},
+        {"411", "New Customers"},
+        {"311", "Promising"},
+        {"222", "Need Attention"},
+        {"322", "Need Attention"},
+        {"233", "Loyal Customers"},
+        {"333", "Loyal Customers"},
+        {"543", "Loyal Customers"},
+        {"453", "Loyal Customers"},
+        {"312", "Potential Loyalist"},
+        {"521", "Potential Loyalist"},
+        {"533", "Loyal Customers"},
+        {"532", "Potential Loyalist"},
+        {"122", "At Risk"},
+        {"135", "At Risk"},
+        {"225", "At Risk"},
+        {"112", "Hibernating"},
+        {"121", "Hibernating"},
+        {"113", "Others"},
+        {"151", "Others"},
+        {"551", "Others"},
+        {"315", "Others"},
+        {"241", "Others"},
     };
     for (const auto& c : cases)
         EXPECT_STREQ(standard_segment(parse_score(c.first)), c.second) << c.first;
@@ -109,10 +139,12 @@ TEST(SegmentRules, CheckRejectsBadRules) {
     EXPECT_NO_THROW(check_segment_rule({"ok", 1, 99, 1, 99, 1, 99}, 0));
     EXPECT_NO_THROW(check_segment_rule({"point", 3, 3, 3, 3, 3, 3}, 0));
     const SegmentRule bad[] = {
-        {"r min > max", 3, 2, 1, 5, 1, 5}, {"f min > max", 1, 5, 5, 4, 1, 5}, {"m min > max", 1, 5, 1, 5, 2, 1},
-        {"r min 0", 0, 5, 1, 5, 1, 5},     {"f min 0", 1, 5, 0, 5, 1, 5},     {"m min 0", 1, 5, 1, 5, 0, 0},
-        {"r max 100", 1, 100, 1, 5, 1, 5}, {"m max 100", 1, 5, 1, 5, 1, 100}, {"negative", -1, 5, 1, 5, 1, 5},
-        {"", 1, 5, 1, 5, 1, 5},            {nullptr, 1, 5, 1, 5, 1, 5},
+        {"r min > max", 3, 2, 1, 5, 1, 5}, {"f min > max", 1, 5, 5, 4, 1, 5},
+        {"m min > max", 1, 5, 1, 5, 2, 1}, {"r min 0", 0, 5, 1, 5, 1, 5},
+        {"f min 0", 1, 5, 0, 5, 1, 5},     {"m min 0", 1, 5, 1, 5, 0, 0},
+        {"r max 100", 1, 100, 1, 5, 1, 5}, {"m max 100", 1, 5, 1, 5, 1, 100},
+        {"negative", -1, 5, 1, 5, 1, 5},   {"", 1, 5, 1, 5, 1, 5},
+        {nullptr, 1, 5, 1, 5, 1, 5},
     };
     for (const SegmentRule& rule : bad)
         EXPECT_EQ(kind_of([&] { check_segment_rule(rule, 6); }), ErrorKind::invalid_parameter_value)
@@ -140,10 +172,8 @@ TEST(Classify, AllEightCombinations) {
         {10, 1, 200, RfmClass::important_development},  // recent, rare, valuable
         {90, 5, 200, RfmClass::important_retention},    // lapsed, frequent, valuable
         {90, 1, 200, RfmClass::important_recall},       // lapsed, rare, valuable
-        {10, 5, 50, RfmClass::general_value},
-        {10, 1, 50, RfmClass::general_development},
-        {90, 5, 50, RfmClass::general_retention},
-        {90, 1, 50, RfmClass::general_recall},
+        {10, 5, 50, RfmClass::general_value},          {10, 1, 50, RfmClass::general_development},
+        {90, 5, 50, RfmClass::general_retention},      {90, 1, 50, RfmClass::general_recall},
     };
     for (const Case& c : cases)
         EXPECT_EQ(classify(c.recency, c.frequency, c.monetary, 30, 4, 100), c.expected)

@@ -145,9 +145,9 @@ TEST(DecimalCompare, ByValueAtAnyScale) {
 TEST(OrderBook, LinesOfOneOrderAreOneOrder) {
     // Online Retail's shape: invoice 536365 has three lines, 536366 two, a
     // cancellation C536379 one; a line without a key is an order of its own.
-    const std::vector<Line> lines = {{"536365", 100, 1530}, {"536365", 100, 2034}, {"536365", 100, 2200},
-                                     {"536366", 100, 1110}, {"536366", 100, 1110}, {"536370", 130, 4000},
-                                     {"C536379", 131, -2765}, {"", 140, 500}, {"", 140, 700}};
+    const std::vector<Line> lines = {{"536365", 100, 1530},   {"536365", 100, 2034}, {"536365", 100, 2200},
+                                     {"536366", 100, 1110},   {"536366", 100, 1110}, {"536370", 130, 4000},
+                                     {"C536379", 131, -2765}, {"", 140, 500},        {"", 140, 700}};
     TestArena arena;
     OrderBook book = book_of(arena, lines);
     const OrderCounts c = count_orders(arena, book);
@@ -186,7 +186,7 @@ TEST(OrderBook, AnOrderIsItsNetAndItsEarliestDate) {
     expect_counts(counts_of({{"a", 10, 1000}, {"a", 12, -300}}), 1, 0, 1, 10, 10);
     expect_counts(counts_of({{"a", 10, 300}, {"a", 12, -1000}}), 0, 1, 0);
     expect_counts(counts_of({{"free", 10, 0}}), 1, 0, 1, 10, 10);
-    expect_counts(counts_of({{"a", 12, 100}, {"a", 10, 100}}), 1, 0, 1, 10, 10);  // dated by its earliest line
+    expect_counts(counts_of({{"a", 12, 100}, {"a", 10, 100}}), 1, 0, 1, 10, 10);   // dated by its earliest line
     expect_counts(counts_of({{"a", 10, 500}, {"a", 10, -500}}), 1, 0, 1, 10, 10);  // nets to zero
 }
 
@@ -379,12 +379,12 @@ TEST(OrdersState, ExactLayout) {
     book.add_decimal(arena, true, 0x0102, 8770, dec(-250, 2));
     book.add_decimal(arena, false, 0, 8771, dec(7, 0));
     const Bytes bytes = orders_bytes(book);
-    Bytes expected = {'C', 'A', 2, 15, 1, 1, 1};                 // header, numeric, bigint keys, a minimum
+    Bytes expected = {'C', 'A', 2, 15, 1, 1, 1};  // header, numeric, bigint keys, a minimum
     const Bytes minimum = {1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
     expected.insert(expected.end(), minimum.begin(), minimum.end());
-    const Bytes keyed = {1, 0, 0, 0,                                          // one order
-                         0x02, 0x01, 0, 0, 0, 0, 0, 0,                        // key
-                         0x42, 0x22, 0, 0,                                    // 8770
+    const Bytes keyed = {1,    0,    0,    0,                                 // one order
+                         0x02, 0x01, 0,    0,    0,    0,    0,    0,         // key
+                         0x42, 0x22, 0,    0,                                 // 8770
                          0x06, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,      // -250
                          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 2};  // scale 2
     expected.insert(expected.end(), keyed.begin(), keyed.end());

@@ -106,13 +106,23 @@ TEST(DaySet, RandomSequencesMatchStdSet) {
         std::int32_t day = static_cast<std::int32_t>(random() % 1000);
         for (int i = 0; i < length; ++i) {
             switch (style) {
-                case 0: day = static_cast<std::int32_t>(random() % range); break;          // any order
-                case 1: day += static_cast<std::int32_t>(random() % 3); break;              // ascending, repeats
-                case 2: day -= static_cast<std::int32_t>(random() % 3); break;              // descending
-                case 3: day = (i % 7 == 0) ? static_cast<std::int32_t>(random() % range)    // mostly ascending
-                                           : day + 1; break;
-                default: day = static_cast<std::int32_t>(random() % 4) * 1000 +              // few values
-                               static_cast<std::int32_t>(i % 2); break;
+            case 0:
+                day = static_cast<std::int32_t>(random() % range);
+                break;  // any order
+            case 1:
+                day += static_cast<std::int32_t>(random() % 3);
+                break;  // ascending, repeats
+            case 2:
+                day -= static_cast<std::int32_t>(random() % 3);
+                break;  // descending
+            case 3:
+                day = (i % 7 == 0) ? static_cast<std::int32_t>(random() % range)  // mostly ascending
+                                   : day + 1;
+                break;
+            default:
+                day = static_cast<std::int32_t>(random() % 4) * 1000 +  // few values
+                      static_cast<std::int32_t>(i % 2);
+                break;
             }
             set.add(arena, day);
             reference.insert(day);
@@ -183,10 +193,10 @@ TEST(OrderSummary, FirstAndLastDayAnyOrder) {
 TEST(OrderSummary, RefundsCountMoneyButNotPurchasesOrDates) {
     TestArena arena;
     OrderSummaryState state;
-    add_row(arena, state, {100, 5000});   // 50.00
-    add_row(arena, state, {90, -1250});   // refund before the first purchase
-    add_row(arena, state, {300, -250});   // refund after the last purchase
-    add_row(arena, state, {120, 0});      // a zero amount is a purchase
+    add_row(arena, state, {100, 5000});  // 50.00
+    add_row(arena, state, {90, -1250});  // refund before the first purchase
+    add_row(arena, state, {300, -250});  // refund after the last purchase
+    add_row(arena, state, {120, 0});     // a zero amount is a purchase
     EXPECT_EQ(state.purchases, 2);
     EXPECT_EQ(state.refunds, 2);
     EXPECT_EQ(state.first_day, 100);
@@ -219,7 +229,7 @@ TEST(OrderSummary, AddDecimalOverflowKeepsTotal) {
     ASSERT_TRUE(state.add_decimal(dec(big, 0)));
     EXPECT_FALSE(state.add_decimal(dec(big, 0)));  // 2 * 10^38 > 2^127
     EXPECT_TRUE(state.decimal_total.mantissa == big);
-    EXPECT_FALSE(state.add_decimal(dec(1, 1)));     // 10^39 at scale 1
+    EXPECT_FALSE(state.add_decimal(dec(1, 1)));  // 10^39 at scale 1
     EXPECT_TRUE(state.decimal_total.mantissa == big);
     EXPECT_EQ(state.decimal_total.scale, 0);
 }

@@ -113,8 +113,8 @@ TEST(Tiers, ThresholdsThenHysteresis) {
     };
     EXPECT_STREQ(tier(999, -1, false), "bronze");
     EXPECT_STREQ(tier(1000, -1, false), "silver");
-    EXPECT_STREQ(tier(5000, 1, false), "gold");     // upgrade from silver
-    EXPECT_STREQ(tier(200, 2, false), "gold");      // spend fell, keeps gold
-    EXPECT_STREQ(tier(200, 2, true), "bronze");     // until the re-rating
+    EXPECT_STREQ(tier(5000, 1, false), "gold");  // upgrade from silver
+    EXPECT_STREQ(tier(200, 2, false), "gold");   // spend fell, keeps gold
+    EXPECT_STREQ(tier(200, 2, true), "bronze");  // until the re-rating
     EXPECT_STREQ(tier(1500, 2, true), "silver");
 }

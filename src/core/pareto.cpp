@@ -41,19 +41,19 @@ void SpendSample::add(double spend, NegativeSpend negative) {
         throw Error(ErrorKind::data_exception, "spend must be a finite number");
     if (spend < 0.0) {
         switch (negative) {
-            case NegativeSpend::reject:
-                throw Error(ErrorKind::data_exception, "spend must not be negative",
-                            "The Pareto diagnosis and the Gini coefficient are defined for non-negative spends.",
-                            "Clamp negative spends to zero or exclude them.");
-            case NegativeSpend::clamp_to_zero:
-                clamped_ = checked_add(clamped_, 1);
-                spend = 0.0;
-                break;
-            case NegativeSpend::exclude:
-                excluded_ = checked_add(excluded_, 1);
-                return;
-            default:
-                throw Error(ErrorKind::invalid_parameter_value, "unknown negative spend policy");
+        case NegativeSpend::reject:
+            throw Error(ErrorKind::data_exception, "spend must not be negative",
+                        "The Pareto diagnosis and the Gini coefficient are defined for non-negative spends.",
+                        "Clamp negative spends to zero or exclude them.");
+        case NegativeSpend::clamp_to_zero:
+            clamped_ = checked_add(clamped_, 1);
+            spend = 0.0;
+            break;
+        case NegativeSpend::exclude:
+            excluded_ = checked_add(excluded_, 1);
+            return;
+        default:
+            throw Error(ErrorKind::invalid_parameter_value, "unknown negative spend policy");
         }
     }
     values_.push_back(spend == 0.0 ? 0.0 : spend);  // -0.0 -> 0.0
@@ -65,7 +65,8 @@ void SpendSample::merge(const SpendSample& other) {
     if (&other == this) {
         const std::size_t n = values_.size();
         values_.reserve(2 * n);
-        for (std::size_t i = 0; i < n; ++i) values_.push_back(values_[i]);
+        for (std::size_t i = 0; i < n; ++i)
+            values_.push_back(values_[i]);
     } else {
         values_.insert(values_.end(), other.values_.begin(), other.values_.end());
     }
@@ -91,14 +92,16 @@ void read_spend_state(const Arena& arena, const uint8_t* data, std::size_t size,
     r.finite_f64_array(p.data, parameter_count, "parameter");
     p.size = parameter_count;
     for (double v : p)
-        if (v < 0 || v > 100000) r.fail("A parameter is out of range.");
+        if (v < 0 || v > 100000)
+            r.fail("A parameter is out of range.");
     FlatArray<double> s;
     const uint32_t spend_count = r.count("spend count", sizeof(double));
     s.reserve(arena, spend_count);
     r.finite_f64_array(s.data, spend_count, "spend");
     s.size = spend_count;
     for (double v : s)
-        if (v < 0) r.fail("A spend is negative.");
+        if (v < 0)
+            r.fail("A spend is negative.");
     r.finish();
     *parameters = p;
     *spends = s;
@@ -118,11 +121,13 @@ ParetoDiagnosis::ParetoDiagnosis(std::vector<double> spends, const Interrupts& i
     for (double& v : ascending_) {
         if (!std::isfinite(v) || v < 0.0)
             throw Error(ErrorKind::data_exception, "spend must be a finite non-negative number");
-        if (v == 0.0) v = 0.0;
+        if (v == 0.0)
+            v = 0.0;
     }
     sort_interruptible(ascending_.data(), ascending_.data() + ascending_.size(), std::less<double>(), interrupts);
     long double t = 0;
-    for (double v : ascending_) t += v;
+    for (double v : ascending_)
+        t += v;
     total_ = t;
     if (!std::isfinite(static_cast<double>(total_)))
         throw Error(ErrorKind::numeric_value_out_of_range, "total spend is out of range");
@@ -134,24 +139,29 @@ int64_t ParetoDiagnosis::top_count(double f) const {
     const long double t = static_cast<long double>(f) * n;
     const long double r = std::nearbyint(t);
     long double k = std::fabs(t - r) <= 1e-9L * std::max<long double>(1.0L, t) ? r : std::ceil(t);
-    if (k < 0) k = 0;
-    if (k > n) k = n;
+    if (k < 0)
+        k = 0;
+    if (k > n)
+        k = n;
     return static_cast<int64_t>(k);
 }
 
 double ParetoDiagnosis::pareto_share(double f) const {
     const int64_t k = top_count(f);
     const std::size_t n = ascending_.size();
-    if (total_ == 0) return static_cast<double>(k) / static_cast<double>(n);
+    if (total_ == 0)
+        return static_cast<double>(k) / static_cast<double>(n);
     long double top = 0;
-    for (std::size_t i = n - static_cast<std::size_t>(k); i < n; ++i) top += ascending_[i];
+    for (std::size_t i = n - static_cast<std::size_t>(k); i < n; ++i)
+        top += ascending_[i];
     const double share = static_cast<double>(top / total_);
     return std::min(1.0, std::max(0.0, share));
 }
 
 double ParetoDiagnosis::gini() const {
     const std::size_t n = ascending_.size();
-    if (total_ == 0 || n == 1) return 0.0;
+    if (total_ == 0 || n == 1)
+        return 0.0;
     const long double nn = static_cast<long double>(n);
     long double acc = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -180,15 +190,20 @@ std::vector<LorenzPoint> ParetoDiagnosis::lorenz(const std::vector<double>& ps) 
         }
         long double t = static_cast<long double>(p) * nn;
         const long double r = std::nearbyint(t);
-        if (std::fabs(t - r) <= 1e-9L * std::max<long double>(1.0L, t)) t = r;
+        if (std::fabs(t - r) <= 1e-9L * std::max<long double>(1.0L, t))
+            t = r;
         auto whole = static_cast<std::size_t>(std::floor(t));
-        if (whole > n) whole = n;
-        while (j < whole) cum += ascending_[j++];
+        if (whole > n)
+            whole = n;
+        while (j < whole)
+            cum += ascending_[j++];
         long double part = cum;
-        if (whole < n) part += (t - static_cast<long double>(whole)) * ascending_[whole];
+        if (whole < n)
+            part += (t - static_cast<long double>(whole)) * ascending_[whole];
         double share = static_cast<double>(part / total_);
         share = std::min(1.0, std::max(0.0, share));
-        if (p == 1.0) share = 1.0;
+        if (p == 1.0)
+            share = 1.0;
         out.push_back({p, share});
     }
     return out;
@@ -205,14 +220,16 @@ std::vector<LorenzPoint> ParetoDiagnosis::lorenz(int64_t segments) const {
 double ParetoDiagnosis::top_threshold(double f) const {
     require_param(in_unit(f) && f > 0.0, "top fraction must be greater than 0 and at most 1");
     int64_t k = top_count(f);
-    if (k < 1) k = 1;  // a positive fraction always names at least the top customer
+    if (k < 1)
+        k = 1;  // a positive fraction always names at least the top customer
     return ascending_[ascending_.size() - static_cast<std::size_t>(k)];
 }
 
 std::vector<double> ParetoDiagnosis::tier_thresholds(const std::vector<double>& fractions) const {
     std::vector<double> out;
     out.reserve(fractions.size());
-    for (double f : fractions) out.push_back(top_threshold(f));
+    for (double f : fractions)
+        out.push_back(top_threshold(f));
     return out;
 }
 
@@ -232,7 +249,8 @@ std::vector<ParetoDiagnosis::TierRow> ParetoDiagnosis::tier_funnel(const std::ve
                                            ascending_.begin())
                 : n;
         long double rev = 0;
-        for (std::size_t i = from; i < to; ++i) rev += ascending_[i];
+        for (std::size_t i = from; i < to; ++i)
+            rev += ascending_[i];
         const double cshare = static_cast<double>(to - from) / static_cast<double>(n);
         rows.push_back(TierRow{static_cast<int64_t>(to - from), static_cast<double>(rev), cshare,
                                total_ == 0 ? cshare : static_cast<double>(rev / total_)});

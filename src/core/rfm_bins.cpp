@@ -15,8 +15,7 @@ namespace customer_analytics {
 void check_buckets(long buckets) {
     if (buckets < kMinBuckets || buckets > kMaxBuckets)
         throw Error(ErrorKind::invalid_parameter_value,
-                    "buckets must be between " + std::to_string(kMinBuckets) + " and " +
-                        std::to_string(kMaxBuckets),
+                    "buckets must be between " + std::to_string(kMinBuckets) + " and " + std::to_string(kMaxBuckets),
                     "The value given was " + std::to_string(buckets) + ".");
 }
 
@@ -50,8 +49,7 @@ void BinsState::merge(const Arena& arena, const BinsState& other) {
         as_of_day = other.as_of_day;
         buckets = other.buckets;
     } else if (other.buckets != 0 && (other.buckets != buckets || other.as_of_day != as_of_day)) {
-        throw Error(ErrorKind::invalid_parameter_value,
-                    "rfm_bins needs the same as_of and buckets on every row");
+        throw Error(ErrorKind::invalid_parameter_value, "rfm_bins needs the same as_of and buckets on every row");
     }
     check_bins_customers(std::uint64_t(recency.size) + other.recency.size);
     recency.append(arena, other.recency.data, other.recency.size);
@@ -142,10 +140,9 @@ void cuts_of(FlatArray<double>& values, int buckets, double* cuts, const Interru
 
 void check_cuts(const char* what, int buckets, const double* cuts, std::size_t count) {
     if (count != static_cast<std::size_t>(buckets - 1))
-        throw Error(ErrorKind::array_subscript_error,
-                    std::string(what) + " must have buckets - 1 elements",
-                    "There are " + std::to_string(buckets) + " buckets, but " + what + " has " +
-                        std::to_string(count) + " elements.");
+        throw Error(ErrorKind::array_subscript_error, std::string(what) + " must have buckets - 1 elements",
+                    "There are " + std::to_string(buckets) + " buckets, but " + what + " has " + std::to_string(count) +
+                        " elements.");
     for (std::size_t i = 0; i < count; ++i) {
         if (!std::isfinite(cuts[i]))
             throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be finite");
@@ -173,9 +170,8 @@ Bins compute_bins(BinsState& state, const Interrupts& interrupts) {
     return bins;
 }
 
-void check_bins(int buckets, const double* recency_cuts, std::size_t recency_count,
-                const double* frequency_cuts, std::size_t frequency_count,
-                const double* monetary_cuts, std::size_t monetary_count) {
+void check_bins(int buckets, const double* recency_cuts, std::size_t recency_count, const double* frequency_cuts,
+                std::size_t frequency_count, const double* monetary_cuts, std::size_t monetary_count) {
     check_buckets(buckets);
     check_cuts("recency_cuts", buckets, recency_cuts, recency_count);
     check_cuts("frequency_cuts", buckets, frequency_cuts, frequency_count);

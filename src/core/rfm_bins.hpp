@@ -63,8 +63,7 @@ Bins compute_bins(BinsState& state, const Interrupts& interrupts = Interrupts{})
 
 // Validates bins built by hand (e.g. ROW(...)::rfm_bins): cut arrays of
 // buckets - 1 finite ascending values.
-void check_bins(int buckets, const double* recency_cuts, std::size_t recency_count,
-                const double* frequency_cuts, std::size_t frequency_count,
-                const double* monetary_cuts, std::size_t monetary_count);
+void check_bins(int buckets, const double* recency_cuts, std::size_t recency_count, const double* frequency_cuts,
+                std::size_t frequency_count, const double* monetary_cuts, std::size_t monetary_count);
 
 }  // namespace customer_analytics

@@ -15,9 +15,8 @@ int bucket_of(double value, const double* cuts, std::size_t cut_count) {
     return 1 + static_cast<int>(std::lower_bound(cuts, cuts + cut_count, value) - cuts);
 }
 
-RfmScore score_customer(double recency_days, double frequency, double monetary, int buckets,
-                        const double* recency_cuts, const double* frequency_cuts,
-                        const double* monetary_cuts) {
+RfmScore score_customer(double recency_days, double frequency, double monetary, int buckets, const double* recency_cuts,
+                        const double* frequency_cuts, const double* monetary_cuts) {
     if (std::isnan(recency_days) || std::isnan(frequency) || std::isnan(monetary))
         throw Error(ErrorKind::invalid_parameter_value, "cannot score a NaN recency, frequency or monetary value");
     const std::size_t cuts = static_cast<std::size_t>(buckets - 1);
@@ -72,8 +71,8 @@ RfmScore parse_score(const char* text) {
     const std::string input(text);
     auto bad = [&]() {
         return Error(ErrorKind::invalid_text_representation,
-                     "invalid input syntax for type rfm_score: \"" + input + "\"",
-                     {}, "Write three digits such as \"545\", or three numbers joined by dashes such as \"10-4-5\".");
+                     "invalid input syntax for type rfm_score: \"" + input + "\"", {},
+                     "Write three digits such as \"545\", or three numbers joined by dashes such as \"10-4-5\".");
     };
     RfmScore score;
     if (input.find('-') == std::string::npos) {

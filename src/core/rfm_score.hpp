@@ -19,9 +19,8 @@ struct RfmScore {
 // bucket; equal values always get equal scores. Recency is reversed: the most
 // recent customers (fewest days) get the highest score.
 int bucket_of(double value, const double* cuts, std::size_t cut_count);
-RfmScore score_customer(double recency_days, double frequency, double monetary, int buckets,
-                        const double* recency_cuts, const double* frequency_cuts,
-                        const double* monetary_cuts);
+RfmScore score_customer(double recency_days, double frequency, double monetary, int buckets, const double* recency_cuts,
+                        const double* frequency_cuts, const double* monetary_cuts);
 
 // rfm_score packs into 24 bits: r << 16 | f << 8 | m, each 1..kMaxBuckets, so
 // integer order is the lexicographic (r, f, m) order.

@@ -37,8 +37,7 @@ const char* standard_segment(const RfmScore& score) {
     check_score(score);
     if (score.r > 5 || score.f > 5 || score.m > 5) {
         char text[kScoreTextCapacity];
-        throw Error(ErrorKind::invalid_parameter_value,
-                    "the standard RFM segments need scores from 1 to 5",
+        throw Error(ErrorKind::invalid_parameter_value, "the standard RFM segments need scores from 1 to 5",
                     std::string("The score given was ") + format_score(score, text) + ".",
                     "Score with buckets => 5, or pass your own segment rules to rfm_segment.");
     }
@@ -56,8 +55,8 @@ void check_segment_rule(const SegmentRule& rule, std::size_t position) {
         if (bound[0] < 1 || bound[1] > kMaxBuckets || bound[0] > bound[1]) {
             const std::string where = "Rule " + std::to_string(position + 1) + " (\"" + rule.name + "\")";
             throw Error(ErrorKind::invalid_parameter_value, "invalid score range in segment rule",
-                        where + " has a range from " + std::to_string(bound[0]) + " to " +
-                            std::to_string(bound[1]) + ".",
+                        where + " has a range from " + std::to_string(bound[0]) + " to " + std::to_string(bound[1]) +
+                            ".",
                         "Each range needs 1 <= min <= max <= " + std::to_string(kMaxBuckets) + ".");
         }
     }
@@ -66,15 +65,15 @@ void check_segment_rule(const SegmentRule& rule, std::size_t position) {
 long first_matching_rule(const SegmentRule* rules, std::size_t count, const RfmScore& score) {
     for (std::size_t i = 0; i < count; ++i) {
         const SegmentRule& rule = rules[i];
-        if (score.r >= rule.r_min && score.r <= rule.r_max && score.f >= rule.f_min &&
-            score.f <= rule.f_max && score.m >= rule.m_min && score.m <= rule.m_max)
+        if (score.r >= rule.r_min && score.r <= rule.r_max && score.f >= rule.f_min && score.f <= rule.f_max &&
+            score.m >= rule.m_min && score.m <= rule.m_max)
             return static_cast<long>(i);
     }
     return -1;
 }
 
-RfmClass classify(double recency_days, double frequency, double monetary,
-                  double recency_cut, double frequency_cut, double monetary_cut) {
+RfmClass classify(double recency_days, double frequency, double monetary, double recency_cut, double frequency_cut,
+                  double monetary_cut) {
     for (double value : {recency_days, frequency, monetary, recency_cut, frequency_cut, monetary_cut})
         if (std::isnan(value))
             throw Error(ErrorKind::invalid_parameter_value, "cannot classify NaN values");
@@ -97,14 +96,14 @@ Language parse_language(const char* text) {
         return Language::en;
     if (value == "zh")
         return Language::zh;
-    throw Error(ErrorKind::invalid_parameter_value, "unknown language \"" + value + "\"",
-                {}, "Use 'en' for English labels or 'zh' for Chinese labels.");
+    throw Error(ErrorKind::invalid_parameter_value, "unknown language \"" + value + "\"", {},
+                "Use 'en' for English labels or 'zh' for Chinese labels.");
 }
 
 const char* class_label(RfmClass value, Language language) {
     static const char* const english[] = {
-        "important value",   "important development", "important retention", "important recall",
-        "general value",     "general development",   "general retention",   "general recall",
+        "important value", "important development", "important retention", "important recall",
+        "general value",   "general development",   "general retention",   "general recall",
     };
     static const char* const chinese[] = {
         "重要价值客户", "重要发展客户", "重要保持客户", "重要挽留客户",

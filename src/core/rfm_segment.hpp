@@ -32,11 +32,17 @@ long first_matching_rule(const SegmentRule* rules, std::size_t count, const RfmS
 // the days since the last purchase are <= the cut (at least as recent as the
 // average customer); frequency and monetary are high when >= the cut.
 enum class RfmClass {
-    important_value, important_development, important_retention, important_recall,
-    general_value, general_development, general_retention, general_recall,
+    important_value,
+    important_development,
+    important_retention,
+    important_recall,
+    general_value,
+    general_development,
+    general_retention,
+    general_recall,
 };
-RfmClass classify(double recency_days, double frequency, double monetary,
-                  double recency_cut, double frequency_cut, double monetary_cut);
+RfmClass classify(double recency_days, double frequency, double monetary, double recency_cut, double frequency_cut,
+                  double monetary_cut);
 enum class Language { en, zh };
 Language parse_language(const char* text);
 const char* class_label(RfmClass value, Language language);

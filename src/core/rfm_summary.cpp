@@ -106,9 +106,7 @@ void OrderSummaryState::add_row_date(const Arena& arena, std::int32_t day, bool 
     purchase_days.add(arena, day, interrupts);
 }
 
-bool OrderSummaryState::add_decimal(const Decimal& amount) {
-    return decimal_add(&decimal_total, amount);
-}
+bool OrderSummaryState::add_decimal(const Decimal& amount) { return decimal_add(&decimal_total, amount); }
 
 void OrderSummaryState::add_float(double amount) {
     // Neumaier's compensated summation: the error of each addition is kept
@@ -314,24 +312,24 @@ void read_legacy_overflow(const Arena& arena, const std::uint8_t* tail, std::siz
     LargeDecimal value;
     std::size_t numeric_header = sizeof(std::uint16_t);
     switch (word & 0xC000) {
-        case 0xC000:
-            corrupt_summary("The overflow total is not a finite number.");
-        case 0x8000:  // short form: sign, display scale and weight in one word
-            value.negative = (word & 0x2000) != 0;
-            value.display_scale = (word & 0x1F80) >> 7;
-            value.weight = (word & 0x0040) != 0 ? static_cast<std::int32_t>(word & 0x003F) - 64
-                                                : static_cast<std::int32_t>(word & 0x003F);
-            break;
-        default: {
-            value.negative = (word & 0xC000) == 0x4000;
-            value.display_scale = word & 0x3FFF;
-            std::int16_t weight;
-            if (payload_length < 2 * sizeof(std::int16_t))
-                corrupt_summary("The overflow total is truncated.");
-            std::memcpy(&weight, payload + sizeof word, sizeof weight);
-            value.weight = weight;
-            numeric_header += sizeof(std::int16_t);
-        }
+    case 0xC000:
+        corrupt_summary("The overflow total is not a finite number.");
+    case 0x8000:  // short form: sign, display scale and weight in one word
+        value.negative = (word & 0x2000) != 0;
+        value.display_scale = (word & 0x1F80) >> 7;
+        value.weight = (word & 0x0040) != 0 ? static_cast<std::int32_t>(word & 0x003F) - 64
+                                            : static_cast<std::int32_t>(word & 0x003F);
+        break;
+    default: {
+        value.negative = (word & 0xC000) == 0x4000;
+        value.display_scale = word & 0x3FFF;
+        std::int16_t weight;
+        if (payload_length < 2 * sizeof(std::int16_t))
+            corrupt_summary("The overflow total is truncated.");
+        std::memcpy(&weight, payload + sizeof word, sizeof weight);
+        value.weight = weight;
+        numeric_header += sizeof(std::int16_t);
+    }
     }
     const std::size_t digit_bytes = payload_length - numeric_header;
     if (digit_bytes % sizeof(std::int16_t) != 0)

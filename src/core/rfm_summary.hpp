@@ -45,7 +45,7 @@ struct OrderSummaryState {
     std::int64_t refunds = 0;
     MoneyKind money_kind = MoneyKind::exact_decimal;
     Decimal decimal_total;
-    double float_total = 0.0;         // Neumaier-compensated sum for float8 input
+    double float_total = 0.0;  // Neumaier-compensated sum for float8 input
     double float_compensation = 0.0;
     DaySet purchase_days;
 

@@ -231,8 +231,9 @@ void OrderBook::merge(const Arena& arena, const OrderBook& other) {
                     "The same order would count twice, once by each kind of key.",
                     "Compute every state of a customer with the same order key type.");
     if (!same_minimum(*this, other.has_minimum, other.decimal_minimum, other.float_minimum))
-        throw Error(ErrorKind::invalid_parameter_value, "cannot merge rfm_agg states with different min_purchase values",
-                    {}, "Compute every state of a customer with the same min_purchase.");
+        throw Error(ErrorKind::invalid_parameter_value,
+                    "cannot merge rfm_agg states with different min_purchase values", {},
+                    "Compute every state of a customer with the same min_purchase.");
     loose.append(arena, other.loose.data, other.loose.size);
     if (other.keyed.size == 0)
         return;
@@ -323,8 +324,7 @@ OrderCounts count_orders(const Arena& arena, OrderBook& book) {
                 ++counts.refunds;
                 continue;
             }
-            if (book.has_minimum &&
-                (sign == 0 || !std::binary_search(qualifying.begin(), qualifying.end(), order.day)))
+            if (book.has_minimum && (sign == 0 || !std::binary_search(qualifying.begin(), qualifying.end(), order.day)))
                 continue;
             if (counts.purchases == 0) {
                 counts.first_day = counts.last_day = order.day;

@@ -66,11 +66,11 @@ struct OrderBook {
     MoneyKind money_kind = MoneyKind::exact_decimal;
     OrderKeyKind key_kind = OrderKeyKind::bigint;
     bool has_minimum = false;
-    Decimal decimal_minimum;    // exact amounts with a minimum
-    double float_minimum = 0;   // float8 amounts with a minimum
-    FlatArray<Order> keyed;     // [0, sorted) ascending by key, one entry a key; the rest not merged yet
+    Decimal decimal_minimum;   // exact amounts with a minimum
+    double float_minimum = 0;  // float8 amounts with a minimum
+    FlatArray<Order> keyed;    // [0, sorted) ascending by key, one entry a key; the rest not merged yet
     std::uint32_t sorted = 0;
-    FlatArray<Order> loose;     // lines without a key
+    FlatArray<Order> loose;  // lines without a key
 
     // Adds one line (has_key false: a line without a key).
     void add_decimal(const Arena& arena, bool has_key, std::uint64_t key, std::int32_t day, const Decimal& amount);

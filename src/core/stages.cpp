@@ -33,8 +33,8 @@ void check_lifecycle_thresholds(const std::int32_t* thresholds, std::size_t coun
 void check_stage_names(std::size_t threshold_count, std::size_t name_count) {
     if (name_count != threshold_count + 1)
         throw Error(ErrorKind::array_subscript_error, "there must be one stage name more than thresholds",
-                    "There are " + std::to_string(threshold_count) + " thresholds and " +
-                        std::to_string(name_count) + " stage names.");
+                    "There are " + std::to_string(threshold_count) + " thresholds and " + std::to_string(name_count) +
+                        " stage names.");
 }
 
 }  // namespace customer_analytics

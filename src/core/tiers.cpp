@@ -11,8 +11,6 @@ std::size_t tier_with_hysteresis(std::size_t earned, long current, bool rerating
     return earned > held ? earned : held;
 }
 
-int compare_doubles(double left, double right) {
-    return left < right ? -1 : (left > right ? 1 : 0);
-}
+int compare_doubles(double left, double right) { return left < right ? -1 : (left > right ? 1 : 0); }
 
 }  // namespace customer_analytics

@@ -31,7 +31,8 @@ void check_tier_thresholds(const T* thresholds, std::size_t count, std::size_t t
     for (std::size_t i = 1; i < count; ++i)
         if (compare(thresholds[i - 1], thresholds[i]) >= 0)
             throw Error(ErrorKind::invalid_parameter_value, "tier thresholds must be strictly ascending",
-                        "Threshold " + std::to_string(i + 1) + " is not greater than threshold " + std::to_string(i) + ".");
+                        "Threshold " + std::to_string(i + 1) + " is not greater than threshold " + std::to_string(i) +
+                            ".");
 }
 
 // Membership with hysteresis: a customer moves up as soon as spend reaches a

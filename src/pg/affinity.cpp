@@ -28,8 +28,18 @@ using ca::pg::text_view;
 namespace {
 
 enum OverlapField {
-    ov_x, ov_y, ov_xy, ov_n, ov_support_x, ov_support_y, ov_support_xy, ov_share_x_in_y, ov_share_y_in_x, ov_jaccard,
-    ov_lift, ov_fields
+    ov_x,
+    ov_y,
+    ov_xy,
+    ov_n,
+    ov_support_x,
+    ov_support_y,
+    ov_support_xy,
+    ov_share_x_in_y,
+    ov_share_y_in_x,
+    ov_jaccard,
+    ov_lift,
+    ov_fields
 };
 
 Datum overlap_datum(FunctionCallInfo fcinfo, std::int64_t x, std::int64_t y, std::int64_t xy, std::int64_t n) {
@@ -66,7 +76,8 @@ std::int64_t checked_add(std::int64_t a, std::int64_t b) {
 
 // segment_overlap(x, y, xy, n): from set sizes.
 CA_FUNCTION(ca_segment_overlap) {
-    PG_RETURN_DATUM(overlap_datum(fcinfo, PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3)));
+    PG_RETURN_DATUM(
+        overlap_datum(fcinfo, PG_GETARG_INT64(0), PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT64(3)));
 }
 
 // segment_overlap(in_x, in_y): one row per member of the population; rows
@@ -182,8 +193,20 @@ void check_result_size(const std::vector<ca::PairStats>& pairs) {
 }
 
 enum PairField {
-    pf_item_a, pf_item_b, pf_count_a, pf_count_b, pf_count_ab, pf_baskets, pf_support_a, pf_support_b, pf_support_ab,
-    pf_confidence_ab, pf_confidence_ba, pf_lift, pf_jaccard, pf_fields
+    pf_item_a,
+    pf_item_b,
+    pf_count_a,
+    pf_count_b,
+    pf_count_ab,
+    pf_baskets,
+    pf_support_a,
+    pf_support_b,
+    pf_support_ab,
+    pf_confidence_ab,
+    pf_confidence_ba,
+    pf_lift,
+    pf_jaccard,
+    pf_fields
 };
 
 }  // namespace

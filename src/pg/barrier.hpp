@@ -136,12 +136,10 @@ Interrupts interrupts();
 
 }  // namespace customer_analytics::pg
 
-#define CA_FUNCTION(name)                                                          \
-    static Datum name##_body(FunctionCallInfo fcinfo);                              \
-    extern "C" {                                                                    \
-    PG_FUNCTION_INFO_V1(name);                                                      \
-    Datum name(PG_FUNCTION_ARGS) {                                                  \
-        return customer_analytics::pg::guarded(fcinfo, name##_body);                \
-    }                                                                               \
-    }                                                                               \
+#define CA_FUNCTION(name)                                                                         \
+    static Datum name##_body(FunctionCallInfo fcinfo);                                            \
+    extern "C" {                                                                                  \
+    PG_FUNCTION_INFO_V1(name);                                                                    \
+    Datum name(PG_FUNCTION_ARGS) { return customer_analytics::pg::guarded(fcinfo, name##_body); } \
+    }                                                                                             \
     static Datum name##_body(FunctionCallInfo fcinfo)

@@ -178,9 +178,7 @@ double unit_days(text* unit) {
                     "A month is 365.25 / 12 = 30.4375 days; model parameters and horizons are in this unit.");
 }
 
-const char* date_text(std::int32_t day) {
-    return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day)));
-}
+const char* date_text(std::int32_t day) { return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(day))); }
 
 // The core checks the same (btyd_observation); here the messages name the
 // SQL arguments and show dates rather than day numbers.
@@ -194,8 +192,7 @@ void check_order_dates(std::int32_t first, std::int32_t last, std::int64_t purch
     if (last > end) {
         const char* last_text = date_text(last);
         const char* end_text = date_text(end);
-        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                        "last_order is after the end of the calibration period",
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "last_order is after the end of the calibration period",
                         std::string("The last order is on ") + last_text + ", cal_end is " + end_text + ".",
                         "Summarize only the orders up to cal_end: WHERE order_date <= cal_end before rfm_agg.");
     }
@@ -311,7 +308,6 @@ void check_spend_observation(const ca::GammaGammaObservation& o) {
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "observation weight must be finite and non-negative");
 }
 
-
 double checked_penalty(double penalty) {
     if (!(std::isfinite(penalty) && penalty >= 0))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value, "l2 penalty must be finite and non-negative",
@@ -351,8 +347,8 @@ template <typename Row>
 void compact(ca::FlatArray<Row>* rows, const ca::Interrupts& interrupts = ca::Interrupts{}) {
     if (rows->size < 2)
         return;
-    ca::sort_interruptible(rows->begin(), rows->end(), [](const Row& l, const Row& r) { return key_less(l, r); },
-                           interrupts);
+    ca::sort_interruptible(
+        rows->begin(), rows->end(), [](const Row& l, const Row& r) { return key_less(l, r); }, interrupts);
     std::uint32_t kept = 0;
     for (std::uint32_t i = 0; i < rows->size; ++i) {
         if (kept > 0 && same_key(rows->data[kept - 1], rows->data[i]))
@@ -523,9 +519,7 @@ CA_FUNCTION(ca_gamma_gamma_fit_transfn) {
 
 CA_FUNCTION(ca_btyd_fit_combinefn) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
 CA_FUNCTION(ca_btyd_fit_serialfn) { return fit_serialize<ca::BtydObservation>(fcinfo); }
-CA_FUNCTION(ca_btyd_fit_deserialfn) {
-    return fit_deserialize<ca::BtydObservation>(fcinfo, "btyd_fit_deserialfn");
-}
+CA_FUNCTION(ca_btyd_fit_deserialfn) { return fit_deserialize<ca::BtydObservation>(fcinfo, "btyd_fit_deserialfn"); }
 CA_FUNCTION(ca_gamma_gamma_fit_combinefn) {
     return fit_combine<ca::GammaGammaObservation>(fcinfo, "gamma_gamma_fit_combinefn");
 }
@@ -597,8 +591,7 @@ CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
     const auto* state = reinterpret_cast<const TripleState*>(PG_GETARG_POINTER(0));
     if (state->rows.size == 0)
         PG_RETURN_NULL();
-    const ca::ParetoNbdModel m =
-        ca::fit_pareto_nbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const ca::ParetoNbdModel m = ca::fit_pareto_nbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.s, m.beta};
     return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
 }
@@ -611,9 +604,9 @@ CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
                         "mean spend must be positive and finite for the Gamma-Gamma model",
                         printf_string("%.0f of %.0f customers with repeat purchases have a zero or "
-                                               "negative mean_spend (the first: %g).",
-                                               state->bad_spend_rows, state->bad_spend_rows + fit_customers(state),
-                                               state->first_bad_spend),
+                                      "negative mean_spend (the first: %g).",
+                                      state->bad_spend_rows, state->bad_spend_rows + fit_customers(state),
+                                      state->first_bad_spend),
                         "Leave out or correct customers whose refunds make the mean spend zero or negative, "
                         "e.g. with WHERE mean_spend > 0.");
     if (state->rows.size == 0)
@@ -638,8 +631,8 @@ CA_FUNCTION(ca_bgnbd_p_alive) {
 // bgnbd_expected(model, t, x, t_x, t_cal)
 CA_FUNCTION(ca_bgnbd_expected) {
     const ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
-    PG_RETURN_FLOAT8(ca::bgnbd_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
-                                        PG_GETARG_FLOAT8(4)));
+    PG_RETURN_FLOAT8(
+        ca::bgnbd_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
 }
 
 // bgnbd_expected(model, t): a new customer's repeat purchases in (0, t]
@@ -651,8 +644,8 @@ CA_FUNCTION(ca_bgnbd_expected_new) {
 // bgnbd_repurchase_score(model, t, x, t_x, t_cal)
 CA_FUNCTION(ca_bgnbd_repurchase_score) {
     const ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
-    PG_RETURN_FLOAT8(ca::bgnbd_repurchase_score(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2),
-                                                PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
+    PG_RETURN_FLOAT8(ca::bgnbd_repurchase_score(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                                PG_GETARG_FLOAT8(4)));
 }
 
 CA_FUNCTION(ca_pareto_nbd_p_alive) {

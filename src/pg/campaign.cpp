@@ -64,10 +64,27 @@ ca::CampaignParams campaign_params(const CampaignParams& p) {
 }
 
 enum CampaignField {
-    cr_treated, cr_treated_responders, cr_treated_revenue, cr_holdout, cr_holdout_responders, cr_holdout_revenue,
-    cr_treated_rate, cr_holdout_rate, cr_revenue_per_treated, cr_revenue_per_holdout, cr_absolute_lift,
-    cr_relative_lift, cr_lift_ci_low, cr_lift_ci_high, cr_z, cr_p_value, cr_incremental_responders, cr_revenue_lift,
-    cr_incremental_revenue, cr_roi, cr_fields
+    cr_treated,
+    cr_treated_responders,
+    cr_treated_revenue,
+    cr_holdout,
+    cr_holdout_responders,
+    cr_holdout_revenue,
+    cr_treated_rate,
+    cr_holdout_rate,
+    cr_revenue_per_treated,
+    cr_revenue_per_holdout,
+    cr_absolute_lift,
+    cr_relative_lift,
+    cr_lift_ci_low,
+    cr_lift_ci_high,
+    cr_z,
+    cr_p_value,
+    cr_incremental_responders,
+    cr_revenue_lift,
+    cr_incremental_revenue,
+    cr_roi,
+    cr_fields
 };
 
 }  // namespace

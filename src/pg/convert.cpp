@@ -56,8 +56,8 @@ Arena arena_for(MemoryContext context) {
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* function) {
     MemoryContext context = nullptr;
     if (!AggCheckCallContext(fcinfo, &context))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("%s called in non-aggregate context", function)));
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s called in non-aggregate context", function)));
     return context;
 }
 
@@ -86,8 +86,9 @@ bool numeric_to_decimal(Datum numeric, Decimal* out, bool* is_negative, const ch
     if (flags == kShort) {
         negative = (view.header & kShortSign) != 0;
         scale = (view.header & kShortScaleMask) >> kShortScaleShift;
-        weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
-                                                  : (view.header & kShortWeightMask);
+        weight = (view.header & kShortWeightSign)
+                     ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                     : (view.header & kShortWeightMask);
         header_bytes = sizeof(std::uint16_t);
     } else {
         negative = flags == kNegative;
@@ -142,8 +143,9 @@ LargeDecimal numeric_to_large_decimal(Datum numeric) {
     if (flags == kShort) {
         value.negative = (view.header & kShortSign) != 0;
         value.display_scale = (view.header & kShortScaleMask) >> kShortScaleShift;
-        value.weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
-                                                        : (view.header & kShortWeightMask);
+        value.weight = (view.header & kShortWeightSign)
+                           ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                           : (view.header & kShortWeightMask);
         header_bytes = sizeof(std::uint16_t);
     } else {
         value.negative = flags == kNegative;
@@ -180,9 +182,7 @@ double numeric_to_double(Datum numeric) {
     return DatumGetFloat8(DirectFunctionCall1(numeric_float8, numeric));
 }
 
-int numeric_compare(Datum left, Datum right) {
-    return DatumGetInt32(DirectFunctionCall2(numeric_cmp, left, right));
-}
+int numeric_compare(Datum left, Datum right) { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, left, right)); }
 
 double finite_double(double value, const char* what) {
     if (!std::isfinite(value))
@@ -274,8 +274,8 @@ ArgumentCache* argument_cache(FunctionCallInfo fcinfo, void** slot) {
     if (*slot != nullptr)
         return static_cast<ArgumentCache*>(*slot);
     auto* cache = static_cast<ArgumentCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArgumentCache)));
-    cache->context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "customer_analytics argument cache",
-                                           ALLOCSET_SMALL_SIZES);
+    cache->context =
+        AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "customer_analytics argument cache", ALLOCSET_SMALL_SIZES);
     *slot = cache;
     return cache;
 }
@@ -370,9 +370,8 @@ TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {
 }
 
 Datum text_datum(std::string_view value) {
-    return pg_call([value] {
-        return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size())));
-    });
+    return pg_call(
+        [value] { return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size()))); });
 }
 
 Datum float8_array_datum(const double* values, int count) {
@@ -391,14 +390,13 @@ Datum tuple_datum(TupleDesc descriptor, const Datum* values, const bool* nulls) 
 }
 
 CompositeArray::CompositeArray(FunctionCallInfo fcinfo, int count, const char* type_name)
-    : element_type_(InvalidOid), descriptor_(nullptr), count_(count), added_(0), elements_(nullptr),
-      values_(nullptr), nulls_(nullptr) {
+    : element_type_(InvalidOid), descriptor_(nullptr), count_(count), added_(0), elements_(nullptr), values_(nullptr),
+      nulls_(nullptr) {
     pg_call([this, fcinfo, type_name] {
         const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
         element_type_ = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
         if (!OidIsValid(element_type_))
-            ereport(ERROR,
-                    (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the %s type", type_name)));
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the %s type", type_name)));
         descriptor_ = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type_, -1));
         elements_ = static_cast<Datum*>(palloc(sizeof(Datum) * (count_ + 1)));
         values_ = static_cast<Datum*>(palloc0(sizeof(Datum) * (descriptor_->natts + 1)));

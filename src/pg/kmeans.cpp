@@ -50,7 +50,7 @@ ca::KMeansParams core_params(const FitParams& p) {
 }
 
 FitParams fit_params(const ca::KMeansParams& p) {
-    return FitParams{p.k, p.max_iterations, p.n_init, static_cast<std::int64_t>(p.seed), p.standardize ? 1 : 0,
+    return FitParams{p.k,        p.max_iterations, p.n_init, static_cast<std::int64_t>(p.seed), p.standardize ? 1 : 0,
                      p.tolerance};
 }
 
@@ -77,8 +77,8 @@ KMeansAggState* new_kmeans_state(MemoryContext context, const FitParams& params,
 
 void require_same_params(const FitParams& stored, const FitParams& now) {
     if (std::memcmp(&stored, &now, sizeof(FitParams)) != 0)
-        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "kmeans_fit needs the same parameters on every row",
-                        {}, "Pass constants (or one value per group) as k and the other parameters.");
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "kmeans_fit needs the same parameters on every row", {},
+                        "Pass constants (or one value per group) as k and the other parameters.");
 }
 
 // The documented limits (kmeans.hpp), checked before the state grows.
@@ -126,8 +126,19 @@ Datum int8_array_datum(const std::int64_t* values, int count) {
 
 // Fields of kmeans_model, 1-based.
 enum ModelField {
-    model_k = 1, model_d, model_n, model_means, model_scales, model_centroids, model_standardized, model_sizes,
-    model_wcss, model_silhouette, model_iterations, model_converged, model_fields = model_converged
+    model_k = 1,
+    model_d,
+    model_n,
+    model_means,
+    model_scales,
+    model_centroids,
+    model_standardized,
+    model_sizes,
+    model_wcss,
+    model_silhouette,
+    model_iterations,
+    model_converged,
+    model_fields = model_converged
 };
 
 }  // namespace
@@ -274,7 +285,8 @@ Datum required_model_field(const ca::pg::CompositeReader* reader, HeapTupleHeade
     bool is_null = false;
     const Datum value = ca::pg::composite_field(reader, tuple, field, &is_null);
     if (is_null)
-        throw ca::Error(ca::ErrorKind::null_value_not_allowed, std::string("model field ") + name + " must not be null");
+        throw ca::Error(ca::ErrorKind::null_value_not_allowed,
+                        std::string("model field ") + name + " must not be null");
     return value;
 }
 
@@ -288,13 +300,16 @@ const AssignModel* load_model(FunctionCallInfo fcinfo, AssignCache* call, Datum 
     const std::int64_t k = DatumGetInt32(required_model_field(reader, tuple, model_k, "k"));
     const std::int64_t d = DatumGetInt32(required_model_field(reader, tuple, model_d, "d"));
     int means_count = 0, scales_count = 0, centroid_count = 0;
-    const double* means = float8_elements(DatumGetArrayTypeP(required_model_field(reader, tuple, model_means, "feature_means")),
-                                          &means_count, "feature_means");
-    const double* scales = float8_elements(
-        DatumGetArrayTypeP(required_model_field(reader, tuple, model_scales, "feature_scales")), &scales_count, "feature_scales");
-    const double* standardized = float8_elements(
-        DatumGetArrayTypeP(required_model_field(reader, tuple, model_standardized, "centroids_standardized")), &centroid_count,
-        "centroids_standardized");
+    const double* means =
+        float8_elements(DatumGetArrayTypeP(required_model_field(reader, tuple, model_means, "feature_means")),
+                        &means_count, "feature_means");
+    const double* scales =
+        float8_elements(DatumGetArrayTypeP(required_model_field(reader, tuple, model_scales, "feature_scales")),
+                        &scales_count, "feature_scales");
+    const double* standardized =
+        float8_elements(DatumGetArrayTypeP(
+                            required_model_field(reader, tuple, model_standardized, "centroids_standardized")),
+                        &centroid_count, "centroids_standardized");
     if (k < 1 || d < 1 || means_count != d || scales_count != d || centroid_count != k * d)
         throw ca::Error(ca::ErrorKind::array_subscript_error, "kmeans_model arrays do not match k and d",
                         "The arrays feature_means and feature_scales need d elements, centroids_standardized k x d.");
@@ -320,7 +335,8 @@ CA_FUNCTION(ca_kmeans_assign) {
     const AssignModel* model = load_model(fcinfo, ca::pg::call_cache<AssignCache>(fcinfo), PG_GETARG_DATUM(1));
     if (static_cast<std::size_t>(count) != model->d)
         throw ca::Error(ca::ErrorKind::array_subscript_error, "point, means and scales must have the same length");
-    PG_RETURN_INT32(static_cast<std::int32_t>(
-        ca::kmeans_assign(point, static_cast<std::size_t>(count), model->standardized, model->values, model->means,
-                          model->scales) + 1));
+    PG_RETURN_INT32(
+        static_cast<std::int32_t>(ca::kmeans_assign(point, static_cast<std::size_t>(count), model->standardized,
+                                                    model->values, model->means, model->scales) +
+                                  1));
 }

@@ -32,7 +32,8 @@ struct SpendAggState {
 void check_fraction(double fraction, bool allow_zero, const char* what) {
     if (!(std::isfinite(fraction) && fraction <= 1.0 && (allow_zero ? fraction >= 0.0 : fraction > 0.0)))
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                        std::string(what) + (allow_zero ? " must be between 0 and 1" : " must be greater than 0 and at most 1"));
+                        std::string(what) +
+                            (allow_zero ? " must be between 0 and 1" : " must be greater than 0 and at most 1"));
 }
 
 void check_segments(double segments) {
@@ -52,8 +53,7 @@ double check_spend(double spend) {
 
 static_assert(ca::kMaxSpendCustomers == 100000000, "message below");
 void check_customers(std::uint64_t customers) {
-    ca::pg::check_limit(customers, ca::kMaxSpendCustomers,
-                        "a Pareto diagnosis accepts at most 100000000 customers",
+    ca::pg::check_limit(customers, ca::kMaxSpendCustomers, "a Pareto diagnosis accepts at most 100000000 customers",
                         "Aggregate one spend per customer (GROUP BY the customer first), or use a sample.");
 }
 
@@ -149,10 +149,10 @@ const SpendAggState* final_state(FunctionCallInfo fcinfo) {
 
 CA_FUNCTION(ca_gini_transfn) { return spend_transition<SpendParams::none>(fcinfo, "gini"); }
 CA_FUNCTION(ca_pareto_share_transfn) { return spend_transition<SpendParams::top_fraction>(fcinfo, "pareto_share"); }
-CA_FUNCTION(ca_lorenz_curve_transfn_segments) { return spend_transition<SpendParams::segments>(fcinfo, "lorenz_curve"); }
-CA_FUNCTION(ca_lorenz_curve_transfn) {
-    return spend_transition<SpendParams::default_segments>(fcinfo, "lorenz_curve");
+CA_FUNCTION(ca_lorenz_curve_transfn_segments) {
+    return spend_transition<SpendParams::segments>(fcinfo, "lorenz_curve");
 }
+CA_FUNCTION(ca_lorenz_curve_transfn) { return spend_transition<SpendParams::default_segments>(fcinfo, "lorenz_curve"); }
 CA_FUNCTION(ca_pareto_tier_thresholds_transfn_fractions) {
     return spend_transition<SpendParams::fractions>(fcinfo, "pareto_tier_thresholds");
 }

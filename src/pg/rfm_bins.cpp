@@ -32,8 +32,9 @@ CA_FUNCTION(ca_rfm_bins_transfn) {
         state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
         state->core.start(as_of, buckets);
     } else if (state->core.as_of_day != as_of || state->core.buckets != buckets) {
-        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "rfm_bins needs the same as_of and buckets on every row",
-                        {}, "Pass constants, such as rfm_bins(summary, DATE '2024-12-31').");
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                        "rfm_bins needs the same as_of and buckets on every row", {},
+                        "Pass constants, such as rfm_bins(summary, DATE '2024-12-31').");
     }
     // Customers without a purchase (only refunds) have no recency: they
     // neither shape the bins nor get a score.
@@ -135,7 +136,8 @@ const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bin
     check_bins(parsed.bins.buckets, parsed.bins.recency_cuts, recency_count, parsed.bins.frequency_cuts,
                frequency_count, parsed.bins.monetary_cuts, monetary_count);
     parsed.bins.recency_mean = DatumGetFloat8(required_field(reader, bins, bins_recency_mean + 1, "recency_mean"));
-    parsed.bins.frequency_mean = DatumGetFloat8(required_field(reader, bins, bins_frequency_mean + 1, "frequency_mean"));
+    parsed.bins.frequency_mean =
+        DatumGetFloat8(required_field(reader, bins, bins_frequency_mean + 1, "frequency_mean"));
     parsed.bins.monetary_mean = DatumGetFloat8(required_field(reader, bins, bins_monetary_mean + 1, "monetary_mean"));
     auto* stored = static_cast<ParsedBins*>(MemoryContextAlloc(context, sizeof(ParsedBins)));
     *stored = parsed;

@@ -13,9 +13,7 @@ using ca::pg::score_argument;
 
 namespace {
 
-Datum score_datum(const ca::RfmScore& score) {
-    return UInt32GetDatum(ca::pack_score(score));
-}
+Datum score_datum(const ca::RfmScore& score) { return UInt32GetDatum(ca::pack_score(score)); }
 
 // The score, or false when the customer has no purchase.
 bool score_of(FunctionCallInfo fcinfo, std::int32_t as_of_day, bool use_bins_as_of, ca::RfmScore* score) {
@@ -58,9 +56,7 @@ CA_FUNCTION(ca_rfm_score_from_parts) {
 
 // ---------------------------------------------------------------- the type
 
-CA_FUNCTION(ca_rfm_score_in) {
-    return score_datum(ca::parse_score(PG_GETARG_CSTRING(0)));
-}
+CA_FUNCTION(ca_rfm_score_in) { return score_datum(ca::parse_score(PG_GETARG_CSTRING(0))); }
 
 CA_FUNCTION(ca_rfm_score_out) {
     char text[ca::kScoreTextCapacity];
@@ -90,10 +86,8 @@ CA_FUNCTION(ca_rfm_score_cmp) {
     PG_RETURN_INT32(left < right ? -1 : (left > right ? 1 : 0));
 }
 
-#define CA_SCORE_COMPARISON(name, op)                                                          \
-    CA_FUNCTION(name) {                                                                         \
-        PG_RETURN_BOOL(DatumGetUInt32(PG_GETARG_DATUM(0)) op DatumGetUInt32(PG_GETARG_DATUM(1))); \
-    }
+#define CA_SCORE_COMPARISON(name, op) \
+    CA_FUNCTION(name) { PG_RETURN_BOOL(DatumGetUInt32(PG_GETARG_DATUM(0)) op DatumGetUInt32(PG_GETARG_DATUM(1))); }
 CA_SCORE_COMPARISON(ca_rfm_score_eq, ==)
 CA_SCORE_COMPARISON(ca_rfm_score_ne, !=)
 CA_SCORE_COMPARISON(ca_rfm_score_lt, <)
@@ -101,9 +95,7 @@ CA_SCORE_COMPARISON(ca_rfm_score_le, <=)
 CA_SCORE_COMPARISON(ca_rfm_score_gt, >)
 CA_SCORE_COMPARISON(ca_rfm_score_ge, >=)
 
-CA_FUNCTION(ca_rfm_score_hash) {
-    return hash_uint32(DatumGetUInt32(PG_GETARG_DATUM(0)));
-}
+CA_FUNCTION(ca_rfm_score_hash) { return hash_uint32(DatumGetUInt32(PG_GETARG_DATUM(0))); }
 
 CA_FUNCTION(ca_recency_score) { PG_RETURN_INT32(score_argument(fcinfo, 0).r); }
 CA_FUNCTION(ca_frequency_score) { PG_RETURN_INT32(score_argument(fcinfo, 0).f); }

@@ -14,9 +14,7 @@ using ca::pg::score_argument;
 
 // ------------------------------------------------------------ segments
 
-CA_FUNCTION(ca_rfm_segment) {
-    PG_RETURN_TEXT_P(cstring_to_text(ca::standard_segment(score_argument(fcinfo, 0))));
-}
+CA_FUNCTION(ca_rfm_segment) { PG_RETURN_TEXT_P(cstring_to_text(ca::standard_segment(score_argument(fcinfo, 0)))); }
 
 namespace {
 
@@ -63,8 +61,8 @@ const ParsedRules* read_rules(FunctionCallInfo fcinfo) {
             bounds[field - rule_r_min] = DatumGetInt32(bound);
         }
         MemoryContext previous = MemoryContextSwitchTo(context);
-        rules[i] = ca::SegmentRule{text_to_cstring(DatumGetTextPP(name)), bounds[0], bounds[1], bounds[2],
-                                   bounds[3], bounds[4], bounds[5]};
+        rules[i] = ca::SegmentRule{
+            text_to_cstring(DatumGetTextPP(name)), bounds[0], bounds[1], bounds[2], bounds[3], bounds[4], bounds[5]};
         MemoryContextSwitchTo(previous);
         ca::check_segment_rule(rules[i], static_cast<std::size_t>(i));
     }
@@ -78,8 +76,8 @@ const ParsedRules* read_rules(FunctionCallInfo fcinfo) {
 
 CA_FUNCTION(ca_rfm_segment_rules) {
     const ParsedRules* cache = read_rules(fcinfo);
-    const long index = ca::first_matching_rule(cache->rules, static_cast<std::size_t>(cache->count),
-                                               score_argument(fcinfo, 0));
+    const long index =
+        ca::first_matching_rule(cache->rules, static_cast<std::size_t>(cache->count), score_argument(fcinfo, 0));
     PG_RETURN_TEXT_P(cstring_to_text(index < 0 ? ca::kOtherSegment : cache->rules[index].name));
 }
 
@@ -116,10 +114,10 @@ CA_FUNCTION(ca_rfm_class) {
         PG_RETURN_NULL();
     const ca::pg::ParsedBins* parsed = ca::pg::read_bins(fcinfo, &cache->bins, PG_GETARG_DATUM(1));
     const std::int32_t as_of = ca::pg::finite_date(PG_GETARG_DATEADT(2), "as_of");
-    const ca::RfmClass value = ca::classify(static_cast<double>(ca::days_since(summary.last_order, as_of)),
-                                            static_cast<double>(summary.frequency), summary.monetary,
-                                            parsed->bins.recency_mean, parsed->bins.frequency_mean,
-                                            parsed->bins.monetary_mean);
+    const ca::RfmClass value =
+        ca::classify(static_cast<double>(ca::days_since(summary.last_order, as_of)),
+                     static_cast<double>(summary.frequency), summary.monetary, parsed->bins.recency_mean,
+                     parsed->bins.frequency_mean, parsed->bins.monetary_mean);
     PG_RETURN_TEXT_P(cstring_to_text(ca::class_label(value, language)));
 }
 

@@ -110,8 +110,12 @@ Datum summary_transition(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_agg_transfn_date_numeric) { return summary_transition<DateArgument::date, AmountArgument::numeric>(fcinfo); }
-CA_FUNCTION(ca_rfm_agg_transfn_date_float8) { return summary_transition<DateArgument::date, AmountArgument::float8>(fcinfo); }
+CA_FUNCTION(ca_rfm_agg_transfn_date_numeric) {
+    return summary_transition<DateArgument::date, AmountArgument::numeric>(fcinfo);
+}
+CA_FUNCTION(ca_rfm_agg_transfn_date_float8) {
+    return summary_transition<DateArgument::date, AmountArgument::float8>(fcinfo);
+}
 CA_FUNCTION(ca_rfm_agg_transfn_timestamptz_numeric) {
     return summary_transition<DateArgument::timestamptz, AmountArgument::numeric>(fcinfo);
 }
@@ -137,7 +141,8 @@ Datum orders_transition(FunctionCallInfo fcinfo) {
     }
     const std::int32_t day = day_argument<date_kind>(fcinfo, 1, "order_date");
     ca::OrderBook like;
-    like.money_kind = amount_kind == AmountArgument::numeric ? ca::MoneyKind::exact_decimal : ca::MoneyKind::binary_float;
+    like.money_kind =
+        amount_kind == AmountArgument::numeric ? ca::MoneyKind::exact_decimal : ca::MoneyKind::binary_float;
     like.key_kind = key_kind == KeyArgument::bigint ? ca::OrderKeyKind::bigint : ca::OrderKeyKind::text;
     if (with_minimum && !PG_ARGISNULL(4)) {
         like.has_minimum = true;
@@ -163,7 +168,8 @@ Datum orders_transition(FunctionCallInfo fcinfo) {
             key = static_cast<std::uint64_t>(PG_GETARG_INT64(3));
         } else {
             const text* value = PG_GETARG_TEXT_PP(3);
-            key = ca::order_key_hash(reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
+            key =
+                ca::order_key_hash(reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(value)), VARSIZE_ANY_EXHDR(value));
         }
     }
     if constexpr (amount_kind == AmountArgument::numeric) {
@@ -181,22 +187,22 @@ Datum orders_transition(FunctionCallInfo fcinfo) {
 
 }  // namespace
 
-#define CA_ORDERS_TRANSITION(name, date_kind, amount_kind)                                                        \
+#define CA_ORDERS_TRANSITION(name, date_kind, amount_kind)                                                          \
     CA_FUNCTION(ca_rfm_agg_transfn_##name##_bigint) {                                                               \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::bigint, false>( \
-            fcinfo);                                                                                               \
-    }                                                                                                              \
+            fcinfo);                                                                                                \
+    }                                                                                                               \
     CA_FUNCTION(ca_rfm_agg_transfn_##name##_text) {                                                                 \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::text, false>(   \
-            fcinfo);                                                                                               \
-    }                                                                                                              \
+            fcinfo);                                                                                                \
+    }                                                                                                               \
     CA_FUNCTION(ca_rfm_agg_transfn_##name##_bigint_minimum) {                                                       \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::bigint, true>(  \
-            fcinfo);                                                                                               \
-    }                                                                                                              \
+            fcinfo);                                                                                                \
+    }                                                                                                               \
     CA_FUNCTION(ca_rfm_agg_transfn_##name##_text_minimum) {                                                         \
         return orders_transition<DateArgument::date_kind, AmountArgument::amount_kind, KeyArgument::text, true>(    \
-            fcinfo);                                                                                               \
+            fcinfo);                                                                                                \
     }
 
 CA_ORDERS_TRANSITION(date_numeric, date, numeric)
@@ -252,7 +258,8 @@ CA_FUNCTION(ca_rfm_agg_serialfn) {
     auto* state = reinterpret_cast<SummaryAggState*>(PG_GETARG_POINTER(0));
     if (state->orders != nullptr) {
         ca::OrderBook* book = state->orders;
-        PG_RETURN_BYTEA_P(ca::pg::state_bytea([book](ca::StateWriter& writer) { ca::write_orders_state(writer, *book); }));
+        PG_RETURN_BYTEA_P(
+            ca::pg::state_bytea([book](ca::StateWriter& writer) { ca::write_orders_state(writer, *book); }));
     }
     ca::LargeDecimal overflow;
     const bool has_overflow = state->overflow != 0;
@@ -260,8 +267,9 @@ CA_FUNCTION(ca_rfm_agg_serialfn) {
         overflow = ca::pg::numeric_to_large_decimal(state->overflow);
     const ca::LargeDecimal* digits = has_overflow ? &overflow : nullptr;
     const std::size_t size = ca::summary_state_size(state->core, digits);
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
-        size, [state, digits](ca::StateWriter& writer) { ca::write_summary_state(writer, state->core, digits); }));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(size, [state, digits](ca::StateWriter& writer) {
+        ca::write_summary_state(writer, state->core, digits);
+    }));
 }
 
 namespace {
@@ -315,8 +323,9 @@ CA_FUNCTION(ca_rfm_state_merge_transfn) {
 namespace {
 
 [[noreturn]] void float_total_out_of_range() {
-    throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "sum of amounts is out of range for type double precision",
-                    {}, "Use numeric amounts for exact totals of any size.");
+    throw ca::Error(ca::ErrorKind::numeric_value_out_of_range,
+                    "sum of amounts is out of range for type double precision", {},
+                    "Use numeric amounts for exact totals of any size.");
 }
 
 // The summary of an order book: counts by the purchase rule, the money
@@ -344,7 +353,8 @@ Datum orders_summary_datum(TupleDesc descriptor, ca::OrderBook* book) {
             }
         values[ca::pg::summary_monetary] = ca::pg::decimal_to_numeric(total);
         if (beyond != 0)
-            values[ca::pg::summary_monetary] = DirectFunctionCall2(numeric_add, values[ca::pg::summary_monetary], beyond);
+            values[ca::pg::summary_monetary] =
+                DirectFunctionCall2(numeric_add, values[ca::pg::summary_monetary], beyond);
     } else {
         const double total = ca::float_net_total(*book);
         if (!std::isfinite(total))

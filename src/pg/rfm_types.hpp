@@ -12,12 +12,25 @@ namespace customer_analytics::pg {
 // Field positions (0-based) of the composite types, as declared in the
 // install script.
 enum SummaryField {
-    summary_first_order, summary_last_order, summary_frequency, summary_purchase_days, summary_monetary,
-    summary_refunds, summary_fields
+    summary_first_order,
+    summary_last_order,
+    summary_frequency,
+    summary_purchase_days,
+    summary_monetary,
+    summary_refunds,
+    summary_fields
 };
 enum BinsField {
-    bins_buckets, bins_as_of, bins_customers, bins_recency_cuts, bins_frequency_cuts, bins_monetary_cuts,
-    bins_recency_mean, bins_frequency_mean, bins_monetary_mean, bins_fields
+    bins_buckets,
+    bins_as_of,
+    bins_customers,
+    bins_recency_cuts,
+    bins_frequency_cuts,
+    bins_monetary_cuts,
+    bins_recency_mean,
+    bins_frequency_mean,
+    bins_monetary_mean,
+    bins_fields
 };
 
 struct SummaryValues {

@@ -6,8 +6,8 @@
 
 namespace ca = customer_analytics;
 using ca::pg::copy_varlena_datums;
-using ca::pg::day_argument;
 using ca::pg::DateArgument;
+using ca::pg::day_argument;
 
 namespace {
 
@@ -31,8 +31,8 @@ const LifecycleArguments* lifecycle_arguments(FunctionCallInfo fcinfo, bool name
         return static_cast<const LifecycleArguments*>(hit);
     MemoryContext context = ca::pg::argument_cache_reset(cache);
     int threshold_count = 0;
-    const std::int32_t* thresholds = ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds",
-                                                        ca::pg::kMaxParameterElements);
+    const std::int32_t* thresholds =
+        ca::pg::int4_array(PG_GETARG_ARRAYTYPE_P(2), &threshold_count, "thresholds", ca::pg::kMaxParameterElements);
     ca::check_lifecycle_thresholds(thresholds, static_cast<std::size_t>(threshold_count));
     auto* parsed = static_cast<LifecycleArguments*>(MemoryContextAllocZero(context, sizeof(LifecycleArguments)));
     if (named_stages) {
@@ -64,8 +64,8 @@ Datum lifecycle(FunctionCallInfo fcinfo, bool named_stages) {
     for (int argument = 1; argument < (named_stages ? 4 : 3); ++argument)
         if (PG_ARGISNULL(argument))
             throw ca::Error(ca::ErrorKind::null_value_not_allowed,
-                            std::string(parameters[argument - 1]) + " must not be null",
-                            {}, "Pass NULL only as last_order, for a customer without a purchase.");
+                            std::string(parameters[argument - 1]) + " must not be null", {},
+                            "Pass NULL only as last_order, for a customer without a purchase.");
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     const std::int32_t last_order = day_argument<kind>(fcinfo, 0, "last_order");

@@ -10,13 +10,11 @@
 #include "postgres_headers.hpp"
 
 // The old symbol and its function-info record, forwarding to the new one.
-#define CA_SYMBOL_0_1_0(old_name, new_name) \
-    extern "C" {                            \
-    Datum new_name(PG_FUNCTION_ARGS);       \
-    PG_FUNCTION_INFO_V1(old_name);          \
-    Datum old_name(PG_FUNCTION_ARGS) {      \
-        return new_name(fcinfo);            \
-    }                                       \
+#define CA_SYMBOL_0_1_0(old_name, new_name)                       \
+    extern "C" {                                                  \
+    Datum new_name(PG_FUNCTION_ARGS);                             \
+    PG_FUNCTION_INFO_V1(old_name);                                \
+    Datum old_name(PG_FUNCTION_ARGS) { return new_name(fcinfo); } \
     }
 
 CA_SYMBOL_0_1_0(ca_rfm_agg_date_numeric, ca_rfm_agg_transfn_date_numeric)

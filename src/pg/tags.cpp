@@ -36,7 +36,8 @@ text* text_of(const char* value) { return cstring_to_text(value); }
 // Trailing optional arguments (interactions, loyal_min_purchases,
 // loyal_min_span_days, loyal_max_recency_days) starting at `first`; false
 // when one is NULL.
-bool consumption_options(FunctionCallInfo fcinfo, int first, std::int64_t* interactions, ca::ConsumptionParams* params) {
+bool consumption_options(FunctionCallInfo fcinfo, int first, std::int64_t* interactions,
+                         ca::ConsumptionParams* params) {
     for (int i = first; i < first + 4; ++i)
         if (PG_ARGISNULL(i))
             return false;
@@ -180,7 +181,8 @@ CA_FUNCTION(ca_activity_status_transfn) {
     require_argument(fcinfo, 3, "as_of");
     params.as_of = ca::pg::finite_date(PG_GETARG_DATEADT(3), "as_of");
     if (PG_NARGS() > 4) {
-        static const char* const names[] = {"recent_days", "min_recent_events", "min_recent_qualifying", "inactive_days"};
+        static const char* const names[] = {"recent_days", "min_recent_events", "min_recent_qualifying",
+                                            "inactive_days"};
         std::int64_t* fields[] = {&params.recent_days, &params.min_recent_events, &params.min_recent_qualifying,
                                   &params.inactive_days};
         for (int i = 0; i < 4; ++i) {

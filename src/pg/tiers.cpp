@@ -34,8 +34,8 @@ const TierArguments* tier_arguments(FunctionCallInfo fcinfo) {
         return static_cast<const TierArguments*>(hit);
     MemoryContext context = ca::pg::argument_cache_reset(cache);
     int tier_count = 0;
-    Datum* tiers = ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers",
-                                       ca::pg::kMaxParameterElements + 1);
+    Datum* tiers =
+        ca::pg::datum_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, &tier_count, "tiers", ca::pg::kMaxParameterElements + 1);
     auto* parsed = static_cast<TierArguments*>(MemoryContextAllocZero(context, sizeof(TierArguments)));
     int threshold_count = 0;
     if constexpr (kind == AmountArgument::numeric) {
@@ -93,12 +93,13 @@ Datum tier(FunctionCallInfo fcinfo, bool with_hysteresis) {
     if (!PG_ARGISNULL(3)) {
         text* current_tier = PG_GETARG_TEXT_PP(3);
         for (int i = 0; i < cache->tier_count && current < 0; ++i)
-            if (DatumGetBool(DirectFunctionCall2Coll(texteq, C_COLLATION_OID, cache->tiers[i],
-                                                     PointerGetDatum(current_tier))))
+            if (DatumGetBool(
+                    DirectFunctionCall2Coll(texteq, C_COLLATION_OID, cache->tiers[i], PointerGetDatum(current_tier))))
                 current = i;
         if (current < 0)
             throw ca::Error(ca::ErrorKind::invalid_parameter_value,
-                            "current tier \"" + std::string(ca::pg::text_view(current_tier)) + "\" is not one of the tiers",
+                            "current tier \"" + std::string(ca::pg::text_view(current_tier)) +
+                                "\" is not one of the tiers",
                             {}, "Pass NULL for a customer who holds no tier yet.");
     }
     PG_RETURN_DATUM(cache->tiers[ca::tier_with_hysteresis(earned, current, PG_GETARG_BOOL(4))]);

@@ -44,8 +44,8 @@ namespace customer_analytics {
 
 namespace {
 
-using btyd_detail::CompiledTriples;
 using btyd_detail::check_customer;
+using btyd_detail::CompiledTriples;
 using btyd_detail::format;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -77,9 +77,9 @@ public:
     }
 
     double operator()(const std::vector<double>& theta, std::vector<double>* grad) {
-        const double r = std::exp(theta[0]), alpha = std::exp(theta[1]), a = std::exp(theta[2]),
-                     b = std::exp(theta[3]);
-        if (!(r > 0 && alpha > 0 && a > 0 && b > 0) || !std::isfinite(r + alpha + a + b)) return -kInf;
+        const double r = std::exp(theta[0]), alpha = std::exp(theta[1]), a = std::exp(theta[2]), b = std::exp(theta[3]);
+        if (!(r > 0 && alpha > 0 && a > 0 && b > 0) || !std::isfinite(r + alpha + a + b))
+            return -kInf;
         const bool g = grad != nullptr;
         // c(x) = log (r)_x + log (b)_x - log (a+b)_x
         btyd_detail::log_pochhammer(r, d_.xs, pr_);
@@ -108,7 +108,8 @@ public:
         double gr = 0, gal = 0, ga = 0, gb = 0;
         const double inv_a = 1.0 / a;
         for (std::size_t i = 0; i < d_.rows.size(); ++i) {
-            if ((i & 0xFFFF) == 0xFFFF) interrupts_.check();
+            if ((i & 0xFFFF) == 0xFFFF)
+                interrupts_.check();
             const auto& row = d_.rows[i];
             const std::uint32_t k = row.xi, T = row.Ti, tx = row.txi;
             const double x = d_.xs[k];
@@ -150,9 +151,9 @@ private:
     const CompiledTriples& d_;
     const Interrupts& interrupts_;
     std::vector<double> pr_, pb_, pab_, dr_, db_, dab_;  // per distinct x: log Pochhammer, digamma differences
-    std::vector<double> c_, l4_, db4_;                  // per distinct x
-    std::vector<double> la_, l1p_, vi_, ai_;            // per distinct time v: log(alpha+v), log1p(v/alpha),
-                                                        // v/(alpha+v), alpha/(alpha+v)
+    std::vector<double> c_, l4_, db4_;                   // per distinct x
+    std::vector<double> la_, l1p_, vi_, ai_;             // per distinct time v: log(alpha+v), log1p(v/alpha),
+                                                         // v/(alpha+v), alpha/(alpha+v)
 };
 
 double log_odds_dead(const Params& p, double x, double t_x, double T) {
@@ -161,7 +162,8 @@ double log_odds_dead(const Params& p, double x, double t_x, double T) {
 }
 
 double p_alive(const Params& p, double x, double t_x, double T) {
-    if (x == 0) return 1.0;
+    if (x == 0)
+        return 1.0;
     const double lr = log_odds_dead(p, x, t_x, T);
     if (lr > 0) {
         const double e = std::exp(-lr);
@@ -173,7 +175,8 @@ double p_alive(const Params& p, double x, double t_x, double T) {
 // E[Y(t) | x, t_x, T] / P(alive): expected purchases of a customer known to
 // be alive at T (posterior lambda ~ Gamma(r+x, alpha+T), p ~ Beta(a, b+x)).
 double alive_expected(const Params& p, double x, double T, double t) {
-    if (t == 0) return 0.0;
+    if (t == 0)
+        return 0.0;
     const double k = t / (p.alpha + T);
     const double z = std::isfinite(k) ? k / (1 + k) : 1.0;  // 1: refused below as out of range
     const double log_u = -std::log1p(k);
@@ -186,7 +189,8 @@ double alive_expected(const Params& p, double x, double T, double t) {
     if (!std::isfinite(v))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not compute BG/NBD expected purchases",
                     format("The result is not a finite number for r = %g, alpha = %g, a = %g, b = %g, x = %g, "
-                           "T = %g, t = %g.", p.r, p.alpha, p.a, p.b, x, T, t),
+                           "T = %g, t = %g.",
+                           p.r, p.alpha, p.a, p.b, x, T, t),
                     "Check the model parameters; values this extreme are out of range.");
     return std::max(v, 0.0);
 }
@@ -215,9 +219,8 @@ BgnbdModel fit_bgnbd(const BtydObservation* data, std::size_t n, const BtydFitOp
         {std::log(0.5), std::log(0.5 / rate), std::log(0.5), std::log(2.0)},
         {std::log(2.0), std::log(2.0 / rate), std::log(2.0), std::log(5.0)},
     };
-    const auto res = btyd_detail::minimize(
-        btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty), starts, options, 2,
-        d.total_weight, false);
+    const auto res = btyd_detail::minimize(btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty),
+                                           starts, options, 2, d.total_weight, false);
 
     BgnbdModel m;
     m.r = std::exp(res.theta[0]);
@@ -237,7 +240,8 @@ BgnbdModel fit_bgnbd(const BtydObservation* data, std::size_t n, const BtydFitOp
 double bgnbd_log_likelihood(const BgnbdModel& model, const BtydObservation* data, std::size_t n) {
     const Params p = checked_params(model);
     const CompiledTriples d = btyd_detail::compile_triples(data, n, true);
-    if (d.rows.empty()) return 0.0;
+    if (d.rows.empty())
+        return 0.0;
     Interrupts none;
     Likelihood lik(d, none);
     const double v = lik({std::log(p.r), std::log(p.alpha), std::log(p.a), std::log(p.b)}, nullptr);
@@ -335,9 +339,9 @@ double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double
     double v;
     try {
         const double pa = p_alive(p, x, t_x, T);
-        const double total = btyd_detail::clv_alive_sum(
-            [&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate, period_length,
-            (p.r + x) / (p.alpha + T), interrupts);
+        const double total =
+            btyd_detail::clv_alive_sum([&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate,
+                                       period_length, (p.r + x) / (p.alpha + T), interrupts);
         v = expected_spend * pa * total;
     } catch (...) {
         btyd_detail::rethrow_as_error("BG/NBD CLV");

@@ -35,29 +35,35 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // numeric_value_out_of_range.
 constexpr double kMaxSeriesTerms = 50000.0;
 
-
 // Rough upper estimate of the number of terms a pFq series (p = q + 1)
 // needs: its terms behave like k^e |z|^k with e = sum(a) - sum(b) - 1; find
 // k past the peak where they have dropped by e^-40, plus sum |a| for a
 // growth phase before the asymptotic regime.
 double estimated_series_terms(std::initializer_list<double> a, std::initializer_list<double> b, double z) {
     const double L = -std::log(std::fabs(z));
-    if (!(L > 0)) return kInf;
+    if (!(L > 0))
+        return kInf;
     double e = -1, size = 0;
-    for (double v : a) e += v, size += std::fabs(v);
-    for (double v : b) e -= v;
-    if (e <= 0) return 40.0 / L + size;
+    for (double v : a)
+        e += v, size += std::fabs(v);
+    for (double v : b)
+        e -= v;
+    if (e <= 0)
+        return 40.0 / L + size;
     const double k0 = std::max(e / L, 1.0);
     double k = k0 + 40.0 / L;
-    for (int i = 0; i < 8; ++i) k = k0 + (40.0 + e * std::log(k / k0)) / L;
+    for (int i = 0; i < 8; ++i)
+        k = k0 + (40.0 + e * std::log(k / k0)) / L;
     return k + size;
 }
 
 // log |k-th term| of the pFq series, through log-gamma Pochhammer symbols.
 double log_term(std::initializer_list<double> a, std::initializer_list<double> b, double z, double k) {
     double v = k * std::log(std::fabs(z)) - ln_gamma(k + 1);
-    for (double ai : a) v += ln_gamma(ai + k) - ln_gamma(ai);
-    for (double bj : b) v -= ln_gamma(bj + k) - ln_gamma(bj);
+    for (double ai : a)
+        v += ln_gamma(ai + k) - ln_gamma(ai);
+    for (double bj : b)
+        v -= ln_gamma(bj + k) - ln_gamma(bj);
     return v;
 }
 
@@ -67,12 +73,15 @@ double log_term(std::initializer_list<double> a, std::initializer_list<double> b
 // bound of the peak and the check errs on the safe side)?
 bool converges_within(std::initializer_list<double> a, std::initializer_list<double> b, double z, double limit) {
     for (double ai : a)
-        if (ai <= 0 && ai == std::floor(ai)) return -ai <= limit;  // terminating polynomial
+        if (ai <= 0 && ai == std::floor(ai))
+            return -ai <= limit;  // terminating polynomial
     for (double bj : b)
-        if (bj <= 0 && bj == std::floor(bj)) return false;  // undefined series
+        if (bj <= 0 && bj == std::floor(bj))
+            return false;  // undefined series
     try {
         double peak = 0;  // the term k = 0 is 1
-        for (double k = 1; k < limit; k *= 2) peak = std::max(peak, log_term(a, b, z, k));
+        for (double k = 1; k < limit; k *= 2)
+            peak = std::max(peak, log_term(a, b, z, k));
         const double at = log_term(a, b, z, limit);
         return at < peak - 40 && log_term(a, b, z, limit + 1) < at;
     } catch (const std::bad_alloc&) {
@@ -85,9 +94,11 @@ bool converges_within(std::initializer_list<double> a, std::initializer_list<dou
 std::string describe(std::initializer_list<double> a, std::initializer_list<double> b, double z) {
     std::string out = format("%zuF%zu(", a.size(), b.size());
     const char* sep = "";
-    for (double v : a) out += format("%s%g", sep, v), sep = ", ";
+    for (double v : a)
+        out += format("%s%g", sep, v), sep = ", ";
     sep = "; ";
-    for (double v : b) out += format("%s%g", sep, v), sep = ", ";
+    for (double v : b)
+        out += format("%s%g", sep, v), sep = ", ";
     return out + format("; %g)", z);
 }
 
@@ -107,15 +118,19 @@ double ln_gamma(double v) { return boost::math::lgamma(v, BoostPolicy()); }
 double psi(double v) { return boost::math::digamma(v, BoostPolicy()); }
 
 double log_add_exp(double a, double b) {
-    if (a == -kInf) return b;
-    if (b == -kInf) return a;
+    if (a == -kInf)
+        return b;
+    if (b == -kInf)
+        return a;
     const double m = std::max(a, b);
     return m + std::log1p(std::exp(-std::fabs(a - b)));
 }
 
 double log_sub_exp(double a, double b) {
-    if (!(a > b)) return -kInf;
-    if (b == -kInf) return a;
+    if (!(a > b))
+        return -kInf;
+    if (b == -kInf)
+        return a;
     return a + std::log(-std::expm1(b - a));
 }
 
@@ -141,8 +156,10 @@ void check_customer(double x, double t_x, double T) {
 
 double hypergeometric(std::initializer_list<double> a, std::initializer_list<double> b, double z) {
     bool finite = std::isfinite(z);
-    for (double v : a) finite = finite && std::isfinite(v);
-    for (double v : b) finite = finite && std::isfinite(v);
+    for (double v : a)
+        finite = finite && std::isfinite(v);
+    for (double v : b)
+        finite = finite && std::isfinite(v);
     if (!finite || a.size() != b.size() + 1)
         throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function is undefined for these arguments",
                     format("The series %s has an argument that is not a finite number.", describe(a, b, z).c_str()),
@@ -151,7 +168,8 @@ double hypergeometric(std::initializer_list<double> a, std::initializer_list<dou
         throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric series does not converge",
                     format("The series %s does not converge.", describe(a, b, z).c_str()),
                     "Use a shorter horizon, or check the model parameters.");
-    if (z == 0) return 1.0;
+    if (z == 0)
+        return 1.0;
     if (estimated_series_terms(a, b, z) > kMaxSeriesTerms && !converges_within(a, b, z, kMaxSeriesTerms))
         throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric series converges too slowly",
                     format("The series %s needs more than %.0f terms.", describe(a, b, z).c_str(), kMaxSeriesTerms),
@@ -201,7 +219,8 @@ double log_euler_integral(double b, double d, double z, double y) {
     // Width of the peak: the first trial step of the searches below.
     const double q_mode = q_of(mode);
     double width = 1.0 / std::sqrt(b * q_mode * (1 - q_mode));
-    if (!(width > 1e-12 && width < 1e6)) width = 1.0;
+    if (!(width > 1e-12 && width < 1e6))
+        width = 1.0;
 
     // The points where psi has dropped 40 below the peak (e^-40 ~ 4e-18):
     // Newton steps on the concave psi approach them from outside.
@@ -209,10 +228,12 @@ double log_euler_integral(double b, double d, double z, double y) {
     auto bound = [&](double direction) {
         double s = mode + direction * width, step = width;
         for (int i = 0; i < 100; ++i) {
-            if (direction < 0 && s <= 0) return 0.0;
+            if (direction < 0 && s <= 0)
+                return 0.0;
             const double f = psi(s) - peak + kDrop;
             const double slope = e - b * q_of(s);
-            if (f <= 0 && f > -1) return s;
+            if (f <= 0 && f > -1)
+                return s;
             if (!(direction * slope < 0)) {  // still on the flat top: walk on
                 s += direction * step;
                 step *= 2;
@@ -233,8 +254,8 @@ double log_euler_integral(double b, double d, double z, double y) {
     // Boost's error estimate is pessimistic ((200 |K - G|)^1.5): 1e-10 here
     // gives ~1e-14 in practice, while tighter requests only recurse into
     // rounding noise.
-    double total = boost::math::quadrature::gauss_kronrod<double, 21>::integrate(integrand, left, upper, 12, 1e-10,
-                                                                                    &error);
+    double total =
+        boost::math::quadrature::gauss_kronrod<double, 21>::integrate(integrand, left, upper, 12, 1e-10, &error);
     if (right > tail_from) {
         // int_s1^inf = y^-b e^(-c1 s1) / c1 2F1(b, c1; c1 + 1; -w1), w1 = (z/y) e^-s1
         const double log_w1 = std::log(z) - log_y - tail_from;
@@ -248,12 +269,13 @@ double log_euler_integral(double b, double d, double z, double y) {
 }  // namespace
 
 double log_hyp2f1_unit(double b, double d, double z, double y) {
-    if (!(std::isfinite(b) && std::isfinite(d) && std::isfinite(z) && std::isfinite(y) && b > 0 && d > 0 &&
-          b + d > 1 && z >= 0 && y > 0 && z < 1))
+    if (!(std::isfinite(b) && std::isfinite(d) && std::isfinite(z) && std::isfinite(y) && b > 0 && d > 0 && b + d > 1 &&
+          z >= 0 && y > 0 && z < 1))
         throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function is undefined for these arguments",
                     format("2F1(1, %g; %g; %g) is outside the model's domain.", b, b + d, z),
                     "Check the model parameters.");
-    if (z == 0) return 0.0;
+    if (z == 0)
+        return 0.0;
     // The terms (b)_k / (b + d)_k z^k decrease with ratios below z; sum
     // directly when the term at kShortSeriesTerms, and the geometric bound
     // of the rest (divided by 1 - z), is below e^-37 of the first term.
@@ -292,13 +314,15 @@ void log_pochhammer(double v, const std::vector<double>& xs, std::vector<double>
     out.resize(xs.size());
     if (!xs.empty() && xs.back() > kMaxCumulativeX) {
         const double lg = ln_gamma(v);
-        for (std::size_t k = 0; k < xs.size(); ++k) out[k] = xs[k] == 0 ? 0.0 : ln_gamma(v + xs[k]) - lg;
+        for (std::size_t k = 0; k < xs.size(); ++k)
+            out[k] = xs[k] == 0 ? 0.0 : ln_gamma(v + xs[k]) - lg;
         return;
     }
     CompensatedSum acc;
     double i = 0;
     for (std::size_t k = 0; k < xs.size(); ++k) {
-        for (; i < xs[k]; i += 1) acc.add(std::log(v + i));
+        for (; i < xs[k]; i += 1)
+            acc.add(std::log(v + i));
         out[k] = acc.value();
     }
 }
@@ -307,13 +331,15 @@ void digamma_difference(double v, const std::vector<double>& xs, std::vector<dou
     out.resize(xs.size());
     if (!xs.empty() && xs.back() > kMaxCumulativeX) {
         const double ps = psi(v);
-        for (std::size_t k = 0; k < xs.size(); ++k) out[k] = xs[k] == 0 ? 0.0 : psi(v + xs[k]) - ps;
+        for (std::size_t k = 0; k < xs.size(); ++k)
+            out[k] = xs[k] == 0 ? 0.0 : psi(v + xs[k]) - ps;
         return;
     }
     CompensatedSum acc;
     double i = 0;
     for (std::size_t k = 0; k < xs.size(); ++k) {
-        for (; i < xs[k]; i += 1) acc.add(1.0 / (v + i));
+        for (; i < xs[k]; i += 1)
+            acc.add(1.0 / (v + i));
         out[k] = acc.value();
     }
 }
@@ -326,15 +352,19 @@ CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool
     obs.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         btyd_validate(data[i]);
-        if (data[i].weight > 0) obs.push_back(data[i]);
+        if (data[i].weight > 0)
+            obs.push_back(data[i]);
     }
-    if (obs.empty() && allow_empty) return CompiledTriples{};
+    if (obs.empty() && allow_empty)
+        return CompiledTriples{};
     if (obs.empty())
-        throw Error(ErrorKind::data_exception, "no customers to fit",
-                    "Every observation is missing or has weight 0.");
-    sort_interruptible(obs.data(), obs.data() + obs.size(), [](const BtydObservation& l, const BtydObservation& r) {
-        return std::tie(l.x, l.t_x, l.T) < std::tie(r.x, r.t_x, r.T);
-    }, interrupts);
+        throw Error(ErrorKind::data_exception, "no customers to fit", "Every observation is missing or has weight 0.");
+    sort_interruptible(
+        obs.data(), obs.data() + obs.size(),
+        [](const BtydObservation& l, const BtydObservation& r) {
+            return std::tie(l.x, l.t_x, l.T) < std::tie(r.x, r.t_x, r.T);
+        },
+        interrupts);
     // Merge duplicates in place.
     std::size_t m = 0;
     for (std::size_t i = 0; i < obs.size(); ++i) {
@@ -351,7 +381,8 @@ CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool
     CompiledTriples c;
     c.times.reserve(2 * m);
     for (const auto& o : obs) {
-        if (c.xs.empty() || c.xs.back() != o.x) c.xs.push_back(o.x);
+        if (c.xs.empty() || c.xs.back() != o.x)
+            c.xs.push_back(o.x);
         c.times.push_back(o.t_x);
         c.times.push_back(o.T);
     }
@@ -362,7 +393,8 @@ CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool
     c.rows.reserve(m);
     std::uint32_t xi = 0;
     for (const auto& o : obs) {
-        while (c.xs[xi] != o.x) ++xi;
+        while (c.xs[xi] != o.x)
+            ++xi;
         const auto txi = std::lower_bound(c.times.begin(), c.times.end(), o.t_x) - c.times.begin();
         const auto Ti = std::lower_bound(c.times.begin(), c.times.end(), o.T) - c.times.begin();
         c.rows.push_back(TripleRow{xi, static_cast<std::uint32_t>(txi), static_cast<std::uint32_t>(Ti), o.weight});
@@ -375,10 +407,10 @@ CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool
     return c;
 }
 
-
 double clv_alive_sum(const std::function<double(double)>& alive_expected, int periods, double discount_rate,
                      double period_length, double rate_bound, const Interrupts& interrupts) {
-    if (discount_rate == 0) return alive_expected(periods * period_length);
+    if (discount_rate == 0)
+        return alive_expected(periods * period_length);
     double prev = 0, total = 0, discount = 1;
     const double remainder_factor = rate_bound * period_length / discount_rate;
     for (int k = 1; k <= periods; ++k) {
@@ -388,7 +420,8 @@ double clv_alive_sum(const std::function<double(double)>& alive_expected, int pe
         total += std::max(cur - prev, 0.0) * discount;
         prev = std::max(prev, cur);
         // What the periods after k can still add.
-        if (remainder_factor * discount <= 1e-16 * total) break;
+        if (remainder_factor * discount <= 1e-16 * total)
+            break;
     }
     return total;
 }
@@ -462,8 +495,8 @@ BtydObservation btyd_observation(double first_day, double last_day, std::int64_t
     if ((purchase_days == 1) != (last_day == first_day))
         throw Error(ErrorKind::invalid_parameter_value,
                     "number of purchase days is inconsistent with the first and last purchase days",
-                    format("There are %lld purchase days from day %g to day %g.",
-                           static_cast<long long>(purchase_days), first_day, last_day));
+                    format("There are %lld purchase days from day %g to day %g.", static_cast<long long>(purchase_days),
+                           first_day, last_day));
     BtydObservation o;
     o.x = static_cast<double>(purchase_days - 1);
     o.t_x = (last_day - first_day) / unit_days;

@@ -120,8 +120,8 @@ void btyd_validate(const BtydObservation& obs);
 // purchase_days == 1 iff last_day == first_day, and unit_days > 0
 // (kBtydDay, kBtydWeek, kBtydMonth or any positive length).
 // Returns weight 1.
-BtydObservation btyd_observation(double first_day, double last_day, std::int64_t purchase_days,
-                                 double end_day, double unit_days);
+BtydObservation btyd_observation(double first_day, double last_day, std::int64_t purchase_days, double end_day,
+                                 double unit_days);
 
 struct BtydFitOptions {
     double l2_penalty = 0.0;   // >= 0, see "Fitting" above
@@ -142,7 +142,7 @@ struct BgnbdModel {
     double log_likelihood = 0;  // unpenalised, at the parameters above
     double customers = 0;       // sum of weights fitted
     bool converged = false;
-    int iterations = 0;         // optimizer iterations, all runs together
+    int iterations = 0;  // optimizer iterations, all runs together
 };
 
 // Throws invalid_parameter_value, naming the parameter, unless every
@@ -171,8 +171,7 @@ double bgnbd_repurchase_score(const BgnbdModel& model, double t, double x, doubl
 // (inverse Hessian of the unpenalised weighted LL, delta method from
 // log-parameters). Throws numeric_value_out_of_range if the information
 // matrix is not positive definite.
-std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydObservation* data,
-                                            std::size_t n);
+std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydObservation* data, std::size_t n);
 
 // ---------------------------------------------------------------------------
 // Pareto/NBD (Schmittlein, Morrison & Colombo 1987; likelihood as in
@@ -190,10 +189,8 @@ struct ParetoNbdModel {
 
 void validate_model(const ParetoNbdModel& model);
 
-ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n,
-                              const BtydFitOptions& options = {});
-double pareto_nbd_log_likelihood(const ParetoNbdModel& model, const BtydObservation* data,
-                                 std::size_t n);
+ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double pareto_nbd_log_likelihood(const ParetoNbdModel& model, const BtydObservation* data, std::size_t n);
 double pareto_nbd_p_alive(const ParetoNbdModel& model, double x, double t_x, double T);
 // E[Y(t) | x, t_x, T] = P(alive) (r+x)(beta+T) / ((alpha+T)(s-1))
 //                       * [1 - ((beta+T)/(beta+T+t))^(s-1)]   (limit at s == 1)
@@ -203,10 +200,9 @@ double pareto_nbd_unconditional_expected(const ParetoNbdModel& model, double t);
 // P(Y(t) >= 1 | x, t_x, T) = P(alive) * E[lambda/(lambda+mu) (1 - exp(-(lambda+mu) t))]
 // under the posterior of an alive customer.
 double pareto_nbd_prob_purchase(const ParetoNbdModel& model, double t, double x, double t_x, double T);
-double pareto_nbd_repurchase_score(const ParetoNbdModel& model, double t, double x, double t_x,
-                                   double T);
-std::array<double, 4> pareto_nbd_standard_errors(const ParetoNbdModel& model,
-                                                 const BtydObservation* data, std::size_t n);
+double pareto_nbd_repurchase_score(const ParetoNbdModel& model, double t, double x, double t_x, double T);
+std::array<double, 4> pareto_nbd_standard_errors(const ParetoNbdModel& model, const BtydObservation* data,
+                                                 std::size_t n);
 
 // ---------------------------------------------------------------------------
 // Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV", JMR;
@@ -235,17 +231,15 @@ struct GammaGammaModel {
 
 void validate_model(const GammaGammaModel& model);
 
-GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n,
-                                const BtydFitOptions& options = {});
-double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGammaObservation* data,
-                                  std::size_t n);
+GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGammaObservation* data, std::size_t n);
 // E[spend per transaction | x, mean_spend] = p (gamma + x mean_spend) / (p x + q - 1).
 // x == 0 gives the population mean p gamma / (q - 1) (mean_spend ignored).
 // x > 0 requires mean_spend > 0 (invalid_parameter_value otherwise);
 // p x + q <= 1 means an infinite expectation: numeric_value_out_of_range.
 double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double mean_spend);
-std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model,
-                                                  const GammaGammaObservation* data, std::size_t n);
+std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model, const GammaGammaObservation* data,
+                                                  std::size_t n);
 
 // ---------------------------------------------------------------------------
 // CLV
@@ -266,11 +260,9 @@ std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model,
 // period adds at most E[lambda | alive] L = (r + x) L / (alpha + T) alive
 // purchases, so the rest is at most that times (1 + rate)^-k / rate. Polls
 // `interrupts` every period.
-double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
-                 int periods, double discount_rate, double period_length = 1.0,
-                 const Interrupts& interrupts = Interrupts{});
-double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T,
-                      double expected_spend, int periods, double discount_rate,
-                      double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                 double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                      double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
 
 }  // namespace customer_analytics

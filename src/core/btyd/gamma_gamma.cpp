@@ -43,7 +43,8 @@ void check_observation(const GammaGammaObservation& o) {
                     format("The value given was x = %g.", o.x),
                     "Leave customers without repeat purchases out of the spend model.");
     if (!(std::isfinite(o.mean_spend) && o.mean_spend > 0))
-        throw Error(ErrorKind::invalid_parameter_value, "mean spend must be positive and finite for the Gamma-Gamma model",
+        throw Error(ErrorKind::invalid_parameter_value,
+                    "mean spend must be positive and finite for the Gamma-Gamma model",
                     format("The value given was %g.", o.mean_spend),
                     "Leave out or correct customers whose refunds make the mean spend zero or negative.");
     if (!(std::isfinite(o.weight) && o.weight >= 0))
@@ -65,23 +66,27 @@ struct Compiled {
 
 Compiled compile(const GammaGammaObservation* data, std::size_t n, bool allow_empty,
                  const Interrupts& interrupts = Interrupts{}) {
-    if (n > 0 && data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "observation array is null");
+    if (n > 0 && data == nullptr)
+        throw Error(ErrorKind::invalid_parameter_value, "observation array is null");
     std::vector<GammaGammaObservation> obs;
     obs.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
         check_observation(data[i]);
-        if (data[i].weight > 0) obs.push_back(data[i]);
+        if (data[i].weight > 0)
+            obs.push_back(data[i]);
     }
     Compiled c;
     if (obs.empty()) {
-        if (allow_empty) return c;
+        if (allow_empty)
+            return c;
         throw Error(ErrorKind::data_exception, "no customers to fit", "Every observation is missing or has weight 0.");
     }
-    sort_interruptible(obs.data(), obs.data() + obs.size(),
-                       [](const GammaGammaObservation& l, const GammaGammaObservation& r) {
-                           return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
-                       },
-                       interrupts);
+    sort_interruptible(
+        obs.data(), obs.data() + obs.size(),
+        [](const GammaGammaObservation& l, const GammaGammaObservation& r) {
+            return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
+        },
+        interrupts);
     std::size_t m = 0;
     for (std::size_t i = 0; i < obs.size(); ++i) {
         if (m > 0 && obs[m - 1].x == obs[i].x && obs[m - 1].mean_spend == obs[i].mean_spend)
@@ -91,7 +96,8 @@ Compiled compile(const GammaGammaObservation* data, std::size_t n, bool allow_em
     }
     obs.resize(m);
     for (const auto& o : obs) {
-        if (c.xs.empty() || c.xs.back() != o.x) c.xs.push_back(o.x);
+        if (c.xs.empty() || c.xs.back() != o.x)
+            c.xs.push_back(o.x);
         c.rows.push_back(Row{static_cast<std::uint32_t>(c.xs.size() - 1), o.x, std::log(o.x), std::log(o.mean_spend),
                              o.x * o.mean_spend, o.weight});
         c.total_weight += o.weight;
@@ -110,7 +116,8 @@ public:
     double operator()(const std::vector<double>& theta, std::vector<double>* grad) {
         const double p = std::exp(theta[0]), q = std::exp(theta[1]), gamma = std::exp(theta[2]);
         const double log_gamma = theta[2];
-        if (!(p > 0 && q > 0 && gamma > 0) || !std::isfinite(p + q + gamma)) return -kInf;
+        if (!(p > 0 && q > 0 && gamma > 0) || !std::isfinite(p + q + gamma))
+            return -kInf;
         const bool g = grad != nullptr;
         const double lg_q = ln_gamma(q);
         const double ps_q = g ? psi(q) : 0;
@@ -126,11 +133,13 @@ public:
         btyd_detail::CompensatedSum ll;
         double gp = 0, gq = 0, gg = 0;
         for (std::size_t i = 0; i < d_.rows.size(); ++i) {
-            if ((i & 0xFFFF) == 0xFFFF) interrupts_.check();
+            if ((i & 0xFFFF) == 0xFFFF)
+                interrupts_.check();
             const Row& row = d_.rows[i];
             const double px = p * row.x;
             const double lgx = std::log(gamma + row.xz);
-            ll.add(row.w * (lg_[row.xi] - lg_q + q * log_gamma + px * row.log_x + (px - 1) * row.log_z - (px + q) * lgx));
+            ll.add(row.w *
+                   (lg_[row.xi] - lg_q + q * log_gamma + px * row.log_x + (px - 1) * row.log_z - (px + q) * lgx));
             if (g) {
                 gp += row.w * row.x * (dp_[row.xi] + row.log_x + row.log_z - lgx);
                 gq += row.w * (dq_[row.xi] - ps_q + log_gamma - lgx);
@@ -171,9 +180,8 @@ GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n
         {std::log(5.0), std::log(3.0), std::log(0.4 * mean)},
         {std::log(0.5), std::log(5.0), std::log(8.0 * mean)},
     };
-    const auto res = btyd_detail::minimize(
-        btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty), starts, options, 2,
-        d.total_weight, false);
+    const auto res = btyd_detail::minimize(btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty),
+                                           starts, options, 2, d.total_weight, false);
     GammaGammaModel m;
     m.p = std::exp(res.theta[0]);
     m.q = std::exp(res.theta[1]);
@@ -191,11 +199,13 @@ GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n
 double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGammaObservation* data, std::size_t n) {
     check_params(model);
     const Compiled d = compile(data, n, true);
-    if (d.rows.empty()) return 0.0;
+    if (d.rows.empty())
+        return 0.0;
     Interrupts none;
     Likelihood lik(d, none);
     const double v = lik({std::log(model.p), std::log(model.q), std::log(model.gamma)}, nullptr);
-    if (!std::isfinite(v)) throw Error(ErrorKind::numeric_value_out_of_range, "log-likelihood of the Gamma-Gamma model is not finite");
+    if (!std::isfinite(v))
+        throw Error(ErrorKind::numeric_value_out_of_range, "log-likelihood of the Gamma-Gamma model is not finite");
     return v;
 }
 
@@ -205,7 +215,8 @@ double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double
         throw Error(ErrorKind::invalid_parameter_value, "number of transactions must be a non-negative integer",
                     format("The value given was x = %g.", x));
     if (x > 0 && !(std::isfinite(mean_spend) && mean_spend > 0))
-        throw Error(ErrorKind::invalid_parameter_value, "mean spend must be positive and finite for the Gamma-Gamma model",
+        throw Error(ErrorKind::invalid_parameter_value,
+                    "mean spend must be positive and finite for the Gamma-Gamma model",
                     format("The value given was %g.", mean_spend),
                     "The spend model does not apply to a zero or negative mean spend (after refunds, say).");
     const double denom = model.p * x + model.q - 1;
@@ -213,7 +224,8 @@ double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double
         throw Error(ErrorKind::numeric_value_out_of_range, "expected spend is infinite under the Gamma-Gamma model",
                     format("The denominator p x + q - 1 is %g, not positive.", denom));
     const double v = model.p * (model.gamma + (x > 0 ? x * mean_spend : 0.0)) / denom;
-    if (!std::isfinite(v)) throw Error(ErrorKind::numeric_value_out_of_range, "expected spend overflows");
+    if (!std::isfinite(v))
+        throw Error(ErrorKind::numeric_value_out_of_range, "expected spend overflows");
     return v;
 }
 

@@ -35,19 +35,22 @@ constexpr double kMaxLogSe = 5.0;
 
 double max_abs(const std::vector<double>& v) {
     double m = 0;
-    for (double e : v) m = std::max(m, std::fabs(e));
+    for (double e : v)
+        m = std::max(m, std::fabs(e));
     return m;
 }
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
     double s = 0;
-    for (std::size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+    for (std::size_t i = 0; i < a.size(); ++i)
+        s += a[i] * b[i];
     return s;
 }
 
 bool inside_box(const std::vector<double>& theta, double bound) {
     for (double t : theta)
-        if (!(std::fabs(t) <= bound)) return false;
+        if (!(std::fabs(t) <= bound))
+            return false;
     return true;
 }
 
@@ -68,7 +71,8 @@ LogLikelihood with_numeric_gradient(std::function<double(const std::vector<doubl
             last_theta = theta;
             last_f = f0;
         }
-        if (grad == nullptr || !std::isfinite(f0)) return f0;
+        if (grad == nullptr || !std::isfinite(f0))
+            return f0;
         const double h = 1e-5;
         std::vector<double> t = theta;
         grad->assign(theta.size(), 0.0);
@@ -92,31 +96,35 @@ LogLikelihood with_numeric_gradient(std::function<double(const std::vector<doubl
 }
 
 Objective penalized_objective(LogLikelihood ll, double total_weight, double l2) {
-    return [ll = std::move(ll), total_weight, l2](const std::vector<double>& theta,
-                                                   std::vector<double>* grad) -> double {
-        double v;
-        try {
-            v = ll(theta, grad);
-        } catch (const Error& e) {
-            if (e.kind() == ErrorKind::query_canceled) throw;
-            return kInf;
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const std::exception&) {
-            return kInf;
-        }
-        if (!std::isfinite(v)) return kInf;
-        double f = -v / total_weight;
-        for (double t : theta) f += l2 * t * t;
-        if (grad != nullptr) {
-            for (std::size_t i = 0; i < theta.size(); ++i) {
-                double& g = (*grad)[i];
-                g = -g / total_weight + 2 * l2 * theta[i];
-                if (!std::isfinite(g)) return kInf;
+    return
+        [ll = std::move(ll), total_weight, l2](const std::vector<double>& theta, std::vector<double>* grad) -> double {
+            double v;
+            try {
+                v = ll(theta, grad);
+            } catch (const Error& e) {
+                if (e.kind() == ErrorKind::query_canceled)
+                    throw;
+                return kInf;
+            } catch (const std::bad_alloc&) {
+                throw;
+            } catch (const std::exception&) {
+                return kInf;
             }
-        }
-        return std::isfinite(f) ? f : kInf;
-    };
+            if (!std::isfinite(v))
+                return kInf;
+            double f = -v / total_weight;
+            for (double t : theta)
+                f += l2 * t * t;
+            if (grad != nullptr) {
+                for (std::size_t i = 0; i < theta.size(); ++i) {
+                    double& g = (*grad)[i];
+                    g = -g / total_weight + 2 * l2 * theta[i];
+                    if (!std::isfinite(g))
+                        return kInf;
+                }
+            }
+            return std::isfinite(f) ? f : kInf;
+        };
 }
 
 void check_fit_options(const BtydFitOptions& options) {
@@ -150,15 +158,18 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
     Run run;
     run.x = x0;
     std::vector<double> g(d), gn(d), p(d), xn(d), s(d), y(d), Hy(d);
-    if (!inside_box(x0, kThetaBound)) return run;
+    if (!inside_box(x0, kThetaBound))
+        return run;
     run.f = fn(run.x, &g);
-    if (!std::isfinite(run.f)) return run;
+    if (!std::isfinite(run.f))
+        return run;
     run.gnorm = max_abs(g);
 
     std::vector<double> H(d * d, 0.0);
     auto reset = [&] {
         std::fill(H.begin(), H.end(), 0.0);
-        for (std::size_t i = 0; i < d; ++i) H[i * d + i] = 1.0;
+        for (std::size_t i = 0; i < d; ++i)
+            H[i * d + i] = 1.0;
     };
     reset();
     bool identity = true;
@@ -167,7 +178,8 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
 
     for (int it = 0; it < max_iterations; ++it) {
         interrupts.check();
-        if (run.gnorm <= kGtolStop) break;
+        if (run.gnorm <= kGtolStop)
+            break;
         // No real progress over the last iterations: a flat ridge running
         // off to the box, or the noise floor. Stop; past the converged box
         // (where the run cannot count as converged anyway) sooner.
@@ -182,20 +194,23 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
 
         for (std::size_t i = 0; i < d; ++i) {
             double v = 0;
-            for (std::size_t j = 0; j < d; ++j) v -= H[i * d + j] * g[j];
+            for (std::size_t j = 0; j < d; ++j)
+                v -= H[i * d + j] * g[j];
             p[i] = v;
         }
         double gp = dot(g, p);
         if (!(gp < 0)) {
             reset();
             identity = true;
-            for (std::size_t i = 0; i < d; ++i) p[i] = -g[i];
+            for (std::size_t i = 0; i < d; ++i)
+                p[i] = -g[i];
             gp = dot(g, p);
         }
         const double pmax = max_abs(p);
         if (pmax > kMaxStep) {
             const double k = kMaxStep / pmax;
-            for (double& e : p) e *= k;
+            for (double& e : p)
+                e *= k;
             gp *= k;
         }
 
@@ -203,7 +218,8 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
         double fn_val = kInf;
         bool accepted = false;
         for (int ls = 0; ls < 40; ++ls) {
-            for (std::size_t i = 0; i < d; ++i) xn[i] = run.x[i] + step * p[i];
+            for (std::size_t i = 0; i < d; ++i)
+                xn[i] = run.x[i] + step * p[i];
             // Value only for trial points; the gradient once a point is accepted.
             fn_val = inside_box(xn, kThetaBound) ? fn(xn, nullptr) : kInf;
             if (std::isfinite(fn_val) && fn_val <= run.f + 1e-4 * step * gp) {
@@ -218,10 +234,12 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
             double next = 0.2 * step;
             if (std::isfinite(fn_val)) {
                 const double denom = 2.0 * (fn_val - run.f - gp * step);
-                if (denom > 0) next = std::min(0.5 * step, std::max(0.1 * step, -gp * step * step / denom));
+                if (denom > 0)
+                    next = std::min(0.5 * step, std::max(0.1 * step, -gp * step * step / denom));
             }
             step = next;
-            if (step * pmax < 1e-14) break;
+            if (step * pmax < 1e-14)
+                break;
         }
         if (!accepted) {
             if (!identity) {
@@ -247,14 +265,16 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
         if (sy > 1e-12 * std::sqrt(dot(s, s) * yy)) {
             if (!scaled) {
                 reset();
-                for (std::size_t i = 0; i < d; ++i) H[i * d + i] = sy / yy;
+                for (std::size_t i = 0; i < d; ++i)
+                    H[i * d + i] = sy / yy;
                 scaled = true;
             }
             // H <- (I - rho s y') H (I - rho y s') + rho s s'
             const double rho = 1.0 / sy;
             for (std::size_t i = 0; i < d; ++i) {
                 double v = 0;
-                for (std::size_t j = 0; j < d; ++j) v += H[i * d + j] * y[j];
+                for (std::size_t j = 0; j < d; ++j)
+                    v += H[i * d + j] * y[j];
                 Hy[i] = v;
             }
             const double yHy = dot(y, Hy);
@@ -264,21 +284,23 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
             identity = false;
         }
         // Converged to the precision of the objective.
-        if (f_old - run.f <= 1e-15 * (1 + std::fabs(run.f)) && run.gnorm <= 1e-7) break;
+        if (f_old - run.f <= 1e-15 * (1 + std::fabs(run.f)) && run.gnorm <= 1e-7)
+            break;
     }
     finish(run);
     return run;
 }
 
 // Nelder-Mead with the standard coefficients; initial simplex x0 + 0.5 e_i.
-Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iterations,
-                const Interrupts& interrupts) {
+Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iterations, const Interrupts& interrupts) {
     const std::size_t d = x0.size();
     auto eval = [&](const std::vector<double>& x) { return inside_box(x, kThetaBound) ? fn(x, nullptr) : kInf; };
     std::vector<std::vector<double>> pts(d + 1, x0);
     std::vector<double> fs(d + 1);
-    for (std::size_t i = 0; i < d; ++i) pts[i + 1][i] += 0.5;
-    for (std::size_t i = 0; i <= d; ++i) fs[i] = eval(pts[i]);
+    for (std::size_t i = 0; i < d; ++i)
+        pts[i + 1][i] += 0.5;
+    for (std::size_t i = 0; i <= d; ++i)
+        fs[i] = eval(pts[i]);
     Run run;
     std::vector<std::size_t> order(d + 1);
     std::vector<double> centroid(d), xr(d), xe(d), xc(d);
@@ -286,9 +308,11 @@ Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iter
     for (int it = 0; it < max_iterations; ++it) {
         interrupts.check();
         ++run.iterations;
-        for (std::size_t i = 0; i <= d; ++i) order[i] = i;
+        for (std::size_t i = 0; i <= d; ++i)
+            order[i] = i;
         std::sort(order.begin(), order.end(), [&](std::size_t l, std::size_t r) {
-            if (fs[l] != fs[r]) return fs[l] < fs[r];
+            if (fs[l] != fs[r])
+                return fs[l] < fs[r];
             return l < r;
         });
         const std::size_t best = order[0], worst = order[d], second = order[d - 1];
@@ -299,17 +323,21 @@ Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iter
             break;
         double size = 0;
         for (std::size_t i = 0; i <= d; ++i)
-            for (std::size_t j = 0; j < d; ++j) size = std::max(size, std::fabs(pts[i][j] - pts[best][j]));
+            for (std::size_t j = 0; j < d; ++j)
+                size = std::max(size, std::fabs(pts[i][j] - pts[best][j]));
         if (std::isfinite(fs[worst]) && fs[worst] - fs[best] <= 1e-13 * (1 + std::fabs(fs[best])) && size < 1e-8)
             break;
         std::fill(centroid.begin(), centroid.end(), 0.0);
         for (std::size_t i = 0; i <= d; ++i)
             if (i != worst)
-                for (std::size_t j = 0; j < d; ++j) centroid[j] += pts[i][j] / static_cast<double>(d);
-        for (std::size_t j = 0; j < d; ++j) xr[j] = centroid[j] + (centroid[j] - pts[worst][j]);
+                for (std::size_t j = 0; j < d; ++j)
+                    centroid[j] += pts[i][j] / static_cast<double>(d);
+        for (std::size_t j = 0; j < d; ++j)
+            xr[j] = centroid[j] + (centroid[j] - pts[worst][j]);
         const double fr = eval(xr);
         if (fr < fs[best]) {
-            for (std::size_t j = 0; j < d; ++j) xe[j] = centroid[j] + 2.0 * (centroid[j] - pts[worst][j]);
+            for (std::size_t j = 0; j < d; ++j)
+                xe[j] = centroid[j] + 2.0 * (centroid[j] - pts[worst][j]);
             const double fe = eval(xe);
             if (fe < fr) {
                 pts[worst] = xe;
@@ -327,7 +355,8 @@ Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iter
         }
         const bool outside = fr < fs[worst];
         for (std::size_t j = 0; j < d; ++j)
-            xc[j] = outside ? centroid[j] + 0.5 * (xr[j] - centroid[j]) : centroid[j] + 0.5 * (pts[worst][j] - centroid[j]);
+            xc[j] =
+                outside ? centroid[j] + 0.5 * (xr[j] - centroid[j]) : centroid[j] + 0.5 * (pts[worst][j] - centroid[j]);
         const double fc = eval(xc);
         if (fc < (outside ? fr : fs[worst])) {
             pts[worst] = xc;
@@ -335,28 +364,34 @@ Run nelder_mead(const Objective& fn, const std::vector<double>& x0, int max_iter
             continue;
         }
         for (std::size_t i = 0; i <= d; ++i) {
-            if (i == best) continue;
-            for (std::size_t j = 0; j < d; ++j) pts[i][j] = pts[best][j] + 0.5 * (pts[i][j] - pts[best][j]);
+            if (i == best)
+                continue;
+            for (std::size_t j = 0; j < d; ++j)
+                pts[i][j] = pts[best][j] + 0.5 * (pts[i][j] - pts[best][j]);
             fs[i] = eval(pts[i]);
         }
     }
     std::size_t best = 0;
     for (std::size_t i = 1; i <= d; ++i)
-        if (fs[i] < fs[best]) best = i;
+        if (fs[i] < fs[best])
+            best = i;
     run.x = pts[best];
     run.f = fs[best];
     if (std::isfinite(run.f)) {
         std::vector<double> g(d);
         const double f = fn(run.x, &g);
-        if (std::isfinite(f)) run.gnorm = max_abs(g);
+        if (std::isfinite(f))
+            run.gnorm = max_abs(g);
     }
     finish(run);
     return run;
 }
 
 bool better(const Run& candidate, const Run& incumbent) {
-    if (!std::isfinite(candidate.f)) return false;
-    if (!std::isfinite(incumbent.f)) return true;
+    if (!std::isfinite(candidate.f))
+        return false;
+    if (!std::isfinite(incumbent.f))
+        return true;
     return candidate.f < incumbent.f;
 }
 
@@ -366,12 +401,15 @@ bool inverse_diagonal_sqrt(const std::vector<double>& H, std::size_t d, std::vec
     std::vector<double> L(d * d, 0.0);
     for (std::size_t j = 0; j < d; ++j) {
         double v = H[j * d + j];
-        for (std::size_t k = 0; k < j; ++k) v -= L[j * d + k] * L[j * d + k];
-        if (!(v > 0) || !std::isfinite(v)) return false;
+        for (std::size_t k = 0; k < j; ++k)
+            v -= L[j * d + k] * L[j * d + k];
+        if (!(v > 0) || !std::isfinite(v))
+            return false;
         L[j * d + j] = std::sqrt(v);
         for (std::size_t i = j + 1; i < d; ++i) {
             double w = H[i * d + j];
-            for (std::size_t k = 0; k < j; ++k) w -= L[i * d + k] * L[j * d + k];
+            for (std::size_t k = 0; k < j; ++k)
+                w -= L[i * d + k] * L[j * d + k];
             L[i * d + j] = w / L[j * d + j];
         }
     }
@@ -381,13 +419,16 @@ bool inverse_diagonal_sqrt(const std::vector<double>& H, std::size_t d, std::vec
     for (std::size_t i = 0; i < d; ++i) {
         for (std::size_t r = 0; r < d; ++r) {
             double v = (r == i) ? 1.0 : 0.0;
-            for (std::size_t k = 0; k < r; ++k) v -= L[r * d + k] * u[k];
+            for (std::size_t k = 0; k < r; ++k)
+                v -= L[r * d + k] * u[k];
             u[r] = v / L[r * d + r];
         }
         double var = 0;
-        for (std::size_t r = 0; r < d; ++r) var += u[r] * u[r];
+        for (std::size_t r = 0; r < d; ++r)
+            var += u[r] * u[r];
         out[i] = std::sqrt(var);
-        if (!std::isfinite(out[i])) return false;
+        if (!std::isfinite(out[i]))
+            return false;
     }
     return true;
 }
@@ -407,11 +448,14 @@ std::vector<double> objective_hessian(const Objective& fn, const std::vector<dou
             t[j] = x[j] - h;
             const double fm = fn(t, &gm);
             t[j] = x[j];
-            if (!std::isfinite(fp) || !std::isfinite(fm)) return {};
-            for (std::size_t i = 0; i < d; ++i) H[i * d + j] = (gp[i] - gm[i]) / (2 * h);
+            if (!std::isfinite(fp) || !std::isfinite(fm))
+                return {};
+            for (std::size_t i = 0; i < d; ++i)
+                H[i * d + j] = (gp[i] - gm[i]) / (2 * h);
         }
         for (std::size_t i = 0; i < d; ++i)
-            for (std::size_t j = 0; j < i; ++j) H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
+            for (std::size_t j = 0; j < i; ++j)
+                H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
         return H;
     }
     auto f = [&](std::size_t i, double di, std::size_t j, double dj) {
@@ -430,7 +474,8 @@ std::vector<double> objective_hessian(const Objective& fn, const std::vector<dou
         }
     }
     for (double v : H)
-        if (!std::isfinite(v)) return {};
+        if (!std::isfinite(v))
+            return {};
     return H;
 }
 
@@ -439,34 +484,41 @@ std::vector<double> objective_hessian(const Objective& fn, const std::vector<dou
 // to a standard error of at most kMaxLogSe.
 bool well_determined(const Objective& fn, const std::vector<double>& x, double total_weight, bool numeric_gradient) {
     std::vector<double> H = objective_hessian(fn, x, numeric_gradient);
-    if (H.empty()) return false;
-    for (double& v : H) v *= total_weight;
+    if (H.empty())
+        return false;
+    for (double& v : H)
+        v *= total_weight;
     std::vector<double> se;
-    if (!inverse_diagonal_sqrt(H, x.size(), se)) return false;
+    if (!inverse_diagonal_sqrt(H, x.size(), se))
+        return false;
     for (double v : se)
-        if (!(v <= kMaxLogSe)) return false;
+        if (!(v <= kMaxLogSe))
+            return false;
     return true;
 }
 
 }  // namespace
 
 OptimizeResult minimize(const Objective& objective, const std::vector<std::vector<double>>& starts,
-                        const BtydFitOptions& options, int confirmations, double total_weight,
-                        bool numeric_gradient) {
+                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient) {
     Run best;
     int iterations = 0;
     std::vector<double> converged_f;
     for (const auto& start : starts) {
         Run run = bfgs(objective, start, options.max_iterations, options.interrupts);
         iterations += run.iterations;
-        if (run.converged) converged_f.push_back(run.f);
-        if (better(run, best)) best = run;
+        if (run.converged)
+            converged_f.push_back(run.f);
+        if (better(run, best))
+            best = run;
         // Enough converged runs at the same optimum: no need for more starts.
         if (best.converged) {
             int agreeing = 0;
             for (double f : converged_f)
-                if (std::fabs(f - best.f) <= 1e-9 * (1 + std::fabs(best.f))) ++agreeing;
-            if (agreeing >= confirmations) break;
+                if (std::fabs(f - best.f) <= 1e-9 * (1 + std::fabs(best.f)))
+                    ++agreeing;
+            if (agreeing >= confirmations)
+                break;
         }
     }
     // Nelder-Mead when no BFGS run converged, unless the best point already
@@ -477,11 +529,13 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
         const std::vector<double> from = std::isfinite(best.f) ? best.x : starts.front();
         Run nm = nelder_mead(objective, from, 20 * options.max_iterations, options.interrupts);
         iterations += nm.iterations;
-        if (better(nm, best)) best = nm;
+        if (better(nm, best))
+            best = nm;
         if (std::isfinite(nm.f)) {
             Run polish = bfgs(objective, nm.x, options.max_iterations, options.interrupts);
             iterations += polish.iterations;
-            if (better(polish, best) || (polish.converged && !best.converged && polish.f <= best.f + 1e-12 * (1 + std::fabs(best.f))))
+            if (better(polish, best) ||
+                (polish.converged && !best.converged && polish.f <= best.f + 1e-12 * (1 + std::fabs(best.f))))
                 best = polish;
         }
     }
@@ -513,15 +567,18 @@ std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<d
         if (!std::isfinite(fp) || !std::isfinite(fm))
             throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
                         "The likelihood cannot be evaluated near the estimate.");
-        for (std::size_t i = 0; i < d; ++i) H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);  // -d2 LL
+        for (std::size_t i = 0; i < d; ++i)
+            H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);  // -d2 LL
     }
     for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t j = 0; j < i; ++j) H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
+        for (std::size_t j = 0; j < i; ++j)
+            H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
     std::vector<double> se;
     if (!inverse_diagonal_sqrt(H, d, se))
         throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
                     "The observed information matrix is not positive definite.");
-    for (std::size_t i = 0; i < d; ++i) se[i] *= std::exp(theta[i]);  // delta method
+    for (std::size_t i = 0; i < d; ++i)
+        se[i] *= std::exp(theta[i]);  // delta method
     return se;
 }
 

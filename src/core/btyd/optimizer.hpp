@@ -43,8 +43,7 @@ struct OptimizeResult {
 // by differences of the gradient, or of values when numeric_gradient)
 // determines every log-parameter to a standard error of at most 5.
 OptimizeResult minimize(const Objective& objective, const std::vector<std::vector<double>>& starts,
-                        const BtydFitOptions& options, int confirmations, double total_weight,
-                        bool numeric_gradient);
+                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient);
 
 // Validates options (l2_penalty finite >= 0, max_iterations >= 1).
 void check_fit_options(const BtydFitOptions& options);

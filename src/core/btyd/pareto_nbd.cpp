@@ -43,8 +43,8 @@ namespace customer_analytics {
 
 namespace {
 
-using btyd_detail::CompiledTriples;
 using btyd_detail::check_customer;
+using btyd_detail::CompiledTriples;
 using btyd_detail::format;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -81,29 +81,28 @@ double log_F(const Params& p, double x, double v, const TimeLogs& t) {
                                                        (p.beta + v) / (p.alpha + v));
         return lg - p.r * t.l1pa - p.s * t.l1pb - x * t.la;
     }
-    const double lg = btyd_detail::log_hyp2f1_unit(p.s + 1, p.r + x, (p.beta - p.alpha) / (p.beta + v),
-                                                   (p.alpha + v) / (p.beta + v));
+    const double lg =
+        btyd_detail::log_hyp2f1_unit(p.s + 1, p.r + x, (p.beta - p.alpha) / (p.beta + v), (p.alpha + v) / (p.beta + v));
     return lg - p.r * t.l1pa - p.s * t.l1pb - x * t.la + (t.la - t.lb);
 }
 
 // L1 (see the header comment).
-double log_alive_term(const Params& p, double x, const TimeLogs& t) {
-    return -p.r * t.l1pa - p.s * t.l1pb - x * t.la;
-}
+double log_alive_term(const Params& p, double x, const TimeLogs& t) { return -p.r * t.l1pa - p.s * t.l1pb - x * t.la; }
 
 // log of (alpha+T)^(r+x) (beta+T)^s * s/(r+s+x) * A0, i.e. the log-odds of
 // "dropped out before T" against "alive at T". -inf when t_x == T.
 double log_odds_dead(const Params& p, double x, double t_x, double T) {
-    if (t_x >= T) return -kInf;
+    if (t_x >= T)
+        return -kInf;
     const TimeLogs tT = time_logs(p, T);
-    const double log_a0 =
-        btyd_detail::log_sub_exp(log_F(p, x, t_x, time_logs(p, t_x)), log_F(p, x, T, tT));
+    const double log_a0 = btyd_detail::log_sub_exp(log_F(p, x, t_x, time_logs(p, t_x)), log_F(p, x, T, tT));
     return std::log(p.s / (p.r + p.s + x)) + log_a0 - log_alive_term(p, x, tT);
 }
 
 double p_alive(const Params& p, double x, double t_x, double T) {
     const double lr = log_odds_dead(p, x, t_x, T);
-    if (lr == -kInf) return 1.0;
+    if (lr == -kInf)
+        return 1.0;
     if (lr > 0) {
         const double e = std::exp(-lr);
         return e / (1 + e);
@@ -146,7 +145,8 @@ public:
         std::vector<std::uint64_t> keys;
         keys.reserve(2 * d.rows.size());
         for (const auto& row : d.rows) {
-            if (row.txi == row.Ti) continue;
+            if (row.txi == row.Ti)
+                continue;
             keys.push_back(row.xi * nt + row.txi);
             keys.push_back(row.xi * nt + row.Ti);
         }
@@ -185,17 +185,21 @@ public:
         if (!(p.r > 0 && p.alpha > 0 && p.s > 0 && p.beta > 0) || !std::isfinite(p.r + p.alpha + p.s + p.beta))
             return -kInf;
         btyd_detail::log_pochhammer(p.r, d_.xs, c_);
-        for (std::size_t k = 0; k < d_.xs.size(); ++k) lq_[k] = std::log(p.s / (p.r + p.s + d_.xs[k]));
-        for (std::size_t j = 0; j < d_.times.size(); ++j) t_[j] = time_logs(p, d_.times[j]);
+        for (std::size_t k = 0; k < d_.xs.size(); ++k)
+            lq_[k] = std::log(p.s / (p.r + p.s + d_.xs[k]));
+        for (std::size_t j = 0; j < d_.times.size(); ++j)
+            t_[j] = time_logs(p, d_.times[j]);
         for (std::size_t i = 0; i < J_.size(); ++i) {
             // A 2F1 takes up to a few milliseconds (near z = 1).
-            if ((i & 0xF) == 0xF) interrupts_.check();
+            if ((i & 0xF) == 0xF)
+                interrupts_.check();
             const std::uint32_t j = pair_t_[i];
             J_[i] = log_F(p, d_.xs[pair_x_[i]], d_.times[j], t_[j]);
         }
         btyd_detail::CompensatedSum ll;
         for (std::size_t i = 0; i < d_.rows.size(); ++i) {
-            if ((i & 0xFFFF) == 0xFFFF) interrupts_.check();
+            if ((i & 0xFFFF) == 0xFFFF)
+                interrupts_.check();
             const auto& row = d_.rows[i];
             const double x = d_.xs[row.xi];
             const double L1 = log_alive_term(p, x, t_[row.Ti]);
@@ -206,8 +210,7 @@ public:
                 if (Jtx > JT) {
                     const double D = lq_[row.xi] + Jtx;
                     const double frac = -std::expm1(JT - Jtx);
-                    v = L1 >= D ? L1 + std::log1p(std::exp(D - L1) * frac)
-                                : D + std::log(std::exp(L1 - D) + frac);
+                    v = L1 >= D ? L1 + std::log1p(std::exp(D - L1) * frac) : D + std::log(std::exp(L1 - D) + frac);
                 }
             }
             ll.add(row.w * (c_[row.xi] + v));
@@ -221,8 +224,8 @@ private:
     const Interrupts& interrupts_;
     std::vector<std::uint32_t> pair_x_, pair_t_;  // distinct (x, time) pairs needing F
     std::vector<std::uint32_t> row_tx_, row_T_;   // per row: pair indices, kNoPair if t_x == T
-    std::vector<double> c_, lq_, J_;  // per x: log (r)_x, log(s/m); per pair: J
-    std::vector<TimeLogs> t_;          // per distinct time
+    std::vector<double> c_, lq_, J_;              // per x: log (r)_x, log(s/m); per pair: J
+    std::vector<TimeLogs> t_;                     // per distinct time
 };
 
 }  // namespace
@@ -249,9 +252,8 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
         {std::log(0.5), std::log(0.5 / rate), std::log(0.5), std::log(0.5 * mean_T)},
         {std::log(2.0), std::log(2.0 / rate), std::log(2.0), std::log(2.0 * mean_T)},
     };
-    const auto res = btyd_detail::minimize(
-        btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty), starts, options, 1,
-        d.total_weight, true);
+    const auto res = btyd_detail::minimize(btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty),
+                                           starts, options, 1, d.total_weight, true);
 
     ParetoNbdModel m;
     m.r = std::exp(res.theta[0]);
@@ -271,7 +273,8 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
 double pareto_nbd_log_likelihood(const ParetoNbdModel& model, const BtydObservation* data, std::size_t n) {
     const Params p = checked_params(model);
     const CompiledTriples d = btyd_detail::compile_triples(data, n, true);
-    if (d.rows.empty()) return 0.0;
+    if (d.rows.empty())
+        return 0.0;
     Interrupts none;
     Likelihood lik(d, none);
     double v;
@@ -320,7 +323,8 @@ double pareto_nbd_prob_purchase(const ParetoNbdModel& model, double t, double x,
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_horizon(t, "horizon");
-    if (t == 0) return 0.0;
+    if (t == 0)
+        return 0.0;
     try {
         // P(Y(t) > 0 | alive) = (r+x)/(alpha+T) * (K(0) - K(t))
         const double lk = btyd_detail::log_sub_exp(log_K(p, x, T, 0), log_K(p, x, T, t));
@@ -354,17 +358,17 @@ std::array<double, 4> pareto_nbd_standard_errors(const ParetoNbdModel& model, co
     }
 }
 
-double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
-                      int periods, double discount_rate, double period_length, const Interrupts& interrupts) {
+double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                      double discount_rate, double period_length, const Interrupts& interrupts) {
     const Params p = checked_params(model);
     check_customer(x, t_x, T);
     btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
     double v;
     try {
         const double pa = p_alive(p, x, t_x, T);
-        const double total = btyd_detail::clv_alive_sum(
-            [&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate, period_length,
-            (p.r + x) / (p.alpha + T), interrupts);
+        const double total =
+            btyd_detail::clv_alive_sum([&](double t) { return alive_expected(p, x, T, t); }, periods, discount_rate,
+                                       period_length, (p.r + x) / (p.alpha + T), interrupts);
         v = expected_spend * pa * total;
     } catch (...) {
         btyd_detail::rethrow_as_error("Pareto/NBD CLV");
