@@ -13,7 +13,10 @@ RELEASED_SCRIPTS = extension/$(EXTENSION)--0.1.0.sql
 DATA_built = extension/$(EXTENSION)--$(EXTVERSION).sql
 DATA = $(RELEASED_SCRIPTS) $(wildcard extension/$(EXTENSION)--*--*.sql)
 
-OBJS = $(patsubst %.cpp,%.o,$(sort $(wildcard src/core/*.cpp src/pg/*.cpp)))
+# The core (with one folder level for a model family, src/core/btyd) and
+# the glue.
+CORE_SOURCES = $(sort $(wildcard src/core/*.cpp src/core/*/*.cpp))
+OBJS = $(patsubst %.cpp,%.o,$(CORE_SOURCES) $(sort $(wildcard src/pg/*.cpp)))
 
 # setup installs the extension; the other tests run in name order.
 REGRESS = setup $(filter-out setup,$(sort $(basename $(notdir $(wildcard sql/*.sql)))))
@@ -33,9 +36,15 @@ override with_llvm = no
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The core is compiled without PostgreSQL's include directories, so a
+# PostgreSQL header included in src/core does not resolve (and
+# src/core/no_postgres.hpp, the last include of every core file, stops any
+# that would).
+$(patsubst %.cpp,%.o,$(CORE_SOURCES)): override CPPFLAGS := -Isrc/core $(filter-out -I%,$(CPPFLAGS))
+
 # PGXS tracks no header dependencies; the headers are few, so any change
 # rebuilds every object.
-$(OBJS): $(wildcard src/core/*.hpp src/pg/*.hpp)
+$(OBJS): $(wildcard src/core/*.hpp src/core/*/*.hpp src/pg/*.hpp)
 
 extension/$(EXTENSION)--$(EXTVERSION).sql: $(sort $(wildcard extension/source/*.sql)) $(EXTENSION).control
 	cat $(sort $(wildcard extension/source/*.sql)) > $@

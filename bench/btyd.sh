@@ -63,7 +63,7 @@ echo "   machine: $(nproc) cores, load average $load_start (start)"
 
 # 1. compile
 g++ -O2 -std=c++17 -o "$work/btyd_simulate" "$here/btyd_simulate.cpp"
-g++ -O2 -std=c++17 -I"$root/src/core" "$root"/src/core/*.cpp "$here/btyd_fit_core.cpp" \
+g++ -O2 -std=c++17 -I"$root/src/core" "$root"/src/core/*.cpp "$root"/src/core/btyd/*.cpp "$here/btyd_fit_core.cpp" \
     -o "$work/btyd_fit_core" >"$work/core_build.log" 2>&1 &
 core_pid=$!
 

@@ -2,7 +2,7 @@
 // C++ core directly (no PostgreSQL): timing of the pure fit, estimates,
 // standard errors and z-scores against the true parameters.
 //
-//   g++ -O2 -std=c++17 -Isrc/core src/core/*.cpp bench/btyd_fit_core.cpp -o btyd_fit_core
+//   g++ -O2 -std=c++17 -Isrc/core src/core/*.cpp src/core/btyd/*.cpp bench/btyd_fit_core.cpp -o btyd_fit_core
 //   btyd_fit_core [--bgnbd r,alpha,a,b] [--pareto r,alpha,s,beta]
 //                 [--sql-bgnbd r,alpha,a,b] [--sql-pareto r,alpha,s,beta] [FILE]
 //
@@ -33,7 +33,7 @@
 #include <tuple>
 #include <vector>
 
-#include "btyd.hpp"
+#include "btyd/btyd.hpp"
 
 namespace ca = customer_analytics;
 
@@ -47,14 +47,17 @@ bool parse_params(const char* s, Params& out) {
     for (int i = 0; i < 4; ++i) {
         char* end = nullptr;
         v[i] = std::strtod(p, &end);
-        if (end == p || !std::isfinite(v[i])) return false;
+        if (end == p || !std::isfinite(v[i]))
+            return false;
         p = end;
         if (i < 3) {
-            if (*p != ',') return false;
+            if (*p != ',')
+                return false;
             ++p;
         }
     }
-    if (*p != '\0') return false;
+    if (*p != '\0')
+        return false;
     out = v;
     return true;
 }
@@ -69,7 +72,8 @@ std::size_t distinct_triples(std::vector<ca::BtydObservation> obs) {
     });
     std::size_t m = 0;
     for (std::size_t i = 0; i < obs.size(); ++i)
-        if (i == 0 || obs[i].x != obs[i - 1].x || obs[i].t_x != obs[i - 1].t_x || obs[i].T != obs[i - 1].T) ++m;
+        if (i == 0 || obs[i].x != obs[i - 1].x || obs[i].t_x != obs[i - 1].t_x || obs[i].T != obs[i - 1].T)
+            ++m;
     return m;
 }
 
@@ -77,17 +81,20 @@ void print_table(const char* title, const char* const (&names)[4], const Params&
                  const std::array<double, 4>& se, const Params* sql) {
     std::printf("%s\n", title);
     std::printf("  %-9s %10s %12s %12s %13s", "parameter", "true", "estimate", "SE", "|est-true|/SE");
-    if (sql) std::printf(" %14s", "SQL estimate");
+    if (sql)
+        std::printf(" %14s", "SQL estimate");
     std::printf("\n");
     for (int i = 0; i < 4; ++i) {
         std::printf("  %-9s %10.4f %12.6f %12.6f %13.2f", names[i], truth[i], est[i], se[i],
                     std::fabs(est[i] - truth[i]) / se[i]);
-        if (sql) std::printf(" %14.6f", (*sql)[i]);
+        if (sql)
+            std::printf(" %14.6f", (*sql)[i]);
         std::printf("\n");
     }
     if (sql) {
         double worst = 0;
-        for (int i = 0; i < 4; ++i) worst = std::max(worst, std::fabs((*sql)[i] - est[i]) / std::fabs(est[i]));
+        for (int i = 0; i < 4; ++i)
+            worst = std::max(worst, std::fabs((*sql)[i] - est[i]) / std::fabs(est[i]));
         std::printf("  SQL vs core: max relative difference %.2g\n", worst);
     }
 }
@@ -102,7 +109,8 @@ Rows read_csv(std::istream& in) {
     std::size_t lineno = 0;
     while (std::getline(in, line)) {
         ++lineno;
-        if (line.empty()) continue;
+        if (line.empty())
+            continue;
         const char* p = line.c_str();
         const char* comma = std::strchr(p, ',');
         if (!comma) {
@@ -113,11 +121,14 @@ Rows read_csv(std::istream& in) {
         ca::BtydObservation o;
         char* end = nullptr;
         o.x = std::strtod(comma + 1, &end);
-        if (*end != ',') goto bad;
+        if (*end != ',')
+            goto bad;
         o.t_x = std::strtod(end + 1, &end);
-        if (*end != ',') goto bad;
+        if (*end != ',')
+            goto bad;
         o.T = std::strtod(end + 1, &end);
-        if (*end != '\0' && *end != '\r') goto bad;
+        if (*end != '\0' && *end != '\r')
+            goto bad;
         o.weight = 1;
         if (model == "bgnbd")
             rows.bgnbd.push_back(o);
@@ -190,10 +201,10 @@ int main(int argc, char** argv) {
             t0 = std::chrono::steady_clock::now();
             const auto se = ca::bgnbd_standard_errors(m, obs.data(), obs.size());
             const double se_s = seconds_since(t0);
-            std::printf("\nBG/NBD (core): %zu customers, %zu distinct triples, fit %.2f s, standard errors %.2f s, "
-                        "converged %s, %d iterations, log-likelihood %.2f\n",
-                        obs.size(), distinct, fit_s, se_s, m.converged ? "yes" : "NO", m.iterations,
-                        m.log_likelihood);
+            std::printf(
+                "\nBG/NBD (core): %zu customers, %zu distinct triples, fit %.2f s, standard errors %.2f s, "
+                "converged %s, %d iterations, log-likelihood %.2f\n",
+                obs.size(), distinct, fit_s, se_s, m.converged ? "yes" : "NO", m.iterations, m.log_likelihood);
             std::printf("RESULT bgnbd customers=%zu distinct=%zu fit_s=%.3f se_s=%.3f converged=%d\n", obs.size(),
                         distinct, fit_s, se_s, m.converged ? 1 : 0);
             static const char* const names[4] = {"r", "alpha", "a", "b"};
@@ -209,12 +220,12 @@ int main(int argc, char** argv) {
             t0 = std::chrono::steady_clock::now();
             const auto se = ca::pareto_nbd_standard_errors(m, obs.data(), obs.size());
             const double se_s = seconds_since(t0);
-            std::printf("\nPareto/NBD (core): %zu customers, %zu distinct triples, fit %.2f s, standard errors "
-                        "%.2f s, converged %s, %d iterations, log-likelihood %.2f\n",
-                        obs.size(), distinct, fit_s, se_s, m.converged ? "yes" : "NO", m.iterations,
-                        m.log_likelihood);
-            std::printf("RESULT pareto_nbd customers=%zu distinct=%zu fit_s=%.3f se_s=%.3f converged=%d\n",
-                        obs.size(), distinct, fit_s, se_s, m.converged ? 1 : 0);
+            std::printf(
+                "\nPareto/NBD (core): %zu customers, %zu distinct triples, fit %.2f s, standard errors "
+                "%.2f s, converged %s, %d iterations, log-likelihood %.2f\n",
+                obs.size(), distinct, fit_s, se_s, m.converged ? "yes" : "NO", m.iterations, m.log_likelihood);
+            std::printf("RESULT pareto_nbd customers=%zu distinct=%zu fit_s=%.3f se_s=%.3f converged=%d\n", obs.size(),
+                        distinct, fit_s, se_s, m.converged ? 1 : 0);
             static const char* const names[4] = {"r", "alpha", "s", "beta"};
             print_table("Pareto/NBD parameter recovery", names, pn_true, {m.r, m.alpha, m.s, m.beta}, se,
                         have_pn_sql ? &pn_sql : nullptr);

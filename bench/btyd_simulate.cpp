@@ -78,7 +78,8 @@ public:
         const std::uint64_t limit = UINT64_MAX - UINT64_MAX % n;
         for (;;) {
             const std::uint64_t v = engine_();
-            if (v < limit) return v % n;
+            if (v < limit)
+                return v % n;
         }
     }
     double exponential(double rate) { return -std::log(uniform_open()) / rate; }
@@ -86,12 +87,14 @@ public:
         for (;;) {
             const double u = 2 * uniform() - 1, v = 2 * uniform() - 1;
             const double s = u * u + v * v;
-            if (s > 0 && s < 1) return u * std::sqrt(-2 * std::log(s) / s);
+            if (s > 0 && s < 1)
+                return u * std::sqrt(-2 * std::log(s) / s);
         }
     }
     // Gamma(shape, scale 1): Marsaglia & Tsang (2000).
     double gamma(double shape) {
-        if (shape < 1) return gamma(shape + 1) * std::pow(uniform_open(), 1 / shape);
+        if (shape < 1)
+            return gamma(shape + 1) * std::pow(uniform_open(), 1 / shape);
         const double d = shape - 1.0 / 3, c = 1 / std::sqrt(9 * d);
         for (;;) {
             double z, v;
@@ -101,8 +104,10 @@ public:
             } while (v <= 0);
             v = v * v * v;
             const double u = uniform_open();
-            if (u < 1 - 0.0331 * z * z * z * z) return d * v;
-            if (std::log(u) < 0.5 * z * z + d * (1 - v + std::log(v))) return d * v;
+            if (u < 1 - 0.0331 * z * z * z * z)
+                return d * v;
+            if (std::log(u) < 0.5 * z * z + d * (1 - v + std::log(v)))
+                return d * v;
         }
     }
     double beta(double a, double b) {
@@ -118,7 +123,8 @@ class Output {
 public:
     ~Output() { flush(); }
     void row(const char* model, int x, double t_x, double t_cal) {
-        if (buf_.size() > (1 << 20)) flush();
+        if (buf_.size() > (1 << 20))
+            flush();
         buf_ += model;
         buf_ += ',';
         number(x);
@@ -155,11 +161,15 @@ struct Customer {
 // continuous time of the last repeat purchase (0 when x == 0).
 Customer observe(int x, double last, int t_cal_days, bool continuous) {
     const double t_cal = t_cal_days / 7.0;
-    if (x == 0) return {0, 0.0, t_cal};
-    if (continuous) return {x, last, t_cal};
+    if (x == 0)
+        return {0, 0.0, t_cal};
+    if (continuous)
+        return {x, last, t_cal};
     long days = std::lround(last * 7);
-    if (days < 1) days = 1;
-    if (days > t_cal_days) days = t_cal_days;
+    if (days < 1)
+        days = 1;
+    if (days > t_cal_days)
+        days = t_cal_days;
     return {x, static_cast<double>(days) / 7.0, t_cal};
 }
 
@@ -179,10 +189,12 @@ Customer bgnbd_customer(Draws& g, const double (&p)[4], bool continuous) {
     if (lambda > 0) {
         for (;;) {
             t += g.exponential(lambda);
-            if (!(t <= T)) break;
+            if (!(t <= T))
+                break;
             ++x;
             last = t;
-            if (g.uniform() < drop) break;  // drops out after this purchase
+            if (g.uniform() < drop)
+                break;  // drops out after this purchase
         }
     }
     return observe(x, last, t_cal_days, continuous);
@@ -201,7 +213,8 @@ Customer pareto_customer(Draws& g, const double (&p)[4], bool continuous) {
     if (lambda > 0) {
         for (;;) {
             t += g.exponential(lambda);
-            if (!(t <= end)) break;
+            if (!(t <= end))
+                break;
             ++x;
             last = t;
         }
@@ -215,15 +228,19 @@ bool parse_params(const char* s, double (&out)[4]) {
     for (int i = 0; i < 4; ++i) {
         char* end = nullptr;
         v[i] = std::strtod(p, &end);
-        if (end == p || !(v[i] > 0) || !std::isfinite(v[i])) return false;
+        if (end == p || !(v[i] > 0) || !std::isfinite(v[i]))
+            return false;
         p = end;
         if (i < 3) {
-            if (*p != ',') return false;
+            if (*p != ',')
+                return false;
             ++p;
         }
     }
-    if (*p != '\0') return false;
-    for (int i = 0; i < 4; ++i) out[i] = v[i];
+    if (*p != '\0')
+        return false;
+    for (int i = 0; i < 4; ++i)
+        out[i] = v[i];
     return true;
 }
 
@@ -251,17 +268,21 @@ int main(int argc, char** argv) {
             const std::string m = argv[++i];
             do_bg = m == "bgnbd" || m == "both";
             do_pn = m == "pareto_nbd" || m == "both";
-            if (!do_bg && !do_pn) usage();
+            if (!do_bg && !do_pn)
+                usage();
         } else if (arg == "--bgnbd" && has_value) {
-            if (!parse_params(argv[++i], bg)) usage();
+            if (!parse_params(argv[++i], bg))
+                usage();
         } else if (arg == "--pareto" && has_value) {
-            if (!parse_params(argv[++i], pn)) usage();
+            if (!parse_params(argv[++i], pn))
+                usage();
         } else if (arg == "--continuous") {
             continuous = true;
         } else if (!arg.empty() && arg[0] != '-') {
             char* end = nullptr;
             n = std::strtoll(arg.c_str(), &end, 10);
-            if (*end != '\0' || n < 1) usage();
+            if (*end != '\0' || n < 1)
+                usage();
         } else {
             usage();
         }
@@ -294,8 +315,10 @@ int main(int argc, char** argv) {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::fprintf(stderr, "btyd_simulate: %lld customers per model, seed %llu, %.2f s", n,
                  static_cast<unsigned long long>(seed), secs);
-    if (do_bg) std::fprintf(stderr, "; bgnbd %.1f%% with a repeat purchase", 100.0 * repeaters_bg / n);
-    if (do_pn) std::fprintf(stderr, "; pareto_nbd %.1f%% with a repeat purchase", 100.0 * repeaters_pn / n);
+    if (do_bg)
+        std::fprintf(stderr, "; bgnbd %.1f%% with a repeat purchase", 100.0 * repeaters_bg / n);
+    if (do_pn)
+        std::fprintf(stderr, "; pareto_nbd %.1f%% with a repeat purchase", 100.0 * repeaters_pn / n);
     std::fprintf(stderr, "\n");
     return 0;
 }

@@ -2,7 +2,7 @@
 // parallel plan pays per customer and worker), over typical customers:
 // 1..20 orders on distinct days of three years, numeric amounts with two
 // decimals. Build and run:
-//   g++ -O2 -std=c++17 -Isrc/core bench/state_bench.cpp src/core/rfm.cpp \
+//   g++ -O2 -std=c++17 -Isrc/core bench/state_bench.cpp src/core/rfm_summary.cpp \
 //       src/core/decimal.cpp src/core/state_format.cpp -o /tmp/state_bench
 //   /tmp/state_bench 3000000
 #include <chrono>
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "rfm.hpp"
+#include "rfm_summary.hpp"
 #include "state_format.hpp"
 
 namespace ca = customer_analytics;
@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
         check += s.purchases;
     }
     const auto t3 = std::chrono::steady_clock::now();
-    auto per_state = [states](auto a, auto b) { return std::chrono::duration<double, std::nano>(b - a).count() / states; };
+    auto per_state = [states](auto a, auto b) {
+        return std::chrono::duration<double, std::nano>(b - a).count() / states;
+    };
     std::printf("serialize %.1f ns/state, deserialize %.1f ns/state (%.1f bytes a state, check %ld)\n",
                 per_state(t0, t1), per_state(t2, t3), double(total) / states, check);
 }

@@ -1006,46 +1006,47 @@ ALTER TABLE segment_builds
 -- optional min_purchase, which group order lines into orders and apply the
 -- purchase rule per order and per day; the builder's order_column and
 -- min_purchase options, recorded in segment_builds with the order key's type
--- (extension/source/10_rfm.sql, 20_rfm_state.sql, 40_builder.sql). Existing
+-- (extension/source/10_rfm_summary.sql, 40_builder.sql). Existing
 -- builds have neither option and keep their row states.
 
 -- With an order key: lines with one key are one order, and the purchase
--- rule applies to orders and days, never to lines (src/core/rfm_orders.hpp;
--- README, rfm_agg). Keys are bigint or text; a NULL key makes its line an
--- order of its own; min_purchase (NULL: none) is the smallest net amount of
--- a day that has purchases. Not STRICT, for those NULLs.
+-- rule applies to orders and days, never to lines
+-- (src/core/rfm_summary_orders.hpp; README, rfm_agg). Keys are bigint or
+-- text; a NULL key makes its line an order of its own; min_purchase (NULL:
+-- none) is the smallest net amount of a day that has purchases. Not
+-- STRICT, for those NULLs.
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, numeric, text, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_numeric_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, bigint, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, date, float8, text, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_date_float8_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_minimum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text, numeric) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_numeric_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text' LANGUAGE C STABLE PARALLEL SAFE;
 CREATE FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_agg_orders_timestamptz_float8_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_minimum' LANGUAGE C STABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint) (
     SFUNC = rfm_agg_transfn, STYPE = internal, SSPACE = 400,
@@ -1244,3 +1245,216 @@ CREATE OR REPLACE FUNCTION lifecycle_stage(last_order timestamptz, as_of timesta
                                            stages text[])
     RETURNS text
     AS 'MODULE_PATHNAME', 'ca_lifecycle_stage_timestamptz_named' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- -------------------------------------------------------------------- names
+--
+-- The C entry point of SQL function foo is ca_foo (with a suffix for
+-- overloads served by different functions). Every function 0.1.0 created
+-- under another symbol points at its new one; the library still exports
+-- the 0.1.0 names as aliases (src/pg/symbols_0_1_0.cpp), so databases on
+-- 0.1.0 keep working until they are updated. scripts/c_symbols.py changes
+-- extension/customer_analytics--0.1.0.sql extension/source/*.sql lists
+-- these statements.
+
+CREATE OR REPLACE FUNCTION rfm_agg_transfn(internal, date, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_transfn(internal, date, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_transfn(internal, timestamptz, numeric) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_transfn(internal, timestamptz, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_agg_finalfn(internal) RETURNS rfm_summary
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_state_merge_transfn(internal, bytea) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_state_merge_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_transfn(internal, rfm_summary, date, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_transfn(internal, rfm_summary, date) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION rfm_bins_finalfn(internal) RETURNS rfm_bins
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION recency_score(rfm_score) RETURNS integer
+    AS 'MODULE_PATHNAME', 'ca_recency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION frequency_score(rfm_score) RETURNS integer
+    AS 'MODULE_PATHNAME', 'ca_frequency_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION monetary_score(rfm_score) RETURNS integer
+    AS 'MODULE_PATHNAME', 'ca_monetary_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION btyd_fit_transfn(internal, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION btyd_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION btyd_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION btyd_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION bgnbd_fit_finalfn(internal) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_nbd_fit_finalfn(internal) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gamma_gamma_fit_finalfn(internal) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION clv(model bgnbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
+                    periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_clv_bgnbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION clv(model pareto_nbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
+                    periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_clv_pareto_nbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION value_band(spend float8, cuts float8[]) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_value_band_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_transfn(internal, date, text, date) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_transfn(internal, date, text, date, integer, integer, integer, integer)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_activity_status_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_activity_status_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION activity_status_finalfn(internal) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean, float8[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION coupon_sensitivity_finalfn(internal) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_transfn(internal, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_transfn(internal, boolean, boolean, float8, float8, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION purchase_mix_finalfn(internal) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_transfn(internal, text, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_spend_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_spend_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_spend_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gini_transfn(internal, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_gini_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION gini_finalfn(internal) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_gini_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_share_transfn(internal, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_share_finalfn(internal) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION lorenz_curve_transfn(internal, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION lorenz_curve_transfn(internal, float8, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_segments' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION lorenz_curve_finalfn(internal) RETURNS lorenz_point[]
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_tier_thresholds_transfn(internal, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_tier_thresholds_transfn(internal, float8, float8[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_fractions' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION pareto_tier_thresholds_finalfn(internal) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION value_band_cuts_transfn(internal, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION value_band_cuts_finalfn(internal) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_transfn(internal, float8[], integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_transfn(internal, float8[], integer, integer, integer, bigint, boolean, float8)
+    RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION kmeans_fit_finalfn(internal) RETURNS kmeans_model
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_transfn(internal, text[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_transfn(internal, text[], float8, integer) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_transfn(internal, text[], float8, integer, bigint, text) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_affinity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_affinity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION affinity_finalfn(internal) RETURNS affinity_pair[]
+    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap(x bigint, y bigint, xy bigint, n bigint) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap_transfn(internal, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION segment_overlap_finalfn(internal) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_transfn(internal, boolean, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION campaign_report_finalfn(internal) RETURNS campaign_report
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;

@@ -1,4 +1,5 @@
 #include "affinity.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,9 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "state_test_util.hpp"
-
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -26,22 +26,12 @@ AffinityState affinity_from(const std::vector<uint8_t>& bytes) {
     return read_affinity_state(bytes.data(), bytes.size(), &query);
 }
 
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
-
 using Basket = std::vector<std::string>;
 
 AffinityState from(const std::vector<Basket>& baskets, const AffinityLimits& limits = {}) {
     AffinityState s(limits);
-    for (const auto& b : baskets) s.add_basket(b);
+    for (const auto& b : baskets)
+        s.add_basket(b);
     return s;
 }
 
@@ -71,7 +61,8 @@ std::vector<Basket> random_baskets(std::mt19937_64& g, int n, int n_items) {
     for (int i = 0; i < n; ++i) {
         Basket b;
         const int m = static_cast<int>(g() % 6);
-        for (int j = 0; j < m; ++j) b.push_back("cat-" + std::to_string(g() % static_cast<uint64_t>(n_items)));
+        for (int j = 0; j < m; ++j)
+            b.push_back("cat-" + std::to_string(g() % static_cast<uint64_t>(n_items)));
         out.push_back(b);
     }
     return out;
@@ -168,18 +159,23 @@ TEST(Affinity, MatchesBruteForce) {
         for (const auto& x : set) {
             ++items[x];
             for (const auto& y : set)
-                if (x < y) ++pairs[{x, y}];
+                if (x < y)
+                    ++pairs[{x, y}];
         }
     }
     EXPECT_EQ(s.distinct_items(), items.size());
     EXPECT_EQ(s.distinct_pairs(), pairs.size());
-    for (const auto& kv : items) EXPECT_EQ(s.item_count(kv.first), kv.second);
-    for (const auto& kv : pairs) EXPECT_EQ(s.pair_count(kv.first.first, kv.first.second), kv.second);
+    for (const auto& kv : items)
+        EXPECT_EQ(s.item_count(kv.first), kv.second);
+    for (const auto& kv : pairs)
+        EXPECT_EQ(s.pair_count(kv.first.first, kv.first.second), kv.second);
     auto p = s.pairs(all_pairs());
     EXPECT_EQ(p.size(), pairs.size());
-    for (std::size_t i = 1; i < p.size(); ++i) EXPECT_GE(p[i - 1].count_ab, p[i].count_ab);
+    for (std::size_t i = 1; i < p.size(); ++i)
+        EXPECT_GE(p[i - 1].count_ab, p[i].count_ab);
     auto l = s.pairs(all_pairs(AffinityOrder::lift));
-    for (std::size_t i = 1; i < l.size(); ++i) EXPECT_GE(l[i - 1].lift, l[i].lift);
+    for (std::size_t i = 1; i < l.size(); ++i)
+        EXPECT_GE(l[i - 1].lift, l[i].lift);
 }
 
 TEST(Affinity, MergeEqualsOnePass) {
@@ -315,7 +311,8 @@ TEST(Affinity, Scale) {
     const bool long_run = std::getenv("CA_LONG_TESTS") != nullptr;
     const int64_t lines = long_run ? 10000000 : 1000000;
     std::vector<std::string> names;
-    for (int i = 0; i < 60; ++i) names.push_back("category-" + std::to_string(i));
+    for (int i = 0; i < 60; ++i)
+        names.push_back("category-" + std::to_string(i));
     std::mt19937_64 g(99);
     AffinityState s;
     std::vector<std::string_view> basket;

@@ -1,4 +1,5 @@
 #include "campaign.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,25 +11,13 @@
 #include <vector>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
 
 double chi2_quantile(double df, double p) {
     return boost::math::quantile(boost::math::chi_squared_distribution<double>(df), p);
 }
-
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 }  // namespace
 
@@ -64,10 +53,12 @@ TEST(Holdout, UniformChiSquare) {
     const double limit = chi2_quantile(bins - 1, 0.999);
     for (const char* salt : {"uniformity", ""}) {
         std::vector<int64_t> count(bins, 0);
-        for (int64_t k = 0; k < n; ++k) ++count[static_cast<std::size_t>(holdout_unit(k, salt) * bins)];
+        for (int64_t k = 0; k < n; ++k)
+            ++count[static_cast<std::size_t>(holdout_unit(k, salt) * bins)];
         double stat = 0;
         const double e = static_cast<double>(n) / bins;
-        for (int64_t c : count) stat += (c - e) * (c - e) / e;
+        for (int64_t c : count)
+            stat += (c - e) * (c - e) / e;
         EXPECT_LT(stat, limit) << "int keys, salt '" << salt << "'";
     }
     // text keys of the usual shape
@@ -79,7 +70,8 @@ TEST(Holdout, UniformChiSquare) {
     }
     double stat = 0;
     const double e = static_cast<double>(n) / bins;
-    for (int64_t c : count) stat += (c - e) * (c - e) / e;
+    for (int64_t c : count)
+        stat += (c - e) * (c - e) / e;
     EXPECT_LT(stat, limit) << "text keys";
 }
 
@@ -90,7 +82,8 @@ TEST(Holdout, FractionIsRespectedAndNested) {
         const bool a = holdout(k, 0.1, "nest"), b = holdout(k, 0.2, "nest");
         in10 += a;
         in20 += b;
-        if (a && !b) ADD_FAILURE() << "not nested at key " << k;
+        if (a && !b)
+            ADD_FAILURE() << "not nested at key " << k;
         EXPECT_FALSE(holdout(k, 0.0, "nest"));
         EXPECT_TRUE(holdout(k, 1.0, "nest"));
     }
@@ -102,8 +95,10 @@ TEST(Holdout, FractionIsRespectedAndNested) {
 TEST(Holdout, IndependentAcrossSalts) {
     const int n = 1000000;
     const double limit = chi2_quantile(1, 0.999);
-    const std::pair<const char*, const char*> salts[] = {
-        {"campaign-1", "campaign-2"}, {"a", "b"}, {"", "x"}, {"spring", "spring "}};
+    const std::pair<const char*, const char*> salts[] = {{"campaign-1", "campaign-2"},
+                                                         {"a", "b"},
+                                                         {"", "x"},
+                                                         {"spring", "spring "}};
     for (const auto& sp : salts) {
         // 2x2 contingency of 20% holdouts under the two salts
         int64_t t[2][2] = {{0, 0}, {0, 0}};
@@ -213,8 +208,10 @@ TEST(Campaign, CoverageByTheNumbers) {
     int covered = 0;
     for (int s = 0; s < sims; ++s) {
         int64_t r1 = 0, r2 = 0;
-        for (int i = 0; i < n1; ++i) r1 += unit(g) < p1;
-        for (int i = 0; i < n2; ++i) r2 += unit(g) < p2;
+        for (int i = 0; i < n1; ++i)
+            r1 += unit(g) < p1;
+        for (int i = 0; i < n2; ++i)
+            r2 += unit(g) < p2;
         auto r = campaign_report(CampaignCounts{n1, r1, 0, n2, r2, 0});
         covered += *r.lift_ci_low <= p1 - p2 && p1 - p2 <= *r.lift_ci_high;
     }
@@ -244,25 +241,34 @@ TEST(Campaign, Errors) {
     EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{-1, 0, 0, 1, 0, 0}); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 2, 0, 1, 0, 0}); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 0, 0, 1, 3, 0}); }), ErrorKind::data_exception);
-    EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 0, std::nan(""), 1, 0, 0}); }),
-              ErrorKind::data_exception);
+    EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 0, std::nan(""), 1, 0, 0}); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 0, 0, 1, 0, HUGE_VAL}); }), ErrorKind::data_exception);
     CampaignParams p;
     p.confidence = 1.0;
-    EXPECT_EQ(kind_of([&] { campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p); }),
+    EXPECT_EQ(kind_of([&] {
+                  campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p);
+              }),
               ErrorKind::invalid_parameter_value);
     p.confidence = 0;
-    EXPECT_EQ(kind_of([&] { campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p); }),
+    EXPECT_EQ(kind_of([&] {
+                  campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p);
+              }),
               ErrorKind::invalid_parameter_value);
     p = {};
     p.cost = -1;
-    EXPECT_EQ(kind_of([&] { campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p); }),
+    EXPECT_EQ(kind_of([&] {
+                  campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p);
+              }),
               ErrorKind::invalid_parameter_value);
     p.cost = std::nan("");
-    EXPECT_EQ(kind_of([&] { campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p); }),
+    EXPECT_EQ(kind_of([&] {
+                  campaign_report(CampaignCounts{1, 0, 0, 1, 0, 0}, p);
+              }),
               ErrorKind::invalid_parameter_value);
     // huge revenues whose difference overflows
-    EXPECT_EQ(kind_of([] { campaign_report(CampaignCounts{1, 0, 1.7e308, 1, 0, -1.7e308}); }),
+    EXPECT_EQ(kind_of([] {
+                  campaign_report(CampaignCounts{1, 0, 1.7e308, 1, 0, -1.7e308});
+              }),
               ErrorKind::numeric_value_out_of_range);
 }
 
@@ -288,7 +294,8 @@ TEST(CampaignState, MergeEqualsOnePass) {
     // compensated sums keep small amounts next to a huge one
     CampaignState c;
     c.add(false, true, 1e16);
-    for (int i = 0; i < 1000; ++i) c.add(false, false, 1.0);
+    for (int i = 0; i < 1000; ++i)
+        c.add(false, false, 1.0);
     c.add(false, false, -1e16);
     EXPECT_DOUBLE_EQ(c.counts().treated_revenue, 1000.0);
     EXPECT_EQ(kind_of([&] { c.add(true, true, std::nan("")); }), ErrorKind::data_exception);

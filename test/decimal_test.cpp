@@ -2,6 +2,7 @@
 // numeric digits, exact addition with scale alignment and overflow
 // detection, text output and conversion to double.
 #include "decimal.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include <vector>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -105,7 +107,8 @@ int128 pow10(int exponent) {
 // Decimal digits of an int128, written without the code under test.
 std::string int128_text(int128 value) {
     const bool negative = value < 0;
-    unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
+    unsigned __int128 magnitude =
+        negative ? -static_cast<unsigned __int128>(value) : static_cast<unsigned __int128>(value);
     std::string digits;
     do {
         digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(magnitude % 10)));
@@ -206,12 +209,24 @@ TEST(DecimalFromBase10000, ZeroHasNoDigits) {
 
 TEST(DecimalFromBase10000, TextRoundTrips) {
     const std::string cases[] = {
-        "0", "1", "-1", "0.05", "-0.50", "12345.67", "-12345.67", "10000", "99999999.9999",
-        "0.00000001", "123456789012345678901234567890.12345678", "-0.0001", "1.000000",
+        "0",
+        "1",
+        "-1",
+        "0.05",
+        "-0.50",
+        "12345.67",
+        "-12345.67",
+        "10000",
+        "99999999.9999",
+        "0.00000001",
+        "123456789012345678901234567890.12345678",
+        "-0.0001",
+        "1.000000",
         "1" + std::string(38, '0'),         // 10^38
         std::string(38, '9'),               // 38 nines
         "0." + std::string(37, '0') + "1",  // 10^-38, the largest scale
-        kInt128Max, "-170141183460469231731687303715884105727",
+        kInt128Max,
+        "-170141183460469231731687303715884105727",
     };
     for (const std::string& text : cases) {
         Decimal value;
@@ -224,11 +239,11 @@ TEST(DecimalFromBase10000, ValuesBeyond128BitsReturnFalse) {
     const std::string cases[] = {
         "170141183460469231731687303715884105728",  // 2^127
         "-170141183460469231731687303715884105729",
-        "1" + std::string(39, '0'),                 // 10^39
-        "1" + std::string(45, '0'),                 // far beyond
-        "17014118346046923173168730371588410572.8", // 2^127 at scale 1
-        "1." + std::string(39, '0'),                // display scale 39
-        "1" + std::string(36, '0') + ".000",        // 10^36 at scale 3 = 10^39
+        "1" + std::string(39, '0'),                  // 10^39
+        "1" + std::string(45, '0'),                  // far beyond
+        "17014118346046923173168730371588410572.8",  // 2^127 at scale 1
+        "1." + std::string(39, '0'),                 // display scale 39
+        "1" + std::string(36, '0') + ".000",         // 10^36 at scale 3 = 10^39
     };
     for (const std::string& text : cases) {
         Decimal value = make(42, 3);
@@ -292,7 +307,7 @@ TEST(DecimalRescale, NeverExceedsMaxScale) {
 // ------------------------------------------------------------------- add
 
 TEST(DecimalAdd, AlignsScales) {
-    Decimal sum = make(15, 1);                  // 1.5
+    Decimal sum = make(15, 1);                     // 1.5
     ASSERT_TRUE(decimal_add(&sum, make(225, 2)));  // + 2.25
     EXPECT_TRUE(sum.mantissa == 375);
     EXPECT_EQ(sum.scale, 2);
@@ -312,7 +327,7 @@ TEST(DecimalAdd, AlignsScales) {
 
 TEST(DecimalAdd, OverflowLeavesSumUnchanged) {
     // int128 holds up to 2^127 - 1 (about 1.7 * 10^38).
-    Decimal sum = make(15 * pow10(37), 0);  // 1.5e38
+    Decimal sum = make(15 * pow10(37), 0);                   // 1.5e38
     ASSERT_TRUE(decimal_add(&sum, make(2 * pow10(36), 0)));  // 1.52e38 still fits
     const Decimal before = sum;
     EXPECT_FALSE(decimal_add(&sum, make(2 * pow10(37), 0)));  // 1.72e38 does not
@@ -453,9 +468,9 @@ TEST(DecimalToDouble, Values) {
 TEST(DecimalToDouble, MatchesStrtodForMoneyLikeValues) {
     std::mt19937_64 random(99);
     for (int i = 0; i < 200000; ++i) {
-        const Decimal value = make(static_cast<std::int64_t>(random() % 100000000000000ULL) *
-                                       ((random() & 1) != 0 ? -1 : 1),
-                                   static_cast<std::int32_t>(random() % 5));
+        const Decimal value =
+            make(static_cast<std::int64_t>(random() % 100000000000000ULL) * ((random() & 1) != 0 ? -1 : 1),
+                 static_cast<std::int32_t>(random() % 5));
         const std::string text = format(value);
         ASSERT_EQ(decimal_to_double(value), std::strtod(text.c_str(), nullptr)) << text;
     }

@@ -1,7 +1,5 @@
 #include "kmeans.hpp"
-
-#include "state_test_util.hpp"
-#include "test_arena.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +14,7 @@
 #include <set>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -35,20 +34,6 @@ KMeansSample sample_through_state(const KMeansSample& sample) {
         out.add(values.data + i, d);
     return out;
 }
-
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
-
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 double normal(std::mt19937_64& g) {
     const double u1 = 1.0 - unit(g), u2 = unit(g);
@@ -86,7 +71,8 @@ bool same_partition(const std::vector<int>& truth, const std::vector<int64_t>& f
     for (std::size_t i = 0; i < truth.size(); ++i) {
         auto f = fwd.emplace(truth[i], fitted[i]).first;
         auto b = back.emplace(fitted[i], truth[i]).first;
-        if (f->second != fitted[i] || b->second != truth[i]) return false;
+        if (f->second != fitted[i] || b->second != truth[i])
+            return false;
     }
     return true;
 }
@@ -94,7 +80,8 @@ bool same_partition(const std::vector<int>& truth, const std::vector<int64_t>& f
 std::vector<int64_t> labels_of(const KMeansModel& m, const std::vector<double>& data) {
     const auto d = static_cast<std::size_t>(m.d);
     std::vector<int64_t> out;
-    for (std::size_t i = 0; i < data.size() / d; ++i) out.push_back(m.assign(data.data() + i * d, d));
+    for (std::size_t i = 0; i < data.size() / d; ++i)
+        out.push_back(m.assign(data.data() + i * d, d));
     return out;
 }
 
@@ -172,7 +159,8 @@ TEST(KMeans, DeterministicAndOrderInvariant) {
     EXPECT_EQ(s1, s2);
     // reversed row order gives the same model bit for bit
     std::vector<double> rev;
-    for (std::size_t i = 800; i-- > 0;) rev.insert(rev.end(), b.data.begin() + i * 3, b.data.begin() + i * 3 + 3);
+    for (std::size_t i = 800; i-- > 0;)
+        rev.insert(rev.end(), b.data.begin() + i * 3, b.data.begin() + i * 3 + 3);
     EXPECT_EQ(kmeans_fit(rev, 3, p).serialize(), s1);
     // merged partial states give the same model as one pass
     KMeansSample all, x, y;
@@ -274,7 +262,8 @@ TEST(KMeans, StandardizationAndEdgeCases) {
     // scale invariance of the standardized fit
     Blobs b = make_blobs(500, 2, 3, 9);
     std::vector<double> scaled = b.data;
-    for (std::size_t i = 0; i < scaled.size(); i += 2) scaled[i] = scaled[i] * 1e6 + 12345;
+    for (std::size_t i = 0; i < scaled.size(); i += 2)
+        scaled[i] = scaled[i] * 1e6 + 12345;
     p.k = 3;
     auto m1 = kmeans_fit(b.data, 2, p), m2 = kmeans_fit(scaled, 2, p);
     EXPECT_EQ(labels_of(m1, b.data), labels_of(m2, scaled));
@@ -335,7 +324,9 @@ TEST(KMeans, Errors) {
     EXPECT_EQ(kmeans_fit(std::vector<double>{5, 5, 6, 6}, 1, p).wcss, 0);
     // huge raw values without standardization
     p.standardize = false;
-    EXPECT_EQ(kind_of([&] { kmeans_fit(std::vector<double>{1e200, 1, 2}, 1, p); }),
+    EXPECT_EQ(kind_of([&] {
+                  kmeans_fit(std::vector<double>{1e200, 1, 2}, 1, p);
+              }),
               ErrorKind::numeric_value_out_of_range);
     // huge values with standardization are fine
     p.standardize = true;
@@ -350,7 +341,9 @@ TEST(KMeans, Errors) {
     EXPECT_EQ(kind_of([&] { kmeans_assign(pt, 2, {1, 1}, {0}, {1, 1}); }), ErrorKind::array_subscript_error);
     EXPECT_EQ(kind_of([&] { kmeans_assign(pt, 2, {}, {0, 0}, {1, 1}); }), ErrorKind::array_subscript_error);
     EXPECT_EQ(kind_of([&] { kmeans_assign(pt, 2, {1, 1}, {0, 0}, {1, 0}); }), ErrorKind::invalid_parameter_value);
-    EXPECT_EQ(kind_of([&] { kmeans_assign(pt, 2, {1, HUGE_VAL}, {0, 0}, {1, 1}); }),
+    EXPECT_EQ(kind_of([&] {
+                  kmeans_assign(pt, 2, {1, HUGE_VAL}, {0, 0}, {1, 1});
+              }),
               ErrorKind::invalid_parameter_value);
     EXPECT_EQ(kind_of([&] { kmeans_assign(pt, 0, {}, {}, {}); }), ErrorKind::invalid_parameter_value);
 }
@@ -446,7 +439,9 @@ TEST(KMeans, SilhouetteSampled) {
     auto m1 = kmeans_fit(b.data, 2, one);
     EXPECT_EQ(kind_of([&] { silhouette(b.data.data(), 3000, 2, m1); }), ErrorKind::invalid_parameter_value);
     EXPECT_EQ(kind_of([&] { silhouette(b.data.data(), 1000, 3, m); }), ErrorKind::array_subscript_error);
-    EXPECT_EQ(kind_of([&] { silhouette(b.data.data(), 3000, 2, m, SilhouetteParams{1, 1}); }),
+    EXPECT_EQ(kind_of([&] {
+                  silhouette(b.data.data(), 3000, 2, m, SilhouetteParams{1, 1});
+              }),
               ErrorKind::invalid_parameter_value);
     EXPECT_FALSE(silhouette(b.data.data(), 0, 2, m).has_value());
     EXPECT_FALSE(silhouette(b.data.data(), 1, 2, m).has_value());  // one point: one cluster
@@ -530,7 +525,8 @@ TEST(KMeans, ConvergedFitsAreLloydFixedPoints) {
     for (int trial = 0; trial < 40; ++trial) {
         const std::size_t d = 1 + g() % 3, n = 20 + g() % 300;
         std::vector<double> x(n * d);
-        for (auto& v : x) v = std::floor(unit(g) * 20);  // coarse grid: many duplicates and ties
+        for (auto& v : x)
+            v = std::floor(unit(g) * 20);  // coarse grid: many duplicates and ties
         KMeansParams p;
         p.k = 1 + static_cast<int64_t>(g() % 6);
         p.seed = g();
@@ -541,13 +537,15 @@ TEST(KMeans, ConvergedFitsAreLloydFixedPoints) {
             EXPECT_EQ(e.kind(), ErrorKind::data_exception);  // fewer distinct points than k
             continue;
         }
-        if (!m.converged) continue;
+        if (!m.converged)
+            continue;
         auto lab = labels_of(m, x);
         std::vector<int64_t> cnt(static_cast<std::size_t>(m.k), 0);
         std::vector<double> sum(static_cast<std::size_t>(m.k) * d, 0.0);
         for (std::size_t i = 0; i < n; ++i) {
             ++cnt[static_cast<std::size_t>(lab[i])];
-            for (std::size_t j = 0; j < d; ++j) sum[static_cast<std::size_t>(lab[i]) * d + j] += x[i * d + j];
+            for (std::size_t j = 0; j < d; ++j)
+                sum[static_cast<std::size_t>(lab[i]) * d + j] += x[i * d + j];
         }
         EXPECT_EQ(cnt, m.sizes) << "trial " << trial;
         for (int64_t c = 0; c < m.k; ++c)

@@ -15,27 +15,17 @@
 #include <vector>
 
 #include "affinity.hpp"
-#include "diagnostics.hpp"
+#include "pareto.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
 #include "sort.hpp"
-#include "test_arena.hpp"
+#include "test_util.hpp"
 
 using namespace customer_analytics;
-using customer_analytics_test::TestArena;
+using namespace customer_analytics_test;
 
 namespace {
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected a customer_analytics::Error";
-    return ErrorKind::internal_error;
-}
 
 // Interrupts that count the polls and report a pending cancel from poll
 // number `cancel_at` on (never when 0).
@@ -69,11 +59,20 @@ TEST(SortInterruptible, SortsLikeStdSort) {
             std::vector<double> v(n);
             for (std::size_t i = 0; i < n; ++i) {
                 switch (shape) {
-                case 0: v[i] = static_cast<double>(g() % 1000003); break;  // random
-                case 1: v[i] = static_cast<double>(g() % 3); break;        // few distinct values
-                case 2: v[i] = static_cast<double>(i); break;              // sorted
-                case 3: v[i] = static_cast<double>(n - i); break;          // reversed
-                default: v[i] = static_cast<double>(i % 2 ? i : n - i);    // organ pipe
+                case 0:
+                    v[i] = static_cast<double>(g() % 1000003);
+                    break;  // random
+                case 1:
+                    v[i] = static_cast<double>(g() % 3);
+                    break;  // few distinct values
+                case 2:
+                    v[i] = static_cast<double>(i);
+                    break;  // sorted
+                case 3:
+                    v[i] = static_cast<double>(n - i);
+                    break;  // reversed
+                default:
+                    v[i] = static_cast<double>(i % 2 ? i : n - i);  // organ pipe
                 }
             }
             std::vector<double> expected = v;
@@ -87,7 +86,8 @@ TEST(SortInterruptible, SortsLikeStdSort) {
 TEST(SortInterruptible, PollsAndStops) {
     std::mt19937_64 g(11);
     std::vector<double> v(2000000);
-    for (double& x : v) x = static_cast<double>(g());
+    for (double& x : v)
+        x = static_cast<double>(g());
     std::vector<double> w = v;
     PollCounter counter;
     sort_interruptible(v.data(), v.data() + v.size(), std::less<double>(), counter.interrupts());
@@ -97,7 +97,8 @@ TEST(SortInterruptible, PollsAndStops) {
     EXPECT_GE(counter.polls, 4);
     PollCounter cancel;
     cancel.cancel_at = 3;
-    EXPECT_EQ(kind_of([&] { sort_interruptible(w.data(), w.data() + w.size(), std::less<double>(), cancel.interrupts()); }),
+    EXPECT_EQ(kind_of(
+                  [&] { sort_interruptible(w.data(), w.data() + w.size(), std::less<double>(), cancel.interrupts()); }),
               ErrorKind::query_canceled);
     EXPECT_EQ(cancel.polls, 3);
 }
@@ -107,7 +108,8 @@ TEST(SortInterruptible, SmallestSortedIsThePrefixOfTheSortedOrder) {
     for (std::size_t n : {0, 10, 70000, 300000}) {
         for (std::size_t keep : {0, 1, 7, 100, 65536, 200000, 400000}) {
             std::vector<std::int64_t> v(n);
-            for (auto& x : v) x = static_cast<std::int64_t>(g() % 5000);  // many ties
+            for (auto& x : v)
+                x = static_cast<std::int64_t>(g() % 5000);  // many ties
             std::vector<std::int64_t> expected = v;
             std::sort(expected.begin(), expected.end());
             expected.resize(std::min(keep, n));
@@ -123,7 +125,8 @@ TEST(InterruptMeter, PollsOncePerBudget) {
     PollCounter counter;
     const Interrupts in = counter.interrupts();
     InterruptMeter meter(in, 100);
-    for (int i = 0; i < 1000; ++i) meter.add(1);
+    for (int i = 0; i < 1000; ++i)
+        meter.add(1);
     EXPECT_EQ(counter.polls, 10);
     meter.add(250);  // one poll for a large step, not 2
     EXPECT_EQ(counter.polls, 11);
@@ -136,7 +139,8 @@ TEST(Limits, FlatArrayNeverAsksForMoreThanTheArenaCanGive) {
     Arena arena = test_arena.arena();
     arena.max_bytes = 1000;
     FlatArray<double> values;
-    for (int i = 0; i < 125; ++i) values.push_back(arena, i);  // 125 * 8 = 1000 bytes: fits
+    for (int i = 0; i < 125; ++i)
+        values.push_back(arena, i);  // 125 * 8 = 1000 bytes: fits
     EXPECT_EQ(values.size, 125u);
     EXPECT_LE(values.capacity * sizeof(double), 1000u);
     // One more: a clear limit error, not an allocation request the
@@ -151,13 +155,17 @@ TEST(Limits, PurchaseDaysOfOneCustomer) {
     for (std::int32_t day = 0; day < static_cast<std::int32_t>(kMaxPurchaseDays); ++day)
         in_order.add_row_date(arena, day, true);
     EXPECT_EQ(in_order.purchase_days.distinct_count(), kMaxPurchaseDays);
-    EXPECT_EQ(kind_of([&] { in_order.add_row_date(arena, -1, true); in_order.purchase_days.compact(); }),
+    EXPECT_EQ(kind_of([&] {
+                  in_order.add_row_date(arena, -1, true);
+                  in_order.purchase_days.compact();
+              }),
               ErrorKind::program_limit_exceeded);
     // Out of order (compacted in batches), with duplicates that do not count.
     TestArena arena2;
     DaySet shuffled;
     std::vector<std::int32_t> days(kMaxPurchaseDays + 1);
-    for (std::size_t i = 0; i < days.size(); ++i) days[i] = static_cast<std::int32_t>(i * 7 % days.size());
+    for (std::size_t i = 0; i < days.size(); ++i)
+        days[i] = static_cast<std::int32_t>(i * 7 % days.size());
     EXPECT_EQ(kind_of([&] {
                   for (std::int32_t day : days) {
                       shuffled.add(arena2, day);
@@ -197,7 +205,8 @@ TEST(Cancel, KMeansStopsDuringSeedingAndIterations) {
     // 1000 clusters of 20000 points: seeding alone is billions of operations.
     std::mt19937_64 g(3);
     std::vector<double> data(20000 * 10);
-    for (double& x : data) x = static_cast<double>(g() % 100000) / 1000.0;
+    for (double& x : data)
+        x = static_cast<double>(g() % 100000) / 1000.0;
     KMeansParams params;
     params.k = 1000;
     for (long cancel_at : {2L, 5L, 20L}) {
@@ -230,7 +239,8 @@ TEST(Cancel, BinsSortingPolls) {
     state.start(0, 5);
     std::mt19937_64 g(1);
     for (int i = 0; i < 1000000; ++i)
-        state.add(arena, static_cast<double>(g() % 1000), static_cast<double>(g() % 50), static_cast<double>(g() % 100000));
+        state.add(arena, static_cast<double>(g() % 1000), static_cast<double>(g() % 50),
+                  static_cast<double>(g() % 100000));
     PollCounter counter;
     const Bins bins = compute_bins(state, counter.interrupts());
     EXPECT_GE(counter.polls, 3);
@@ -246,7 +256,8 @@ TEST(Cancel, BinsSortingPolls) {
 TEST(Cancel, ParetoDiagnosisAndAffinityPoll) {
     std::mt19937_64 g(2);
     std::vector<double> spends(2000000);
-    for (double& s : spends) s = static_cast<double>(g() % 1000000) / 100.0;
+    for (double& s : spends)
+        s = static_cast<double>(g() % 1000000) / 100.0;
     PollCounter counter;
     counter.cancel_at = 1;
     EXPECT_EQ(kind_of([&] { ParetoDiagnosis(spends, counter.interrupts()); }), ErrorKind::query_canceled);
@@ -255,7 +266,8 @@ TEST(Cancel, ParetoDiagnosisAndAffinityPoll) {
     std::vector<std::string> basket;
     for (int b = 0; b < 100; ++b) {
         basket.clear();
-        for (int i = 0; i < 200; ++i) basket.push_back("item" + std::to_string((b * 37 + i * 11) % 2000));
+        for (int i = 0; i < 200; ++i)
+            basket.push_back("item" + std::to_string((b * 37 + i * 11) % 2000));
         state.add_basket(basket);
     }
     ASSERT_GT(state.distinct_pairs(), 300000u);
@@ -288,7 +300,8 @@ TEST(Bins, CutsStayFiniteNearTheLimitsOfDouble) {
     BinsState state;
     state.start(0, 5);
     const double big = 1.7e308;
-    for (double m : {-big, -big, big, big}) state.add(arena, 1, 1, m);
+    for (double m : {-big, -big, big, big})
+        state.add(arena, 1, 1, m);
     const Bins bins = compute_bins(state);
     // percentile_cont would give -1.7e308, Infinity, Infinity, 1.7e308: the
     // interpolation low + (high - low) f overflows. The same points, computed

@@ -17,18 +17,17 @@
 
 #include "affinity.hpp"
 #include "campaign.hpp"
-#include "diagnostics.hpp"
-#include "fit_state.hpp"
+#include "pareto.hpp"
+#include "btyd/fit_state.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
-#include "rfm_orders.hpp"
-#include "state_test_util.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
+#include "rfm_summary_orders.hpp"
 #include "tags.hpp"
-#include "test_arena.hpp"
+#include "test_util.hpp"
 
 using namespace customer_analytics;
-using customer_analytics_test::bytes_of;
-using customer_analytics_test::TestArena;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -125,30 +124,33 @@ std::vector<Sample> samples() {
         o.add_decimal(arena, true, 77, 8770, Decimal{1825, 2});
         o.add_decimal(arena, true, 12, 8771, Decimal{-5, 0});
         o.add_decimal(arena, false, 0, 8772, Decimal{3, 1});
-        out.push_back({StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, o); }), reread_orders});
+        out.push_back(
+            {StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, o); }), reread_orders});
         OrderBook f;
         f.money_kind = MoneyKind::binary_float;
         f.add_float(arena, true, 3, -2451545, 0.1);
         f.add_float(arena, true, 3, 2145031948, 0.2);
         f.add_float(arena, false, 0, 10, -1e10);
-        out.push_back({StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, f); }), reread_orders});
+        out.push_back(
+            {StateKind::rfm_orders, bytes_of([&](StateWriter& w) { write_orders_state(w, f); }), reread_orders});
     }
     {
         BinsState b;
         b.start(8766, 5);
         b.add(arena, 3, 2, 100.5);
         b.add(arena, 40, 1, 7);
-        out.push_back({StateKind::rfm_bins, bytes_of([&](StateWriter& w) { write_bins_state(w, b); }),
-                       [](const Bytes& bytes) {
-                           TestArena a;
-                           BinsState back;
-                           read_bins_state(a, bytes.data(), bytes.size(), &back);
-                           return bytes_of([&](StateWriter& w) { write_bins_state(w, back); });
-                       }});
+        out.push_back(
+            {StateKind::rfm_bins, bytes_of([&](StateWriter& w) { write_bins_state(w, b); }), [](const Bytes& bytes) {
+                 TestArena a;
+                 BinsState back;
+                 read_bins_state(a, bytes.data(), bytes.size(), &back);
+                 return bytes_of([&](StateWriter& w) { write_bins_state(w, back); });
+             }});
     }
     {
         const BtydObservation rows[] = {{0, 0, 10, 3}, {2, 5.5, 10, 1}};
-        out.push_back({StateKind::btyd_fit, bytes_of([&](StateWriter& w) { write_btyd_fit_state(w, 0.1, true, rows, 2); }),
+        out.push_back({StateKind::btyd_fit,
+                       bytes_of([&](StateWriter& w) { write_btyd_fit_state(w, 0.1, true, rows, 2); }),
                        [](const Bytes& bytes) {
                            TestArena a;
                            double penalty;
@@ -217,8 +219,8 @@ std::vector<Sample> samples() {
         s.add("email", 7, 0);
         ChannelPreferenceParams p;
         p.prior_rate = 0.25;
-        out.push_back({StateKind::channel_preference,
-                       bytes_of([&](StateWriter& w) { write_channel_state(w, s, p); }), [](const Bytes& bytes) {
+        out.push_back({StateKind::channel_preference, bytes_of([&](StateWriter& w) { write_channel_state(w, s, p); }),
+                       [](const Bytes& bytes) {
                            ChannelPreferenceParams params;
                            const ChannelState back = read_channel_state(bytes.data(), bytes.size(), &params);
                            return bytes_of([&](StateWriter& w) { write_channel_state(w, back, params); });
@@ -227,14 +229,14 @@ std::vector<Sample> samples() {
     {
         const double params[] = {0.2};
         const double spends[] = {0, 10, 2.5};
-        out.push_back({StateKind::spend_sample,
-                       bytes_of([&](StateWriter& w) { write_spend_state(w, params, 1, spends, 3); }),
-                       [](const Bytes& bytes) {
-                           TestArena a;
-                           FlatArray<double> p, v;
-                           read_spend_state(a, bytes.data(), bytes.size(), &p, &v);
-                           return bytes_of([&](StateWriter& w) { write_spend_state(w, p.data, p.size, v.data, v.size); });
-                       }});
+        out.push_back(
+            {StateKind::spend_sample, bytes_of([&](StateWriter& w) { write_spend_state(w, params, 1, spends, 3); }),
+             [](const Bytes& bytes) {
+                 TestArena a;
+                 FlatArray<double> p, v;
+                 read_spend_state(a, bytes.data(), bytes.size(), &p, &v);
+                 return bytes_of([&](StateWriter& w) { write_spend_state(w, p.data, p.size, v.data, v.size); });
+             }});
     }
     {
         KMeansParams p;
@@ -255,8 +257,9 @@ std::vector<Sample> samples() {
             sample.add({x, x * 2});
         KMeansParams fit;
         fit.k = 2;
-        out.push_back({StateKind::kmeans_model, sample.fit(fit).serialize(),
-                       [](const Bytes& bytes) { return KMeansModel::deserialize(bytes.data(), bytes.size()).serialize(); }});
+        out.push_back({StateKind::kmeans_model, sample.fit(fit).serialize(), [](const Bytes& bytes) {
+                           return KMeansModel::deserialize(bytes.data(), bytes.size()).serialize();
+                       }});
     }
     {
         AffinityState s;
@@ -311,11 +314,11 @@ TEST(StateFormat, LittleEndianFieldByField) {
     // segment_overlap: the header, then four int64 counts, least significant
     // byte first, whatever the machine.
     const Bytes bytes = bytes_of([](StateWriter& w) { write_overlap_state(w, OverlapCounts{0x0102, 3, 2, 0x10000}); });
-    const Bytes expected = {'C', 'A', 2, 12,                      //
-                            0x02, 0x01, 0, 0, 0, 0, 0, 0,         // x
-                            3, 0, 0, 0, 0, 0, 0, 0,               // y
-                            2, 0, 0, 0, 0, 0, 0, 0,               // xy
-                            0, 0, 1, 0, 0, 0, 0, 0};              // n
+    const Bytes expected = {'C',  'A',  2, 12,               //
+                            0x02, 0x01, 0, 0,  0, 0, 0, 0,   // x
+                            3,    0,    0, 0,  0, 0, 0, 0,   // y
+                            2,    0,    0, 0,  0, 0, 0, 0,   // xy
+                            0,    0,    1, 0,  0, 0, 0, 0};  // n
     EXPECT_EQ(bytes, expected);
     // A negative int64 and a double.
     Bytes out(4 + 8 + 8);
@@ -324,7 +327,8 @@ TEST(StateFormat, LittleEndianFieldByField) {
     w.i64(-2);
     w.f64(1.0);
     w.finish();
-    EXPECT_EQ(out, (Bytes{'C', 'A', 2, 13, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}));
+    EXPECT_EQ(out,
+              (Bytes{'C', 'A', 2, 13, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f}));
 }
 
 TEST(StateFormat, WriterChecksItsBuffer) {
@@ -332,7 +336,7 @@ TEST(StateFormat, WriterChecksItsBuffer) {
     StateWriter w(out.data(), out.size());
     w.header(StateKind::rfm_bins);
     EXPECT_EQ(error_of([&] { w.finish(); }).kind(), ErrorKind::internal_error);  // one byte short
-    EXPECT_EQ(error_of([&] { w.u32(1); }).kind(), ErrorKind::internal_error);   // past the end
+    EXPECT_EQ(error_of([&] { w.u32(1); }).kind(), ErrorKind::internal_error);    // past the end
 }
 
 TEST(StateFormat, RoundTripsAreExact) {
@@ -363,7 +367,8 @@ TEST(StateFormat, TrailingBytesAreRejected) {
 TEST(StateFormat, HeaderIsChecked) {
     for (const Sample& s : samples()) {
         Bytes other = s.bytes;
-        other[3] = static_cast<std::uint8_t>(s.kind == StateKind::rfm_bins ? StateKind::kmeans_fit : StateKind::rfm_bins);
+        other[3] =
+            static_cast<std::uint8_t>(s.kind == StateKind::rfm_bins ? StateKind::kmeans_fit : StateKind::rfm_bins);
         const Error e = error_of([&] { s.reread(other); });
         EXPECT_EQ(e.kind(), ErrorKind::invalid_binary_representation);
         EXPECT_EQ(e.detail(), std::string("The bytes hold a ") +
@@ -415,8 +420,9 @@ TEST(StateFormat, CountsAreBoundedBeforeAllocation) {
     OrderSummaryState state;
     LargeDecimal overflow;
     bool has_overflow;
-    EXPECT_EQ(error_of([&] { read_summary_state(arena, days.data(), days.size(), &state, &overflow, &has_overflow); })
-                  .detail(),
+    EXPECT_EQ(error_of([&] {
+                  read_summary_state(arena, days.data(), days.size(), &state, &overflow, &has_overflow);
+              }).detail(),
               "The purchase day count 2147483647 is larger than the state can hold.");
     EXPECT_EQ(arena.bytes_allocated(), 0u);
     // And a limit that holds whatever the input size.
@@ -433,7 +439,8 @@ namespace {
 
 // A decimal summary written with `edit` applied to its fields after the
 // days; returns the detail of the error reading it raises ("" if none).
-std::string summary_problem(const std::function<void(OrderSummaryState&)>& edit, const LargeDecimal* overflow = nullptr) {
+std::string summary_problem(const std::function<void(OrderSummaryState&)>& edit,
+                            const LargeDecimal* overflow = nullptr) {
     TestArena arena;
     OrderSummaryState s;
     for (std::int32_t day : {100, 200, 300})
@@ -513,12 +520,14 @@ TEST(SummaryState, FieldProblemsAreNamed) {
         summary_bytes(s, nullptr);
     });
     EXPECT_EQ(e.kind(), ErrorKind::numeric_value_out_of_range);
-    Bytes f = reread_summary(summary_bytes(*[] {
-        static OrderSummaryState s;
-        s.money_kind = MoneyKind::binary_float;
-        s.add_float(2.5);
-        return &s;
-    }(), nullptr));
+    Bytes f = reread_summary(summary_bytes(
+        *[] {
+            static OrderSummaryState s;
+            s.money_kind = MoneyKind::binary_float;
+            s.add_float(2.5);
+            return &s;
+        }(),
+        nullptr));
     for (std::uint64_t bits : {0x7ff0000000000000ull, 0xfff0000000000000ull, 0x7ff8000000000001ull}) {
         Bytes bad = f;
         for (int i = 0; i < 8; ++i)
@@ -528,7 +537,8 @@ TEST(SummaryState, FieldProblemsAreNamed) {
 }
 
 TEST(SummaryState, OverflowDigitsAreChecked) {
-    auto problem = [](std::vector<std::int16_t> digits, std::int32_t weight, std::int32_t scale, bool negative = false) {
+    auto problem = [](std::vector<std::int16_t> digits, std::int32_t weight, std::int32_t scale,
+                      bool negative = false) {
         LargeDecimal value;
         value.negative = negative;
         value.weight = weight;
@@ -646,7 +656,7 @@ const char* kLegacyBig =
 // table: the overflow is a copy of the stored value, with a 1-byte header
 //   -> (,,0,0,-98765432109876543210987654321098765432109.001,1)
 const char* kLegacyShortHeader =
-    
+
     "010100000000000000000000000000000000000001000000000000000000000000000000000000000000000000000000000000000000"
     "0000000000000000000000000000378aa109003d22e110db038f193d083d22e110db038f193d080a00";
 
@@ -747,12 +757,21 @@ TEST(LegacySummaryState, OverflowTailIsNeverAPointerOrCompressed) {
     EXPECT_EQ(e.kind(), ErrorKind::invalid_binary_representation);
     EXPECT_EQ(e.detail(), "The overflow total is a pointer to data stored elsewhere.");
     // An on-disk TOAST pointer: tag 18, raw size, external size, value id, relation.
-    EXPECT_EQ(with_tail("0112" "10270000" "10270000" "39300000" "e8030000").detail(),
+    EXPECT_EQ(with_tail("0112"
+                        "10270000"
+                        "10270000"
+                        "39300000"
+                        "e8030000")
+                  .detail(),
               "The overflow total is a pointer to data stored elsewhere.");
     // An indirect pointer (tag 1).
     EXPECT_EQ(with_tail("01014141414141414141").detail(), "The overflow total is a pointer to data stored elsewhere.");
     // A compressed value (4-byte header with the compressed bit).
-    EXPECT_EQ(with_tail("4a000000" "00001000" + std::string(24, 'a')).detail(), "The overflow total is compressed.");
+    EXPECT_EQ(with_tail("4a000000"
+                        "00001000" +
+                        std::string(24, 'a'))
+                  .detail(),
+              "The overflow total is compressed.");
     // A 1-byte tail: a short header of length 1, and a lone 4-byte header byte.
     EXPECT_EQ(with_tail("03").detail(), "The overflow total is truncated.");
     EXPECT_EQ(with_tail("00").detail(), "The overflow total is truncated.");
@@ -772,7 +791,12 @@ TEST(LegacySummaryState, OverflowTailIsNeverAPointerOrCompressed) {
     EXPECT_EQ(with_tail("0b00800000").detail(), "The overflow total has a leading zero digit.");
     // A well-formed small numeric (4-byte header, long form 12.5) is accepted.
     Bytes ok = fixed;
-    const Bytes tail = from_hex("30000000" "0100" "0000" "0c00" "8813");
+    const Bytes tail = from_hex(
+        "30000000"
+        "0100"
+        "0000"
+        "0c00"
+        "8813");
     ok.insert(ok.end(), tail.begin(), tail.end());
     EXPECT_EQ(read_legacy(ok).monetary, "0 + 12.5");
 }
@@ -872,9 +896,10 @@ TEST(OtherStates, InconsistentFieldsAreRejected) {
     const GammaGammaObservation spend{1.5, 10, 1};
     const Bytes gg = bytes_of([&](StateWriter& w) { write_gamma_gamma_fit_state(w, 0, false, &spend, 1); });
     FlatArray<GammaGammaObservation> spends;
-    EXPECT_EQ(
-        error_of([&] { read_gamma_gamma_fit_state(arena, gg.data(), gg.size(), &penalty, &given, &spends); }).detail(),
-        "A row is not a valid (x, mean_spend) observation with a weight.");
+    EXPECT_EQ(error_of([&] {
+                  read_gamma_gamma_fit_state(arena, gg.data(), gg.size(), &penalty, &given, &spends);
+              }).detail(),
+              "A row is not a valid (x, mean_spend) observation with a weight.");
     // kmeans: values that do not make whole rows.
     const double values[] = {1, 2, 3};
     const Bytes km = bytes_of([&](StateWriter& w) { write_kmeans_state(w, KMeansParams{}, 2, values, 3); });
@@ -887,7 +912,8 @@ TEST(OtherStates, InconsistentFieldsAreRejected) {
     const double negative[] = {-1};
     const Bytes sp = bytes_of([&](StateWriter& w) { write_spend_state(w, nullptr, 0, negative, 1); });
     FlatArray<double> p;
-    EXPECT_EQ(error_of([&] { read_spend_state(arena, sp.data(), sp.size(), &p, &v); }).detail(), "A spend is negative.");
+    EXPECT_EQ(error_of([&] { read_spend_state(arena, sp.data(), sp.size(), &p, &v); }).detail(),
+              "A spend is negative.");
     CampaignState cs;
     cs.add(false, true);
     Bytes campaign = bytes_of([&](StateWriter& w) { write_campaign_state(w, cs, CampaignParams{}); });

@@ -1,6 +1,5 @@
 #include "tags.hpp"
-
-#include "state_test_util.hpp"
+#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,6 +10,7 @@
 #include <type_traits>
 
 using namespace customer_analytics;
+using namespace customer_analytics_test;
 
 namespace {
 
@@ -23,24 +23,6 @@ ChannelState channel_from(const std::vector<uint8_t>& bytes) {
     ChannelPreferenceParams params;
     return read_channel_state(bytes.data(), bytes.size(), &params);
 }
-
-
-template <class F>
-ErrorKind kind_of(F&& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.kind();
-    }
-    ADD_FAILURE() << "expected an Error";
-    return ErrorKind::internal_error;
-}
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Uniform double in [0,1) from the raw engine output (portable).
-double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p-53; }
 
 }  // namespace
 
@@ -150,7 +132,8 @@ TEST(Activity, DefaultRule) {
     {
         // 3 recent events but none qualifying
         ActivityState s(as_of);
-        for (int i = 0; i < 5; ++i) s.add(as_of - i, EventKind::other_interaction);
+        for (int i = 0; i < 5; ++i)
+            s.add(as_of - i, EventKind::other_interaction);
         EXPECT_EQ(s.result(), Activity::neither);
     }
     {
@@ -165,7 +148,8 @@ TEST(Activity, DefaultRule) {
     {
         // events after as_of are ignored
         ActivityState s(as_of);
-        for (int i = 1; i <= 5; ++i) s.add(as_of + i, EventKind::purchase);
+        for (int i = 1; i <= 5; ++i)
+            s.add(as_of + i, EventKind::purchase);
         EXPECT_EQ(s.future_events(), 5);
         EXPECT_EQ(s.events(), 0);
         EXPECT_EQ(s.result(), Activity::inactive);
@@ -332,7 +316,8 @@ TEST(PurchaseMix, LabelsAndTies) {
     EXPECT_EQ(s.result(), std::nullopt);
     EXPECT_EQ(s.discount_share(), std::nullopt);
     // 10 lines: 5 discounted (0.5 -> meets cutoff), 3 new (0.3 -> meets cutoff)
-    for (int i = 0; i < 10; ++i) s.add(i < 5, i >= 7);
+    for (int i = 0; i < 10; ++i)
+        s.add(i < 5, i >= 7);
     EXPECT_DOUBLE_EQ(*s.discount_share(), 0.5);
     EXPECT_DOUBLE_EQ(*s.new_item_share(), 0.3);
     EXPECT_EQ(s.result(), PurchaseSensitivity::both);
@@ -349,7 +334,8 @@ TEST(PurchaseMix, LabelsAndTies) {
     EXPECT_EQ(s.result(p), std::nullopt);
     // 1 of 10 meets a 0.1 cutoff exactly (0.1 is not exact in binary)
     PurchaseMixState t;
-    for (int i = 0; i < 10; ++i) t.add(i == 0, false);
+    for (int i = 0; i < 10; ++i)
+        t.add(i == 0, false);
     p = {};
     p.discount_share_cutoff = 0.1;
     EXPECT_EQ(t.result(p), PurchaseSensitivity::discount);
@@ -387,8 +373,10 @@ TEST(PurchaseMix, MergeAndErrors) {
 TEST(Channel, SmoothedRateHandComputed) {
     ChannelState s;
     // sms: 2/4; email: 10/40; app: 1/1
-    for (int i = 0; i < 4; ++i) s.add("sms", i < 2);
-    for (int i = 0; i < 40; ++i) s.add("email", i < 10);
+    for (int i = 0; i < 4; ++i)
+        s.add("sms", i < 2);
+    for (int i = 0; i < 40; ++i)
+        s.add("email", i < 10);
     s.add("app", true);
     // pooled prior = 13/45; m = 10
     const double prior = 13.0 / 45.0;
@@ -477,7 +465,8 @@ TEST(Channel, Errors) {
     EXPECT_EQ(kind_of([&] { s.add("sms", 0, 0); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([&] { s.add("sms", 3, 4); }), ErrorKind::data_exception);
     EXPECT_EQ(kind_of([&] { s.add("sms", 3, -1); }), ErrorKind::data_exception);
-    for (std::size_t i = 0; i < ChannelState::kMaxChannels; ++i) s.add("c" + std::to_string(i), false);
+    for (std::size_t i = 0; i < ChannelState::kMaxChannels; ++i)
+        s.add("c" + std::to_string(i), false);
     EXPECT_EQ(kind_of([&] { s.add("one-too-many", true); }), ErrorKind::program_limit_exceeded);
     ChannelState o;
     o.add("x", std::numeric_limits<int64_t>::max(), 0);

@@ -2,7 +2,8 @@
 -- ------------------------------------------------- Buy-Till-You-Die models
 --
 -- BG/NBD, Pareto/NBD and Gamma-Gamma fitted by maximum likelihood, per-
--- customer predictions and CLV (docs/btyd.md has formulas and units).
+-- customer predictions and CLV (src/core/btyd/btyd.hpp has formulas and
+-- units).
 -- A customer is (x, t_x, t_cal): repeat purchases (distinct purchase days
 -- after the first), time from the first to the last purchase, and time from
 -- the first purchase to the end of the calibration period, all within the
@@ -57,19 +58,19 @@ CREATE FUNCTION gamma_gamma_model(p float8, q float8, gamma float8) RETURNS gamm
 -- The fit aggregates. State: the distinct observations with their counts.
 -- Rows with a NULL argument are skipped; an empty input gives NULL.
 CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION btyd_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION btyd_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION btyd_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION bgnbd_fit_finalfn(internal) RETURNS bgnbd_model
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION pareto_nbd_fit_finalfn(internal) RETURNS pareto_nbd_model
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8) (
     SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_finalfn,
@@ -92,17 +93,17 @@ CREATE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8, l2_penalty f
 
 -- Customers with x = 0 carry no spend information and are skipped.
 CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transition' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION gamma_gamma_fit_finalfn(internal) RETURNS gamma_gamma_model
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8) (
     SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_finalfn,
@@ -149,7 +150,7 @@ CREATE FUNCTION gamma_gamma_expected_spend(model gamma_gamma_model, x float8, me
 --   expected_spend * sum_{k=1..periods} (E[Y(k L)] - E[Y((k-1) L)]) / (1 + discount_rate)^k
 CREATE FUNCTION clv(model bgnbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
                     periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_clv_bgnbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION clv(model pareto_nbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
                     periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_clv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'ca_clv_pareto_nbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <limits>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -51,7 +53,8 @@ constexpr uint32_t kNoItem = std::numeric_limits<uint32_t>::max();
 constexpr uint64_t kNoPair = std::numeric_limits<uint64_t>::max();
 
 inline uint64_t pair_key(uint32_t a, uint32_t b) {
-    if (a > b) std::swap(a, b);
+    if (a > b)
+        std::swap(a, b);
     return (static_cast<uint64_t>(a) << 32) | b;
 }
 
@@ -80,7 +83,8 @@ OverlapStats overlap(int64_t x, int64_t y, int64_t xy, int64_t n) {
     o.xy = xy;
     o.n = n;
     auto ratio = [](long double num, long double den) -> std::optional<double> {
-        if (den == 0) return std::nullopt;
+        if (den == 0)
+            return std::nullopt;
         return static_cast<double>(num / den);
     };
     const long double X = x, Y = y, XY = xy, N = n;
@@ -115,25 +119,30 @@ struct AffinityState::Impl {
 
     // ---- items
     uint32_t find_item(std::string_view s, uint64_t h) const {
-        if (item_slots.empty()) return kNoItem;
+        if (item_slots.empty())
+            return kNoItem;
         const std::size_t mask = item_slots.size() - 1;
         for (std::size_t i = h & mask;; i = (i + 1) & mask) {
             const uint32_t id = item_slots[i];
-            if (id == kNoItem) return kNoItem;
-            if (hashes[id] == h && names[id] == s) return id;
+            if (id == kNoItem)
+                return kNoItem;
+            if (hashes[id] == h && names[id] == s)
+                return id;
         }
     }
     void place_item(uint32_t id) {
         const std::size_t mask = item_slots.size() - 1;
         std::size_t i = hashes[id] & mask;
-        while (item_slots[i] != kNoItem) i = (i + 1) & mask;
+        while (item_slots[i] != kNoItem)
+            i = (i + 1) & mask;
         item_slots[i] = id;
     }
     uint32_t insert_item(std::string_view s, uint64_t h) {
         if ((names.size() + 1) * 2 > item_slots.size()) {
             const std::size_t cap = std::max<std::size_t>(16, item_slots.size() * 2);
             item_slots.assign(cap, kNoItem);
-            for (uint32_t id = 0; id < names.size(); ++id) place_item(id);
+            for (uint32_t id = 0; id < names.size(); ++id)
+                place_item(id);
         }
         const auto id = static_cast<uint32_t>(names.size());
         names.emplace_back(s);
@@ -147,12 +156,11 @@ struct AffinityState::Impl {
     std::size_t pair_slot(uint64_t key) const {
         const std::size_t mask = pair_keys.size() - 1;
         std::size_t i = mix64(key) & mask;
-        while (pair_keys[i] != kNoPair && pair_keys[i] != key) i = (i + 1) & mask;
+        while (pair_keys[i] != kNoPair && pair_keys[i] != key)
+            i = (i + 1) & mask;
         return i;
     }
-    bool has_pair(uint64_t key) const {
-        return !pair_keys.empty() && pair_keys[pair_slot(key)] == key;
-    }
+    bool has_pair(uint64_t key) const { return !pair_keys.empty() && pair_keys[pair_slot(key)] == key; }
     void grow_pairs() {
         const std::size_t cap = std::max<std::size_t>(64, pair_keys.size() * 2);
         std::vector<uint64_t> old_keys(cap, kNoPair);
@@ -160,14 +168,16 @@ struct AffinityState::Impl {
         old_keys.swap(pair_keys);
         old_counts.swap(pair_counts);
         for (std::size_t i = 0; i < old_keys.size(); ++i) {
-            if (old_keys[i] == kNoPair) continue;
+            if (old_keys[i] == kNoPair)
+                continue;
             const std::size_t s = pair_slot(old_keys[i]);
             pair_keys[s] = old_keys[i];
             pair_counts[s] = old_counts[i];
         }
     }
     void add_pair(uint64_t key, int64_t count) {
-        if ((pair_size + 1) * 2 > pair_keys.size()) grow_pairs();
+        if ((pair_size + 1) * 2 > pair_keys.size())
+            grow_pairs();
         const std::size_t s = pair_slot(key);
         if (pair_keys[s] == kNoPair) {
             pair_keys[s] = key;
@@ -178,7 +188,8 @@ struct AffinityState::Impl {
         }
     }
     int64_t get_pair(uint64_t key) const {
-        if (pair_keys.empty()) return 0;
+        if (pair_keys.empty())
+            return 0;
         const std::size_t s = pair_slot(key);
         return pair_keys[s] == key ? pair_counts[s] : 0;
     }
@@ -205,7 +216,8 @@ AffinityState::AffinityState(const AffinityLimits& limits) : impl_(std::make_uni
 AffinityState::AffinityState(const AffinityState& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
 AffinityState::AffinityState(AffinityState&& o) noexcept = default;
 AffinityState& AffinityState::operator=(const AffinityState& o) {
-    if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+    if (this != &o)
+        impl_ = std::make_unique<Impl>(*o.impl_);
     return *this;
 }
 AffinityState& AffinityState::operator=(AffinityState&& o) noexcept = default;
@@ -228,8 +240,10 @@ void AffinityState::add_basket(const std::vector<std::string_view>& items) {
                         "An item name may have at most " + std::to_string(kMaxItemBytes) + " bytes.");
         const uint64_t h = hash_name(it);
         const uint32_t id = s.find_item(it, h);
-        if (id == kNoItem) missing.emplace_back(it, h);
-        else ids.push_back(id);
+        if (id == kNoItem)
+            missing.emplace_back(it, h);
+        else
+            ids.push_back(id);
     }
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -241,7 +255,8 @@ void AffinityState::add_basket(const std::vector<std::string_view>& items) {
                     "A basket has " + std::to_string(m) + " distinct items; the limit is " +
                         std::to_string(s.limits.max_basket_items) + ".",
                     "Use a coarser item level or a smaller basket key.");
-    if (s.names.size() + missing.size() > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
+    if (s.names.size() + missing.size() > static_cast<std::size_t>(s.limits.max_items))
+        s.too_many_items();
     if (s.baskets == std::numeric_limits<int64_t>::max())
         throw Error(ErrorKind::numeric_value_out_of_range, "count out of range");
     const std::size_t max_new = m * (m - (m > 0)) / 2;
@@ -249,17 +264,22 @@ void AffinityState::add_basket(const std::vector<std::string_view>& items) {
         // Count the pairs that would really be new.
         std::size_t fresh = missing.size() * ids.size() + missing.size() * (missing.size() - (!missing.empty())) / 2;
         for (std::size_t i = 0; i < ids.size(); ++i)
-            for (std::size_t j = i + 1; j < ids.size(); ++j) fresh += !s.has_pair(pair_key(ids[i], ids[j]));
-        if (s.pair_size + fresh > static_cast<std::size_t>(s.limits.max_pairs)) s.too_many_pairs();
+            for (std::size_t j = i + 1; j < ids.size(); ++j)
+                fresh += !s.has_pair(pair_key(ids[i], ids[j]));
+        if (s.pair_size + fresh > static_cast<std::size_t>(s.limits.max_pairs))
+            s.too_many_pairs();
     }
 
     // Commit.
-    for (const auto& mh : missing) ids.push_back(s.insert_item(mh.first, mh.second));
+    for (const auto& mh : missing)
+        ids.push_back(s.insert_item(mh.first, mh.second));
     std::sort(ids.begin(), ids.end());
     ++s.baskets;
-    for (uint32_t id : ids) ++s.counts[id];
+    for (uint32_t id : ids)
+        ++s.counts[id];
     for (std::size_t i = 0; i < ids.size(); ++i)
-        for (std::size_t j = i + 1; j < ids.size(); ++j) s.add_pair(pair_key(ids[i], ids[j]), 1);
+        for (std::size_t j = i + 1; j < ids.size(); ++j)
+            s.add_pair(pair_key(ids[i], ids[j]), 1);
 }
 
 void AffinityState::merge(const AffinityState& other, const Interrupts& interrupts) {
@@ -280,29 +300,35 @@ void AffinityState::merge(const AffinityState& other, const Interrupts& interrup
         map[id] = s.find_item(o.names[id], o.hashes[id]);
         new_items += map[id] == kNoItem;
     }
-    if (s.names.size() + new_items > static_cast<std::size_t>(s.limits.max_items)) s.too_many_items();
+    if (s.names.size() + new_items > static_cast<std::size_t>(s.limits.max_items))
+        s.too_many_items();
     std::size_t new_pairs = 0;
     for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
         meter.add(8);
         const uint64_t k = o.pair_keys[i];
-        if (k == kNoPair) continue;
+        if (k == kNoPair)
+            continue;
         const uint32_t a = map[k >> 32], b = map[k & 0xffffffffu];
         new_pairs += (a == kNoItem || b == kNoItem) ? 1 : !s.has_pair(pair_key(a, b));
     }
-    if (s.pair_size + new_pairs > static_cast<std::size_t>(s.limits.max_pairs)) s.too_many_pairs();
+    if (s.pair_size + new_pairs > static_cast<std::size_t>(s.limits.max_pairs))
+        s.too_many_pairs();
     int64_t baskets = checked_add(s.baskets, o.baskets);
     for (uint32_t id = 0; id < o.names.size(); ++id)
-        if (map[id] != kNoItem) checked_add(s.counts[map[id]], o.counts[id]);
+        if (map[id] != kNoItem)
+            checked_add(s.counts[map[id]], o.counts[id]);
 
     for (uint32_t id = 0; id < o.names.size(); ++id) {
-        if (map[id] == kNoItem) map[id] = s.insert_item(o.names[id], o.hashes[id]);
+        if (map[id] == kNoItem)
+            map[id] = s.insert_item(o.names[id], o.hashes[id]);
         s.counts[map[id]] += o.counts[id];
     }
     s.baskets = baskets;
     for (std::size_t i = 0; i < o.pair_keys.size(); ++i) {
         meter.add(8);
         const uint64_t k = o.pair_keys[i];
-        if (k == kNoPair) continue;
+        if (k == kNoPair)
+            continue;
         s.add_pair(pair_key(map[k >> 32], map[k & 0xffffffffu]), o.pair_counts[i]);
     }
 }
@@ -318,7 +344,8 @@ int64_t AffinityState::item_count(std::string_view item) const {
 
 int64_t AffinityState::pair_count(std::string_view a, std::string_view b) const {
     const uint32_t ia = impl_->find_item(a, hash_name(a)), ib = impl_->find_item(b, hash_name(b));
-    if (ia == kNoItem || ib == kNoItem || ia == ib) return 0;
+    if (ia == kNoItem || ib == kNoItem || ia == ib)
+        return 0;
     return impl_->get_pair(pair_key(ia, ib));
 }
 
@@ -327,8 +354,8 @@ std::vector<ItemStats> AffinityState::items() const {
     std::vector<ItemStats> out;
     out.reserve(s.names.size());
     for (std::size_t i = 0; i < s.names.size(); ++i)
-        out.push_back({s.names[i], s.counts[i],
-                       static_cast<double>(static_cast<long double>(s.counts[i]) / s.baskets)});
+        out.push_back(
+            {s.names[i], s.counts[i], static_cast<double>(static_cast<long double>(s.counts[i]) / s.baskets)});
     std::sort(out.begin(), out.end(), [](const ItemStats& a, const ItemStats& b) {
         return a.count != b.count ? a.count > b.count : a.item < b.item;
     });
@@ -340,10 +367,10 @@ std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q, const Interr
                   "min_support must be between 0 and 1");
     require_param(q.min_count >= 1, "min_count must be at least 1");
     require_param(q.top_n >= 1 && q.top_n <= 1000000, "top_n must be between 1 and 1000000");
-    require_param(q.order_by == AffinityOrder::support || q.order_by == AffinityOrder::lift,
-                  "unknown affinity order");
+    require_param(q.order_by == AffinityOrder::support || q.order_by == AffinityOrder::lift, "unknown affinity order");
     const Impl& s = *impl_;
-    if (s.baskets == 0) return {};
+    if (s.baskets == 0)
+        return {};
     const long double N = static_cast<long double>(s.baskets);
 
     struct Cand {
@@ -357,27 +384,34 @@ std::vector<PairStats> AffinityState::pairs(const AffinityQuery& q, const Interr
     for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
         meter.add(4);
         const uint64_t k = s.pair_keys[i];
-        if (k == kNoPair) continue;
+        if (k == kNoPair)
+            continue;
         const int64_t cab = s.pair_counts[i];
-        if (cab < q.min_count) continue;
-        if (static_cast<double>(cab / N) < q.min_support) continue;
+        if (cab < q.min_count)
+            continue;
+        if (static_cast<double>(cab / N) < q.min_support)
+            continue;
         auto ia = static_cast<uint32_t>(k >> 32), ib = static_cast<uint32_t>(k & 0xffffffffu);
-        if (s.names[ib] < s.names[ia]) std::swap(ia, ib);
+        if (s.names[ib] < s.names[ia])
+            std::swap(ia, ib);
         const int64_t ca = s.counts[ia], cb = s.counts[ib];
-        const double metric = q.order_by == AffinityOrder::support
-                                  ? static_cast<double>(cab / N)
-                                  : static_cast<double>(static_cast<long double>(cab) * N /
-                                                        (static_cast<long double>(ca) * cb));
+        const double metric =
+            q.order_by == AffinityOrder::support
+                ? static_cast<double>(cab / N)
+                : static_cast<double>(static_cast<long double>(cab) * N / (static_cast<long double>(ca) * cb));
         cand.push_back({&s.names[ia], &s.names[ib], ca, cb, cab, metric});
     }
     auto better = [](const Cand& x, const Cand& y) {
-        if (x.metric != y.metric) return x.metric > y.metric;
-        if (x.cab != y.cab) return x.cab > y.cab;
-        if (*x.a != *y.a) return *x.a < *y.a;
+        if (x.metric != y.metric)
+            return x.metric > y.metric;
+        if (x.cab != y.cab)
+            return x.cab > y.cab;
+        if (*x.a != *y.a)
+            return *x.a < *y.a;
         return *x.b < *y.b;
     };
-    const std::size_t keep = smallest_sorted(cand.data(), cand.size(), static_cast<std::size_t>(q.top_n), better,
-                                             interrupts);
+    const std::size_t keep =
+        smallest_sorted(cand.data(), cand.size(), static_cast<std::size_t>(q.top_n), better, interrupts);
     std::vector<PairStats> out;
     out.reserve(keep);
     for (std::size_t i = 0; i < keep; ++i) {
@@ -418,7 +452,8 @@ void write_affinity_state(StateWriter& w, const AffinityState& state, const Affi
     }
     w.u32(static_cast<uint32_t>(s.pair_size));
     for (std::size_t i = 0; i < s.pair_keys.size(); ++i) {
-        if (s.pair_keys[i] == kNoPair) continue;
+        if (s.pair_keys[i] == kNoPair)
+            continue;
         w.u32(static_cast<uint32_t>(s.pair_keys[i] >> 32));
         w.u32(static_cast<uint32_t>(s.pair_keys[i] & 0xffffffffu));
         w.i64(s.pair_counts[i]);
@@ -433,14 +468,16 @@ AffinityState read_affinity_state(const uint8_t* data, std::size_t size, Affinit
     q.min_count = r.i64("minimum count");
     q.top_n = r.i64("top_n");
     const uint8_t order = r.u8("order");
-    if (order > 1) r.fail("The order of the pairs is unknown.");
+    if (order > 1)
+        r.fail("The order of the pairs is unknown.");
     q.order_by = order == 1 ? AffinityOrder::lift : AffinityOrder::support;
     if (q.min_support < 0 || q.min_support > 1 || q.min_count < 1 || q.top_n < 1 || q.top_n > 1000000)
         r.fail("The minimum support, minimum count or top_n is out of range.");
     AffinityState st(limits);
     AffinityState::Impl& s = *st.impl_;
     const int64_t baskets = r.i64("basket count");
-    if (baskets < 0) r.fail("The basket count is negative.");
+    if (baskets < 0)
+        r.fail("The basket count is negative.");
     s.baskets = baskets;
     const uint32_t item_limit = static_cast<uint32_t>(std::min<int64_t>(limits.max_items, UINT32_MAX));
     const uint32_t n_items = r.count("item count", 12, item_limit);
@@ -448,9 +485,11 @@ AffinityState read_affinity_state(const uint8_t* data, std::size_t size, Affinit
         const uint32_t length = r.count("item name length", 1, AffinityState::kMaxItemBytes);
         const std::string_view name(reinterpret_cast<const char*>(r.raw(length, "item name")), length);
         const int64_t count = r.i64("item count");
-        if (count < 1 || count > baskets) r.fail("An item count is not between 1 and the basket count.");
+        if (count < 1 || count > baskets)
+            r.fail("An item count is not between 1 and the basket count.");
         const uint64_t h = hash_name(name);
-        if (s.find_item(name, h) != kNoItem) r.fail("An item appears twice.");
+        if (s.find_item(name, h) != kNoItem)
+            r.fail("An item appears twice.");
         s.counts[s.insert_item(name, h)] = count;
     }
     const uint32_t pair_limit = static_cast<uint32_t>(std::min<int64_t>(limits.max_pairs, UINT32_MAX));
@@ -458,12 +497,14 @@ AffinityState read_affinity_state(const uint8_t* data, std::size_t size, Affinit
     for (uint32_t i = 0; i < n_pairs; ++i) {
         const uint32_t a = r.u32("pair item"), b = r.u32("pair item");
         const int64_t count = r.i64("pair count");
-        if (a >= b || b >= n_items) r.fail("A pair's item indexes are out of range or out of order.");
+        if (a >= b || b >= n_items)
+            r.fail("A pair's item indexes are out of range or out of order.");
         if (count < 1 || count > std::min(s.counts[a], s.counts[b]) ||
             static_cast<__int128>(s.counts[a]) + s.counts[b] - count > baskets)
             r.fail("A pair count is inconsistent with its item counts.");
         const uint64_t key = pair_key(a, b);
-        if (s.has_pair(key)) r.fail("A pair appears twice.");
+        if (s.has_pair(key))
+            r.fail("A pair appears twice.");
         s.add_pair(key, count);
     }
     r.finish();

@@ -9,6 +9,8 @@
 
 #include "state_format.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -28,7 +30,8 @@ uint64_t absorb_bytes(uint64_t h, std::string_view b) {
     for (std::size_t i = 0; i < b.size(); i += 8) {
         uint64_t w = 0;
         const std::size_t n = std::min<std::size_t>(8, b.size() - i);
-        for (std::size_t j = 0; j < n; ++j) w |= static_cast<uint64_t>(static_cast<unsigned char>(b[i + j])) << (8 * j);
+        for (std::size_t j = 0; j < n; ++j)
+            w |= static_cast<uint64_t>(static_cast<unsigned char>(b[i + j])) << (8 * j);
         h = absorb(h, w);
     }
     return h;
@@ -51,8 +54,10 @@ int64_t checked_add(int64_t a, int64_t b) {
 // Neumaier compensated addition of x into (sum, comp).
 void neumaier(double& sum, double& comp, double x) {
     const double t = sum + x;
-    if (std::fabs(sum) >= std::fabs(x)) comp += (sum - t) + x;
-    else comp += (x - t) + sum;
+    if (std::fabs(sum) >= std::fabs(x))
+        comp += (sum - t) + x;
+    else
+        comp += (x - t) + sum;
     sum = t;
 }
 
@@ -67,8 +72,10 @@ Wilson wilson(int64_t r, int64_t n, double z) {
     const long double half = static_cast<long double>(z) * std::sqrt(R * (N - R) / N + z2 / 4) / (N + z2);
     double lo = static_cast<double>(center - half), hi = static_cast<double>(center + half);
     // exact at the boundaries
-    if (r == 0) lo = 0.0;
-    if (r == n) hi = 1.0;
+    if (r == 0)
+        lo = 0.0;
+    if (r == n)
+        hi = 1.0;
     return {std::max(0.0, lo), std::min(1.0, hi)};
 }
 
@@ -105,7 +112,8 @@ bool holdout(std::string_view key, double fraction, std::string_view salt) {
 // ---------------------------------------------------------------------------
 
 void CampaignState::add(bool in_holdout, bool responded, double revenue) {
-    if (!std::isfinite(revenue)) throw Error(ErrorKind::data_exception, "revenue must be a finite number");
+    if (!std::isfinite(revenue))
+        throw Error(ErrorKind::data_exception, "revenue must be a finite number");
     if (in_holdout) {
         const int64_t n = checked_add(holdout_, 1);
         const int64_t r = responded ? checked_add(holdout_responders_, 1) : holdout_responders_;
@@ -219,12 +227,14 @@ CampaignReport campaign_report(const CampaignCounts& c, const CampaignParams& p)
         r.holdout_rate = static_cast<double>(c.holdout_responders / nh);
         r.revenue_per_holdout = static_cast<double>(c.holdout_revenue / nh);
     }
-    if (c.treated == 0 || c.holdout == 0) return r;
+    if (c.treated == 0 || c.holdout == 0)
+        return r;
 
     const long double pt = c.treated_responders / nt, ph = c.holdout_responders / nh;
     const long double diff = pt - ph;
     r.absolute_lift = static_cast<double>(diff);
-    if (c.holdout_responders > 0) r.relative_lift = static_cast<double>(diff / ph);
+    if (c.holdout_responders > 0)
+        r.relative_lift = static_cast<double>(diff / ph);
     r.incremental_responders = static_cast<double>(diff * nt);
 
     const boost::math::normal_distribution<double> std_normal(0.0, 1.0);
@@ -251,7 +261,8 @@ CampaignReport campaign_report(const CampaignCounts& c, const CampaignParams& p)
     r.revenue_lift = static_cast<double>(rev_lift);
     const long double inc = rev_lift * nt;
     r.incremental_revenue = static_cast<double>(inc);
-    if (p.cost > 0) r.roi = static_cast<double>((inc - p.cost) / p.cost);
+    if (p.cost > 0)
+        r.roi = static_cast<double>((inc - p.cost) / p.cost);
     if ((r.incremental_revenue && !std::isfinite(*r.incremental_revenue)) || (r.roi && !std::isfinite(*r.roi)))
         throw Error(ErrorKind::numeric_value_out_of_range, "incremental revenue is out of range");
     return r;

@@ -3,6 +3,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -19,8 +21,8 @@ bool power_of_ten(std::int32_t exponent, int128* out) {
 
 }  // namespace
 
-bool decimal_from_base10000(bool negative, int weight, int display_scale,
-                            const std::int16_t* digits, int digit_count, Decimal* out) {
+bool decimal_from_base10000(bool negative, int weight, int display_scale, const std::int16_t* digits, int digit_count,
+                            Decimal* out) {
     if (display_scale < 0 || display_scale > kMaxDecimalScale)
         return false;
     // Digit i is worth 10000^(weight - i); scaled by 10^display_scale it is worth
@@ -147,8 +149,8 @@ std::size_t decimal_format(const Decimal& value, char* buffer) {
     // Digits of |mantissa|, least significant first; the most negative int128
     // cannot be negated, so work on the unsigned magnitude.
     const bool negative = value.mantissa < 0;
-    unsigned __int128 magnitude = negative ? -static_cast<unsigned __int128>(value.mantissa)
-                                           : static_cast<unsigned __int128>(value.mantissa);
+    unsigned __int128 magnitude =
+        negative ? -static_cast<unsigned __int128>(value.mantissa) : static_cast<unsigned __int128>(value.mantissa);
     char reversed[48];
     int count = 0;
     do {

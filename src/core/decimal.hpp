@@ -29,8 +29,8 @@ constexpr std::size_t kDecimalTextCapacity = 96;
 // of the first digit, the display scale) without going through text. Returns
 // false when the value does not fit a Decimal; the caller then takes the
 // arbitrary-precision path.
-bool decimal_from_base10000(bool negative, int weight, int display_scale,
-                            const std::int16_t* digits, int digit_count, Decimal* out);
+bool decimal_from_base10000(bool negative, int weight, int display_scale, const std::int16_t* digits, int digit_count,
+                            Decimal* out);
 
 // The inverse: PostgreSQL's canonical numeric digits for a Decimal (no
 // leading or trailing zero digits; zero has no digits and weight 0).

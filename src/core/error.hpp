@@ -12,17 +12,17 @@
 namespace customer_analytics {
 
 enum class ErrorKind {
-    invalid_parameter_value,   // 22023: a bad argument (unsorted thresholds, buckets < 2, ...)
-    numeric_value_out_of_range,// 22003: a result that does not fit its type
-    invalid_text_representation,// 22P02: unparsable input text
-    data_exception,            // 22000: data that violates a documented precondition
-    invalid_binary_representation,// 22P03: a corrupt serialized state (state_format.hpp)
-    array_subscript_error,     // 2202E: arrays of mismatched length
-    null_value_not_allowed,    // 22004: a NULL where none is allowed
-    query_canceled,            // 57014: a long loop saw a pending interrupt
-    program_limit_exceeded,    // 54000: input beyond a documented size limit
-    out_of_memory,             // 53200: memory could not be had
-    internal_error,            // XX000: a bug; never for anything SQL input can cause
+    invalid_parameter_value,        // 22023: a bad argument (unsorted thresholds, buckets < 2, ...)
+    numeric_value_out_of_range,     // 22003: a result that does not fit its type
+    invalid_text_representation,    // 22P02: unparsable input text
+    data_exception,                 // 22000: data that violates a documented precondition
+    invalid_binary_representation,  // 22P03: a corrupt serialized state (state_format.hpp)
+    array_subscript_error,          // 2202E: arrays of mismatched length
+    null_value_not_allowed,         // 22004: a NULL where none is allowed
+    query_canceled,                 // 57014: a long loop saw a pending interrupt
+    program_limit_exceeded,         // 54000: input beyond a documented size limit
+    out_of_memory,                  // 53200: memory could not be had
+    internal_error,                 // XX000: a bug; never for anything SQL input can cause
 };
 
 class Error : public std::runtime_error {

@@ -10,6 +10,8 @@
 #include <random>
 #include <string>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -32,11 +34,11 @@ double unit(std::mt19937_64& g) { return static_cast<double>(g() >> 11) * 0x1.0p
 
 // Uniform integer in [0, m), m >= 1, by rejection (no modulo bias).
 uint64_t below(std::mt19937_64& g, uint64_t m) {
-    const uint64_t limit = std::numeric_limits<uint64_t>::max() -
-                           (std::numeric_limits<uint64_t>::max() % m + 1) % m;
+    const uint64_t limit = std::numeric_limits<uint64_t>::max() - (std::numeric_limits<uint64_t>::max() % m + 1) % m;
     for (;;) {
         const uint64_t x = g();
-        if (x <= limit) return x % m;
+        if (x <= limit)
+            return x % m;
     }
 }
 
@@ -73,8 +75,8 @@ struct Run {
 class Lloyd {
 public:
     Lloyd(const double* z, std::size_t n, std::size_t d, std::size_t k, const Interrupts& interrupts)
-        : z_(z), n_(n), d_(d), k_(k), interrupts_(interrupts), meter_(interrupts), dist2_(n), upper_(n), lower_(n), sums_(k * d),
-          counts_(k), run_(d), half_gap_(k), moved_(k), lower_shift_(k) {}
+        : z_(z), n_(n), d_(d), k_(k), interrupts_(interrupts), meter_(interrupts), dist2_(n), upper_(n), lower_(n),
+          sums_(k * d), counts_(k), run_(d), half_gap_(k), moved_(k), lower_shift_(k) {}
 
     // Greedy k-means++ (Arthur & Vassilvitskii 2007, as in scikit-learn):
     // the first centre uniformly at random; each next one by drawing
@@ -104,20 +106,25 @@ public:
                             "The fit needs at least k = " + std::to_string(k_) + " distinct points.",
                             "Use a smaller k.");
             // Draw the candidates with one scan over the cumulative sums.
-            for (std::size_t t = 0; t < trials; ++t) target[t] = static_cast<long double>(unit(g)) * total;
-            for (std::size_t t = 0; t < trials; ++t) by_target[t] = t;
-            std::sort(by_target.begin(), by_target.end(),
-                      [&](std::size_t a, std::size_t b) { return target[a] < target[b] || (target[a] == target[b] && a < b); });
+            for (std::size_t t = 0; t < trials; ++t)
+                target[t] = static_cast<long double>(unit(g)) * total;
+            for (std::size_t t = 0; t < trials; ++t)
+                by_target[t] = t;
+            std::sort(by_target.begin(), by_target.end(), [&](std::size_t a, std::size_t b) {
+                return target[a] < target[b] || (target[a] == target[b] && a < b);
+            });
             long double cum = 0;
             std::size_t next = 0, last_positive = n_;
             for (std::size_t i = 0; i < n_ && next < trials; ++i) {
                 if (dist2_[i] > 0) {
                     last_positive = i;
                     cum += dist2_[i];
-                    while (next < trials && cum > target[by_target[next]]) cand[by_target[next++]] = i;
+                    while (next < trials && cum > target[by_target[next]])
+                        cand[by_target[next++]] = i;
                 }
             }
-            while (next < trials) cand[by_target[next++]] = last_positive;  // rounding at the very end
+            while (next < trials)
+                cand[by_target[next++]] = last_positive;  // rounding at the very end
 
             // Keep the candidate with the lowest resulting potential.
             long double best_total = 0;
@@ -217,33 +224,39 @@ private:
                 meter_.add(k_ * d_);
                 double m = std::numeric_limits<double>::infinity();
                 for (std::size_t b = 0; b < k_; ++b)
-                    if (b != a) m = std::min(m, sqdist(c + a * d_, c + b * d_, d_));
+                    if (b != a)
+                        m = std::min(m, sqdist(c + a * d_, c + b * d_, d_));
                 half_gap_[a] = std::sqrt(m) / 2;
             }
         }
         for (std::size_t i = 0; i < n_; ++i) {
             meter_.add(d_);
             if (!first) {
-                if (i + 32 < n_) __builtin_prefetch(z_ + (i + 32) * d_);
+                if (i + 32 < n_)
+                    __builtin_prefetch(z_ + (i + 32) * d_);
                 const auto a = static_cast<std::size_t>(labels[i]);
                 if (shift) {
                     upper_[i] += moved_[a];
                     lower_[i] -= lower_shift_[a];
                 }
                 const double bound = std::max(half_gap_[a], lower_[i]) * kSafe;
-                if (upper_[i] < bound) continue;
+                if (upper_[i] < bound)
+                    continue;
                 upper_[i] = std::sqrt(sqdist(z_ + i * d_, c + a * d_, d_));
-                if (upper_[i] < bound) continue;
+                if (upper_[i] < bound)
+                    continue;
             }
             meter_.add(k_ * d_);
             const int32_t best = full_search(i, c);
             if (labels[i] != best) {
-                if (!first) move(i, static_cast<std::size_t>(labels[i]), static_cast<std::size_t>(best));
+                if (!first)
+                    move(i, static_cast<std::size_t>(labels[i]), static_cast<std::size_t>(best));
                 labels[i] = best;
                 ++changes;
             }
         }
-        if (first) recount(labels);
+        if (first)
+            recount(labels);
         return changes;
     }
 
@@ -268,11 +281,13 @@ private:
             }
             ++counts_[l];
             const double* zi = z_ + i * d_;
-            for (std::size_t j = 0; j < d_; ++j) run_[j] += zi[j];
+            for (std::size_t j = 0; j < d_; ++j)
+                run_[j] += zi[j];
         }
         if (n_ != 0) {
             double* s = sums_.data() + run_label * d_;
-            for (std::size_t j = 0; j < d_; ++j) s[j] += run_[j];
+            for (std::size_t j = 0; j < d_; ++j)
+                s[j] += run_[j];
         }
     }
 
@@ -285,12 +300,14 @@ private:
         if (--counts_[from] == 0) {
             std::fill(sf, sf + d_, 0.0);
         } else {
-            for (std::size_t j = 0; j < d_; ++j) sf[j] -= zi[j];
+            for (std::size_t j = 0; j < d_; ++j)
+                sf[j] -= zi[j];
         }
         if (counts_[to]++ == 0) {
             std::copy(zi, zi + d_, st);
         } else {
-            for (std::size_t j = 0; j < d_; ++j) st[j] += zi[j];
+            for (std::size_t j = 0; j < d_; ++j)
+                st[j] += zi[j];
         }
     }
 
@@ -304,9 +321,11 @@ private:
                 continue;
             }
             const double cnt = static_cast<double>(counts_[l]);
-            for (std::size_t j = 0; j < d_; ++j) c[l * d_ + j] = sums_[l * d_ + j] / cnt;
+            for (std::size_t j = 0; j < d_; ++j)
+                c[l * d_ + j] = sums_[l * d_ + j] / cnt;
         }
-        if (!any_empty) return;
+        if (!any_empty)
+            return;
         // Re-seed each empty cluster with the point farthest from its
         // (updated) centroid, ties -> lowest index, taken from a cluster with
         // more than one point.
@@ -315,7 +334,8 @@ private:
             dist2_[i] = sqdist(z_ + i * d_, c.data() + static_cast<std::size_t>(labels[i]) * d_, d_);
         }
         for (std::size_t l = 0; l < k_; ++l) {
-            if (counts_[l] != 0) continue;
+            if (counts_[l] != 0)
+                continue;
             std::size_t pick = n_;
             double far = -1.0;
             meter_.add(n_);
@@ -325,7 +345,8 @@ private:
                     pick = i;
                 }
             }
-            if (pick == n_) break;
+            if (pick == n_)
+                break;
             move(pick, static_cast<std::size_t>(labels[pick]), l);
             labels[pick] = static_cast<int32_t>(l);
             dist2_[pick] = 0.0;
@@ -344,13 +365,16 @@ private:
             const double s2 = sqdist(old.data() + j * d_, c.data() + j * d_, d_);
             shift += s2;
             moved_[j] = std::sqrt(s2) / kSafe;
-            if (moved_[j] > moved_[top]) top = j;
+            if (moved_[j] > moved_[top])
+                top = j;
         }
         double runner_up = 0.0;
         for (std::size_t j = 0; j < k_; ++j)
-            if (j != top) runner_up = std::max(runner_up, moved_[j]);
+            if (j != top)
+                runner_up = std::max(runner_up, moved_[j]);
         // The per-point bounds are loosened lazily by the next assign().
-        for (std::size_t j = 0; j < k_; ++j) lower_shift_[j] = (j == top) ? runner_up : moved_[top];
+        for (std::size_t j = 0; j < k_; ++j)
+            lower_shift_[j] = (j == top) ? runner_up : moved_[top];
         pending_shift_ = true;
         return shift;
     }
@@ -391,7 +415,8 @@ std::vector<std::size_t> lexicographic_order(const double* data, std::size_t n, 
             const double* x = data + a * d;
             const double* y = data + b * d;
             for (std::size_t j = 0; j < d; ++j)
-                if (x[j] != y[j]) return x[j] < y[j];
+                if (x[j] != y[j])
+                    return x[j] < y[j];
             return false;
         },
         interrupts, d);
@@ -449,8 +474,10 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
                        const Interrupts& interrupts) {
     if (d == 0 || d > kKMeansMaxFeatures)
         throw Error(ErrorKind::invalid_parameter_value, "number of features must be between 1 and 1000");
-    if (n == 0) throw Error(ErrorKind::data_exception, "k-means needs at least one point");
-    if (data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "k-means data is missing");
+    if (n == 0)
+        throw Error(ErrorKind::data_exception, "k-means needs at least one point");
+    if (data == nullptr)
+        throw Error(ErrorKind::invalid_parameter_value, "k-means data is missing");
     validate_params(params, n);
     const std::size_t k = static_cast<std::size_t>(params.k);
 
@@ -509,7 +536,8 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
     std::vector<double> z(n * d);
     for (std::size_t i = 0; i < n; ++i) {
         meter.add(d);
-        for (std::size_t j = 0; j < d; ++j) z[i * d + j] = (x(i, j) - means[j]) / scales[j];
+        for (std::size_t j = 0; j < d; ++j)
+            z[i * d + j] = (x(i, j) - means[j]) / scales[j];
     }
 
     Lloyd lloyd(z.data(), n, d, k, interrupts);
@@ -526,14 +554,17 @@ KMeansModel kmeans_fit(const double* data, std::size_t n, std::size_t d, const K
 
     // Canonical numbering: decreasing size, ties by standardized centroid.
     std::vector<int64_t> sizes(k, 0);
-    for (int32_t l : best.labels) ++sizes[static_cast<std::size_t>(l)];
+    for (int32_t l : best.labels)
+        ++sizes[static_cast<std::size_t>(l)];
     std::vector<std::size_t> order(k);
     std::iota(order.begin(), order.end(), 0);
     const double* bc = best.centroids.data();
     std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        if (sizes[a] != sizes[b]) return sizes[a] > sizes[b];
+        if (sizes[a] != sizes[b])
+            return sizes[a] > sizes[b];
         for (std::size_t j = 0; j < d; ++j)
-            if (bc[a * d + j] != bc[b * d + j]) return bc[a * d + j] < bc[b * d + j];
+            if (bc[a * d + j] != bc[b * d + j])
+                return bc[a * d + j] < bc[b * d + j];
         return a < b;
     });
 
@@ -587,7 +618,8 @@ int64_t kmeans_assign(const double* point, std::size_t dims, const std::vector<d
 
 int64_t kmeans_assign(const double* point, std::size_t dims, const double* centroids_std, std::size_t centroid_values,
                       const double* means, const double* scales) {
-    if (dims == 0) throw Error(ErrorKind::invalid_parameter_value, "point must have at least one feature");
+    if (dims == 0)
+        throw Error(ErrorKind::invalid_parameter_value, "point must have at least one feature");
     if (centroid_values == 0 || centroid_values % dims != 0)
         throw Error(ErrorKind::array_subscript_error,
                     "centroid array length must be a positive multiple of the number of features");
@@ -610,8 +642,10 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
     require_param(p.sample_size >= 2 && p.sample_size <= 100000, "sample_size must be between 2 and 100000");
     if (d != static_cast<std::size_t>(model.d))
         throw Error(ErrorKind::array_subscript_error, "data has the wrong number of features");
-    if (n == 0) return std::nullopt;
-    if (data == nullptr) throw Error(ErrorKind::invalid_parameter_value, "silhouette data is missing");
+    if (n == 0)
+        return std::nullopt;
+    if (data == nullptr)
+        throw Error(ErrorKind::invalid_parameter_value, "silhouette data is missing");
 
     // Choose the points: all, or a selection sample (Knuth's algorithm S).
     std::vector<std::size_t> idx;
@@ -627,7 +661,8 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
         std::size_t needed = m_target;
         idx.reserve(m_target);
         for (std::size_t i = 0; i < n && needed > 0; ++i) {
-            if ((i % kInterruptStride) == 0) interrupts.check();
+            if ((i % kInterruptStride) == 0)
+                interrupts.check();
             if (unit(g) * static_cast<double>(n - i) < static_cast<double>(needed)) {
                 idx.push_back(order[i]);
                 --needed;
@@ -645,11 +680,14 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
         const double* x = data + idx[s] * d;
         label[s] = static_cast<std::size_t>(model.assign(x, d));
         ++count[label[s]];
-        for (std::size_t j = 0; j < d; ++j) z[s * d + j] = (x[j] - model.feature_means[j]) / model.feature_scales[j];
+        for (std::size_t j = 0; j < d; ++j)
+            z[s * d + j] = (x[j] - model.feature_means[j]) / model.feature_scales[j];
     }
     std::size_t present = 0;
-    for (int64_t c : count) present += c > 0;
-    if (present < 2) return std::nullopt;
+    for (int64_t c : count)
+        present += c > 0;
+    if (present < 2)
+        return std::nullopt;
 
     std::vector<double> sum(k);
     long double total = 0;
@@ -658,17 +696,21 @@ std::optional<double> silhouette(const double* data, std::size_t n, std::size_t 
         std::fill(sum.begin(), sum.end(), 0.0);
         const double* zs = z.data() + s * d;
         for (std::size_t t = 0; t < m; ++t) {
-            if (t == s) continue;
+            if (t == s)
+                continue;
             sum[label[t]] += std::sqrt(sqdist(zs, z.data() + t * d, d));
         }
         const std::size_t own = label[s];
-        if (count[own] <= 1) continue;  // s(i) = 0
+        if (count[own] <= 1)
+            continue;  // s(i) = 0
         const double a = sum[own] / static_cast<double>(count[own] - 1);
         double b = std::numeric_limits<double>::infinity();
         for (std::size_t c = 0; c < k; ++c)
-            if (c != own && count[c] > 0) b = std::min(b, sum[c] / static_cast<double>(count[c]));
+            if (c != own && count[c] > 0)
+                b = std::min(b, sum[c] / static_cast<double>(count[c]));
         const double mx = std::max(a, b);
-        if (mx > 0) total += (b - a) / mx;
+        if (mx > 0)
+            total += (b - a) / mx;
     }
     return static_cast<double>(total / static_cast<long double>(m));
 }
@@ -691,7 +733,8 @@ std::vector<uint8_t> KMeansModel::serialize() const {
         w.f64_array(feature_scales.data(), feature_scales.size());
         w.f64_array(centroids_standardized.data(), centroids_standardized.size());
         w.f64_array(centroids.data(), centroids.size());
-        for (int64_t v : sizes) w.i64(v);
+        for (int64_t v : sizes)
+            w.i64(v);
     };
     std::vector<uint8_t> out;
     write_state(write, [&out](std::size_t size) {
@@ -711,8 +754,8 @@ KMeansModel KMeansModel::deserialize(const uint8_t* data, std::size_t size) {
     m.best_init = r.i64("best restart");
     m.converged = r.boolean("converged flag");
     m.wcss = r.finite_f64("within-cluster sum of squares");
-    if (m.k < 1 || m.k > kKMeansMaxClusters || m.d < 1 || m.d > static_cast<int64_t>(kKMeansMaxFeatures) ||
-        m.n < m.k || m.iterations < 0 || m.best_init < 0 || m.wcss < 0)
+    if (m.k < 1 || m.k > kKMeansMaxClusters || m.d < 1 || m.d > static_cast<int64_t>(kKMeansMaxFeatures) || m.n < m.k ||
+        m.iterations < 0 || m.best_init < 0 || m.wcss < 0)
         r.fail("A count or the within-cluster sum of squares is out of range.");
     const auto k = static_cast<std::size_t>(m.k), d = static_cast<std::size_t>(m.d);
     if (r.remaining() < 8 * (2 * d + 2 * k * d + k))
@@ -725,16 +768,19 @@ KMeansModel KMeansModel::deserialize(const uint8_t* data, std::size_t size) {
     r.finite_f64_array(m.feature_means.data(), d, "feature mean");
     r.finite_f64_array(m.feature_scales.data(), d, "feature scale");
     for (double v : m.feature_scales)
-        if (!(v > 0)) r.fail("A feature scale is not positive.");
+        if (!(v > 0))
+            r.fail("A feature scale is not positive.");
     r.finite_f64_array(m.centroids_standardized.data(), k * d, "standardized centroid");
     r.finite_f64_array(m.centroids.data(), k * d, "centroid");
     int64_t total = 0;
     for (auto& v : m.sizes) {
         v = r.i64("cluster size");
-        if (v < 0 || v > m.n) r.fail("A cluster size is out of range.");
+        if (v < 0 || v > m.n)
+            r.fail("A cluster size is out of range.");
         total += v;
     }
-    if (total != m.n) r.fail("The cluster sizes do not add up to the point count.");
+    if (total != m.n)
+        r.fail("The cluster sizes do not add up to the point count.");
     r.finish();
     return m;
 }
@@ -787,14 +833,16 @@ void read_kmeans_state(const Arena& arena, const uint8_t* data, std::size_t size
 // ---------------------------------------------------------------------------
 
 void KMeansSample::add(const double* row, std::size_t dims) {
-    if (dims == 0) throw Error(ErrorKind::invalid_parameter_value, "feature array must not be empty");
+    if (dims == 0)
+        throw Error(ErrorKind::invalid_parameter_value, "feature array must not be empty");
     if (dims > kKMeansMaxFeatures)
         throw Error(ErrorKind::invalid_parameter_value, "too many features", "The limit is 1000 features.");
     if (d_ != 0 && dims != d_)
         throw Error(ErrorKind::array_subscript_error, "feature arrays must all have the same length",
                     "Expected " + std::to_string(d_) + " features, got " + std::to_string(dims) + ".");
     for (std::size_t j = 0; j < dims; ++j)
-        if (!std::isfinite(row[j])) throw Error(ErrorKind::data_exception, "k-means features must be finite numbers");
+        if (!std::isfinite(row[j]))
+            throw Error(ErrorKind::data_exception, "k-means features must be finite numbers");
     if (n_ + 1 > kKMeansMaxPoints || (n_ + 1) * dims > kKMeansMaxValues)
         throw Error(ErrorKind::program_limit_exceeded, "too many points for k-means",
                     "The limits are " + std::to_string(kKMeansMaxPoints) + " points and " +
@@ -806,7 +854,8 @@ void KMeansSample::add(const double* row, std::size_t dims) {
 }
 
 void KMeansSample::merge(const KMeansSample& o) {
-    if (o.n_ == 0) return;
+    if (o.n_ == 0)
+        return;
     if (n_ == 0) {
         *this = o;
         return;
@@ -816,7 +865,8 @@ void KMeansSample::merge(const KMeansSample& o) {
     if (&o == this) {
         const std::size_t len = data_.size();
         data_.reserve(2 * len);
-        for (std::size_t i = 0; i < len; ++i) data_.push_back(data_[i]);
+        for (std::size_t i = 0; i < len; ++i)
+            data_.push_back(data_[i]);
         n_ *= 2;
         return;
     }

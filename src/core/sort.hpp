@@ -38,10 +38,12 @@ template <typename T, typename Less>
 T* partition(T* first, T* last, Less& less, InterruptMeter& meter, std::uint64_t cost) {
     T* middle = first + (last - first) / 2;
     T* back = last - 1;
-    if (less(*middle, *first)) std::iter_swap(middle, first);
+    if (less(*middle, *first))
+        std::iter_swap(middle, first);
     if (less(*back, *middle)) {
         std::iter_swap(back, middle);
-        if (less(*middle, *first)) std::iter_swap(middle, first);
+        if (less(*middle, *first))
+            std::iter_swap(middle, first);
     }
     const T pivot = *middle;
     std::ptrdiff_t i = -1, j = last - first;
@@ -49,11 +51,14 @@ T* partition(T* first, T* last, Less& less, InterruptMeter& meter, std::uint64_t
         // The median of three leaves a value <= pivot at the front and one
         // >= pivot at the back, so the scans stop inside the range; the
         // bounds also hold for comparators that are not strict weak orders.
-        do ++i;
+        do
+            ++i;
         while (i < j && less(first[i], pivot));
-        do --j;
+        do
+            --j;
         while (j > 0 && less(pivot, first[j]));
-        if (i >= j) return first + j + 1;
+        if (i >= j)
+            return first + j + 1;
         std::iter_swap(first + i, first + j);
         meter.add(cost);
     }
@@ -94,7 +99,8 @@ template <typename T, typename Less>
 void sort_interruptible(T* first, T* last, Less less, const Interrupts& interrupts, std::uint64_t cost = 1) {
     InterruptMeter meter(interrupts);
     int depth = 8;
-    for (std::ptrdiff_t n = last - first; n > 1; n >>= 1) depth += 2;
+    for (std::ptrdiff_t n = last - first; n > 1; n >>= 1)
+        depth += 2;
     sort_detail::sort_range(first, last, less, meter, cost, depth);
 }
 
@@ -117,7 +123,8 @@ std::size_t smallest_sorted(T* data, std::size_t n, std::size_t keep, Less less,
         // Bring the chunk next to the kept ones (a rotation by sequential
         // swaps; the discarded elements move behind).
         if (next != kept)
-            for (std::size_t i = 0; i < take; ++i) std::swap(data[kept + i], data[next + i]);
+            for (std::size_t i = 0; i < take; ++i)
+                std::swap(data[kept + i], data[next + i]);
         const std::size_t total = kept + take;
         if (total > keep) {
             std::nth_element(data, data + keep, data + total, less);

@@ -1,5 +1,7 @@
 #include "stages.hpp"
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 std::int64_t days_since(std::int64_t last_day, std::int64_t as_of_day) {
@@ -31,25 +33,8 @@ void check_lifecycle_thresholds(const std::int32_t* thresholds, std::size_t coun
 void check_stage_names(std::size_t threshold_count, std::size_t name_count) {
     if (name_count != threshold_count + 1)
         throw Error(ErrorKind::array_subscript_error, "there must be one stage name more than thresholds",
-                    "There are " + std::to_string(threshold_count) + " thresholds and " +
-                        std::to_string(name_count) + " stage names.");
-}
-
-std::size_t tier_with_hysteresis(std::size_t earned, long current, bool rerating) {
-    if (current < 0 || rerating)
-        return earned;
-    const auto held = static_cast<std::size_t>(current);
-    return earned > held ? earned : held;
-}
-
-int compare_doubles(double left, double right) {
-    return left < right ? -1 : (left > right ? 1 : 0);
-}
-
-const char* quadrant_name(bool high_frequency, bool high_value) {
-    if (high_frequency)
-        return high_value ? "high_frequency_high_value" : "high_frequency_low_value";
-    return high_value ? "low_frequency_high_value" : "low_frequency_low_value";
+                    "There are " + std::to_string(threshold_count) + " thresholds and " + std::to_string(name_count) +
+                        " stage names.");
 }
 
 }  // namespace customer_analytics

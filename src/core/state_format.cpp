@@ -3,25 +3,42 @@
 #include <cmath>
 #include <cstring>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 const char* state_name(StateKind kind) {
     switch (kind) {
-        case StateKind::rfm_summary: return "rfm_agg";
-        case StateKind::rfm_bins: return "rfm_bins";
-        case StateKind::btyd_fit: return "bgnbd_fit or pareto_nbd_fit";
-        case StateKind::gamma_gamma_fit: return "gamma_gamma_fit";
-        case StateKind::activity_status: return "activity_status";
-        case StateKind::coupon_sensitivity: return "coupon_sensitivity";
-        case StateKind::purchase_mix: return "purchase_mix";
-        case StateKind::channel_preference: return "channel_preference";
-        case StateKind::spend_sample: return "spend sample";
-        case StateKind::kmeans_fit: return "kmeans_fit";
-        case StateKind::affinity: return "affinity";
-        case StateKind::segment_overlap: return "segment_overlap";
-        case StateKind::campaign_report: return "campaign_report";
-        case StateKind::kmeans_model: return "k-means model";
-        case StateKind::rfm_orders: return "rfm_agg";
+    case StateKind::rfm_summary:
+        return "rfm_agg";
+    case StateKind::rfm_bins:
+        return "rfm_bins";
+    case StateKind::btyd_fit:
+        return "bgnbd_fit or pareto_nbd_fit";
+    case StateKind::gamma_gamma_fit:
+        return "gamma_gamma_fit";
+    case StateKind::activity_status:
+        return "activity_status";
+    case StateKind::coupon_sensitivity:
+        return "coupon_sensitivity";
+    case StateKind::purchase_mix:
+        return "purchase_mix";
+    case StateKind::channel_preference:
+        return "channel_preference";
+    case StateKind::spend_sample:
+        return "spend sample";
+    case StateKind::kmeans_fit:
+        return "kmeans_fit";
+    case StateKind::affinity:
+        return "affinity";
+    case StateKind::segment_overlap:
+        return "segment_overlap";
+    case StateKind::campaign_report:
+        return "campaign_report";
+    case StateKind::kmeans_model:
+        return "k-means model";
+    case StateKind::rfm_orders:
+        return "rfm_agg";
     }
     return "unknown";
 }
@@ -160,8 +177,6 @@ void StateReader::finish() const {
         fail("The state has " + std::to_string(size_ - pos_) + " trailing bytes.");
 }
 
-void StateReader::truncated(const char* field) const {
-    fail(std::string("The state ends inside the ") + field + ".");
-}
+void StateReader::truncated(const char* field) const { fail(std::string("The state ends inside the ") + field + "."); }
 
 }  // namespace customer_analytics

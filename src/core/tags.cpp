@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "no_postgres.hpp"
+
 namespace customer_analytics {
 
 namespace {
@@ -35,10 +37,14 @@ void require_data(bool ok, const char* message, const std::string& detail = {}) 
 
 const char* to_string(ConsumptionStage stage) {
     switch (stage) {
-        case ConsumptionStage::prospect: return "prospect";
-        case ConsumptionStage::new_customer: return "new";
-        case ConsumptionStage::returning: return "returning";
-        case ConsumptionStage::loyal: return "loyal";
+    case ConsumptionStage::prospect:
+        return "prospect";
+    case ConsumptionStage::new_customer:
+        return "new";
+    case ConsumptionStage::returning:
+        return "returning";
+    case ConsumptionStage::loyal:
+        return "loyal";
     }
     return "unknown";
 }
@@ -52,11 +58,11 @@ std::optional<ConsumptionStage> consumption_stage(const ConsumptionInput& in, in
     require_data(in.interactions >= 0, "number of interactions must not be negative");
 
     if (in.purchases == 0) {
-        if (in.interactions > 0) return ConsumptionStage::prospect;
+        if (in.interactions > 0)
+            return ConsumptionStage::prospect;
         return std::nullopt;
     }
-    require_data(in.first_purchase_day <= in.last_purchase_day,
-                 "first purchase day is after last purchase day");
+    require_data(in.first_purchase_day <= in.last_purchase_day, "first purchase day is after last purchase day");
     if (in.purchases == 1) {
         require_data(in.first_purchase_day == in.last_purchase_day,
                      "a single purchase must have equal first and last purchase days");
@@ -65,9 +71,9 @@ std::optional<ConsumptionStage> consumption_stage(const ConsumptionInput& in, in
     // Differences computed in a wider type: day numbers may be anything.
     const __int128 span = static_cast<__int128>(in.last_purchase_day) - in.first_purchase_day;
     __int128 recency = static_cast<__int128>(as_of) - in.last_purchase_day;
-    if (recency < 0) recency = 0;
-    if (in.purchases >= p.loyal_min_purchases && span >= p.loyal_min_span_days &&
-        recency <= p.loyal_max_recency_days)
+    if (recency < 0)
+        recency = 0;
+    if (in.purchases >= p.loyal_min_purchases && span >= p.loyal_min_span_days && recency <= p.loyal_max_recency_days)
         return ConsumptionStage::loyal;
     return ConsumptionStage::returning;
 }
@@ -78,9 +84,12 @@ std::optional<ConsumptionStage> consumption_stage(const ConsumptionInput& in, in
 
 const char* to_string(ValueBand band) {
     switch (band) {
-        case ValueBand::low: return "low";
-        case ValueBand::mid: return "mid";
-        case ValueBand::high: return "high";
+    case ValueBand::low:
+        return "low";
+    case ValueBand::mid:
+        return "mid";
+    case ValueBand::high:
+        return "high";
     }
     return "unknown";
 }
@@ -90,8 +99,10 @@ ValueBand value_band(double spend, double low_cut, double high_cut) {
     require_param(std::isfinite(low_cut) && std::isfinite(high_cut), "value band cuts must be finite numbers");
     require_param(low_cut <= high_cut, "value band cuts must be in ascending order",
                   "The low cut must not exceed the high cut.");
-    if (spend >= high_cut) return ValueBand::high;
-    if (spend >= low_cut) return ValueBand::mid;
+    if (spend >= high_cut)
+        return ValueBand::high;
+    if (spend >= low_cut)
+        return ValueBand::mid;
     return ValueBand::low;
 }
 
@@ -101,9 +112,12 @@ ValueBand value_band(double spend, double low_cut, double high_cut) {
 
 const char* to_string(Activity activity) {
     switch (activity) {
-        case Activity::active: return "active";
-        case Activity::inactive: return "inactive";
-        case Activity::neither: return "neither";
+    case Activity::active:
+        return "active";
+    case Activity::inactive:
+        return "inactive";
+    case Activity::neither:
+        return "neither";
     }
     return "unknown";
 }
@@ -117,26 +131,28 @@ void ActivityState::add(int64_t day, EventKind kind) {
     if (!configured_)
         throw Error(ErrorKind::internal_error, "activity state used before it was configured");
     const bool qualifying = kind == EventKind::purchase || kind == EventKind::offline_checkin;
-    if (kind != EventKind::purchase && kind != EventKind::offline_checkin &&
-        kind != EventKind::other_interaction)
+    if (kind != EventKind::purchase && kind != EventKind::offline_checkin && kind != EventKind::other_interaction)
         throw Error(ErrorKind::invalid_parameter_value, "unknown event kind");
     if (day > as_of_) {
         future_events_ = checked_add(future_events_, 1);
         return;
     }
     events_ = checked_add(events_, 1);
-    if (!has_last_ || day > last_event_day_) last_event_day_ = day;
+    if (!has_last_ || day > last_event_day_)
+        last_event_day_ = day;
     has_last_ = true;
     // day <= as_of here; age fits in unsigned arithmetic.
     const uint64_t age = static_cast<uint64_t>(as_of_) - static_cast<uint64_t>(day);
     if (age < static_cast<uint64_t>(recent_days_)) {
         recent_events_ = checked_add(recent_events_, 1);
-        if (qualifying) recent_qualifying_ = checked_add(recent_qualifying_, 1);
+        if (qualifying)
+            recent_qualifying_ = checked_add(recent_qualifying_, 1);
     }
 }
 
 void ActivityState::merge(const ActivityState& o) {
-    if (!o.configured_) return;
+    if (!o.configured_)
+        return;
     if (!configured_) {
         *this = o;
         return;
@@ -149,13 +165,15 @@ void ActivityState::merge(const ActivityState& o) {
     m.recent_events_ = checked_add(recent_events_, o.recent_events_);
     m.recent_qualifying_ = checked_add(recent_qualifying_, o.recent_qualifying_);
     m.future_events_ = checked_add(future_events_, o.future_events_);
-    if (o.has_last_ && (!has_last_ || o.last_event_day_ > last_event_day_)) m.last_event_day_ = o.last_event_day_;
+    if (o.has_last_ && (!has_last_ || o.last_event_day_ > last_event_day_))
+        m.last_event_day_ = o.last_event_day_;
     m.has_last_ = has_last_ || o.has_last_;
     *this = m;
 }
 
 std::optional<int64_t> ActivityState::last_event_day() const {
-    if (!has_last_) return std::nullopt;
+    if (!has_last_)
+        return std::nullopt;
     return last_event_day_;
 }
 
@@ -166,9 +184,11 @@ Activity ActivityState::result(const ActivityThresholds& t) const {
     require_param(t.inactive_days >= 1, "inactive window must be at least 1 day");
     if (recent_events_ >= t.min_recent_events && recent_qualifying_ >= t.min_recent_qualifying)
         return Activity::active;
-    if (!has_last_) return Activity::inactive;
+    if (!has_last_)
+        return Activity::inactive;
     const uint64_t age = static_cast<uint64_t>(as_of_) - static_cast<uint64_t>(last_event_day_);
-    if (age >= static_cast<uint64_t>(t.inactive_days)) return Activity::inactive;
+    if (age >= static_cast<uint64_t>(t.inactive_days))
+        return Activity::inactive;
     return Activity::neither;
 }
 
@@ -183,7 +203,8 @@ void CouponState::add(double value, bool redeemed) {
     offers_ = checked_add(offers_, 1);
     if (redeemed) {
         redemptions_ = checked_add(redemptions_, 1);
-        if (!any_redeemed_ || value < min_redeemed_) min_redeemed_ = value;
+        if (!any_redeemed_ || value < min_redeemed_)
+            min_redeemed_ = value;
         any_redeemed_ = true;
     }
 }
@@ -192,13 +213,15 @@ void CouponState::merge(const CouponState& o) {
     CouponState m = *this;
     m.offers_ = checked_add(offers_, o.offers_);
     m.redemptions_ = checked_add(redemptions_, o.redemptions_);
-    if (o.any_redeemed_ && (!any_redeemed_ || o.min_redeemed_ < min_redeemed_)) m.min_redeemed_ = o.min_redeemed_;
+    if (o.any_redeemed_ && (!any_redeemed_ || o.min_redeemed_ < min_redeemed_))
+        m.min_redeemed_ = o.min_redeemed_;
     m.any_redeemed_ = any_redeemed_ || o.any_redeemed_;
     *this = m;
 }
 
 std::optional<double> CouponState::min_redeemed_value() const {
-    if (!any_redeemed_) return std::nullopt;
+    if (!any_redeemed_)
+        return std::nullopt;
     return min_redeemed_;
 }
 
@@ -209,9 +232,11 @@ std::optional<double> CouponState::result(const std::vector<double>& ladder) con
                       "coupon ladder values must be finite non-negative numbers");
         require_param(i == 0 || ladder[i - 1] < ladder[i], "coupon ladder must be strictly increasing");
     }
-    if (!any_redeemed_) return std::nullopt;
+    if (!any_redeemed_)
+        return std::nullopt;
     for (double rung : ladder)
-        if (rung >= min_redeemed_) return rung;
+        if (rung >= min_redeemed_)
+            return rung;
     return std::nullopt;
 }
 
@@ -221,18 +246,24 @@ std::optional<double> CouponState::result(const std::vector<double>& ladder) con
 
 const char* to_string(PurchaseSensitivity s) {
     switch (s) {
-        case PurchaseSensitivity::discount: return "discount-sensitive";
-        case PurchaseSensitivity::new_product: return "new-product-sensitive";
-        case PurchaseSensitivity::both: return "both";
-        case PurchaseSensitivity::neither: return "neither";
+    case PurchaseSensitivity::discount:
+        return "discount-sensitive";
+    case PurchaseSensitivity::new_product:
+        return "new-product-sensitive";
+    case PurchaseSensitivity::both:
+        return "both";
+    case PurchaseSensitivity::neither:
+        return "neither";
     }
     return "unknown";
 }
 
 void PurchaseMixState::add(bool discounted, bool new_item) {
     lines_ = checked_add(lines_, 1);
-    if (discounted) discounted_ = checked_add(discounted_, 1);
-    if (new_item) new_items_ = checked_add(new_items_, 1);
+    if (discounted)
+        discounted_ = checked_add(discounted_, 1);
+    if (new_item)
+        new_items_ = checked_add(new_items_, 1);
 }
 
 void PurchaseMixState::merge(const PurchaseMixState& o) {
@@ -244,12 +275,14 @@ void PurchaseMixState::merge(const PurchaseMixState& o) {
 }
 
 std::optional<double> PurchaseMixState::discount_share() const {
-    if (lines_ == 0) return std::nullopt;
+    if (lines_ == 0)
+        return std::nullopt;
     return static_cast<double>(discounted_) / static_cast<double>(lines_);
 }
 
 std::optional<double> PurchaseMixState::new_item_share() const {
-    if (lines_ == 0) return std::nullopt;
+    if (lines_ == 0)
+        return std::nullopt;
     return static_cast<double>(new_items_) / static_cast<double>(lines_);
 }
 
@@ -258,14 +291,18 @@ std::optional<PurchaseSensitivity> PurchaseMixState::result(const PurchaseSensit
     require_param(in_unit(p.discount_share_cutoff), "discount share cutoff must be between 0 and 1");
     require_param(in_unit(p.new_item_share_cutoff), "new item share cutoff must be between 0 and 1");
     require_param(p.min_lines >= 1, "min_lines must be at least 1");
-    if (lines_ < p.min_lines) return std::nullopt;
+    if (lines_ < p.min_lines)
+        return std::nullopt;
     // Shares are compared as correctly rounded doubles, so a share that
     // equals the cutoff exactly (3 of 10 lines against 0.3) meets it.
     const bool disc = *discount_share() >= p.discount_share_cutoff;
     const bool fresh = *new_item_share() >= p.new_item_share_cutoff;
-    if (disc && fresh) return PurchaseSensitivity::both;
-    if (disc) return PurchaseSensitivity::discount;
-    if (fresh) return PurchaseSensitivity::new_product;
+    if (disc && fresh)
+        return PurchaseSensitivity::both;
+    if (disc)
+        return PurchaseSensitivity::discount;
+    if (fresh)
+        return PurchaseSensitivity::new_product;
     return PurchaseSensitivity::neither;
 }
 
@@ -275,7 +312,8 @@ std::optional<PurchaseSensitivity> PurchaseMixState::result(const PurchaseSensit
 
 ChannelStats& ChannelState::slot(std::string_view channel) {
     for (auto& c : channels_)
-        if (c.channel == channel) return c;
+        if (c.channel == channel)
+            return c;
     require_param(!channel.empty(), "channel name must not be empty");
     require_param(channel.size() <= kMaxChannelNameBytes, "channel name is too long",
                   "A channel name may have at most " + std::to_string(kMaxChannelNameBytes) + " bytes.");
@@ -287,9 +325,7 @@ ChannelStats& ChannelState::slot(std::string_view channel) {
     return channels_.back();
 }
 
-void ChannelState::add(std::string_view channel, bool responded) {
-    add(channel, 1, responded ? 1 : 0);
-}
+void ChannelState::add(std::string_view channel, bool responded) { add(channel, 1, responded ? 1 : 0); }
 
 void ChannelState::add(std::string_view channel, int64_t contacts, int64_t responses) {
     require_data(contacts >= 1, "number of contacts must be at least 1");
@@ -309,7 +345,8 @@ void ChannelState::merge(const ChannelState& o) {
         return;
     }
     ChannelState m = *this;  // strong guarantee: *this untouched on error
-    for (const auto& c : o.channels_) m.add(c.channel, c.contacts, c.responses);
+    for (const auto& c : o.channels_)
+        m.add(c.channel, c.contacts, c.responses);
     *this = std::move(m);
 }
 
@@ -325,28 +362,34 @@ std::optional<ChannelChoice> ChannelState::result(const ChannelPreferenceParams&
         total_c += c.contacts;
         total_r += c.responses;
     }
-    if (total_c == 0) return std::nullopt;
+    if (total_c == 0)
+        return std::nullopt;
     const long double prior = p.prior_rate ? static_cast<long double>(*p.prior_rate) : total_r / total_c;
     const long double m = p.prior_weight;
 
     const ChannelStats* best = nullptr;
     long double best_rate = 0;
     for (const auto& c : channels_) {
-        if (c.contacts < p.min_contacts) continue;
-        const long double rate = (static_cast<long double>(c.responses) + m * prior) /
-                                 (static_cast<long double>(c.contacts) + m);
+        if (c.contacts < p.min_contacts)
+            continue;
+        const long double rate =
+            (static_cast<long double>(c.responses) + m * prior) / (static_cast<long double>(c.contacts) + m);
         bool better = false;
-        if (best == nullptr || rate > best_rate) better = true;
+        if (best == nullptr || rate > best_rate)
+            better = true;
         else if (rate == best_rate) {
-            if (c.contacts > best->contacts) better = true;
-            else if (c.contacts == best->contacts && c.channel < best->channel) better = true;
+            if (c.contacts > best->contacts)
+                better = true;
+            else if (c.contacts == best->contacts && c.channel < best->channel)
+                better = true;
         }
         if (better) {
             best = &c;
             best_rate = rate;
         }
     }
-    if (best == nullptr) return std::nullopt;
+    if (best == nullptr)
+        return std::nullopt;
     return ChannelChoice{best->channel, static_cast<double>(best_rate), best->contacts, best->responses};
 }
 

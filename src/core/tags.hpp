@@ -94,7 +94,7 @@ const char* to_string(ValueBand band);
 // spend >= high_cut. A value equal to a cut goes to the higher band (as in
 // `quadrant`). low_cut == high_cut is allowed (no customer is mid).
 // Default cuts when the caller has none: see default_value_band_cuts() in
-// diagnostics.hpp (bottom 50% low, next 30% mid, top 20% high).
+// pareto.hpp (bottom 50% low, next 30% mid, top 20% high).
 // Errors: NaN or infinite spend -> data_exception; non-finite cuts or
 // low_cut > high_cut -> invalid_parameter_value.
 ValueBand value_band(double spend, double low_cut, double high_cut);
@@ -155,11 +155,11 @@ public:
     bool configured() const { return configured_; }
     int64_t as_of() const { return as_of_; }
     int64_t recent_days() const { return recent_days_; }
-    int64_t events() const { return events_; }                  // events on or before as_of
+    int64_t events() const { return events_; }  // events on or before as_of
     int64_t recent_events() const { return recent_events_; }
     int64_t recent_qualifying() const { return recent_qualifying_; }
-    int64_t future_events() const { return future_events_; }    // ignored events after as_of
-    std::optional<int64_t> last_event_day() const;              // latest event on or before as_of
+    int64_t future_events() const { return future_events_; }  // ignored events after as_of
+    std::optional<int64_t> last_event_day() const;            // latest event on or before as_of
 
 private:
     friend void write_activity_state(StateWriter&, const ActivityState&, const ActivityThresholds&);

@@ -75,6 +75,17 @@ void raise_error(const CaughtError& caught) {
     pg_unreachable();
 }
 
+const char* PostgresError::what() const noexcept {
+    return data_->message != nullptr ? data_->message : "PostgreSQL error";
+}
+
+ErrorData* take_error(MemoryContext context) {
+    MemoryContextSwitchTo(context);
+    ErrorData* data = CopyErrorData();
+    FlushErrorState();
+    return data;
+}
+
 Interrupts interrupts() {
     Interrupts result;
     result.pending = interrupt_pending;

@@ -125,9 +125,9 @@ const char* qualified_relation(Oid relid) {
 Oid catalog_table(Oid extension_schema, const char* name) {
     const Oid relid = get_relname_relid(name, extension_schema);
     if (!OidIsValid(relid))
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("catalog table %s.%s of %s is missing", get_namespace_name(extension_schema), name,
-                               kExtension)));
+        ereport(ERROR,
+                (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("catalog table %s.%s of %s is missing",
+                                                          get_namespace_name(extension_schema), name, kExtension)));
     return relid;
 }
 
@@ -163,8 +163,8 @@ void restore(const Identity& identity) {
 // One fixed statement on the catalog, run as the catalog's owner inside a
 // security-restricted operation. `statement` has one %s: the quoted
 // extension schema. Returns the first column of the first row (or 0).
-Datum catalog_statement(Oid extension_schema, const char* statement, int argument_count, Oid* types,
-                        Datum* values, const char* nulls, bool* found) {
+Datum catalog_statement(Oid extension_schema, const char* statement, int argument_count, Oid* types, Datum* values,
+                        const char* nulls, bool* found) {
     const RelationFacts catalog = existing_relation(catalog_table(extension_schema, "segment_builds"));
     const char* sql = psprintf(statement, quote_identifier(get_namespace_name(extension_schema)));
     const Identity identity = become(catalog.owner, SECURITY_RESTRICTED_OPERATION);
@@ -172,7 +172,8 @@ Datum catalog_statement(Oid extension_schema, const char* statement, int argumen
         ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("SPI_connect failed")));
     const int status = SPI_execute_with_args(sql, argument_count, types, values, nulls, false, 0);
     if (status < 0)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("catalog statement failed: %s", SPI_result_code_string(status))));
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                        errmsg("catalog statement failed: %s", SPI_result_code_string(status))));
     Datum result = 0;
     *found = false;
     if (SPI_tuptable != nullptr && SPI_processed > 0) {
@@ -191,7 +192,8 @@ Datum catalog_statement(Oid extension_schema, const char* statement, int argumen
 void require_arguments(FunctionCallInfo fcinfo, int count, const char* function) {
     for (int i = 0; i < count; ++i)
         if (PG_ARGISNULL(i))
-            ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s arguments must not be null", function)));
+            ereport(ERROR,
+                    (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s arguments must not be null", function)));
 }
 
 // Table-level SELECT, or SELECT on the column (pg_attribute_aclcheck looks
@@ -251,15 +253,27 @@ CA_FUNCTION(ca_segment_catalog_register) {
     // was reused: the target was created in this transaction.
     catalog_statement(schema, "DELETE FROM %s.segment_tag_rules WHERE target = $1", 1, key_type, key, nullptr, &found);
     catalog_statement(schema, "DELETE FROM %s.segment_builds WHERE target = $1", 1, key_type, key, nullptr, &found);
-    Oid types[19] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID,     NAMEOID,     NAMEOID,    JSONBOID,
-                     DATEOID,     BOOLOID,    INT8OID,     INT8OID,     REGCLASSOID, REGCLASSOID, REGCLASSOID,
-                     REGTYPEOID,  REGTYPEOID, REGTYPEOID,  NAMEOID,     REGTYPEOID};
-    Datum values[19] = {ObjectIdGetDatum(target), ObjectIdGetDatum(owner.owner), ObjectIdGetDatum(source),
-                        PG_GETARG_DATUM(2), PG_GETARG_DATUM(3), PG_GETARG_DATUM(4), PG_GETARG_DATUM(5),
-                        PG_GETARG_DATUM(6), BoolGetDatum(incremental), PG_GETARG_DATUM(8), PG_GETARG_DATUM(9),
-                        PG_GETARG_DATUM(10), PG_GETARG_DATUM(11), PG_GETARG_DATUM(12),
-                        ObjectIdGetDatum(column_types[0]), ObjectIdGetDatum(column_types[1]),
-                        ObjectIdGetDatum(column_types[2]), has_order_column ? PG_GETARG_DATUM(13) : (Datum)0,
+    Oid types[19] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID, NAMEOID,     NAMEOID,     JSONBOID,
+                     DATEOID,     BOOLOID,    INT8OID,     INT8OID, REGCLASSOID, REGCLASSOID, REGCLASSOID,
+                     REGTYPEOID,  REGTYPEOID, REGTYPEOID,  NAMEOID, REGTYPEOID};
+    Datum values[19] = {ObjectIdGetDatum(target),
+                        ObjectIdGetDatum(owner.owner),
+                        ObjectIdGetDatum(source),
+                        PG_GETARG_DATUM(2),
+                        PG_GETARG_DATUM(3),
+                        PG_GETARG_DATUM(4),
+                        PG_GETARG_DATUM(5),
+                        PG_GETARG_DATUM(6),
+                        BoolGetDatum(incremental),
+                        PG_GETARG_DATUM(8),
+                        PG_GETARG_DATUM(9),
+                        PG_GETARG_DATUM(10),
+                        PG_GETARG_DATUM(11),
+                        PG_GETARG_DATUM(12),
+                        ObjectIdGetDatum(column_types[0]),
+                        ObjectIdGetDatum(column_types[1]),
+                        ObjectIdGetDatum(column_types[2]),
+                        has_order_column ? PG_GETARG_DATUM(13) : (Datum)0,
                         ObjectIdGetDatum(column_types[3])};
     char nulls[20] = "                   ";
     if (!has_order_column)
@@ -283,8 +297,14 @@ CA_FUNCTION(ca_segment_catalog_refreshed) {
     const Oid target = PG_GETARG_OID(0);
     const RelationFacts owner = require_owner(target);
     Oid types[8] = {REGCLASSOID, DATEOID, INT4OID, TEXTOID, INT8OID, INT8OID, REGROLEOID, INT4OID};
-    Datum values[8] = {ObjectIdGetDatum(target), PG_GETARG_DATUM(1), PG_GETARG_DATUM(2), PG_GETARG_DATUM(3),
-                       PG_GETARG_DATUM(4), PG_GETARG_DATUM(5), ObjectIdGetDatum(owner.owner), PG_GETARG_DATUM(6)};
+    Datum values[8] = {ObjectIdGetDatum(target),
+                       PG_GETARG_DATUM(1),
+                       PG_GETARG_DATUM(2),
+                       PG_GETARG_DATUM(3),
+                       PG_GETARG_DATUM(4),
+                       PG_GETARG_DATUM(5),
+                       ObjectIdGetDatum(owner.owner),
+                       PG_GETARG_DATUM(6)};
     bool found;
     catalog_statement(extension_namespace(fcinfo),
                       "UPDATE %s.segment_builds SET as_of = $2, refresh_number = $3, last_mode = $4, "
@@ -365,13 +385,13 @@ void check_rule_function(const RuleCheck* check, Oid function) {
     const bool returns_set = form->proretset;
     ReleaseSysCache(tuple);
     // Objects numbered below FirstNormalObjectId were created by initdb.
-    const bool trusted = function < FirstNormalObjectId ||
-                         getExtensionOfObject(ProcedureRelationId, function) == check->extension;
+    const bool trusted =
+        function < FirstNormalObjectId || getExtensionOfObject(ProcedureRelationId, function) == check->extension;
     if (returns_set)
         reject_rule(check, psprintf("the set-returning function %s", format_procedure(function)));
     if (!trusted)
-        reject_rule(check, psprintf("%s, which is not part of PostgreSQL or %s", format_procedure(function),
-                                    kExtension));
+        reject_rule(check,
+                    psprintf("%s, which is not part of PostgreSQL or %s", format_procedure(function), kExtension));
     if (!immutable)
         reject_rule(check, psprintf("%s, which is not immutable", format_procedure(function)));
 }
@@ -537,8 +557,9 @@ static char* rule_expression_sql(Oid extension_schema, Oid target, const char* t
         }
         error->cursorpos = 0;
         if (error->hint == nullptr)
-            error->hint = pstrdup("Write a boolean expression over the segment table's columns, such as "
-                                  "frequency >= 5.");
+            error->hint = pstrdup(
+                "Write a boolean expression over the segment table's columns, such as "
+                "frequency >= 5.");
         ReThrowError(error);
     }
     PG_END_TRY();
@@ -550,8 +571,8 @@ static char* rule_expression_sql(Oid extension_schema, Oid target, const char* t
     const int deparse_level = NewGUCNestLevel();
     set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0,
                       false);
-    char* text = deparse_expression(checked, deparse_context_for(RelationGetRelationName(relation), target), false,
-                                    false);
+    char* text =
+        deparse_expression(checked, deparse_context_for(RelationGetRelationName(relation), target), false, false);
     AtEOXact_GUC(true, deparse_level);
     free_parsestate(parse);
     relation_close(relation, NoLock);
@@ -571,7 +592,8 @@ static void check_tag(const char* tag) {
 CA_FUNCTION(ca_segment_rule_sql) {
     require_arguments(fcinfo, 3, "segment_rule_sql");
     const char* tag = text_to_cstring(PG_GETARG_TEXT_PP(1));
-    PG_RETURN_TEXT_P(cstring_to_text(rule_expression_sql(extension_namespace(fcinfo), PG_GETARG_OID(0), tag, text_to_cstring(PG_GETARG_TEXT_PP(2)))));
+    PG_RETURN_TEXT_P(cstring_to_text(rule_expression_sql(extension_namespace(fcinfo), PG_GETARG_OID(0), tag,
+                                                         text_to_cstring(PG_GETARG_TEXT_PP(2)))));
 }
 
 // add_segment_rule(target, tag, condition, enabled)
@@ -670,8 +692,8 @@ CA_FUNCTION(ca_refresh_segments) {
     Oid key_type[1] = {REGCLASSOID};
     Datum key[1] = {ObjectIdGetDatum(target)};
     bool found;
-    catalog_statement(extension_namespace(fcinfo), "SELECT true FROM %s.segment_builds WHERE target = $1", 1,
-                      key_type, key, nullptr, &found);
+    catalog_statement(extension_namespace(fcinfo), "SELECT true FROM %s.segment_builds WHERE target = $1", 1, key_type,
+                      key, nullptr, &found);
     if (!found)
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
                         errmsg("%s was not built by build_segments", qualified_relation(target)),
@@ -710,16 +732,18 @@ struct CapturedBuild {
 
 bool find_build(Oid extension_schema, std::int64_t build_id, CapturedBuild* build) {
     const RelationFacts catalog = existing_relation(catalog_table(extension_schema, "segment_builds"));
-    const char* sql = psprintf("SELECT target, source, pending_table, incremental, customer_column, date_column, "
-                               "amount_column, order_column, customer_type, date_type, amount_type, order_type "
-                               "FROM %s.segment_builds WHERE build_id = $1",
-                               quote_identifier(get_namespace_name(extension_schema)));
+    const char* sql = psprintf(
+        "SELECT target, source, pending_table, incremental, customer_column, date_column, "
+        "amount_column, order_column, customer_type, date_type, amount_type, order_type "
+        "FROM %s.segment_builds WHERE build_id = $1",
+        quote_identifier(get_namespace_name(extension_schema)));
     Oid types[1] = {INT8OID};
     Datum values[1] = {Int64GetDatum(build_id)};
     const Identity identity = become(catalog.owner, SECURITY_RESTRICTED_OPERATION);
     const int status = SPI_execute_with_args(sql, 1, types, values, nullptr, true, 1);
     if (status != SPI_OK_SELECT)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("catalog lookup failed: %s", SPI_result_code_string(status))));
+        ereport(ERROR,
+                (errcode(ERRCODE_INTERNAL_ERROR), errmsg("catalog lookup failed: %s", SPI_result_code_string(status))));
     const bool found = SPI_processed == 1;
     if (found) {
         HeapTuple row = SPI_tuptable->vals[0];
@@ -818,7 +842,8 @@ CA_FUNCTION(ca_segment_capture) {
     const Identity identity = become(target.owner, SECURITY_RESTRICTED_OPERATION);
     const int status = SPI_execute(sql, false, 0);
     if (status != SPI_OK_INSERT)
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("capturing orders failed: %s", SPI_result_code_string(status))));
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+                        errmsg("capturing orders failed: %s", SPI_result_code_string(status))));
     restore(identity);
     SPI_finish();
     return PointerGetDatum(nullptr);

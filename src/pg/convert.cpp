@@ -1,5 +1,6 @@
 #include "convert.hpp"
 
+#include "barrier.hpp"
 #include "error.hpp"
 
 namespace customer_analytics::pg {
@@ -55,8 +56,8 @@ Arena arena_for(MemoryContext context) {
 MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char* function) {
     MemoryContext context = nullptr;
     if (!AggCheckCallContext(fcinfo, &context))
-        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-                        errmsg("%s called in non-aggregate context", function)));
+        ereport(ERROR,
+                (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s called in non-aggregate context", function)));
     return context;
 }
 
@@ -85,8 +86,9 @@ bool numeric_to_decimal(Datum numeric, Decimal* out, bool* is_negative, const ch
     if (flags == kShort) {
         negative = (view.header & kShortSign) != 0;
         scale = (view.header & kShortScaleMask) >> kShortScaleShift;
-        weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
-                                                  : (view.header & kShortWeightMask);
+        weight = (view.header & kShortWeightSign)
+                     ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                     : (view.header & kShortWeightMask);
         header_bytes = sizeof(std::uint16_t);
     } else {
         negative = flags == kNegative;
@@ -141,8 +143,9 @@ LargeDecimal numeric_to_large_decimal(Datum numeric) {
     if (flags == kShort) {
         value.negative = (view.header & kShortSign) != 0;
         value.display_scale = (view.header & kShortScaleMask) >> kShortScaleShift;
-        value.weight = (view.header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
-                                                        : (view.header & kShortWeightMask);
+        value.weight = (view.header & kShortWeightSign)
+                           ? static_cast<int>(~kShortWeightMask | (view.header & kShortWeightMask))
+                           : (view.header & kShortWeightMask);
         header_bytes = sizeof(std::uint16_t);
     } else {
         value.negative = flags == kNegative;
@@ -179,14 +182,23 @@ double numeric_to_double(Datum numeric) {
     return DatumGetFloat8(DirectFunctionCall1(numeric_float8, numeric));
 }
 
-int numeric_compare(Datum left, Datum right) {
-    return DatumGetInt32(DirectFunctionCall2(numeric_cmp, left, right));
-}
+int numeric_compare(Datum left, Datum right) { return DatumGetInt32(DirectFunctionCall2(numeric_cmp, left, right)); }
 
 double finite_double(double value, const char* what) {
     if (!std::isfinite(value))
         throw Error(ErrorKind::invalid_parameter_value, std::string(what) + " must be a finite number");
     return value;
+}
+
+Datum* copy_varlena_datums(MemoryContext context, const Datum* elements, int count) {
+    auto* copies = static_cast<Datum*>(MemoryContextAlloc(context, sizeof(Datum) * (count + 1)));
+    for (int i = 0; i < count; ++i) {
+        const std::size_t size = VARSIZE_ANY(DatumGetPointer(elements[i]));
+        void* copy = MemoryContextAlloc(context, size);
+        std::memcpy(copy, DatumGetPointer(elements[i]), size);
+        copies[i] = PointerGetDatum(copy);
+    }
+    return copies;
 }
 
 void check_limit(std::uint64_t count, std::uint64_t limit, const char* message, const char* hint) {
@@ -262,8 +274,8 @@ ArgumentCache* argument_cache(FunctionCallInfo fcinfo, void** slot) {
     if (*slot != nullptr)
         return static_cast<ArgumentCache*>(*slot);
     auto* cache = static_cast<ArgumentCache*>(MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ArgumentCache)));
-    cache->context = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "customer_analytics argument cache",
-                                           ALLOCSET_SMALL_SIZES);
+    cache->context =
+        AllocSetContextCreate(fcinfo->flinfo->fn_mcxt, "customer_analytics argument cache", ALLOCSET_SMALL_SIZES);
     *slot = cache;
     return cache;
 }
@@ -335,6 +347,14 @@ Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int 
     return heap_getattr(&row, field_number, reader->descriptor, is_null);
 }
 
+Datum required_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, const char* name) {
+    bool is_null = false;
+    const Datum value = composite_field(reader, tuple, field_number, &is_null);
+    if (is_null)
+        throw Error(ErrorKind::null_value_not_allowed, std::string(name) + " must not be null");
+    return value;
+}
+
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {
     if (*slot != nullptr)
         return static_cast<TupleDesc>(*slot);
@@ -347,6 +367,61 @@ TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot) {
     MemoryContextSwitchTo(previous);
     *slot = descriptor;
     return descriptor;
+}
+
+Datum text_datum(std::string_view value) {
+    return pg_call(
+        [value] { return PointerGetDatum(cstring_to_text_with_len(value.data(), static_cast<int>(value.size()))); });
+}
+
+Datum float8_array_datum(const double* values, int count) {
+    return pg_call([values, count] {
+        Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
+        for (int i = 0; i < count; ++i)
+            elements[i] = Float8GetDatum(values[i]);
+        return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+    });
+}
+
+Datum tuple_datum(TupleDesc descriptor, const Datum* values, const bool* nulls) {
+    return pg_call([descriptor, values, nulls] {
+        return HeapTupleGetDatum(heap_form_tuple(descriptor, const_cast<Datum*>(values), const_cast<bool*>(nulls)));
+    });
+}
+
+CompositeArray::CompositeArray(FunctionCallInfo fcinfo, int count, const char* type_name)
+    : element_type_(InvalidOid), descriptor_(nullptr), count_(count), added_(0), elements_(nullptr), values_(nullptr),
+      nulls_(nullptr) {
+    pg_call([this, fcinfo, type_name] {
+        const Oid array_type = get_func_rettype(fcinfo->flinfo->fn_oid);
+        element_type_ = OidIsValid(array_type) ? get_element_type(array_type) : InvalidOid;
+        if (!OidIsValid(element_type_))
+            ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("could not determine the %s type", type_name)));
+        descriptor_ = BlessTupleDesc(lookup_rowtype_tupdesc_copy(element_type_, -1));
+        elements_ = static_cast<Datum*>(palloc(sizeof(Datum) * (count_ + 1)));
+        values_ = static_cast<Datum*>(palloc0(sizeof(Datum) * (descriptor_->natts + 1)));
+        nulls_ = static_cast<bool*>(palloc0(sizeof(bool) * (descriptor_->natts + 1)));
+    });
+}
+
+void CompositeArray::add_row() {
+    if (added_ >= count_)
+        throw Error(ErrorKind::internal_error, "more rows than the array was made for");
+    elements_[added_++] = tuple_datum(descriptor_, values_, nulls_);
+    std::memset(values_, 0, sizeof(Datum) * descriptor_->natts);
+    std::memset(nulls_, 0, sizeof(bool) * descriptor_->natts);
+}
+
+Datum CompositeArray::result() {
+    return pg_call([this] {
+        if (added_ == 0)
+            return PointerGetDatum(construct_empty_array(element_type_));
+        std::int16_t length;
+        bool by_value;
+        char alignment;
+        get_typlenbyvalalign(element_type_, &length, &by_value, &alignment);
+        return PointerGetDatum(construct_array(elements_, added_, element_type_, length, by_value, alignment));
+    });
 }
 
 }  // namespace customer_analytics::pg

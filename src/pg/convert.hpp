@@ -2,6 +2,9 @@
 // argument check that depends on PostgreSQL's representation lives here.
 #pragma once
 
+#include <optional>
+#include <string_view>
+
 #include "arena.hpp"
 #include "decimal.hpp"
 #include "postgres_headers.hpp"
@@ -39,6 +42,32 @@ int numeric_compare(Datum left, Datum right);
 
 double finite_double(double value, const char* what);
 
+// The bytes of a (detoasted) text value, in place.
+inline std::string_view text_view(const text* value) {
+    return std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+// values[field] and nulls[field] of a result row from an optional double
+// (std::nullopt is NULL).
+inline void set_optional_float8(Datum* values, bool* nulls, int field, const std::optional<double>& value) {
+    values[field] = Float8GetDatum(value.value_or(0.0));
+    nulls[field] = !value.has_value();
+}
+
+// Copies datums of a varlena array into `context` so a cache can keep them.
+Datum* copy_varlena_datums(MemoryContext context, const Datum* elements, int count);
+
+// A date or timestamptz argument as a day number (finite_date,
+// date_of_timestamptz).
+enum class DateArgument { date, timestamptz };
+template <DateArgument kind>
+std::int32_t day_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
+    if constexpr (kind == DateArgument::date)
+        return finite_date(PG_GETARG_DATEADT(argument), what);
+    else
+        return date_of_timestamptz(PG_GETARG_TIMESTAMPTZ(argument), what);
+}
+
 // One-dimensional arrays without NULL elements; the returned element arrays
 // are palloc'd. An empty array gives count 0. More than max_count elements
 // is a program_limit_exceeded error, raised before anything is allocated.
@@ -64,9 +93,51 @@ struct CompositeReader {
 };
 CompositeReader* composite_reader(FunctionCallInfo fcinfo, void** slot, HeapTupleHeader tuple);
 Datum composite_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, bool* is_null);
+// The same for a field that must not be NULL: null_value_not_allowed, "<name>
+// must not be null", when it is.
+Datum required_field(const CompositeReader* reader, HeapTupleHeader tuple, int field_number, const char* name);
 
 // A blessed descriptor for the function's composite result, cached in *slot.
 TupleDesc result_descriptor(FunctionCallInfo fcinfo, void** slot);
+
+// Results. These call PostgreSQL only through pg_call (barrier.hpp), so a
+// caller may hold C++ objects (the core's results) while it builds them.
+//
+// A text value of the bytes.
+Datum text_datum(std::string_view value);
+// A float8[] of the values.
+Datum float8_array_datum(const double* values, int count);
+// A composite value of the descriptor's type.
+Datum tuple_datum(TupleDesc descriptor, const Datum* values, const bool* nulls);
+
+// An array of the function's result element type, a composite type
+// (lorenz_point[], affinity_pair[], rfm_segment_rule[]), built row by row:
+//
+//   CompositeArray array(fcinfo, count, "lorenz_point");
+//   for (...) { Datum* values = array.values(); ... array.add_row(); }
+//   return array.result();
+//
+// type_name names the element type in the (internal) error raised when the
+// function's result type is not an array of a composite type.
+class CompositeArray {
+public:
+    CompositeArray(FunctionCallInfo fcinfo, int count, const char* type_name);
+    int fields() const { return descriptor_->natts; }
+    // The next row's fields and null flags, all set to 0 and not null.
+    Datum* values() { return values_; }
+    bool* nulls() { return nulls_; }
+    void add_row();
+    Datum result();
+
+private:
+    Oid element_type_;
+    TupleDesc descriptor_;
+    int count_;
+    int added_;
+    Datum* elements_;
+    Datum* values_;
+    bool* nulls_;
+};
 
 // Arguments that are usually the same on every row (thresholds, names,
 // rules, bins, models) are parsed once per distinct value. Every such cache

@@ -47,6 +47,9 @@ inline void require_same_values(const FlatArray<double>& stored, const double* v
         different_parameters(aggregate);
 }
 
+// -0 and 0 are the same parameter: stored as 0, they compare bytewise.
+inline double positive_zero(double value) { return value == 0.0 ? 0.0 : value; }
+
 inline void require_argument(FunctionCallInfo fcinfo, int argument, const char* what) {
     if (PG_ARGISNULL(argument))
         throw Error(ErrorKind::null_value_not_allowed, std::string(what) + " must not be null");

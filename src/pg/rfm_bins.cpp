@@ -1,11 +1,11 @@
 // rfm_bins: the aggregate over customers giving quantile cut points and means.
-#include "rfm.hpp"
+#include "rfm_bins.hpp"
 #include "stages.hpp"
 
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
-#include "rfm_glue.hpp"
+#include "rfm_types.hpp"
 
 namespace ca = customer_analytics;
 using ca::pg::arena_for;
@@ -18,7 +18,7 @@ struct BinsAggState {
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_bins_transition) {
+CA_FUNCTION(ca_rfm_bins_transfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(2))
@@ -32,8 +32,9 @@ CA_FUNCTION(ca_rfm_bins_transition) {
         state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
         state->core.start(as_of, buckets);
     } else if (state->core.as_of_day != as_of || state->core.buckets != buckets) {
-        throw ca::Error(ca::ErrorKind::invalid_parameter_value, "rfm_bins needs the same as_of and buckets on every row",
-                        {}, "Pass constants, such as rfm_bins(summary, DATE '2024-12-31').");
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                        "rfm_bins needs the same as_of and buckets on every row", {},
+                        "Pass constants, such as rfm_bins(summary, DATE '2024-12-31').");
     }
     // Customers without a purchase (only refunds) have no recency: they
     // neither shape the bins nor get a score.
@@ -47,7 +48,7 @@ CA_FUNCTION(ca_rfm_bins_transition) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_rfm_bins_combine) {
+CA_FUNCTION(ca_rfm_bins_combinefn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_combine");
     auto* state = PG_ARGISNULL(0) ? nullptr : reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (PG_ARGISNULL(1)) {
@@ -62,13 +63,13 @@ CA_FUNCTION(ca_rfm_bins_combine) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_rfm_bins_serialize) {
+CA_FUNCTION(ca_rfm_bins_serialfn) {
     const auto* state = reinterpret_cast<const BinsAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(
         ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_bins_state(writer, state->core); }));
 }
 
-CA_FUNCTION(ca_rfm_bins_deserialize) {
+CA_FUNCTION(ca_rfm_bins_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_deserialize");
     const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
     auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
@@ -76,19 +77,8 @@ CA_FUNCTION(ca_rfm_bins_deserialize) {
     PG_RETURN_POINTER(state);
 }
 
-namespace {
-
-Datum float8_array_datum(const double* values, int count) {
-    Datum* elements = static_cast<Datum*>(palloc(sizeof(Datum) * (count + 1)));
-    for (int i = 0; i < count; ++i)
-        elements[i] = Float8GetDatum(values[i]);
-    return PointerGetDatum(construct_array(elements, count, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-}  // namespace
-
 // Sorts the collected values in place (FINALFUNC_MODIFY = READ_WRITE).
-CA_FUNCTION(ca_rfm_bins_final) {
+CA_FUNCTION(ca_rfm_bins_finalfn) {
     if (PG_ARGISNULL(0))
         PG_RETURN_NULL();
     auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
@@ -102,11 +92,57 @@ CA_FUNCTION(ca_rfm_bins_final) {
     values[ca::pg::bins_buckets] = Int32GetDatum(bins.buckets);
     values[ca::pg::bins_as_of] = DateADTGetDatum(state->core.as_of_day);
     values[ca::pg::bins_customers] = Int64GetDatum(bins.customers);
-    values[ca::pg::bins_recency_cuts] = float8_array_datum(bins.recency_cuts, cut_count);
-    values[ca::pg::bins_frequency_cuts] = float8_array_datum(bins.frequency_cuts, cut_count);
-    values[ca::pg::bins_monetary_cuts] = float8_array_datum(bins.monetary_cuts, cut_count);
+    values[ca::pg::bins_recency_cuts] = ca::pg::float8_array_datum(bins.recency_cuts, cut_count);
+    values[ca::pg::bins_frequency_cuts] = ca::pg::float8_array_datum(bins.frequency_cuts, cut_count);
+    values[ca::pg::bins_monetary_cuts] = ca::pg::float8_array_datum(bins.monetary_cuts, cut_count);
     values[ca::pg::bins_recency_mean] = Float8GetDatum(bins.recency_mean);
     values[ca::pg::bins_frequency_mean] = Float8GetDatum(bins.frequency_mean);
     values[ca::pg::bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
 }
+
+// ---------------------------------------------------- reading an rfm_bins
+
+namespace customer_analytics::pg {
+
+namespace {
+
+void read_cuts(const CompositeReader* reader, HeapTupleHeader tuple, int field, const char* name, double* out,
+               int* count) {
+    ArrayType* array = DatumGetArrayTypeP(required_field(reader, tuple, field + 1, name));
+    const double* values = float8_array(array, count, name, kMaxParameterElements);
+    if (*count > kMaxBuckets - 1)
+        throw Error(ErrorKind::array_subscript_error, std::string(name) + " has too many elements");
+    std::memcpy(out, values, sizeof(double) * *count);
+}
+
+}  // namespace
+
+const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bins_datum) {
+    ArgumentCache* arguments = argument_cache(fcinfo, &cache->arguments);
+    if (void* hit = argument_cache_lookup(arguments, &bins_datum, 1))
+        return static_cast<const ParsedBins*>(hit);
+    MemoryContext context = argument_cache_reset(arguments);
+    HeapTupleHeader bins = DatumGetHeapTupleHeader(bins_datum);
+    const CompositeReader* reader = composite_reader(fcinfo, &cache->reader, bins);
+    ParsedBins parsed;
+    parsed.bins.buckets = DatumGetInt32(required_field(reader, bins, bins_buckets + 1, "buckets"));
+    check_buckets(parsed.bins.buckets);
+    parsed.as_of_day = finite_date(DatumGetDateADT(required_field(reader, bins, bins_as_of + 1, "as_of")), "as_of");
+    int recency_count, frequency_count, monetary_count;
+    read_cuts(reader, bins, bins_recency_cuts, "recency_cuts", parsed.bins.recency_cuts, &recency_count);
+    read_cuts(reader, bins, bins_frequency_cuts, "frequency_cuts", parsed.bins.frequency_cuts, &frequency_count);
+    read_cuts(reader, bins, bins_monetary_cuts, "monetary_cuts", parsed.bins.monetary_cuts, &monetary_count);
+    check_bins(parsed.bins.buckets, parsed.bins.recency_cuts, recency_count, parsed.bins.frequency_cuts,
+               frequency_count, parsed.bins.monetary_cuts, monetary_count);
+    parsed.bins.recency_mean = DatumGetFloat8(required_field(reader, bins, bins_recency_mean + 1, "recency_mean"));
+    parsed.bins.frequency_mean =
+        DatumGetFloat8(required_field(reader, bins, bins_frequency_mean + 1, "frequency_mean"));
+    parsed.bins.monetary_mean = DatumGetFloat8(required_field(reader, bins, bins_monetary_mean + 1, "monetary_mean"));
+    auto* stored = static_cast<ParsedBins*>(MemoryContextAlloc(context, sizeof(ParsedBins)));
+    *stored = parsed;
+    argument_cache_store(arguments, &bins_datum, 1, stored);
+    return stored;
+}
+
+}  // namespace customer_analytics::pg

@@ -18,12 +18,13 @@
 
 #include "affinity.hpp"
 #include "campaign.hpp"
-#include "diagnostics.hpp"
+#include "pareto.hpp"
 #include "error.hpp"
-#include "fit_state.hpp"
+#include "btyd/fit_state.hpp"
 #include "kmeans.hpp"
-#include "rfm.hpp"
-#include "rfm_orders.hpp"
+#include "rfm_bins.hpp"
+#include "rfm_summary.hpp"
+#include "rfm_summary_orders.hpp"
 #include "state_format.hpp"
 #include "tags.hpp"
 
@@ -234,13 +235,13 @@ struct Reader {
 };
 
 const Reader kReaders[] = {
-    {ca::StateKind::rfm_summary, summary},        {ca::StateKind::rfm_bins, bins},
-    {ca::StateKind::btyd_fit, btyd_fit},          {ca::StateKind::gamma_gamma_fit, gamma_gamma_fit},
-    {ca::StateKind::activity_status, activity},   {ca::StateKind::coupon_sensitivity, coupon},
-    {ca::StateKind::purchase_mix, purchase_mix},  {ca::StateKind::channel_preference, channel},
-    {ca::StateKind::spend_sample, spend},         {ca::StateKind::kmeans_fit, kmeans},
-    {ca::StateKind::affinity, affinity, false},          {ca::StateKind::segment_overlap, overlap},
-    {ca::StateKind::campaign_report, campaign},   {ca::StateKind::kmeans_model, kmeans_model},
+    {ca::StateKind::rfm_summary, summary},       {ca::StateKind::rfm_bins, bins},
+    {ca::StateKind::btyd_fit, btyd_fit},         {ca::StateKind::gamma_gamma_fit, gamma_gamma_fit},
+    {ca::StateKind::activity_status, activity},  {ca::StateKind::coupon_sensitivity, coupon},
+    {ca::StateKind::purchase_mix, purchase_mix}, {ca::StateKind::channel_preference, channel},
+    {ca::StateKind::spend_sample, spend},        {ca::StateKind::kmeans_fit, kmeans},
+    {ca::StateKind::affinity, affinity, false},  {ca::StateKind::segment_overlap, overlap},
+    {ca::StateKind::campaign_report, campaign},  {ca::StateKind::kmeans_model, kmeans_model},
     {ca::StateKind::rfm_orders, orders},
 };
 constexpr std::size_t kReaderCount = sizeof kReaders / sizeof kReaders[0];

@@ -5,7 +5,7 @@
 
 #include "decimal.hpp"
 #include "error.hpp"
-#include "rfm.hpp"
+#include "rfm_score.hpp"
 
 namespace ca = customer_analytics;
 

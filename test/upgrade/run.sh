@@ -14,6 +14,11 @@ cd "$(dirname "$0")/../.."
 root="$(pwd)"
 export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}"
 bindir="$("$PG_CONFIG" --bindir)"
+# Every symbol 0.1.0 names is still exported: named by the current scripts,
+# or aliased to the function that now serves it (before_upgrade.sql then
+# installs 0.1.0, which resolves each of them).
+python3 scripts/c_symbols.py check extension/customer_analytics--0.1.0.sql src/pg/symbols_0_1_0.cpp \
+    extension/source/*.sql
 # shellcheck source=../../scripts/temp_postgres.sh
 source "$root/scripts/temp_postgres.sh"
 trap temp_postgres_stop EXIT

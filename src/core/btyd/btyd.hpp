@@ -1,0 +1,268 @@
+// Buy-Till-You-Die models: BG/NBD, Pareto/NBD, Gamma-Gamma and CLV.
+//
+// Pure C++17, no PostgreSQL headers. Errors are thrown as
+// customer_analytics::Error (error.hpp); every optimizer iteration polls
+// BtydFitOptions::interrupts so that query cancellation works.
+//
+// ---------------------------------------------------------------------------
+// Data and conventions
+// ---------------------------------------------------------------------------
+// A customer is summarised by the triple (x, t_x, T) of the published
+// models (Fader, Hardie & Lee 2005):
+//   x   number of repeat purchases: distinct purchase days after the first
+//       one, within the calibration period (several purchases on one day
+//       count once);
+//   t_x time from the first purchase to the last one in the period;
+//   T   time from the first purchase to the end of the period.
+// Times are in a "time unit" chosen by the caller (day, week or month, see
+// btyd_observation); every model parameter with a time dimension (alpha,
+// beta) and every horizon t is in that same unit.
+//
+// A BtydObservation carries a weight: the number of customers sharing the
+// triple. Fits work on distinct triples (duplicates are merged internally),
+// so memory and time grow with the number of distinct triples, not with
+// the number of customers. Weights are finite and >= 0 (0 ignores the row);
+// fractional weights are accepted and act as frequency weights.
+//
+// Validity of a triple (checked everywhere, else ErrorKind::invalid_parameter_value):
+// all values finite; x >= 0, integral and at most kBtydMaxRepeatPurchases
+// (1e9); 0 <= t_x <= T; x == 0 requires
+// t_x == 0 (a customer without repeat purchases has no "last repeat").
+//
+// ---------------------------------------------------------------------------
+// Fitting
+// ---------------------------------------------------------------------------
+// Maximum likelihood in log-parameter space. The objective minimised is
+//     f(theta) = -LL(theta) / W + l2_penalty * sum_i theta_i^2,
+// theta = log(parameters), W = sum of weights; i.e. the L2 penalty is on
+// the log-parameters (shrinking each parameter towards 1) and is added to
+// the mean negative log-likelihood per customer (as the `penalizer_coef`
+// of common BTYD libraries), so its strength does not depend on the
+// number of customers. The reported log_likelihood is the unpenalised
+// total LL at the returned parameters.
+//
+// Optimizer: BFGS with backtracking line search from a few fixed,
+// data-scaled starting points (analytic gradients for BG/NBD and
+// Gamma-Gamma, central differences for Pareto/NBD), stopping once two runs
+// agree (one for the costlier Pareto/NBD), a Nelder-Mead fallback when no
+// run converged, and the best point kept. Deterministic: no randomness.
+// converged == true means a proper maximum was found:
+//   - the gradient of f (per customer, in log-parameter space) has
+//     max-norm <= 1e-6,
+//   - every log-parameter is within [-20, 20] (parameters in ~[2e-9, 5e8];
+//     the search box is [-25, 25]),
+//   - the observed information of f (W times its Hessian, finite
+//     differences) is positive definite and gives every log-parameter a
+//     standard error <= 5.
+// Data whose likelihood keeps increasing towards a parameter 0 or infinity
+// (one customer, identical customers, repeat purchases at t_x = 0 making
+// the density unbounded) give converged == false with the finite
+// parameters reached; parameters and log-likelihood are never NaN.
+// Cost: one likelihood evaluation is O(distinct triples + max x), plus for
+// Pareto/NBD one 2F1 per distinct (x, t_x) and (x, T) pair.
+//
+// ---------------------------------------------------------------------------
+// Numerics
+// ---------------------------------------------------------------------------
+// Everything is computed in logs, with the published closed forms regrouped
+// so that no term grows with the parameters or with x (see the comments at
+// the top of bgnbd.cpp and pareto_nbd.cpp); customers with thousands of
+// purchases are fine. Hypergeometric functions are Boost's
+// hypergeometric_pFq, always with 0 <= z < 1 and positive (or, for the
+// BG/NBD expectation, finitely many sign changes) terms. A series that
+// would need more than 50000 terms (z within ~1e-3 of 1: horizons t beyond
+// ~1000 (alpha + T), or extreme parameter ratios) is refused with
+// ErrorKind::numeric_value_out_of_range rather than truncated.
+// Prediction functions throw invalid_parameter_value for invalid model
+// parameters (each must be finite and > 0), customers (see above) or
+// horizons (t must be finite and >= 0); their results are never NaN.
+
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "error.hpp"
+
+namespace customer_analytics {
+
+// Time-unit lengths in days for btyd_observation. A month is the mean
+// Gregorian month, 365.25 / 12 = 30.4375 days.
+inline constexpr double kBtydDay = 1.0;
+inline constexpr double kBtydWeek = 7.0;
+inline constexpr double kBtydMonth = 30.4375;
+
+// The largest x accepted anywhere (far beyond any customer: more repeat
+// purchase days than the calendar holds). Beyond it r + x and the other
+// parameter sums of the formulas lose the parameters to rounding.
+inline constexpr double kBtydMaxRepeatPurchases = 1e9;
+
+struct BtydObservation {
+    double x = 0;       // repeat purchases
+    double t_x = 0;     // time of last purchase since the first
+    double T = 0;       // age at the end of the calibration period
+    double weight = 1;  // number of customers with this triple
+};
+
+// Throws invalid_parameter_value if the triple (and weight) is invalid.
+void btyd_validate(const BtydObservation& obs);
+
+// Builds (x, t_x, T) from day numbers (any consistent day numbering, e.g.
+// days since an epoch; fractional days are allowed):
+//   x   = purchase_days - 1
+//   t_x = (last_day - first_day) / unit_days
+//   T   = (end_day - first_day) / unit_days
+// purchase_days is the number of distinct purchase days within the period
+// (first day included), end_day the last day of the calibration period
+// (inclusive: T = 0 for a customer whose first purchase is on end_day).
+// Requires first_day <= last_day <= end_day, purchase_days >= 1,
+// purchase_days == 1 iff last_day == first_day, and unit_days > 0
+// (kBtydDay, kBtydWeek, kBtydMonth or any positive length).
+// Returns weight 1.
+BtydObservation btyd_observation(double first_day, double last_day, std::int64_t purchase_days, double end_day,
+                                 double unit_days);
+
+struct BtydFitOptions {
+    double l2_penalty = 0.0;   // >= 0, see "Fitting" above
+    int max_iterations = 500;  // per BFGS run (Nelder-Mead gets 20x this)
+    Interrupts interrupts;     // polled once per optimizer iteration
+};
+
+// ---------------------------------------------------------------------------
+// BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way")
+// ---------------------------------------------------------------------------
+// Purchases ~ Poisson(lambda) while alive, lambda ~ Gamma(r, alpha);
+// after each purchase the customer drops out with probability p,
+// p ~ Beta(a, b). Prediction functions only read r, alpha, a, b (all must
+// be finite and > 0), so the SQL glue may build a model from stored
+// parameters: BgnbdModel{r, alpha, a, b}.
+struct BgnbdModel {
+    double r = 0, alpha = 0, a = 0, b = 0;
+    double log_likelihood = 0;  // unpenalised, at the parameters above
+    double customers = 0;       // sum of weights fitted
+    bool converged = false;
+    int iterations = 0;  // optimizer iterations, all runs together
+};
+
+// Throws invalid_parameter_value, naming the parameter, unless every
+// parameter is finite and > 0 (what the prediction functions require).
+void validate_model(const BgnbdModel& model);
+
+// Throws data_exception if no customer has a repeat purchase (the model is
+// not identified), invalid_parameter_value for invalid data or options,
+// query_canceled on interrupt.
+BgnbdModel fit_bgnbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options = {});
+// Weighted total log-likelihood at the parameters of `model`.
+double bgnbd_log_likelihood(const BgnbdModel& model, const BtydObservation* data, std::size_t n);
+// Probability that the customer is still alive at T (1 when x == 0).
+double bgnbd_p_alive(const BgnbdModel& model, double x, double t_x, double T);
+// E[Y(t) | x, t_x, T]: expected purchases in (T, T + t].
+double bgnbd_expected(const BgnbdModel& model, double t, double x, double t_x, double T);
+// E[X(t)]: expected purchases of a new customer in (0, t] (repeat purchases
+// after the first one at time 0).
+double bgnbd_unconditional_expected(const BgnbdModel& model, double t);
+// P(Y(t) >= 1 | x, t_x, T): probability of at least one purchase in
+// (T, T + t]  =  P(alive) * (1 - ((alpha + T) / (alpha + T + t))^(r + x)).
+double bgnbd_prob_purchase(const BgnbdModel& model, double t, double x, double t_x, double T);
+// Repurchase score 0..100 = 100 * bgnbd_prob_purchase (not rounded).
+double bgnbd_repurchase_score(const BgnbdModel& model, double t, double x, double t_x, double T);
+// Standard errors of (r, alpha, a, b) from the observed information matrix
+// (inverse Hessian of the unpenalised weighted LL, delta method from
+// log-parameters). Throws numeric_value_out_of_range if the information
+// matrix is not positive definite.
+std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydObservation* data, std::size_t n);
+
+// ---------------------------------------------------------------------------
+// Pareto/NBD (Schmittlein, Morrison & Colombo 1987; likelihood as in
+// Fader & Hardie's 2005 note "A note on deriving the Pareto/NBD model")
+// ---------------------------------------------------------------------------
+// Purchases ~ Poisson(lambda), lambda ~ Gamma(r, alpha); lifetime
+// ~ Exponential(mu), mu ~ Gamma(s, beta).
+struct ParetoNbdModel {
+    double r = 0, alpha = 0, s = 0, beta = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+void validate_model(const ParetoNbdModel& model);
+
+ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double pareto_nbd_log_likelihood(const ParetoNbdModel& model, const BtydObservation* data, std::size_t n);
+double pareto_nbd_p_alive(const ParetoNbdModel& model, double x, double t_x, double T);
+// E[Y(t) | x, t_x, T] = P(alive) (r+x)(beta+T) / ((alpha+T)(s-1))
+//                       * [1 - ((beta+T)/(beta+T+t))^(s-1)]   (limit at s == 1)
+double pareto_nbd_expected(const ParetoNbdModel& model, double t, double x, double t_x, double T);
+// E[X(t)] = r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
+double pareto_nbd_unconditional_expected(const ParetoNbdModel& model, double t);
+// P(Y(t) >= 1 | x, t_x, T) = P(alive) * E[lambda/(lambda+mu) (1 - exp(-(lambda+mu) t))]
+// under the posterior of an alive customer.
+double pareto_nbd_prob_purchase(const ParetoNbdModel& model, double t, double x, double t_x, double T);
+double pareto_nbd_repurchase_score(const ParetoNbdModel& model, double t, double x, double t_x, double T);
+std::array<double, 4> pareto_nbd_standard_errors(const ParetoNbdModel& model, const BtydObservation* data,
+                                                 std::size_t n);
+
+// ---------------------------------------------------------------------------
+// Gamma-Gamma spend model (Fader, Hardie & Lee 2005, "RFM and CLV", JMR;
+// Fader & Hardie 2013 note "The Gamma-Gamma model of monetary value")
+// ---------------------------------------------------------------------------
+// Each transaction value ~ Gamma(p, nu), nu ~ Gamma(q, gamma). The data of a
+// customer are x >= 1 transactions with mean value mean_spend > 0 (usually
+// x = repeat purchases and mean_spend = mean value of the repeat purchase
+// days, as in the JMR paper). Customers with x == 0 carry no spend
+// information and must be left out by the caller; x == 0 or
+// mean_spend <= 0 is an invalid_parameter_value error (refunds that make a
+// mean spend non-positive must be handled before fitting).
+struct GammaGammaObservation {
+    double x = 0;
+    double mean_spend = 0;
+    double weight = 1;
+};
+
+struct GammaGammaModel {
+    double p = 0, q = 0, gamma = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+void validate_model(const GammaGammaModel& model);
+
+GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGammaObservation* data, std::size_t n);
+// E[spend per transaction | x, mean_spend] = p (gamma + x mean_spend) / (p x + q - 1).
+// x == 0 gives the population mean p gamma / (q - 1) (mean_spend ignored).
+// x > 0 requires mean_spend > 0 (invalid_parameter_value otherwise);
+// p x + q <= 1 means an infinite expectation: numeric_value_out_of_range.
+double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double mean_spend);
+std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model, const GammaGammaObservation* data,
+                                                  std::size_t n);
+
+// ---------------------------------------------------------------------------
+// CLV
+// ---------------------------------------------------------------------------
+// Expected discounted revenue over `periods` future periods, each of
+// `period_length` model time units, purchases of period k discounted at its
+// end with `discount_rate` per period:
+//   clv = expected_spend * sum_{k=1..periods}
+//           (E[Y(k L) | h] - E[Y((k-1) L) | h]) / (1 + discount_rate)^k
+// with E[Y(t) | h] the model's conditional expectation (bgnbd_expected /
+// pareto_nbd_expected) and expected_spend per purchase (e.g. from
+// gamma_gamma_expected_spend). Example: weekly model, monthly discount
+// rate 0.01, one year: periods = 12, period_length = 52/12.
+// Requires 1 <= periods <= 100000, discount_rate >= 0, period_length > 0,
+// expected_spend >= 0, all finite. With discount_rate = 0 the sum is
+// expected_spend * E[Y(periods L) | h] (one evaluation). Otherwise the sum
+// stops once the discounted remainder is provably below 1e-16 of it: a
+// period adds at most E[lambda | alive] L = (r + x) L / (alpha + T) alive
+// purchases, so the rest is at most that times (1 + rate)^-k / rate. Polls
+// `interrupts` every period.
+double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                 double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                      double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+
+}  // namespace customer_analytics
