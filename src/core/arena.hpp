@@ -18,6 +18,10 @@ struct Arena {
     // Returns nullptr when out of memory; never throws and never longjmps.
     void* (*allocate)(void* context, std::size_t bytes) = nullptr;
     void* context = nullptr;
+    // Optional: takes back a block that allocate returned, for structures
+    // that outgrow large blocks (nullptr: blocks stay until the memory is
+    // freed wholesale, which is always correct).
+    void (*release)(void* context, void* block) = nullptr;
 
     void* allocate_or_throw(std::size_t bytes) const {
         void* memory = allocate(context, bytes == 0 ? 1 : bytes);
