@@ -1512,3 +1512,17 @@ BEGIN
                               'rows_written', changed, 'rows_removed', removed,
                               'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
 END $fn$;
+
+-- ------------------------------------------------------------ bulk summaries
+
+-- rfm_summaries: the per-customer summaries of a whole table, computed by
+-- reading it directly (new in 0.2.0; extension/source/15_rfm_bulk.sql).
+CREATE FUNCTION rfm_summaries(source regclass, customer_column name, date_column name, amount_column name,
+                              order_column name DEFAULT NULL, min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer bigint, summary rfm_summary)
+    AS 'MODULE_PATHNAME', 'ca_rfm_summaries' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+CREATE FUNCTION rfm_summaries(source regclass, customer_column name, date_column name, amount_column name,
+                              customer_type anyelement, order_column name DEFAULT NULL,
+                              min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer anyelement, summary rfm_summary)
+    AS 'MODULE_PATHNAME', 'ca_rfm_summaries' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;

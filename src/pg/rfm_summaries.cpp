@@ -696,6 +696,8 @@ struct WorkerStream {
     ca::CustomerKey key;
 };
 
+instr_time receive_wait;
+
 void advance(WorkerStream* stream, ca::CustomerKeyKind kind) {
     for (;;) {
         if (stream->pos < stream->size) {
@@ -713,7 +715,12 @@ void advance(WorkerStream* stream, ca::CustomerKeyKind kind) {
         }
         Size size = 0;
         void* data = nullptr;
-        if (shm_mq_receive(stream->queue, &size, &data, false) == SHM_MQ_DETACHED) {
+        instr_time w0, w1;
+        INSTR_TIME_SET_CURRENT(w0);
+        const shm_mq_result received = shm_mq_receive(stream->queue, &size, &data, false);
+        INSTR_TIME_SET_CURRENT(w1);
+        INSTR_TIME_ACCUM_DIFF(receive_wait, w1, w0);
+        if (received == SHM_MQ_DETACHED) {
             stream->done = true;
             return;
         }
@@ -764,9 +771,16 @@ void merge_part(BulkState* state, Group* group, const ca::CustomerTotals* totals
 // the merge order, combined key by key and written out as they complete.
 void emit_merged(const Output& output, BulkState* state, shm_mq_handle** queues, int workers) {
     ca::CustomerTable& table = state->table;
+    instr_time p0, p1, p2;
+    INSTR_TIME_SET_CURRENT(p0);
     if (!table.orders_mode())
         table.finish_days();
+    INSTR_TIME_SET_CURRENT(p1);
     const ca::MergeItem* order = ca::customers_in_merge_order(table);
+    INSTR_TIME_SET_CURRENT(p2);
+    INSTR_TIME_SUBTRACT(p2, p1);
+    INSTR_TIME_SUBTRACT(p1, p0);
+    elog(DEBUG1, "finish_days %.1f ms, sort %.1f ms", INSTR_TIME_GET_MILLISEC(p1), INSTR_TIME_GET_MILLISEC(p2));
     const std::uint32_t size = table.size();
     check_memory(state);
     auto* streams = static_cast<WorkerStream*>(palloc0(sizeof(WorkerStream) * workers));
@@ -1181,12 +1195,13 @@ void scan_parallel(const Output& output, BulkState* state, const Source& source,
     if (launched == 0 || parallel_leader_participation)
         scan_shared(state, context->toc, shared, relations);
     INSTR_TIME_SET_CURRENT(t1);
+    INSTR_TIME_SET_ZERO(receive_wait);
     emit_merged(output, state, queues, launched);
     INSTR_TIME_SET_CURRENT(t2);
     INSTR_TIME_SUBTRACT(t2, t1);
     INSTR_TIME_SUBTRACT(t1, t0);
-    elog(DEBUG1, "rfm_summaries: %d workers, leader scan %.1f ms, merge and emit %.1f ms", launched,
-         INSTR_TIME_GET_MILLISEC(t1), INSTR_TIME_GET_MILLISEC(t2));
+    elog(DEBUG1, "rfm_summaries: %d workers, leader scan %.1f ms, merge and emit %.1f ms (waiting %.1f ms)", launched,
+         INSTR_TIME_GET_MILLISEC(t1), INSTR_TIME_GET_MILLISEC(t2), INSTR_TIME_GET_MILLISEC(receive_wait));
     // Raises a worker's error, if one failed.
     WaitForParallelWorkersToFinish(context);
     DestroyParallelContext(context);
@@ -1201,7 +1216,7 @@ const char* name_argument(FunctionCallInfo fcinfo, int argument, const char* wha
 
 // The customer column's values come out as customer_type: the column's own
 // type, bigint for any integer column, or text for a varchar column.
-void check_output_type(Oid output_type, Oid column_declared, KeyType key_type, const char* column) {
+void check_output_type(Oid output_type, Oid column_declared, KeyType key_type, const char* column, bool given) {
     const Oid base = getBaseType(column_declared);
     const bool integer_key = key_type == KeyType::int2 || key_type == KeyType::int4 || key_type == KeyType::int8;
     if (output_type == column_declared || (integer_key && output_type == INT8OID) ||
@@ -1211,7 +1226,9 @@ void check_output_type(Oid output_type, Oid column_declared, KeyType key_type, c
     ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
                     errmsg("customer column \"%s\" of type %s cannot be returned as %s", column, suggestion,
                            format_type_be(output_type)),
-                    errdetail("Without customer_type the customers are returned as bigint, for integer keys."),
+                    given ? errdetail("customer_type may be the column's type, bigint for an integer column, or text "
+                                      "for a varchar column.")
+                          : errdetail("Without customer_type the customers are returned as bigint, for integer keys."),
                     errhint("Pass customer_type => NULL::%s.", suggestion)));
 }
 
@@ -1271,7 +1288,7 @@ CA_FUNCTION(ca_rfm_summaries) {
     options->memory_limit = get_hash_memory_limit();
     const Oid output_type = TupleDescAttr(result->setDesc, 0)->atttypid;
     check_output_type(output_type, TupleDescAttr(RelationGetDescr(source.relation), columns[customer_column] - 1)->atttypid,
-                      options->key_type, names[customer_column]);
+                      options->key_type, names[customer_column], PG_NARGS() == 7);
 
     open_leaves(&source);
     resolve_columns(&source, names);
