@@ -272,60 +272,6 @@ std::uint32_t CustomerTable::add_rows(OrderRow* rows, std::uint32_t count, std::
     return spilled_count;
 }
 
-bool merge_totals(CustomerTotals* into, const CustomerTotals& other, MoneyKind money) {
-    CustomerTotals& entry = *into;
-    std::int64_t purchases, refunds;
-    if (__builtin_add_overflow(entry.purchases, other.purchases, &purchases) ||
-        __builtin_add_overflow(entry.refunds, other.refunds, &refunds))
-        count_out_of_range();
-    if (other.purchases > 0) {
-        if (entry.purchases == 0) {
-            entry.first_day = other.first_day;
-            entry.last_day = other.last_day;
-        } else {
-            entry.first_day = std::min(entry.first_day, other.first_day);
-            entry.last_day = std::max(entry.last_day, other.last_day);
-        }
-    }
-    entry.purchases = purchases;
-    entry.refunds = refunds;
-    entry.flags |= CustomerTable::kHasSummary;
-    if (money == MoneyKind::binary_float) {
-        // As OrderSummaryState::merge: the other's sum, then its compensation.
-        compensated_add(&entry.money.binary[0], &entry.money.binary[1], other.money.binary[0]);
-        compensated_add(&entry.money.binary[0], &entry.money.binary[1], other.money.binary[1]);
-        return true;
-    }
-    Decimal amount;
-    amount.mantissa = other.money.mantissa;
-    amount.scale = other.scale;
-    return add_exact(entry, amount);
-}
-
-std::uint64_t distinct_days_of(const std::int32_t* const* lists, const std::uint32_t* counts, int list_count) {
-    if (list_count == 1)
-        return counts[0];
-    // A k-way merge of a handful of short lists.
-    constexpr int kMaxLists = 64;
-    std::uint32_t at[kMaxLists] = {0};
-    if (list_count > kMaxLists)
-        throw Error(ErrorKind::internal_error, "too many day lists to merge");
-    std::uint64_t distinct = 0;
-    for (;;) {
-        int best = -1;
-        for (int i = 0; i < list_count; ++i)
-            if (at[i] < counts[i] && (best < 0 || lists[i][at[i]] < lists[best][at[best]]))
-                best = i;
-        if (best < 0)
-            return distinct;
-        const std::int32_t day = lists[best][at[best]];
-        ++distinct;
-        for (int i = 0; i < list_count; ++i)
-            if (at[i] < counts[i] && lists[i][at[i]] == day)
-                ++at[i];
-    }
-}
-
 void CustomerTable::finish_days() {
     // A counting sort by customer: the starts, then each day in its place.
     auto* starts = static_cast<std::uint32_t*>(arena_.allocate_or_throw(sizeof(std::uint32_t) * (std::uint64_t(size_) + 1)));
@@ -389,66 +335,53 @@ OrderSummaryState CustomerTable::summary_state(std::uint32_t customer) {
     return state;
 }
 
-// ------------------------------------------------------------ merge order
+// ------------------------------------------------------------ rows on the move
 
-int compare_customer_keys(const CustomerKey& a, const CustomerKey& b) {
-    if (a.null_key || b.null_key)
-        return a.null_key == b.null_key ? 0 : (a.null_key ? -1 : 1);
-    if (a.order != b.order)
-        return a.order < b.order ? -1 : 1;
-    if (a.length != b.length)
-        return a.length < b.length ? -1 : 1;
-    if (a.length == 0)
+std::uint32_t row_partition(const OrderRow& row, CustomerKeyKind kind, std::uint32_t partitions) {
+    if (row.null_key || partitions <= 1)
         return 0;
-    const int bytes = std::memcmp(a.bytes, b.bytes, a.length);
-    return bytes < 0 ? -1 : (bytes > 0 ? 1 : 0);
+    const std::uint64_t tag = kind == CustomerKeyKind::integer ? row.key : order_key_hash(row.key_bytes, row.key_length);
+    return partition_of(tag, partitions);
 }
-
-CustomerKey customer_key(CustomerTable& table, std::uint32_t customer) {
-    const CustomerTotals& entry = table.totals(customer);
-    const CustomerExtra& cold = table.extra(customer);
-    CustomerKey key;
-    key.null_key = (entry.flags & CustomerTable::kNullKey) != 0;
-    key.order = customer_order_of(entry.tag);
-    key.bytes = cold.key_bytes;
-    key.length = cold.key_length;
-    return key;
-}
-
-MergeItem* customers_in_merge_order(CustomerTable& table) {
-    const std::uint32_t size = table.size();
-    auto* items = static_cast<MergeItem*>(table.arena().allocate_or_throw(sizeof(MergeItem) * (std::uint64_t(size) + 1)));
-    for (std::uint32_t i = 0; i < size; ++i)
-        items[i] = MergeItem{customer_order_of(table.totals(i).tag), i, table.null_key(i)};
-    std::sort(items, items + size, [&table](const MergeItem& a, const MergeItem& b) {
-        if (a.null_key != b.null_key)
-            return a.null_key;
-        if (a.order != b.order)
-            return a.order < b.order;
-        return compare_customer_keys(customer_key(table, a.customer), customer_key(table, b.customer)) < 0;
-    });
-    return items;
-}
-
-// ---------------------------------------------------------------- records
 
 namespace {
 
-constexpr std::uint8_t kRecordNullKey = 1;
-constexpr std::uint8_t kRecordHasSummary = 2;
-constexpr std::uint8_t kRecordOrderBook = 4;
-constexpr std::uint8_t kRecordOverflow = 8;
-constexpr std::uint8_t kRecordFloat = 16;
+constexpr std::uint8_t kRowNullKey = 1;
+constexpr std::uint8_t kRowHasValues = 2;
+constexpr std::uint8_t kRowPurchase = 4;
+constexpr std::uint8_t kRowWide = 8;
+constexpr std::uint8_t kRowOrderKey = 16;
 
-[[noreturn]] void corrupt_record(const char* detail) { invalid_state(StateKind::rfm_summary, detail); }
+[[noreturn]] void corrupt_row() {
+    invalid_state(StateKind::rfm_summary, "A row sent between the processes of a parallel scan is malformed.");
+}
 
-class RecordReader {
+class RowWriter {
 public:
-    RecordReader(const std::uint8_t* bytes, std::size_t length) : bytes_(bytes), length_(length) {}
+    explicit RowWriter(std::uint8_t* out) : out_(out) {}
+    template <typename T>
+    void put(T value) {
+        state_bytes::store(out_ + pos_, value);
+        pos_ += sizeof(T);
+    }
+    void bytes(const std::uint8_t* data, std::size_t size) {
+        if (size != 0)
+            std::memcpy(out_ + pos_, data, size);
+        pos_ += size;
+    }
+
+private:
+    std::uint8_t* out_;
+    std::size_t pos_ = 0;
+};
+
+class RowReader {
+public:
+    RowReader(const std::uint8_t* in, std::size_t available) : in_(in), available_(available) {}
     const std::uint8_t* take(std::size_t size) {
-        if (length_ - pos_ < size)
-            corrupt_record("A customer record is truncated.");
-        const std::uint8_t* at = bytes_ + pos_;
+        if (available_ - pos_ < size)
+            corrupt_row();
+        const std::uint8_t* at = in_ + pos_;
         pos_ += size;
         return at;
     }
@@ -456,158 +389,117 @@ public:
     T get() {
         return state_bytes::load<T>(take(sizeof(T)));
     }
-    bool done() const { return pos_ == length_; }
+    std::size_t position() const { return pos_; }
 
 private:
-    const std::uint8_t* bytes_;
-    std::size_t length_;
+    const std::uint8_t* in_;
+    std::size_t available_;
     std::size_t pos_ = 0;
 };
 
 }  // namespace
 
-void write_customer_record(StateWriter& writer, CustomerTable& table, std::uint32_t customer,
-                           const LargeDecimal* overflow) {
-    const CustomerTotals& entry = table.totals(customer);
-    const CustomerExtra& cold = table.extra(customer);
-    const bool has_summary = (entry.flags & CustomerTable::kHasSummary) != 0;
-    const bool null_key = (entry.flags & CustomerTable::kNullKey) != 0;
-    std::uint8_t flags = 0;
-    if (null_key)
-        flags |= kRecordNullKey;
-    if (has_summary)
-        flags |= kRecordHasSummary;
-    if (has_summary && table.orders_mode())
-        flags |= kRecordOrderBook;
-    if (has_summary && !table.orders_mode() && overflow != nullptr)
-        flags |= kRecordOverflow;
-    if (table.money_kind() == MoneyKind::binary_float)
-        flags |= kRecordFloat;
-    writer.u8(flags);
-    if (!null_key) {
-        if (table.key_kind() == CustomerKeyKind::integer) {
-            writer.u64(entry.tag);
-        } else {
-            writer.u32(cold.key_length);
-            writer.bytes(cold.key_bytes, cold.key_length);
-        }
-    }
-    if (!has_summary)
-        return;
-    if (table.orders_mode()) {
-        StateWriter measure;
-        write_orders_state(measure, *cold.orders);
-        writer.u32(static_cast<std::uint32_t>(measure.size()));
-        write_orders_state(writer, *cold.orders);
-        return;
-    }
-    writer.i32(entry.first_day);
-    writer.i32(entry.last_day);
-    writer.i64(entry.purchases);
-    writer.i64(entry.refunds);
-    if (table.money_kind() == MoneyKind::exact_decimal) {
-        writer.i128(entry.money.mantissa);
-        writer.i32(entry.scale);
-    } else {
-        writer.f64(entry.money.binary[0]);
-        writer.f64(entry.money.binary[1]);
-    }
-    writer.u32(table.day_count(customer));
-    writer.i32_array(table.days(customer), table.day_count(customer));
-    if (overflow != nullptr) {
-        writer.boolean(overflow->negative);
-        writer.i32(overflow->weight);
-        writer.i32(overflow->display_scale);
-        writer.u32(overflow->count);
-        for (std::uint32_t i = 0; i < overflow->count; ++i)
-            writer.u16(static_cast<std::uint16_t>(overflow->digits[i]));
-    }
+std::size_t order_row_size(const RowFormat& format, const OrderRow& row, std::uint32_t wide_length) {
+    std::size_t size = 1;
+    if (!row.null_key)
+        size += format.key_kind == CustomerKeyKind::integer ? 8 : 4 + std::size_t(row.key_length);
+    if (!row.has_values)
+        return size;
+    size += 4;  // day
+    if (format.money == MoneyKind::binary_float)
+        size += 8;
+    else if (row.fits)
+        size += 16 + 1;
+    else
+        size += 4 + std::size_t(wide_length);
+    if (format.orders && row.has_order_key)
+        size += 8;
+    return size;
 }
 
-void read_customer_record(const Arena& arena, CustomerKeyKind kind, const std::uint8_t* bytes, std::size_t length,
-                          CustomerRecord* out) {
-    *out = CustomerRecord();
-    RecordReader reader(bytes, length);
-    const auto flags = reader.get<std::uint8_t>();
-    if ((flags & ~(kRecordNullKey | kRecordHasSummary | kRecordOrderBook | kRecordOverflow | kRecordFloat)) != 0)
-        corrupt_record("A customer record has unknown flags.");
-    out->null_key = (flags & kRecordNullKey) != 0;
-    out->has_summary = (flags & kRecordHasSummary) != 0;
-    out->is_orders = (flags & kRecordOrderBook) != 0;
-    out->has_overflow = (flags & kRecordOverflow) != 0;
-    out->money = (flags & kRecordFloat) != 0 ? MoneyKind::binary_float : MoneyKind::exact_decimal;
-    if (!out->null_key) {
-        if (kind == CustomerKeyKind::integer) {
-            out->integer_key = static_cast<std::int64_t>(reader.get<std::uint64_t>());
-            out->tag = static_cast<std::uint64_t>(out->integer_key);
+void write_order_row(const RowFormat& format, const OrderRow& row, const std::uint8_t* wide, std::uint32_t wide_length,
+                     std::uint8_t* out) {
+    RowWriter writer(out);
+    std::uint8_t flags = 0;
+    if (row.null_key)
+        flags |= kRowNullKey;
+    if (row.has_values)
+        flags |= kRowHasValues;
+    if (row.has_values && row.purchase)
+        flags |= kRowPurchase;
+    if (row.has_values && format.money == MoneyKind::exact_decimal && !row.fits)
+        flags |= kRowWide;
+    if (row.has_values && format.orders && row.has_order_key)
+        flags |= kRowOrderKey;
+    writer.put<std::uint8_t>(flags);
+    if (!row.null_key) {
+        if (format.key_kind == CustomerKeyKind::integer) {
+            writer.put<std::uint64_t>(row.key);
         } else {
-            out->key_length = reader.get<std::uint32_t>();
-            out->key_bytes = reader.take(out->key_length);
-            out->tag = order_key_hash(out->key_bytes, out->key_length);
+            writer.put<std::uint32_t>(row.key_length);
+            writer.bytes(row.key_bytes, row.key_length);
         }
     }
-    if (out->has_summary && out->is_orders) {
-        const auto size = reader.get<std::uint32_t>();
-        read_orders_state(arena, reader.take(size), size, &out->orders);
-    } else if (out->has_summary) {
-        CustomerTotals& totals = out->totals;
-        totals.first_day = reader.get<std::int32_t>();
-        totals.last_day = reader.get<std::int32_t>();
-        totals.purchases = reader.get<std::int64_t>();
-        totals.refunds = reader.get<std::int64_t>();
-        if (out->money == MoneyKind::exact_decimal) {
+    if (!row.has_values)
+        return;
+    writer.put<std::uint32_t>(static_cast<std::uint32_t>(row.day));
+    if (format.money == MoneyKind::binary_float) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &row.float_amount, sizeof bits);
+        writer.put<std::uint64_t>(bits);
+    } else if (row.fits) {
+        const auto mantissa = static_cast<unsigned __int128>(row.amount.mantissa);
+        writer.put<std::uint64_t>(static_cast<std::uint64_t>(mantissa));
+        writer.put<std::uint64_t>(static_cast<std::uint64_t>(mantissa >> 64));
+        writer.put<std::uint8_t>(static_cast<std::uint8_t>(row.amount.scale));
+    } else {
+        writer.put<std::uint32_t>(wide_length);
+        writer.bytes(wide, wide_length);
+    }
+    if (format.orders && row.has_order_key)
+        writer.put<std::uint64_t>(row.order_key);
+}
+
+std::size_t read_order_row(const RowFormat& format, const std::uint8_t* bytes, std::size_t available, OrderRow* row,
+                           const std::uint8_t** wide, std::uint32_t* wide_length) {
+    RowReader reader(bytes, available);
+    const auto flags = reader.get<std::uint8_t>();
+    row->null_key = (flags & kRowNullKey) != 0;
+    row->has_values = (flags & kRowHasValues) != 0;
+    row->purchase = (flags & kRowPurchase) != 0;
+    row->fits = (flags & kRowWide) == 0;
+    row->has_order_key = (flags & kRowOrderKey) != 0;
+    row->key_bytes = nullptr;
+    row->key_length = 0;
+    *wide = nullptr;
+    *wide_length = 0;
+    if (!row->null_key) {
+        if (format.key_kind == CustomerKeyKind::integer) {
+            row->key = reader.get<std::uint64_t>();
+        } else {
+            row->key_length = reader.get<std::uint32_t>();
+            row->key_bytes = reader.take(row->key_length);
+        }
+    }
+    if (row->has_values) {
+        row->day = static_cast<std::int32_t>(reader.get<std::uint32_t>());
+        if (format.money == MoneyKind::binary_float) {
+            const auto bits = reader.get<std::uint64_t>();
+            std::memcpy(&row->float_amount, &bits, sizeof bits);
+        } else if (row->fits) {
             const auto low = reader.get<std::uint64_t>();
             const auto high = reader.get<std::uint64_t>();
-            totals.money.mantissa = static_cast<int128>((static_cast<unsigned __int128>(high) << 64) | low);
-            totals.scale = reader.get<std::int32_t>();
-            if (totals.scale < 0 || totals.scale > kMaxDecimalScale)
-                corrupt_record("The scale of a customer's total is out of range.");
+            row->amount.mantissa = static_cast<int128>((static_cast<unsigned __int128>(high) << 64) | low);
+            row->amount.scale = reader.get<std::uint8_t>();
+            if (row->amount.scale > kMaxDecimalScale)
+                corrupt_row();
         } else {
-            std::uint64_t bits = reader.get<std::uint64_t>();
-            std::memcpy(&totals.money.binary[0], &bits, sizeof bits);
-            bits = reader.get<std::uint64_t>();
-            std::memcpy(&totals.money.binary[1], &bits, sizeof bits);
+            *wide_length = reader.get<std::uint32_t>();
+            *wide = reader.take(*wide_length);
         }
-        if (totals.purchases < 0 || totals.refunds < 0)
-            corrupt_record("A customer record has a negative count.");
-        out->day_count = reader.get<std::uint32_t>();
-        if (out->day_count > static_cast<std::uint64_t>(totals.purchases) || (totals.purchases > 0) != (out->day_count > 0))
-            corrupt_record("The purchase days of a customer record do not match its purchases.");
-        const std::uint8_t* days = reader.take(sizeof(std::int32_t) * std::size_t(out->day_count));
-        auto* native = static_cast<std::int32_t*>(arena.allocate_or_throw(sizeof(std::int32_t) * (std::size_t(out->day_count) + 1)));
-        for (std::uint32_t i = 0; i < out->day_count; ++i) {
-            native[i] = state_bytes::load<std::int32_t>(days + sizeof(std::int32_t) * i);
-            if (!valid_day(native[i]) || (i > 0 && native[i] <= native[i - 1]))
-                corrupt_record("The purchase days of a customer record are not ascending dates.");
-        }
-        out->days = native;
-        if (out->has_overflow) {
-            LargeDecimal& value = out->overflow;
-            value.negative = reader.get<std::uint8_t>() != 0;
-            value.weight = reader.get<std::int32_t>();
-            value.display_scale = reader.get<std::int32_t>();
-            value.count = reader.get<std::uint32_t>();
-            if (value.count > kLargeDecimalMaxDigits)
-                corrupt_record("The overflow total of a customer record has too many digits.");
-            auto* digits = static_cast<std::int16_t*>(arena.allocate_or_throw(sizeof(std::int16_t) * (value.count + 1)));
-            for (std::uint32_t i = 0; i < value.count; ++i)
-                digits[i] = static_cast<std::int16_t>(reader.get<std::uint16_t>());
-            value.digits = digits;
-            if (const char* problem = large_decimal_problem(value))
-                corrupt_record(problem);
-        }
+        row->order_key = row->has_order_key ? reader.get<std::uint64_t>() : 0;
     }
-    if (!reader.done())
-        corrupt_record("A customer record has trailing bytes.");
-}
-
-CustomerKey record_key(const CustomerRecord& record) {
-    CustomerKey key;
-    key.null_key = record.null_key;
-    key.order = customer_order_of(record.tag);
-    key.bytes = record.key_bytes;
-    key.length = record.key_length;
-    return key;
+    return reader.position();
 }
 
 }  // namespace customer_analytics

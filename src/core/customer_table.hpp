@@ -132,18 +132,6 @@ public:
     std::uint32_t day_count(std::uint32_t customer) const { return day_end(customer) - day_start(customer); }
     const std::int32_t* days(std::uint32_t customer) const { return finished_days_ + day_start(customer); }
 
-    // Hints for a walk over customers in another order than their own: the
-    // totals and the day range first, the days a few steps later.
-    void prefetch_customer(std::uint32_t customer) {
-        __builtin_prefetch(&totals(customer), 0, 3);
-        if (day_starts_ != nullptr)
-            __builtin_prefetch(day_starts_ + customer, 0, 3);
-    }
-    void prefetch_days(std::uint32_t customer) {
-        if (day_starts_ != nullptr)
-            __builtin_prefetch(finished_days_ + day_starts_[customer], 0, 3);
-    }
-
     std::uint32_t size() const { return size_; }
     CustomerTotals& totals(std::uint32_t customer) { return totals_[customer >> kChunkBits][customer & kChunkMask]; }
     CustomerExtra& extra(std::uint32_t customer) { return extras_[customer >> kChunkBits][customer & kChunkMask]; }
@@ -153,7 +141,8 @@ public:
     MoneyKind money_kind() const { return money_kind_; }
     bool orders_mode() const { return orders_mode_; }
     const Arena& arena() const { return arena_; }
-    // The totals of a customer as rfm_agg's state (days from finish_days).
+    // The totals of a customer as rfm_agg's state (its days from
+    // finish_days, read only).
     OrderSummaryState summary_state(std::uint32_t customer);
 
     static constexpr std::uint8_t kHasSummary = 1;
@@ -218,65 +207,34 @@ private:
     std::int32_t* finished_days_ = nullptr;
 };
 
-// The order in which every process lists its customers for the leader's
-// merge: the NULL customer first, then by the mixed tag (a bijection of an
-// integer key, so integer keys never tie), then by the key's bytes.
-struct CustomerKey {
-    bool null_key;
-    std::uint64_t order;  // the mixed tag
-    const std::uint8_t* bytes;
-    std::uint32_t length;
-};
-int compare_customer_keys(const CustomerKey& a, const CustomerKey& b);
-CustomerKey customer_key(CustomerTable& table, std::uint32_t customer);
-struct MergeItem {
-    std::uint64_t order;  // the mixed tag
-    std::uint32_t customer;
-    bool null_key;
-};
-// The table's customers in that order (an array of size() from the arena).
-MergeItem* customers_in_merge_order(CustomerTable& table);
+// Parallel scans split the customers among the processes by a hash
+// partition: every row goes to the process that owns its customer, which
+// then holds the customer's complete state (no partial states to merge).
+// The high bits of the mixed tag pick the partition; the table's index uses
+// the low ones. The NULL customer belongs to partition 0.
+inline std::uint32_t partition_of(std::uint64_t tag, std::uint32_t partitions) {
+    return static_cast<std::uint32_t>(((customer_order_of(tag) >> 32) * partitions) >> 32);
+}
+std::uint32_t row_partition(const OrderRow& row, CustomerKeyKind kind, std::uint32_t partitions);
 
-// rfm_agg's combine of row totals (into has_summary or not): false when
-// the 128-bit totals could not be added (the glue continues them in
-// arbitrary precision; into's total is then unchanged). Counts beyond bigint
-// raise numeric_value_out_of_range.
-bool merge_totals(CustomerTotals* into, const CustomerTotals& other, MoneyKind money);
-// The number of distinct days in the union of ascending, duplicate-free
-// lists.
-std::uint64_t distinct_days_of(const std::int32_t* const* lists, const std::uint32_t* counts, int list_count);
-
-// Records: a table's customers travel from a parallel worker to the leader
-// as a flags byte (null key, has summary, order book), the key (an integer
-// key's 8 bytes, or a bytes key's length and bytes), and with a summary
-// either the totals and the distinct days (rows mode; with the total beyond
-// 128 bits as digits) or the order book in the format rfm_agg_state writes.
-// Little-endian fields, checked when read.
-class StateWriter;
-// After finish_days. overflow: the customer's total beyond 128 bits, or nullptr.
-void write_customer_record(StateWriter& writer, CustomerTable& table, std::uint32_t customer,
-                           const LargeDecimal* overflow);
-
-struct CustomerRecord {
-    bool null_key = false;
-    bool has_summary = false;
-    std::int64_t integer_key = 0;
-    const std::uint8_t* key_bytes = nullptr;  // inside the record
-    std::uint32_t key_length = 0;
-    bool is_orders = false;
-    MoneyKind money = MoneyKind::exact_decimal;
-    CustomerTotals totals{};
-    std::uint64_t tag = 0;                // as a table's (the integer key, or the hash of the bytes)
-    const std::int32_t* days = nullptr;   // day_count ascending distinct days, from the arena
-    std::uint32_t day_count = 0;
-    bool has_overflow = false;
-    LargeDecimal overflow;  // digits from the arena
-    OrderBook orders;       // arrays from the arena
+// A decoded row on its way to its owner: little-endian fields, the key by
+// value (integer) or length and bytes, and an amount that did not fit a
+// Decimal as the bytes the glue gives (a numeric's), which stay inside the
+// message. What a row needs depends on the table's kinds, which both sides
+// know.
+struct RowFormat {
+    CustomerKeyKind key_kind;
+    MoneyKind money;
+    bool orders;
 };
-// Reads one record of exactly `length` bytes. Problems raise
+// Bytes write_order_row will write.
+std::size_t order_row_size(const RowFormat& format, const OrderRow& row, std::uint32_t wide_length);
+void write_order_row(const RowFormat& format, const OrderRow& row, const std::uint8_t* wide, std::uint32_t wide_length,
+                     std::uint8_t* out);
+// Reads one row from bytes[0, available); returns its size. Key bytes and
+// wide amounts point into bytes. A malformed row raises
 // invalid_binary_representation.
-void read_customer_record(const Arena& arena, CustomerKeyKind kind, const std::uint8_t* bytes, std::size_t length,
-                          CustomerRecord* out);
-CustomerKey record_key(const CustomerRecord& record);
+std::size_t read_order_row(const RowFormat& format, const std::uint8_t* bytes, std::size_t available, OrderRow* row,
+                           const std::uint8_t** wide, std::uint32_t* wide_length);
 
 }  // namespace customer_analytics

@@ -35,11 +35,13 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "executor/tuptable.h"
-#include "portability/instr_time.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/paths.h"
 #include "storage/bufmgr.h"
+#include "storage/condition_variable.h"
+#include "port/atomics.h"
+#include "pgstat.h"
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "utils/acl.h"
@@ -345,26 +347,201 @@ void flush_batch(BulkState* state, RowBatch* batch) {
     batch->size = 0;
 }
 
-constexpr std::uint32_t kBatchesBetweenChecks = 4;
+// ------------------------------------------------------------- exchange
+
+// A parallel scan splits the customers among its members (the workers,
+// and the leader when it takes part) by a hash partition of their keys:
+// every member scans blocks as the parallel scan hands them out, keeps the
+// rows of its own customers and sends the others' rows to their owners
+// through shared memory queues. Each customer's state is then whole in one
+// process: nothing is merged, and every member forms the result rows of
+// its own customers.
+struct Batch {
+    std::uint8_t* bytes;
+    std::size_t size;
+    std::size_t capacity;
+};
+
+struct Exchange {
+    int self;     // this member's number
+    int members;
+    ca::RowFormat format;
+    shm_mq_handle** out;   // [members]: rows to the others
+    shm_mq_handle** in;    // [members]: rows from the others
+    bool* in_done;
+    Batch* pending;        // [members]: rows waiting to go
+    bool* sending;         // a send of pending[j] is under way
+    RowBatch* incoming;    // received rows on their way into the table
+    MemoryContext context; // what one received message needs
+};
+
+// Rows are sent in messages of about this size.
+constexpr std::size_t kSendBytes = 64 * 1024;
+
+void take_rows(BulkState* state, Exchange* exchange, const std::uint8_t* bytes, std::size_t length) {
+    MemoryContext previous = MemoryContextSwitchTo(exchange->context);
+    RowBatch* batch = exchange->incoming;
+    std::size_t pos = 0;
+    while (pos < length) {
+        ca::OrderRow& row = batch->rows[batch->size];
+        const std::uint8_t* wide = nullptr;
+        std::uint32_t wide_length = 0;
+        pos += ca::read_order_row(exchange->format, bytes + pos, length - pos, &row, &wide, &wide_length);
+        batch->wide_amounts[batch->size] = 0;
+        if (wide != nullptr) {
+            // A numeric's bytes, copied to where a varlena may be read.
+            auto* copy = static_cast<std::uint8_t*>(palloc(wide_length));
+            std::memcpy(copy, wide, wide_length);
+            batch->wide_amounts[batch->size] = PointerGetDatum(copy);
+        }
+        if (++batch->size == kBatchRows)
+            flush_batch(state, batch);
+    }
+    // The keys point into the message, which the next receive releases.
+    flush_batch(state, batch);
+    MemoryContextSwitchTo(previous);
+    MemoryContextReset(exchange->context);
+    check_memory(state);
+}
+
+[[noreturn]] void member_stopped() {
+    ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                    errmsg("a process of a parallel rfm_summaries stopped before it had read its rows")));
+}
+
+// Moves whatever can move without waiting; false when nothing could.
+bool pump(BulkState* state, Exchange* exchange) {
+    bool progress = false;
+    for (int j = 0; j < exchange->members; ++j) {
+        if (j == exchange->self || !exchange->sending[j])
+            continue;
+        Batch& batch = exchange->pending[j];
+        const shm_mq_result result = shm_mq_send(exchange->out[j], batch.size, batch.bytes, true, true);
+        if (result == SHM_MQ_DETACHED)
+            member_stopped();
+        if (result == SHM_MQ_SUCCESS) {
+            batch.size = 0;
+            exchange->sending[j] = false;
+            progress = true;
+        }
+    }
+    for (int j = 0; j < exchange->members; ++j) {
+        if (j == exchange->self || exchange->in_done[j])
+            continue;
+        // A few messages a queue at a time, so that no sender waits long.
+        for (int messages = 0; messages < 4; ++messages) {
+            Size size = 0;
+            void* data = nullptr;
+            const shm_mq_result result = shm_mq_receive(exchange->in[j], &size, &data, true);
+            if (result == SHM_MQ_WOULD_BLOCK)
+                break;
+            progress = true;
+            if (result == SHM_MQ_DETACHED) {
+                exchange->in_done[j] = true;
+                break;
+            }
+            take_rows(state, exchange, static_cast<const std::uint8_t*>(data), size);
+        }
+    }
+    return progress;
+}
+
+// One step of waiting for the queues: move what can move, else sleep until
+// a queue's other end sets the latch.
+void exchange_step(BulkState* state, Exchange* exchange) {
+    if (!pump(state, exchange)) {
+        (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+        ResetLatch(MyLatch);
+    }
+    CHECK_FOR_INTERRUPTS();
+}
+
+// A row of another member's customer joins the rows waiting to go there.
+void route_row(BulkState* state, Exchange* exchange, int owner, const ca::OrderRow& row, Datum wide_amount) {
+    const std::uint8_t* wide = nullptr;
+    std::uint32_t wide_length = 0;
+    if (wide_amount != 0) {
+        wide = reinterpret_cast<const std::uint8_t*>(DatumGetPointer(wide_amount));
+        wide_length = VARSIZE_ANY(DatumGetPointer(wide_amount));
+    }
+    const std::size_t size = ca::order_row_size(exchange->format, row, wide_length);
+    while (exchange->sending[owner])
+        exchange_step(state, exchange);
+    Batch& batch = exchange->pending[owner];
+    if (batch.size + size > batch.capacity) {
+        const std::size_t capacity = std::max(batch.capacity * 2, batch.size + size);
+        batch.bytes = static_cast<std::uint8_t*>(repalloc_huge(batch.bytes, capacity));
+        batch.capacity = capacity;
+    }
+    ca::write_order_row(exchange->format, row, wide, wide_length, batch.bytes + batch.size);
+    batch.size += size;
+    if (batch.size >= kSendBytes) {
+        exchange->sending[owner] = true;
+        pump(state, exchange);
+    }
+}
+
+// After the last block: send what waits, tell the others (by detaching),
+// and take rows until every other member has done the same.
+void finish_exchange(BulkState* state, Exchange* exchange) {
+    for (int j = 0; j < exchange->members; ++j)
+        if (j != exchange->self && exchange->pending[j].size != 0)
+            exchange->sending[j] = true;
+    for (;;) {
+        bool waiting = false;
+        for (int j = 0; j < exchange->members; ++j)
+            waiting = waiting || (j != exchange->self && exchange->sending[j]);
+        if (!waiting)
+            break;
+        exchange_step(state, exchange);
+    }
+    for (int j = 0; j < exchange->members; ++j)
+        if (j != exchange->self)
+            shm_mq_detach(exchange->out[j]);
+    for (;;) {
+        bool waiting = false;
+        for (int j = 0; j < exchange->members; ++j)
+            waiting = waiting || (j != exchange->self && !exchange->in_done[j]);
+        if (!waiting)
+            break;
+        exchange_step(state, exchange);
+    }
+}
+
+constexpr std::uint32_t kRowsBetweenChecks = 512;
 
 // Every row of one scan (a serial scan, or this process's share of a
 // parallel one). Cancels and memory are checked every few hundred rows.
-void scan_rows(BulkState* state, Relation relation, TableScanDesc scan, const BulkRelation& columns) {
+void scan_rows(BulkState* state, Exchange* exchange, Relation relation, TableScanDesc scan,
+               const BulkRelation& columns) {
     TupleTableSlot* slot = table_slot_create(relation, nullptr);
     auto* batch = static_cast<RowBatch*>(palloc0(sizeof(RowBatch)));
     MemoryContext previous = MemoryContextSwitchTo(state->scratch);
-    std::uint32_t batches = 0;
+    const ca::CustomerKeyKind kind = state->table.key_kind();
+    std::uint32_t rows = 0;
     while (table_scan_getnextslot(scan, ForwardScanDirection, slot)) {
         slot_getsomeattrs(slot, columns.last_column);
         decode_row(state, columns, slot->tts_values, slot->tts_isnull, batch);
-        if (batch->size < kBatchRows)
-            continue;
-        flush_batch(state, batch);
-        if (++batches == kBatchesBetweenChecks) {
-            batches = 0;
+        if (exchange != nullptr) {
+            const std::uint32_t last = batch->size - 1;
+            const auto owner =
+                static_cast<int>(ca::row_partition(batch->rows[last], kind, static_cast<std::uint32_t>(exchange->members)));
+            if (owner != exchange->self) {
+                route_row(state, exchange, owner, batch->rows[last], batch->wide_amounts[last]);
+                batch->size = last;
+            }
+        }
+        if (batch->size == kBatchRows)
+            flush_batch(state, batch);
+        if (++rows == kRowsBetweenChecks) {
+            // The scratch memory holds the batch's keys: add it first.
+            rows = 0;
+            flush_batch(state, batch);
             CHECK_FOR_INTERRUPTS();
             check_memory(state);
             MemoryContextReset(state->scratch);
+            if (exchange != nullptr)
+                pump(state, exchange);
         }
     }
     flush_batch(state, batch);
@@ -375,150 +552,6 @@ void scan_rows(BulkState* state, Relation relation, TableScanDesc scan, const Bu
     ExecDropSingleTupleTableSlot(slot);
 }
 
-// ------------------------------------------------------ shared memory
-
-constexpr std::uint64_t kKeyOptions = UINT64CONST(0xCA5A000000000001);
-constexpr std::uint64_t kKeyRelations = UINT64CONST(0xCA5A000000000002);
-constexpr std::uint64_t kKeyQueues = UINT64CONST(0xCA5A000000000003);
-constexpr std::uint64_t kKeyScans = UINT64CONST(0xCA5A000000010000);  // + relation index
-
-struct BulkShared {
-    BulkOptions options;
-    int relation_count;
-    Size queue_size;
-};
-
-// A worker's records reach the leader through a queue of this size, in
-// batches of about kBatchBytes.
-constexpr Size kQueueSize = 1024 * 1024;
-constexpr std::size_t kBatchBytes = 256 * 1024;
-
-struct Batch {
-    std::uint8_t* bytes;
-    std::size_t size;
-    std::size_t capacity;
-};
-
-void send_batch(shm_mq_handle* queue, Batch* batch) {
-    if (batch->size == 0)
-        return;
-    const shm_mq_result result = shm_mq_send(queue, batch->size, batch->bytes, false, true);
-    // The leader only detaches when it is stopping with an error.
-    if (result == SHM_MQ_DETACHED)
-        ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("rfm_summaries leader stopped")));
-    batch->size = 0;
-}
-
-void send_table(BulkState* state, shm_mq_handle* queue) {
-    state->table.finish_days();
-    check_memory(state);
-    Batch batch;
-    batch.capacity = kBatchBytes + 1024;
-    batch.bytes = static_cast<std::uint8_t*>(MemoryContextAlloc(state->scratch, batch.capacity));
-    batch.size = 0;
-    const ca::MergeItem* order = ca::customers_in_merge_order(state->table);
-    const std::uint32_t size = state->table.size();
-    for (std::uint32_t n = 0; n < size; ++n) {
-        const std::uint32_t i = order[n].customer;
-        if (n + 16 < size)
-            state->table.prefetch_customer(order[n + 16].customer);
-        if (n + 8 < size)
-            state->table.prefetch_days(order[n + 8].customer);
-        ca::LargeDecimal digits;
-        const ca::LargeDecimal* overflow = nullptr;
-        if (state->table.overflow(i) != nullptr) {
-            digits = ca::pg::numeric_to_large_decimal(PointerGetDatum(state->table.overflow(i)));
-            overflow = &digits;
-        }
-        ca::StateWriter measure;
-        ca::write_customer_record(measure, state->table, i, overflow);
-        const std::size_t size = measure.size();
-        if (size > UINT32_MAX - 4)
-            ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED), errmsg("the summary of one customer is too large")));
-        if (batch.size + 4 + size > batch.capacity) {
-            send_batch(queue, &batch);
-            if (4 + size > batch.capacity) {
-                pfree(batch.bytes);
-                batch.capacity = 4 + size;
-                batch.bytes = static_cast<std::uint8_t*>(MemoryContextAllocHuge(state->scratch, batch.capacity));
-            }
-        }
-        ca::state_bytes::store<std::uint32_t>(batch.bytes + batch.size, static_cast<std::uint32_t>(size));
-        ca::StateWriter writer(batch.bytes + batch.size + 4, size);
-        ca::write_customer_record(writer, state->table, i, overflow);
-        writer.finish();
-        batch.size += 4 + size;
-        if (batch.size >= kBatchBytes)
-            send_batch(queue, &batch);
-        if ((n & 1023) == 0)
-            CHECK_FOR_INTERRUPTS();
-    }
-    send_batch(queue, &batch);
-}
-
-// Scans this process's share of every relation (a parallel scan hands out
-// blocks to whoever asks next).
-void scan_shared(BulkState* state, shm_toc* toc, const BulkShared* shared, const BulkRelation* relations) {
-    for (int i = 0; i < shared->relation_count; ++i) {
-        auto* pscan = static_cast<ParallelTableScanDesc>(shm_toc_lookup(toc, kKeyScans + i, false));
-        Relation relation = table_open(relations[i].relid, AccessShareLock);
-        TableScanDesc scan = table_beginscan_parallel(relation, pscan);
-        scan_rows(state, relation, scan, relations[i]);
-        table_endscan(scan);
-        table_close(relation, AccessShareLock);
-    }
-}
-
-template <typename Body>
-void guarded_void(Body body) {
-    ca::pg::CaughtError caught;
-    try {
-        body();
-    } catch (const ca::Error& error) {
-        ca::pg::record_error(&caught, error);
-    } catch (const std::bad_alloc&) {
-        ca::pg::record_error(&caught, ERRCODE_OUT_OF_MEMORY, "out of memory");
-    } catch (const std::exception& error) {
-        ca::pg::record_error(&caught, ERRCODE_INTERNAL_ERROR, error.what());
-    } catch (...) {
-        ca::pg::record_error(&caught, ERRCODE_INTERNAL_ERROR, "unexpected C++ exception");
-    }
-    if (caught.sqlstate != 0)
-        ca::pg::raise_error(caught);
-}
-
-}  // namespace
-
-// The entry point of the parallel workers (CreateParallelContext looks it up
-// by name): scan a share of the rows, send the partial table to the leader.
-extern "C" PGDLLEXPORT void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc);
-
-void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc) {
-    guarded_void([segment, toc]() {
-        const auto* shared = static_cast<const BulkShared*>(shm_toc_lookup(toc, kKeyOptions, false));
-        const auto* relations = static_cast<const BulkRelation*>(shm_toc_lookup(toc, kKeyRelations, false));
-        auto* queues = static_cast<char*>(shm_toc_lookup(toc, kKeyQueues, false));
-        auto* queue = reinterpret_cast<shm_mq*>(queues + ParallelWorkerNumber * shared->queue_size);
-        shm_mq_set_sender(queue, MyProc);
-        shm_mq_handle* handle = shm_mq_attach(queue, segment, nullptr);
-        auto* state = static_cast<BulkState*>(palloc0(sizeof(BulkState)));
-        start_state(state, &shared->options, CurrentMemoryContext);
-        instr_time t0, t1, t2;
-        INSTR_TIME_SET_CURRENT(t0);
-        scan_shared(state, toc, shared, relations);
-        INSTR_TIME_SET_CURRENT(t1);
-        send_table(state, handle);
-        INSTR_TIME_SET_CURRENT(t2);
-        INSTR_TIME_SUBTRACT(t2, t1);
-        INSTR_TIME_SUBTRACT(t1, t0);
-        elog(DEBUG1, "rfm_summaries worker %d: scan %.1f ms, send %.1f ms, %u customers", ParallelWorkerNumber,
-             INSTR_TIME_GET_MILLISEC(t1), INSTR_TIME_GET_MILLISEC(t2), state->table.size());
-        shm_mq_detach(handle);
-    });
-}
-
-namespace {
-
 // ---------------------------------------------------------------- output
 
 enum SummaryField { first_order, last_order, frequency, purchase_days, monetary, refunds, summary_fields };
@@ -528,24 +561,13 @@ enum SummaryField { first_order, last_order, frequency, purchase_days, monetary,
                     {}, "Use numeric amounts for exact totals of any size.");
 }
 
-// One customer of the result: its key, and its summary as rfm_agg's final
-// function sees the group's state (the combined states of every process).
-struct Group {
-    ca::CustomerKey key;
-    std::uint64_t tag;
-    bool has_summary;
-    ca::CustomerTotals totals;  // without an order key
-    std::uint64_t purchase_days;
-    Datum overflow;             // numeric total beyond 128 bits, or 0
-    ca::OrderBook* book;        // with an order key
-};
-
-// The rfm_summary of a group: the fields rfm_agg's final function forms.
-Datum summary_datum(TupleDesc descriptor, ca::MoneyKind money, Group& group) {
+// The rfm_summary of a customer: the fields rfm_agg's final function forms
+// from the same state.
+Datum summary_datum(TupleDesc descriptor, ca::CustomerTable& table, std::uint32_t customer) {
     Datum values[summary_fields];
     bool nulls[summary_fields] = {false};
-    if (group.book != nullptr) {
-        ca::OrderBook* book = group.book;
+    if (table.orders_mode()) {
+        ca::OrderBook* book = table.orders(customer);
         const ca::OrderCounts counts = ca::count_orders(ca::pg::arena_for(CurrentMemoryContext), *book);
         values[first_order] = DateADTGetDatum(counts.first_day);
         values[last_order] = DateADTGetDatum(counts.last_day);
@@ -575,21 +597,21 @@ Datum summary_datum(TupleDesc descriptor, ca::MoneyKind money, Group& group) {
         }
         return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
     }
-    const ca::CustomerTotals& totals = group.totals;
+    const ca::CustomerTotals& totals = table.totals(customer);
     const bool bought = totals.purchases > 0;
     values[first_order] = DateADTGetDatum(totals.first_day);
     values[last_order] = DateADTGetDatum(totals.last_day);
     nulls[first_order] = nulls[last_order] = !bought;
     values[frequency] = Int64GetDatum(totals.purchases);
-    values[purchase_days] = Int64GetDatum(bought ? group.purchase_days : 0);
+    values[purchase_days] = Int64GetDatum(bought ? table.day_count(customer) : 0);
     values[refunds] = Int64GetDatum(totals.refunds);
-    if (money == ca::MoneyKind::exact_decimal) {
+    if (table.money_kind() == ca::MoneyKind::exact_decimal) {
         ca::Decimal total;
         total.mantissa = totals.money.mantissa;
         total.scale = totals.scale;
         Datum sum = ca::pg::decimal_to_numeric(total);
-        if (group.overflow != 0)
-            sum = DirectFunctionCall2(numeric_add, sum, group.overflow);
+        if (void* overflow = table.overflow(customer))
+            sum = DirectFunctionCall2(numeric_add, sum, PointerGetDatum(overflow));
         values[monetary] = sum;
     } else {
         const double total = totals.money.binary[0] + totals.money.binary[1];
@@ -600,12 +622,12 @@ Datum summary_datum(TupleDesc descriptor, ca::MoneyKind money, Group& group) {
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
-Datum key_datum(const Group& group, Oid output_type, KeyType key_type) {
+Datum key_datum(ca::CustomerTable& table, std::uint32_t customer, Oid output_type, KeyType key_type) {
     switch (key_type) {
     case KeyType::int2:
     case KeyType::int4:
     case KeyType::int8: {
-        const auto key = static_cast<std::int64_t>(group.tag);
+        const auto key = static_cast<std::int64_t>(table.totals(customer).tag);
         if (output_type == INT2OID)
             return Int16GetDatum(static_cast<std::int16_t>(key));
         if (output_type == INT4OID)
@@ -614,50 +636,53 @@ Datum key_datum(const Group& group, Oid output_type, KeyType key_type) {
     }
     case KeyType::uuid: {
         auto* uuid = static_cast<pg_uuid_t*>(palloc(sizeof(pg_uuid_t)));
-        std::memcpy(uuid->data, group.key.bytes, UUID_LEN);
+        std::memcpy(uuid->data, table.extra(customer).key_bytes, UUID_LEN);
         return UUIDPGetDatum(uuid);
     }
     case KeyType::text:
         break;
     }
+    const ca::CustomerExtra& extra = table.extra(customer);
     return PointerGetDatum(
-        cstring_to_text_with_len(reinterpret_cast<const char*>(group.key.bytes), static_cast<int>(group.key.length)));
+        cstring_to_text_with_len(reinterpret_cast<const char*>(extra.key_bytes), static_cast<int>(extra.key_length)));
 }
 
-struct Output {
-    ReturnSetInfo* result;
+// The shape of a result row: (customer, summary). The leader has the
+// function's result descriptor; a worker builds the same from the types.
+struct RowShape {
+    TupleDesc row;
     TupleDesc summary;
     Oid output_type;
     KeyType key_type;
-    ca::MoneyKind money;
 };
 
-void put_group(const Output& output, Group& group) {
-    Datum values[2];
-    bool nulls[2] = {group.key.null_key, !group.has_summary};
-    values[0] = nulls[0] ? Datum(0) : key_datum(group, output.output_type, output.key_type);
-    values[1] = nulls[1] ? Datum(0) : summary_datum(output.summary, output.money, group);
-    tuplestore_putvalues(output.result->setResult, output.result->setDesc, values, nulls);
+RowShape row_shape(Oid output_type, Oid summary_type, KeyType key_type, TupleDesc row) {
+    RowShape shape;
+    if (row == nullptr) {
+        row = CreateTemplateTupleDesc(2);
+        TupleDescInitEntry(row, 1, "customer", output_type, -1, 0);
+        TupleDescInitEntry(row, 2, "summary", summary_type, -1, 0);
+    }
+    shape.row = row;
+    shape.summary = lookup_rowtype_tupdesc_copy(summary_type, -1);
+    BlessTupleDesc(shape.summary);
+    shape.output_type = output_type;
+    shape.key_type = key_type;
+    return shape;
 }
 
-Output output_of(ReturnSetInfo* result, BulkState* state, Oid output_type) {
-    Output output;
-    output.result = result;
-    output.summary = lookup_rowtype_tupdesc_copy(TupleDescAttr(result->setDesc, 1)->atttypid, -1);
-    BlessTupleDesc(output.summary);
-    output.output_type = output_type;
-    output.key_type = state->options->key_type;
-    output.money = state->table.money_kind();
-    return output;
+void result_values(const RowShape& shape, ca::CustomerTable& table, std::uint32_t customer, Datum* values,
+                   bool* nulls) {
+    nulls[0] = table.null_key(customer);
+    nulls[1] = !table.has_summary(customer);
+    values[0] = nulls[0] ? Datum(0) : key_datum(table, customer, shape.output_type, shape.key_type);
+    values[1] = nulls[1] ? Datum(0) : summary_datum(shape.summary, table, customer);
 }
 
-void start_group(Group* group, const ca::CustomerKey& key) {
-    std::memset(static_cast<void*>(group), 0, sizeof(Group));
-    group->key = key;
-}
-
-// The leader's own customers, one group each (no worker took part).
-void emit_table(const Output& output, BulkState* state) {
+// The result rows of this process's customers, into the tuplestore; between
+// them `between` runs (the leader takes the workers' rows meanwhile).
+template <typename Between>
+void emit_table(ReturnSetInfo* result, const RowShape& shape, BulkState* state, Between between) {
     ca::CustomerTable& table = state->table;
     if (!table.orders_mode())
         table.finish_days();
@@ -665,15 +690,59 @@ void emit_table(const Output& output, BulkState* state) {
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t i = 0; i < table.size(); ++i) {
-        Group group;
-        start_group(&group, ca::customer_key(table, i));
-        group.tag = table.totals(i).tag;
-        group.has_summary = table.has_summary(i);
-        group.totals = table.totals(i);
-        group.purchase_days = table.orders_mode() ? 0 : table.day_count(i);
-        group.overflow = PointerGetDatum(table.overflow(i));
-        group.book = table.orders_mode() && group.has_summary ? table.orders(i) : nullptr;
-        put_group(output, group);
+        Datum values[2];
+        bool nulls[2];
+        result_values(shape, table, i, values, nulls);
+        tuplestore_putvalues(result->setResult, result->setDesc, values, nulls);
+        if ((i & 255) == 255) {
+            MemoryContextReset(row_context);
+            CHECK_FOR_INTERRUPTS();
+            between();
+        }
+    }
+    MemoryContextSwitchTo(previous);
+    MemoryContextDelete(row_context);
+}
+
+// A worker's result rows travel to the leader as minimal tuples, each
+// preceded by its length and placed on an 8-byte boundary.
+constexpr std::size_t kTupleBatchBytes = 64 * 1024;
+
+void send_results(const RowShape& shape, BulkState* state, shm_mq_handle* queue) {
+    ca::CustomerTable& table = state->table;
+    if (!table.orders_mode())
+        table.finish_days();
+    check_memory(state);
+    Batch batch;
+    batch.capacity = kTupleBatchBytes * 2;
+    batch.bytes = static_cast<std::uint8_t*>(palloc(batch.capacity));
+    batch.size = 0;
+    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext previous = MemoryContextSwitchTo(row_context);
+    for (std::uint32_t i = 0; i < table.size(); ++i) {
+        Datum values[2];
+        bool nulls[2];
+        result_values(shape, table, i, values, nulls);
+        MinimalTuple tuple = heap_form_minimal_tuple(shape.row, values, nulls);
+        const std::size_t size = MAXALIGN(sizeof(std::uint64_t) + tuple->t_len);
+        if (batch.size + size > batch.capacity) {
+            if (shm_mq_send(queue, batch.size, batch.bytes, false, true) == SHM_MQ_DETACHED)
+                member_stopped();
+            batch.size = 0;
+            if (size > batch.capacity) {
+                batch.capacity = size;
+                batch.bytes = static_cast<std::uint8_t*>(repalloc_huge(batch.bytes, size));
+            }
+        }
+        const std::uint64_t length = tuple->t_len;
+        std::memcpy(batch.bytes + batch.size, &length, sizeof length);
+        std::memcpy(batch.bytes + batch.size + sizeof length, tuple, tuple->t_len);
+        batch.size += size;
+        if (batch.size >= kTupleBatchBytes) {
+            if (shm_mq_send(queue, batch.size, batch.bytes, false, true) == SHM_MQ_DETACHED)
+                member_stopped();
+            batch.size = 0;
+        }
         if ((i & 255) == 255) {
             MemoryContextReset(row_context);
             CHECK_FOR_INTERRUPTS();
@@ -681,191 +750,172 @@ void emit_table(const Output& output, BulkState* state) {
     }
     MemoryContextSwitchTo(previous);
     MemoryContextDelete(row_context);
+    if (batch.size != 0 && shm_mq_send(queue, batch.size, batch.bytes, false, true) == SHM_MQ_DETACHED)
+        member_stopped();
 }
 
-// A worker's records, read one at a time in the merge order.
-struct WorkerStream {
-    shm_mq_handle* queue;
-    const std::uint8_t* batch;  // valid until the next receive
-    std::size_t size;
-    std::size_t pos;
-    bool done;
-    MemoryContext context;  // the current record's arrays
-    ca::Arena arena;
-    ca::CustomerRecord record;
-    ca::CustomerKey key;
+// The leader: a batch of a worker's result rows into the tuplestore.
+void take_results(ReturnSetInfo* result, TupleTableSlot* slot, const std::uint8_t* bytes, std::size_t length) {
+    std::size_t pos = 0;
+    while (pos < length) {
+        std::uint64_t size;
+        std::memcpy(&size, bytes + pos, sizeof size);
+        const std::uint8_t* tuple = bytes + pos + sizeof size;
+        if (size > length - pos - sizeof size)
+            elog(ERROR, "rfm_summaries: truncated result row from a parallel worker");
+        // Queued messages start on 8-byte boundaries; a tuple is copied
+        // only where one does not.
+        MinimalTuple copy = nullptr;
+        if (reinterpret_cast<std::uintptr_t>(tuple) % MAXIMUM_ALIGNOF != 0) {
+            copy = static_cast<MinimalTuple>(palloc(size));
+            std::memcpy(copy, tuple, size);
+        }
+        ExecStoreMinimalTuple(copy != nullptr ? copy : reinterpret_cast<MinimalTuple>(const_cast<std::uint8_t*>(tuple)),
+                              slot, false);
+        tuplestore_puttupleslot(result->setResult, slot);
+        ExecClearTuple(slot);
+        if (copy != nullptr)
+            pfree(copy);
+        pos += MAXALIGN(sizeof size + size);
+    }
+}
+
+// ------------------------------------------------------ shared memory
+
+constexpr std::uint64_t kKeyShared = UINT64CONST(0xCA5A000000000001);
+constexpr std::uint64_t kKeyRelations = UINT64CONST(0xCA5A000000000002);
+constexpr std::uint64_t kKeyQueues = UINT64CONST(0xCA5A000000000003);
+constexpr std::uint64_t kKeyScans = UINT64CONST(0xCA5A000000010000);  // + relation index
+
+struct BulkShared {
+    BulkOptions options;
+    int relation_count;
+    int planned;           // workers planned: the queues are laid out for planned + 1 members
+    bool leader_member;    // the leader scans and owns customers too
+    Oid output_type;       // the result's customer type
+    Oid summary_type;      // rfm_summary
+    Size row_queue_size;
+    Size result_queue_size;
+    ConditionVariable ready;
+    pg_atomic_uint32 members;  // 0 until the leader knows which workers started
 };
 
-instr_time receive_wait;
+// Queues: rows from member i to member j at (i * (planned + 1) + j), then
+// the result rows of every worker to the leader.
+shm_mq* row_queue(char* space, const BulkShared* shared, int from, int to) {
+    return reinterpret_cast<shm_mq*>(space + (Size(from) * (shared->planned + 1) + to) * shared->row_queue_size);
+}
 
-void advance(WorkerStream* stream, ca::CustomerKeyKind kind) {
-    for (;;) {
-        if (stream->pos < stream->size) {
-            if (stream->size - stream->pos < 4)
-                elog(ERROR, "rfm_summaries: truncated batch from a parallel worker");
-            const std::uint32_t length = ca::state_bytes::load<std::uint32_t>(stream->batch + stream->pos);
-            stream->pos += 4;
-            if (stream->size - stream->pos < length)
-                elog(ERROR, "rfm_summaries: truncated record from a parallel worker");
-            MemoryContextReset(stream->context);
-            ca::read_customer_record(stream->arena, kind, stream->batch + stream->pos, length, &stream->record);
-            stream->pos += length;
-            stream->key = ca::record_key(stream->record);
-            return;
+shm_mq* result_queue(char* space, const BulkShared* shared, int worker) {
+    const Size rows = Size(shared->planned + 1) * (shared->planned + 1) * shared->row_queue_size;
+    return reinterpret_cast<shm_mq*>(space + rows + Size(worker) * shared->result_queue_size);
+}
+
+Size queue_space(int planned, Size row_queue_size, Size result_queue_size) {
+    return mul_size(mul_size(planned + 1, planned + 1), row_queue_size) + mul_size(planned, result_queue_size);
+}
+
+// This member's ends of the row queues (the leader attached its own before
+// the workers started).
+Exchange* start_exchange(BulkState* state, char* space, const BulkShared* shared, dsm_segment* segment, int self,
+                         int members, bool attach) {
+    auto* exchange = static_cast<Exchange*>(palloc0(sizeof(Exchange)));
+    exchange->self = self;
+    exchange->members = members;
+    exchange->format.key_kind = state->table.key_kind();
+    exchange->format.money = state->table.money_kind();
+    exchange->format.orders = state->table.orders_mode();
+    exchange->out = static_cast<shm_mq_handle**>(palloc0(sizeof(shm_mq_handle*) * members));
+    exchange->in = static_cast<shm_mq_handle**>(palloc0(sizeof(shm_mq_handle*) * members));
+    exchange->in_done = static_cast<bool*>(palloc0(sizeof(bool) * members));
+    exchange->sending = static_cast<bool*>(palloc0(sizeof(bool) * members));
+    exchange->pending = static_cast<Batch*>(palloc0(sizeof(Batch) * members));
+    exchange->incoming = static_cast<RowBatch*>(palloc0(sizeof(RowBatch)));
+    exchange->context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries received rows", ALLOCSET_DEFAULT_SIZES);
+    for (int j = 0; j < members; ++j) {
+        if (j == self)
+            continue;
+        exchange->pending[j].capacity = kSendBytes + 1024;
+        exchange->pending[j].bytes = static_cast<std::uint8_t*>(palloc(exchange->pending[j].capacity));
+        if (attach) {
+            shm_mq* out = row_queue(space, shared, self, j);
+            shm_mq_set_sender(out, MyProc);
+            exchange->out[j] = shm_mq_attach(out, segment, nullptr);
+            shm_mq* in = row_queue(space, shared, j, self);
+            shm_mq_set_receiver(in, MyProc);
+            exchange->in[j] = shm_mq_attach(in, segment, nullptr);
         }
-        Size size = 0;
-        void* data = nullptr;
-        instr_time w0, w1;
-        INSTR_TIME_SET_CURRENT(w0);
-        const shm_mq_result received = shm_mq_receive(stream->queue, &size, &data, false);
-        INSTR_TIME_SET_CURRENT(w1);
-        INSTR_TIME_ACCUM_DIFF(receive_wait, w1, w0);
-        if (received == SHM_MQ_DETACHED) {
-            stream->done = true;
-            return;
-        }
-        stream->batch = static_cast<const std::uint8_t*>(data);
-        stream->size = size;
-        stream->pos = 0;
-        CHECK_FOR_INTERRUPTS();
+    }
+    return exchange;
+}
+
+// Scans this process's share of every relation (a parallel scan hands out
+// blocks to whoever asks next).
+void scan_shared(BulkState* state, Exchange* exchange, shm_toc* toc, const BulkShared* shared,
+                 const BulkRelation* relations) {
+    for (int i = 0; i < shared->relation_count; ++i) {
+        auto* pscan = static_cast<ParallelTableScanDesc>(shm_toc_lookup(toc, kKeyScans + i, false));
+        Relation relation = table_open(relations[i].relid, AccessShareLock);
+        TableScanDesc scan = table_beginscan_parallel(relation, pscan);
+        scan_rows(state, exchange, relation, scan, relations[i]);
+        table_endscan(scan);
+        table_close(relation, AccessShareLock);
     }
 }
 
-void add_overflow_to(Datum* overflow, Datum numeric) {
-    *overflow = *overflow == 0 ? numeric : DirectFunctionCall2(numeric_add, *overflow, numeric);
+template <typename Body>
+void guarded_void(Body body) {
+    ca::pg::CaughtError caught;
+    try {
+        body();
+    } catch (const ca::Error& error) {
+        ca::pg::record_error(&caught, error);
+    } catch (const std::bad_alloc&) {
+        ca::pg::record_error(&caught, ERRCODE_OUT_OF_MEMORY, "out of memory");
+    } catch (const std::exception& error) {
+        ca::pg::record_error(&caught, ERRCODE_INTERNAL_ERROR, error.what());
+    } catch (...) {
+        ca::pg::record_error(&caught, ERRCODE_INTERNAL_ERROR, "unexpected C++ exception");
+    }
+    if (caught.sqlstate != 0)
+        ca::pg::raise_error(caught);
 }
 
-// Folds one process's part of a group in, as rfm_agg's combine function.
-void merge_part(BulkState* state, Group* group, const ca::CustomerTotals* totals, const std::int32_t* days,
-                std::uint32_t day_count, Datum overflow, ca::OrderBook* book, const std::int32_t** day_lists,
-                std::uint32_t* day_counts, int* lists) {
-    group->has_summary = true;
-    if (state->table.orders_mode()) {
-        if (group->book == nullptr) {
-            group->book = static_cast<ca::OrderBook*>(palloc(sizeof(ca::OrderBook)));
-            new (group->book) ca::OrderBook();
-            const ca::OrderBook like = book_of(*state->options);
-            group->book->money_kind = like.money_kind;
-            group->book->key_kind = like.key_kind;
-            group->book->has_minimum = like.has_minimum;
-            group->book->decimal_minimum = like.decimal_minimum;
-            group->book->float_minimum = like.float_minimum;
-        }
-        group->book->merge(ca::pg::arena_for(CurrentMemoryContext), *book);
-        return;
-    }
-    if (!ca::merge_totals(&group->totals, *totals, state->table.money_kind())) {
-        ca::Decimal total;
-        total.mantissa = totals->money.mantissa;
-        total.scale = totals->scale;
-        add_overflow_to(&group->overflow, ca::pg::decimal_to_numeric(total));
-    }
-    if (overflow != 0)
-        add_overflow_to(&group->overflow, overflow);
-    day_lists[*lists] = days;
-    day_counts[*lists] = day_count;
-    ++*lists;
+}  // namespace
+
+// The entry point of the parallel workers (CreateParallelContext looks it up
+// by name): scan a share of the blocks, aggregate the customers this worker
+// owns, send their result rows to the leader.
+extern "C" PGDLLEXPORT void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc);
+
+void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc) {
+    guarded_void([segment, toc]() {
+        auto* shared = static_cast<BulkShared*>(shm_toc_lookup(toc, kKeyShared, false));
+        const auto* relations = static_cast<const BulkRelation*>(shm_toc_lookup(toc, kKeyRelations, false));
+        auto* space = static_cast<char*>(shm_toc_lookup(toc, kKeyQueues, false));
+        // Wait until the leader knows how many workers started.
+        int members;
+        ConditionVariablePrepareToSleep(&shared->ready);
+        while ((members = static_cast<int>(pg_atomic_read_u32(&shared->members))) == 0)
+            ConditionVariableSleep(&shared->ready, PG_WAIT_EXTENSION);
+        ConditionVariableCancelSleep();
+        auto* state = static_cast<BulkState*>(palloc0(sizeof(BulkState)));
+        start_state(state, &shared->options, CurrentMemoryContext);
+        const int self = ParallelWorkerNumber + (shared->leader_member ? 1 : 0);
+        Exchange* exchange = members > 1 ? start_exchange(state, space, shared, segment, self, members, true) : nullptr;
+        scan_shared(state, exchange, toc, shared, relations);
+        if (exchange != nullptr)
+            finish_exchange(state, exchange);
+        shm_mq* results = result_queue(space, shared, ParallelWorkerNumber);
+        shm_mq_set_sender(results, MyProc);
+        shm_mq_handle* handle = shm_mq_attach(results, segment, nullptr);
+        const RowShape shape = row_shape(shared->output_type, shared->summary_type, shared->options.key_type, nullptr);
+        send_results(shape, state, handle);
+        shm_mq_detach(handle);
+    });
 }
 
-// The leader's merge: its own customers and every worker's records, all in
-// the merge order, combined key by key and written out as they complete.
-void emit_merged(const Output& output, BulkState* state, shm_mq_handle** queues, int workers) {
-    ca::CustomerTable& table = state->table;
-    instr_time p0, p1, p2;
-    INSTR_TIME_SET_CURRENT(p0);
-    if (!table.orders_mode())
-        table.finish_days();
-    INSTR_TIME_SET_CURRENT(p1);
-    const ca::MergeItem* order = ca::customers_in_merge_order(table);
-    INSTR_TIME_SET_CURRENT(p2);
-    INSTR_TIME_SUBTRACT(p2, p1);
-    INSTR_TIME_SUBTRACT(p1, p0);
-    elog(DEBUG1, "finish_days %.1f ms, sort %.1f ms", INSTR_TIME_GET_MILLISEC(p1), INSTR_TIME_GET_MILLISEC(p2));
-    const std::uint32_t size = table.size();
-    check_memory(state);
-    auto* streams = static_cast<WorkerStream*>(palloc0(sizeof(WorkerStream) * workers));
-    for (int w = 0; w < workers; ++w) {
-        streams[w].queue = queues[w];
-        streams[w].context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries worker records",
-                                                   ALLOCSET_DEFAULT_SIZES);
-        streams[w].arena = ca::pg::arena_for(streams[w].context);
-        advance(&streams[w], table.key_kind());
-    }
-    const int max_lists = workers + 1;
-    auto* day_lists = static_cast<const std::int32_t**>(palloc(sizeof(std::int32_t*) * max_lists));
-    auto* day_counts = static_cast<std::uint32_t*>(palloc(sizeof(std::uint32_t) * max_lists));
-    bool* contributes = static_cast<bool*>(palloc(sizeof(bool) * max_lists));
-    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
-    MemoryContext previous = MemoryContextSwitchTo(row_context);
-    std::uint32_t next = 0;
-    std::uint64_t groups = 0;
-    for (;;) {
-        // The smallest key among the heads.
-        const ca::CustomerKey* best = nullptr;
-        ca::CustomerKey own;
-        if (next < size) {
-            // The key from the sorted items; bytes only for bytes keys.
-            own.null_key = order[next].null_key;
-            own.order = order[next].order;
-            own.bytes = nullptr;
-            own.length = 0;
-            if (table.key_kind() == ca::CustomerKeyKind::bytes && !own.null_key) {
-                own.bytes = table.extra(order[next].customer).key_bytes;
-                own.length = table.extra(order[next].customer).key_length;
-            }
-            best = &own;
-            if (next + 16 < size)
-                table.prefetch_customer(order[next + 16].customer);
-            if (next + 8 < size)
-                table.prefetch_days(order[next + 8].customer);
-        }
-        for (int w = 0; w < workers; ++w)
-            if (!streams[w].done && (best == nullptr || ca::compare_customer_keys(streams[w].key, *best) < 0))
-                best = &streams[w].key;
-        if (best == nullptr)
-            break;
-        Group group;
-        start_group(&group, *best);
-        int lists = 0;
-        contributes[0] = next < size && ca::compare_customer_keys(own, *best) == 0;
-        if (contributes[0]) {
-            const std::uint32_t c = order[next].customer;
-            group.tag = table.totals(c).tag;
-            if (table.has_summary(c))
-                merge_part(state, &group, &table.totals(c), table.orders_mode() ? nullptr : table.days(c),
-                           table.orders_mode() ? 0 : table.day_count(c), PointerGetDatum(table.overflow(c)),
-                           table.orders_mode() ? table.orders(c) : nullptr, day_lists, day_counts, &lists);
-        }
-        for (int w = 0; w < workers; ++w) {
-            WorkerStream& stream = streams[w];
-            contributes[w + 1] = !stream.done && ca::compare_customer_keys(stream.key, *best) == 0;
-            if (!contributes[w + 1])
-                continue;
-            const ca::CustomerRecord& record = stream.record;
-            group.tag = record.tag;
-            if (record.has_summary)
-                merge_part(state, &group, &record.totals, record.days, record.day_count,
-                           record.has_overflow ? ca::pg::large_decimal_to_numeric(record.overflow, CurrentMemoryContext)
-                                               : Datum(0),
-                           &stream.record.orders, day_lists, day_counts, &lists);
-        }
-        if (lists > 0)
-            group.purchase_days = ca::distinct_days_of(day_lists, day_counts, lists);
-        put_group(output, group);
-        // Only now: advancing a stream may release the batch its record is in.
-        if (contributes[0])
-            ++next;
-        for (int w = 0; w < workers; ++w)
-            if (contributes[w + 1])
-                advance(&streams[w], table.key_kind());
-        if ((++groups & 255) == 0) {
-            MemoryContextReset(row_context);
-            CHECK_FOR_INTERRUPTS();
-        }
-    }
-    MemoryContextSwitchTo(previous);
-    MemoryContextDelete(row_context);
-}
+namespace {
 
 // ---------------------------------------------------------------- source
 
@@ -1127,23 +1177,61 @@ int worker_count(const Source& source) {
     return std::min(workers, max_parallel_workers_per_gather);
 }
 
+
 void scan_serial(BulkState* state, const Source& source) {
     for (int i = 0; i < source.leaf_count; ++i) {
         Relation leaf = source.leaves[i];
         TableScanDesc scan = table_beginscan(leaf, GetActiveSnapshot(), 0, nullptr);
-        scan_rows(state, leaf, scan, source.columns[i]);
+        scan_rows(state, nullptr, leaf, scan, source.columns[i]);
         table_endscan(scan);
     }
 }
 
-// The leader's side of a parallel scan: workers scan and send their tables;
-// the leader scans too (unless parallel_leader_participation is off and a
-// worker started), then merges what the workers send.
-void scan_parallel(const Output& output, BulkState* state, const Source& source, const BulkOptions& options,
-                   int workers) {
+// Takes the result rows the workers have sent; with wait, until every
+// worker is done.
+void take_worker_results(ReturnSetInfo* result, TupleTableSlot* slot, shm_mq_handle** queues, bool* done,
+                         int workers, bool wait) {
+    for (;;) {
+        bool progress = false;
+        bool open = false;
+        for (int w = 0; w < workers; ++w) {
+            if (done[w])
+                continue;
+            Size size = 0;
+            void* data = nullptr;
+            const shm_mq_result received = shm_mq_receive(queues[w], &size, &data, true);
+            if (received == SHM_MQ_WOULD_BLOCK) {
+                open = true;
+                continue;
+            }
+            progress = true;
+            if (received == SHM_MQ_DETACHED) {
+                done[w] = true;
+                continue;
+            }
+            open = true;
+            take_results(result, slot, static_cast<const std::uint8_t*>(data), size);
+        }
+        if (!open || !wait)
+            return;
+        if (!progress) {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+        }
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+// The leader's side of a parallel scan: it starts the workers, takes part
+// in the scan and the exchange (unless parallel_leader_participation is
+// off), writes its own customers' rows and then the workers'.
+void scan_parallel(ReturnSetInfo* result, const RowShape& shape, BulkState* state, const Source& source,
+                   const BulkOptions& options, int workers) {
     Snapshot snapshot = GetActiveSnapshot();
     EnterParallelMode();
     ParallelContext* context = CreateParallelContext("customer_analytics", "ca_rfm_summaries_worker", workers);
+    const Size row_queue_size = workers <= 3 ? 256 * 1024 : 64 * 1024;
+    const Size result_queue_size = 256 * 1024;
     shm_toc_estimate_chunk(&context->estimator, sizeof(BulkShared));
     shm_toc_estimate_chunk(&context->estimator, sizeof(BulkRelation) * source.leaf_count);
     Size* scan_sizes = static_cast<Size*>(palloc(sizeof(Size) * source.leaf_count));
@@ -1151,15 +1239,24 @@ void scan_parallel(const Output& output, BulkState* state, const Source& source,
         scan_sizes[i] = table_parallelscan_estimate(source.leaves[i], snapshot);
         shm_toc_estimate_chunk(&context->estimator, scan_sizes[i]);
     }
-    shm_toc_estimate_chunk(&context->estimator, mul_size(kQueueSize, workers));
+    shm_toc_estimate_chunk(&context->estimator, queue_space(workers, row_queue_size, result_queue_size));
     shm_toc_estimate_keys(&context->estimator, 3 + source.leaf_count);
     InitializeParallelDSM(context);
 
+    // Without dynamic shared memory InitializeParallelDSM gives no workers.
+    const int planned = context->nworkers;
     auto* shared = static_cast<BulkShared*>(shm_toc_allocate(context->toc, sizeof(BulkShared)));
     shared->options = options;
     shared->relation_count = source.leaf_count;
-    shared->queue_size = kQueueSize;
-    shm_toc_insert(context->toc, kKeyOptions, shared);
+    shared->planned = planned;
+    shared->leader_member = parallel_leader_participation;
+    shared->output_type = shape.output_type;
+    shared->summary_type = shape.summary->tdtypeid;
+    shared->row_queue_size = row_queue_size;
+    shared->result_queue_size = result_queue_size;
+    ConditionVariableInit(&shared->ready);
+    pg_atomic_init_u32(&shared->members, 0);
+    shm_toc_insert(context->toc, kKeyShared, shared);
     auto* relations =
         static_cast<BulkRelation*>(shm_toc_allocate(context->toc, sizeof(BulkRelation) * source.leaf_count));
     std::memcpy(relations, source.columns, sizeof(BulkRelation) * source.leaf_count);
@@ -1169,39 +1266,66 @@ void scan_parallel(const Output& output, BulkState* state, const Source& source,
         table_parallelscan_initialize(source.leaves[i], pscan, snapshot);
         shm_toc_insert(context->toc, kKeyScans + i, pscan);
     }
-    // Without dynamic shared memory InitializeParallelDSM gives no workers.
-    const int planned = context->nworkers;
-    shm_mq_handle** queues = nullptr;
+    char* space = nullptr;
+    Exchange* exchange = nullptr;
+    shm_mq_handle** results = nullptr;
+    bool* results_done = nullptr;
     if (planned > 0) {
-        auto* space = static_cast<char*>(shm_toc_allocate(context->toc, mul_size(kQueueSize, planned)));
+        space = static_cast<char*>(shm_toc_allocate(context->toc, queue_space(planned, row_queue_size, result_queue_size)));
         shm_toc_insert(context->toc, kKeyQueues, space);
-        queues = static_cast<shm_mq_handle**>(palloc(sizeof(shm_mq_handle*) * planned));
+        for (int i = 0; i <= planned; ++i)
+            for (int j = 0; j <= planned; ++j)
+                if (i != j)
+                    shm_mq_create(row_queue(space, shared, i, j), row_queue_size);
+        results = static_cast<shm_mq_handle**>(palloc0(sizeof(shm_mq_handle*) * planned));
+        results_done = static_cast<bool*>(palloc0(sizeof(bool) * planned));
         for (int w = 0; w < planned; ++w) {
-            shm_mq* queue = shm_mq_create(space + w * kQueueSize, kQueueSize);
+            shm_mq* queue = shm_mq_create(result_queue(space, shared, w), result_queue_size);
             shm_mq_set_receiver(queue, MyProc);
-            queues[w] = shm_mq_attach(queue, context->seg, nullptr);
+            results[w] = shm_mq_attach(queue, context->seg, nullptr);
         }
+        // The leader's ends of the row queues, before the workers start.
+        if (shared->leader_member)
+            exchange = start_exchange(state, space, shared, context->seg, 0, planned + 1, true);
         LaunchParallelWorkers(context);
     }
     const int launched = planned > 0 ? context->nworkers_launched : 0;
-    instr_time t0, t1, t2;
-    INSTR_TIME_SET_CURRENT(t0);
-    for (int w = 0; w < planned; ++w) {
-        if (w < launched)
-            shm_mq_set_handle(queues[w], context->worker[w].bgwhandle);
-        else
-            shm_mq_detach(queues[w]);
+    if (launched == 0) {
+        // Alone: the leader reads every block (through the same scans).
+        scan_shared(state, nullptr, context->toc, shared, relations);
+        emit_table(result, shape, state, []() {});
+    } else {
+        // A worker that failed to start raises an error here; from now on a
+        // worker that stops reports its error to the leader.
+        WaitForParallelWorkersToAttach(context);
+        const int members = launched + (shared->leader_member ? 1 : 0);
+        for (int w = 0; w < launched; ++w) {
+            shm_mq_set_handle(results[w], context->worker[w].bgwhandle);
+            if (exchange != nullptr) {
+                shm_mq_set_handle(exchange->out[w + 1], context->worker[w].bgwhandle);
+                shm_mq_set_handle(exchange->in[w + 1], context->worker[w].bgwhandle);
+            }
+        }
+        for (int w = launched; w < planned; ++w) {
+            shm_mq_detach(results[w]);
+            results_done[w] = true;
+        }
+        pg_atomic_write_u32(&shared->members, static_cast<std::uint32_t>(members));
+        ConditionVariableBroadcast(&shared->ready);
+        TupleTableSlot* slot = MakeSingleTupleTableSlot(result->setDesc, &TTSOpsMinimalTuple);
+        if (exchange != nullptr) {
+            for (int j = members; j <= planned; ++j) {
+                shm_mq_detach(exchange->out[j]);
+                shm_mq_detach(exchange->in[j]);
+            }
+            exchange->members = members;
+            scan_shared(state, exchange, context->toc, shared, relations);
+            finish_exchange(state, exchange);
+            emit_table(result, shape, state, [&]() { take_worker_results(result, slot, results, results_done, launched, false); });
+        }
+        take_worker_results(result, slot, results, results_done, launched, true);
+        ExecDropSingleTupleTableSlot(slot);
     }
-    if (launched == 0 || parallel_leader_participation)
-        scan_shared(state, context->toc, shared, relations);
-    INSTR_TIME_SET_CURRENT(t1);
-    INSTR_TIME_SET_ZERO(receive_wait);
-    emit_merged(output, state, queues, launched);
-    INSTR_TIME_SET_CURRENT(t2);
-    INSTR_TIME_SUBTRACT(t2, t1);
-    INSTR_TIME_SUBTRACT(t1, t0);
-    elog(DEBUG1, "rfm_summaries: %d workers, leader scan %.1f ms, merge and emit %.1f ms (waiting %.1f ms)", launched,
-         INSTR_TIME_GET_MILLISEC(t1), INSTR_TIME_GET_MILLISEC(t2), INSTR_TIME_GET_MILLISEC(receive_wait));
     // Raises a worker's error, if one failed.
     WaitForParallelWorkersToFinish(context);
     DestroyParallelContext(context);
@@ -1296,20 +1420,15 @@ CA_FUNCTION(ca_rfm_summaries) {
     MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries", ALLOCSET_DEFAULT_SIZES);
     auto* state = static_cast<BulkState*>(MemoryContextAllocZero(work, sizeof(BulkState)));
     start_state(state, options, work);
+    const RowShape shape =
+        row_shape(output_type, TupleDescAttr(result->setDesc, 1)->atttypid, options->key_type, result->setDesc);
     const int workers = worker_count(source);
-    const Output output = output_of(result, state, output_type);
-    instr_time t0, t1;
-    INSTR_TIME_SET_CURRENT(t0);
     if (workers == 0) {
         scan_serial(state, source);
-        emit_table(output, state);
+        emit_table(result, shape, state, []() {});
     } else {
-        scan_parallel(output, state, source, *options, workers);
+        scan_parallel(result, shape, state, source, *options, workers);
     }
-    INSTR_TIME_SET_CURRENT(t1);
-    INSTR_TIME_SUBTRACT(t1, t0);
-    elog(DEBUG1, "rfm_summaries: %.1f ms, %u customers in the leader's table", INSTR_TIME_GET_MILLISEC(t1),
-         state->table.size());
     MemoryContextDelete(work);
 
     for (int i = 0; i < source.leaf_count; ++i)
