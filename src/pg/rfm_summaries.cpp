@@ -310,7 +310,8 @@ void decode_row(BulkState* state, const BulkRelation& relation, const Datum* val
     if (exact_amounts(options)) {
         bool negative = false;
         if (options.amount_type == AmountType::numeric) {
-            row.fits = ca::pg::numeric_to_decimal(values[amount], &row.amount, &negative, "amount");
+            row.fits = ca::pg::small_numeric_to_decimal(values[amount], &row.amount, &negative) ||
+                       ca::pg::numeric_to_decimal(values[amount], &row.amount, &negative, "amount");
             if (!row.fits) {
                 if (options.keyed)
                     ca::order_amount_out_of_range();
