@@ -192,12 +192,18 @@ void CustomerTable::log_day(std::uint32_t customer, std::int32_t day) {
         return;
     entry.flags |= kLogged;
     entry.last_logged_day = day;
-    if (log_size_ == log_capacity_) {
-        const std::uint64_t capacity = log_capacity_ == 0 ? 4096 : log_capacity_ * 2;
-        log_ = static_cast<DayMark*>(grow(log_, sizeof(DayMark) * log_size_, sizeof(DayMark) * capacity));
-        log_capacity_ = capacity;
+    if (log_tail_ == nullptr || log_tail_->size == kDayBlockMarks) {
+        auto* block = static_cast<DayBlock*>(arena_.allocate_or_throw(sizeof(DayBlock)));
+        block->next = nullptr;
+        block->size = 0;
+        if (log_tail_ == nullptr)
+            log_head_ = block;
+        else
+            log_tail_->next = block;
+        log_tail_ = block;
     }
-    log_[log_size_++] = DayMark{customer, day};
+    log_tail_->marks[log_tail_->size++] = DayMark{customer, day};
+    ++log_size_;
 }
 
 OrderBook* CustomerTable::orders(std::uint32_t customer) {
@@ -286,18 +292,24 @@ void CustomerTable::finish_days() {
     std::memset(starts, 0, sizeof(std::uint32_t) * (std::uint64_t(size_) + 1));
     if (log_size_ > UINT32_MAX)
         throw std::bad_alloc();
-    for (std::uint64_t i = 0; i < log_size_; ++i)
-        ++starts[log_[i].customer + 1];
+    for (const DayBlock* block = log_head_; block != nullptr; block = block->next)
+        for (std::uint32_t i = 0; i < block->size; ++i)
+            ++starts[block->marks[i].customer + 1];
     for (std::uint32_t c = 0; c < size_; ++c)
         starts[c + 1] += starts[c];
     auto* days = static_cast<std::int32_t*>(arena_.allocate_or_throw(sizeof(std::int32_t) * (log_size_ + 1)));
-    // starts[c] is used as customer c's cursor, and ends as customer c+1's start.
-    for (std::uint64_t i = 0; i < log_size_; ++i)
-        days[starts[log_[i].customer]++] = log_[i].day;
-    if (log_ != nullptr && arena_.release != nullptr)
-        arena_.release(arena_.context, log_);
-    log_ = nullptr;
-    log_size_ = log_capacity_ = 0;
+    // starts[c] is used as customer c's cursor, and ends as customer c+1's
+    // start; each block of the log is freed once its days are placed.
+    for (DayBlock* block = log_head_; block != nullptr;) {
+        for (std::uint32_t i = 0; i < block->size; ++i)
+            days[starts[block->marks[i].customer]++] = block->marks[i].day;
+        DayBlock* next = block->next;
+        if (arena_.release != nullptr)
+            arena_.release(arena_.context, block);
+        block = next;
+    }
+    log_head_ = log_tail_ = nullptr;
+    log_size_ = 0;
     // Shift the ends back to starts; sort and de-duplicate each customer's
     // days in place, compacting the whole array as it goes.
     std::uint32_t write = 0;

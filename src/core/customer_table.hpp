@@ -170,6 +170,13 @@ private:
         std::uint32_t customer;
         std::int32_t day;
     };
+    // The log grows by blocks (never copied; freed as finish_days sorts it).
+    static constexpr std::uint32_t kDayBlockMarks = 8190;
+    struct DayBlock {
+        DayBlock* next;
+        std::uint32_t size;
+        DayMark marks[kDayBlockMarks];
+    };
     static constexpr std::uint32_t kChunkBits = 10;
     static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
     static constexpr std::uint32_t kChunkMask = kChunkSize - 1;
@@ -200,9 +207,9 @@ private:
     std::uint32_t chunk_capacity_ = 0;
     std::uint32_t size_ = 0;
     std::int64_t null_index_ = -1;
-    DayMark* log_ = nullptr;
+    DayBlock* log_head_ = nullptr;
+    DayBlock* log_tail_ = nullptr;
     std::uint64_t log_size_ = 0;
-    std::uint64_t log_capacity_ = 0;
     std::uint32_t* day_starts_ = nullptr;  // finish_days: customer i's days are [day_starts_[i], day_starts_[i+1])
     std::int32_t* finished_days_ = nullptr;
 };
