@@ -234,6 +234,17 @@ ROLLBACK;
 SELECT (summary).frequency, (summary).monetary FROM rfm_summaries('bulk_tiny', 'customer_id', 'order_date', 'amount')
  WHERE customer = 1;
 
+-- In parallel too: the workers see the transaction's own rows, and with
+-- no worker to be had (max_parallel_workers = 0) the caller reads alone.
+BEGIN;
+INSERT INTO bulk_orders VALUES (-2, 100000, '2024-12-31', 12.5, 'new');
+SELECT customer, summary FROM rfm_summaries('bulk_orders', 'customer_id', 'order_date', 'amount')
+ WHERE customer = 100000;
+ROLLBACK;
+SET max_parallel_workers = 0;
+SELECT bulk_check.against_rfm_agg('bulk_orders', 'customer_id', 'order_date', 'amount');
+RESET max_parallel_workers;
+
 -- What it refuses, and the same bad values as rfm_agg.
 CREATE VIEW bulk_view AS SELECT * FROM bulk_orders;
 SELECT * FROM rfm_summaries('bulk_view', 'customer_id', 'order_date', 'amount');

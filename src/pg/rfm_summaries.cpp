@@ -1128,6 +1128,11 @@ void open_leaves(Source* source) {
     foreach (cell, members) {
         const Oid member = lfirst_oid(cell);
         Relation leaf = member == relid ? source->relation : relation_open(member, NoLock);
+        // A query of the parent skips other sessions' temporary children.
+        if (leaf != source->relation && RELATION_IS_OTHER_TEMP(leaf)) {
+            relation_close(leaf, NoLock);
+            continue;
+        }
         check_leaf(leaf);
         if (leaf->rd_rel->relkind == RELKIND_PARTITIONED_TABLE) {
             if (leaf != source->relation)
