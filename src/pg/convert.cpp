@@ -143,9 +143,9 @@ bool small_numeric_to_decimal(Datum numeric, Decimal* out, bool* negative) {
                                           100000000000000000,
                                           1000000000000000000};
     // Digit i is worth 10^(4 * (weight - i) + scale) units of the result;
-    // 16 digits and 18 decimals keep every partial sum below 10^34, so the
-    // 128-bit arithmetic below cannot overflow.
-    __int128 mantissa = 0;
+    // summed in 64 bits (anything larger takes numeric_to_decimal), with
+    // constant divisors for the fractional digits (a price's cents).
+    std::int64_t mantissa = 0;
     const std::uint8_t* digits = raw + VARHDRSZ_SHORT + sizeof header;
     for (int i = 0; i < count; ++i) {
         std::int16_t digit;
@@ -153,18 +153,32 @@ bool small_numeric_to_decimal(Datum numeric, Decimal* out, bool* negative) {
         if (digit < 0 || digit >= 10000)
             return false;
         const int exponent = 4 * (weight - i) + scale;
-        if (exponent >= 0) {
-            if (exponent > 18)
+        std::int64_t term;
+        switch (exponent) {
+        case -1:
+            if (digit % 10 != 0)
                 return false;
-            mantissa += static_cast<__int128>(digit) * powers[exponent];
-        } else {
-            if (exponent < -3 || digit % powers[-exponent] != 0)
+            term = digit / 10;
+            break;
+        case -2:
+            if (digit % 100 != 0)
                 return false;
-            mantissa += digit / powers[-exponent];
+            term = digit / 100;
+            break;
+        case -3:
+            if (digit % 1000 != 0)
+                return false;
+            term = digit / 1000;
+            break;
+        default:
+            if (exponent < 0 || exponent > 18 || __builtin_mul_overflow(std::int64_t(digit), powers[exponent], &term))
+                return false;
         }
+        if (__builtin_add_overflow(mantissa, term, &mantissa))
+            return false;
     }
     *negative = (header & kShortSign) != 0;
-    out->mantissa = *negative ? -mantissa : mantissa;
+    out->mantissa = *negative ? -static_cast<__int128>(mantissa) : static_cast<__int128>(mantissa);
     out->scale = scale;
     return true;
 }
