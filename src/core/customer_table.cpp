@@ -229,13 +229,10 @@ std::uint32_t CustomerTable::add_rows(OrderRow* rows, std::uint32_t count, std::
             continue;
         if (key_kind_ == CustomerKeyKind::bytes)
             row.key = order_key_hash(row.key_bytes, row.key_length);
-        const std::uint64_t position = mix(row.key);
-        row.position = static_cast<std::uint32_t>(position);
         if (slots_ != nullptr)
-            __builtin_prefetch(&slots_[position & mask_], 0, 3);
+            __builtin_prefetch(&slots_[mix(row.key) & mask_], 0, 3);
     }
-    // Stage 2: find (or create) every customer and prefetch its totals. The
-    // position may be stale if the index grew; find_or_insert re-masks it.
+    // Stage 2: find (or create) every customer and prefetch its totals.
     for (std::uint32_t i = 0; i < count; ++i) {
         OrderRow& row = rows[i];
         if (row.null_key)

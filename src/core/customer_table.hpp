@@ -1,12 +1,13 @@
 // Per-customer RFM summaries of a whole table, for the bulk path
 // (rfm_summaries): a hash table from customer keys to the totals rfm_agg
-// keeps per group, built from batches of rows and merged across processes.
+// keeps per group, built from batches of rows (in parallel, each process
+// holds the customers of one hash partition; see partition_of).
 // Like every aggregate state it is plain data in arena memory with no
 // destructor, so the glue can hold it across PostgreSQL calls that raise
 // errors; the memory context frees it.
 //
 // The same answers as rfm_agg: every row is counted by rfm_agg's rules
-// (OrderSummaryState::add_row_date, add_decimal, add_float, merge), and
+// (OrderSummaryState::add_row_date, add_decimal, add_float), and
 // with an order key each customer keeps rfm_agg's own order book. What
 // differs is only where things live, because a scan touches a random
 // customer on every row and the time goes into cache misses:
@@ -39,9 +40,9 @@ enum class CustomerKeyKind : std::uint8_t {
 };
 
 // A tag mixed so that every bit of it reaches the low bits (which pick an
-// index slot) and the order of the leader's merge; a bijection, so
+// index slot) and the high bits (which pick a partition); a bijection, so
 // distinct integer keys never collide.
-inline std::uint64_t customer_order_of(std::uint64_t h) {
+inline std::uint64_t mixed_tag(std::uint64_t h) {
     h ^= h >> 33;
     h *= 0xFF51AFD7ED558CCDull;
     h ^= h >> 33;
@@ -97,7 +98,6 @@ struct OrderRow {
     double float_amount;
     // Out: the customer's index.
     std::uint32_t customer;
-    std::uint32_t position;  // scratch: the slot (prefetch stage)
 };
 
 class CustomerTable {
@@ -126,7 +126,7 @@ public:
     OrderBook* orders(std::uint32_t customer);
 
     // Sorts the day log into each customer's distinct days. Call once every
-    // row and merge is in; afterwards only reads.
+    // row is in; afterwards only reads.
     void finish_days();
     // After finish_days: customer's distinct purchase days, ascending.
     std::uint32_t day_count(std::uint32_t customer) const { return day_end(customer) - day_start(customer); }
@@ -182,7 +182,7 @@ private:
     static constexpr std::uint32_t kChunkMask = kChunkSize - 1;
     static constexpr std::uint64_t kMinSlots = 1024;
 
-    static std::uint64_t mix(std::uint64_t tag) { return customer_order_of(tag); }
+    static std::uint64_t mix(std::uint64_t tag) { return mixed_tag(tag); }
 
     std::uint32_t find_or_insert(std::uint64_t tag, std::uint64_t position, const std::uint8_t* bytes,
                                  std::size_t length);
@@ -220,7 +220,7 @@ private:
 // The high bits of the mixed tag pick the partition; the table's index uses
 // the low ones. The NULL customer belongs to partition 0.
 inline std::uint32_t partition_of(std::uint64_t tag, std::uint32_t partitions) {
-    return static_cast<std::uint32_t>(((customer_order_of(tag) >> 32) * partitions) >> 32);
+    return static_cast<std::uint32_t>(((mixed_tag(tag) >> 32) * partitions) >> 32);
 }
 std::uint32_t row_partition(const OrderRow& row, CustomerKeyKind kind, std::uint32_t partitions);
 

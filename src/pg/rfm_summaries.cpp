@@ -7,12 +7,14 @@
 //
 // computed without the executor: the table is read through the table access
 // method under the statement's snapshot (in parallel workers started here,
-// over a parallel table scan), only the needed columns are deformed, every
-// row goes straight into a C++ hash table holding rfm_agg's own per-group
-// states (customer_table.hpp), and the workers' tables are merged by the
-// leader. The rights are a SELECT's: the caller needs SELECT on the table or
-// on every column used, and tables whose row-level security applies to the
-// caller are refused (reading them here would bypass the policies).
+// over a parallel table scan), only the needed columns are deformed, and
+// every row goes straight into a C++ hash table holding rfm_agg's own
+// per-group totals (customer_table.hpp). In parallel, the customers are
+// split among the processes by a hash of their key and rows travel to the
+// process that owns their customer (see "exchange"), so no partial state is
+// ever merged. The rights are a SELECT's: the caller needs SELECT on the
+// table or on every column used, and tables whose row-level security applies
+// to the caller are refused (reading them here would bypass the policies).
 //
 // The barrier's rule holds throughout: the table, its entries and every
 // other object alive while PostgreSQL is called are plain data in memory
