@@ -102,7 +102,8 @@ bool exact_amounts(const BulkOptions& options) {
 
 // --------------------------------------------------------- one process
 
-// A process's table (the leader's, or a worker's partial one).
+// A process's table: every customer of the source (a serial scan), or those
+// of the partition this process owns (a parallel one).
 struct BulkState {
     const BulkOptions* options;
     MemoryContext table_context;  // the table and its states
