@@ -197,6 +197,46 @@ SELECT bulk_check.against_rfm_agg('bulk_lines', 'int_key', 'order_date', 'real_a
                                   minimum => '5', amount_cast => '::float8');
 SET max_parallel_workers_per_gather = 2;
 
+-- rfm_segments: the same summaries scored in the same pass, equal to the
+-- composed query (rfm_bins over every summary, rfm_score, rfm_segment and
+-- lifecycle_stage), customers without a purchase (and the NULL customer's
+-- group) included; serially, in parallel and with an order key.
+CREATE FUNCTION bulk_check.segments_against(source text, customer text, day text, amount text, as_of date,
+                                            extra text DEFAULT '') RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  bulk text := format('SELECT customer, summary, score, segment, stage FROM rfm_segments(%L, %L, %L, %L, %L%s)',
+                      source, customer, day, amount, as_of, extra);
+  reference text := format('WITH s AS MATERIALIZED (SELECT customer, summary FROM rfm_summaries(%L, %L, %L, %L%s)), '
+                           'b AS (SELECT rfm_bins(summary, %L::date) AS b FROM s) '
+                           'SELECT customer, summary, rfm_score(summary, b) AS score, '
+                           'rfm_segment(rfm_score(summary, b)) AS segment, '
+                           'lifecycle_stage((summary).last_order, %L::date) AS stage FROM s, b',
+                           source, customer, day, amount, extra, as_of, as_of);
+  rows bigint; missing bigint; extra_rows bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FROM (%s) q', bulk) INTO rows;
+  EXECUTE format('SELECT count(*) FROM (SELECT q::text FROM (%s) q EXCEPT ALL SELECT q::text FROM (%s) q) d',
+                 reference, bulk) INTO missing;
+  EXECUTE format('SELECT count(*) FROM (SELECT q::text FROM (%s) q EXCEPT ALL SELECT q::text FROM (%s) q) d',
+                 bulk, reference) INTO extra_rows;
+  RETURN format('%s rows, %s missing, %s extra', rows, missing, extra_rows);
+END $$;
+SELECT bulk_check.segments_against('bulk_orders', 'customer_id', 'order_date', 'amount', '2024-12-31');
+SET max_parallel_workers_per_gather = 0;
+SELECT bulk_check.segments_against('bulk_orders', 'customer_id', 'order_date', 'amount', '2023-06-30');
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+SELECT bulk_check.segments_against('bulk_lines', 'text_key', 'order_date', 'amount', '2024-12-31',
+                                   ', customer_type => NULL::text, order_column => ''order_code'', min_purchase => 1');
+SET parallel_leader_participation = on;
+SELECT bulk_check.segments_against('bulk_float', 'customer_id', 'order_date', 'amount', '2025-03-01');
+SELECT segment, stage, count(*) FROM rfm_segments('bulk_orders', 'customer_id', 'order_date', 'amount', '2024-12-31')
+ WHERE segment IN ('Champions', 'Lost') OR segment IS NULL GROUP BY 1, 2 ORDER BY 1, 2;
+-- A customer with only refunds has a summary but no score, segment or stage.
+SELECT * FROM rfm_segments('bulk_tiny', 'customer_id', 'order_date', 'amount', '2024-12-31') WHERE customer = 3;
+SELECT * FROM rfm_segments('bulk_orders', 'customer_id', 'order_date', 'amount', NULL);
+SELECT * FROM rfm_segments('bulk_orders', 'customer_id', 'order_date', 'amount', 'infinity');
+
 -- A partitioned table whose partitions order their columns differently
 -- (one with a dropped column) and an inheritance tree: every partition and
 -- child is read, as by a query of the parent.

@@ -541,8 +541,7 @@ double mean_of(const FlatArray<double>& values) {
     return static_cast<double>(total / values.size);
 }
 
-void cuts_of(FlatArray<double>& values, int buckets, double* cuts) {
-    std::sort(values.begin(), values.end());
+void cuts_of(const FlatArray<double>& values, int buckets, double* cuts) {
     for (int j = 1; j < buckets; ++j)
         cuts[j - 1] = percentile_cont_sorted(values.data, values.size, static_cast<double>(j) / buckets);
 }
@@ -564,6 +563,12 @@ void check_cuts(const char* what, int buckets, const double* cuts, std::size_t c
 }  // namespace
 
 Bins compute_bins(BinsState& state) {
+    for (FlatArray<double>* values : {&state.recency, &state.frequency, &state.monetary})
+        std::sort(values->begin(), values->end());
+    return bins_of_sorted(state);
+}
+
+Bins bins_of_sorted(const BinsState& state) {
     Bins bins;
     bins.buckets = state.buckets == 0 ? 5 : state.buckets;
     bins.customers = state.recency.size;

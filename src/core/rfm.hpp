@@ -128,6 +128,8 @@ double percentile_cont_sorted(const double* sorted, std::size_t count, double fr
 // Cut point j (1..buckets-1) is percentile_cont(j / buckets). Sorts the state's
 // arrays in place. With no customers, returns zero customers and empty cuts.
 Bins compute_bins(BinsState& state);
+// The same from arrays already ascending (merged from sorted parts).
+Bins bins_of_sorted(const BinsState& state);
 
 // Validates bins built by hand (e.g. ROW(...)::rfm_bins): cut arrays of
 // buckets - 1 finite ascending values.

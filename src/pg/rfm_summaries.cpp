@@ -19,9 +19,12 @@
 // The barrier's rule holds throughout: the table, its entries and every
 // other object alive while PostgreSQL is called are plain data in memory
 // contexts, so an error (or a cancel) anywhere simply abandons them.
+#include <algorithm>
+
 #include "customer_table.hpp"
 #include "rfm.hpp"
 #include "rfm_orders.hpp"
+#include "stages.hpp"
 #include "state_format.hpp"
 
 #include "barrier.hpp"
@@ -87,6 +90,8 @@ struct BulkOptions {
     ca::Decimal decimal_minimum;
     double float_minimum;
     std::size_t memory_limit;  // bytes of table per process
+    bool scoring;              // rfm_segments: scores, segments and stages too
+    std::int32_t as_of_day;    // rfm_segments' as_of
 };
 
 // One relation with storage to scan (the source, or a leaf of it).
@@ -565,6 +570,49 @@ enum SummaryField { first_order, last_order, frequency, purchase_days, monetary,
                     {}, "Use numeric amounts for exact totals of any size.");
 }
 
+// The monetary field of a customer's rfm_summary (rows mode).
+Datum rows_monetary(ca::CustomerTable& table, std::uint32_t customer) {
+    const ca::CustomerTotals& totals = table.totals(customer);
+    if (table.money_kind() == ca::MoneyKind::exact_decimal) {
+        ca::Decimal total;
+        total.mantissa = totals.money.mantissa;
+        total.scale = totals.scale;
+        Datum sum = ca::pg::decimal_to_numeric(total);
+        if (void* overflow = table.overflow(customer))
+            sum = DirectFunctionCall2(numeric_add, sum, PointerGetDatum(overflow));
+        return sum;
+    }
+    const double total = totals.money.binary[0] + totals.money.binary[1];
+    if (!std::isfinite(total))
+        float_total_out_of_range();
+    return DirectFunctionCall1(float8_numeric, Float8GetDatum(total));
+}
+
+// The monetary field of a customer's rfm_summary (orders mode): the sum of
+// the order nets, continued in numeric beyond 128 bits.
+Datum book_monetary(ca::OrderBook* book) {
+    if (book->money_kind == ca::MoneyKind::exact_decimal) {
+        ca::Decimal total;
+        Datum beyond = 0;
+        for (const ca::FlatArray<ca::Order>* orders : {&book->keyed, &book->loose})
+            for (const ca::Order& order : *orders) {
+                const ca::Decimal net = ca::order_net_decimal(order);
+                if (ca::decimal_add(&total, net))
+                    continue;
+                const Datum value = ca::pg::decimal_to_numeric(net);
+                beyond = beyond == 0 ? value : DirectFunctionCall2(numeric_add, beyond, value);
+            }
+        Datum sum = ca::pg::decimal_to_numeric(total);
+        if (beyond != 0)
+            sum = DirectFunctionCall2(numeric_add, sum, beyond);
+        return sum;
+    }
+    const double total = ca::float_net_total(*book);
+    if (!std::isfinite(total))
+        float_total_out_of_range();
+    return DirectFunctionCall1(float8_numeric, Float8GetDatum(total));
+}
+
 // The rfm_summary of a customer: the fields rfm_agg's final function forms
 // from the same state.
 Datum summary_datum(TupleDesc descriptor, ca::CustomerTable& table, std::uint32_t customer) {
@@ -579,26 +627,7 @@ Datum summary_datum(TupleDesc descriptor, ca::CustomerTable& table, std::uint32_
         values[frequency] = Int64GetDatum(counts.purchases);
         values[purchase_days] = Int64GetDatum(counts.purchase_days);
         values[refunds] = Int64GetDatum(counts.refunds);
-        if (book->money_kind == ca::MoneyKind::exact_decimal) {
-            ca::Decimal total;
-            Datum beyond = 0;
-            for (const ca::FlatArray<ca::Order>* orders : {&book->keyed, &book->loose})
-                for (const ca::Order& order : *orders) {
-                    const ca::Decimal net = ca::order_net_decimal(order);
-                    if (ca::decimal_add(&total, net))
-                        continue;
-                    const Datum value = ca::pg::decimal_to_numeric(net);
-                    beyond = beyond == 0 ? value : DirectFunctionCall2(numeric_add, beyond, value);
-                }
-            values[monetary] = ca::pg::decimal_to_numeric(total);
-            if (beyond != 0)
-                values[monetary] = DirectFunctionCall2(numeric_add, values[monetary], beyond);
-        } else {
-            const double total = ca::float_net_total(*book);
-            if (!std::isfinite(total))
-                float_total_out_of_range();
-            values[monetary] = DirectFunctionCall1(float8_numeric, Float8GetDatum(total));
-        }
+        values[monetary] = book_monetary(book);
         return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
     }
     const ca::CustomerTotals& totals = table.totals(customer);
@@ -609,20 +638,7 @@ Datum summary_datum(TupleDesc descriptor, ca::CustomerTable& table, std::uint32_
     values[frequency] = Int64GetDatum(totals.purchases);
     values[purchase_days] = Int64GetDatum(bought ? table.day_count(customer) : 0);
     values[refunds] = Int64GetDatum(totals.refunds);
-    if (table.money_kind() == ca::MoneyKind::exact_decimal) {
-        ca::Decimal total;
-        total.mantissa = totals.money.mantissa;
-        total.scale = totals.scale;
-        Datum sum = ca::pg::decimal_to_numeric(total);
-        if (void* overflow = table.overflow(customer))
-            sum = DirectFunctionCall2(numeric_add, sum, PointerGetDatum(overflow));
-        values[monetary] = sum;
-    } else {
-        const double total = totals.money.binary[0] + totals.money.binary[1];
-        if (!std::isfinite(total))
-            float_total_out_of_range();
-        values[monetary] = DirectFunctionCall1(float8_numeric, Float8GetDatum(total));
-    }
+    values[monetary] = rows_monetary(table, customer);
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
@@ -651,51 +667,193 @@ Datum key_datum(ca::CustomerTable& table, std::uint32_t customer, Oid output_typ
         cstring_to_text_with_len(reinterpret_cast<const char*>(extra.key_bytes), static_cast<int>(extra.key_length)));
 }
 
-// The shape of a result row: (customer, summary). The leader has the
-// function's result descriptor; a worker builds the same from the types.
+// rfm_segments: what rfm_bins reads from each summary (recency in days
+// since the last purchase, frequency, monetary as a double), for this
+// process's customers with a purchase: by customer for their scores, and
+// ascending for the bins.
+struct ScoreValues {
+    double* by_customer;  // 3 a customer; NaN recency: no purchase
+    ca::BinsState sorted;
+};
+
+void collect_values(BulkState* state, ScoreValues* values) {
+    ca::CustomerTable& table = state->table;
+    const std::int32_t as_of = state->options->as_of_day;
+    values->by_customer = static_cast<double*>(
+        MemoryContextAllocHuge(state->table_context, sizeof(double) * 3 * (std::size_t(table.size()) + 1)));
+    values->sorted = ca::BinsState();
+    values->sorted.start(as_of, 5);
+    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_segments values", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext previous = MemoryContextSwitchTo(row_context);
+    for (std::uint32_t c = 0; c < table.size(); ++c) {
+        double* out = values->by_customer + 3 * std::size_t(c);
+        out[0] = std::nan("");
+        if (!table.has_summary(c))
+            continue;
+        std::int64_t purchases;
+        std::int32_t last_day;
+        double monetary;
+        if (table.orders_mode()) {
+            ca::OrderBook* book = table.orders(c);
+            const ca::OrderCounts counts = ca::count_orders(ca::pg::arena_for(CurrentMemoryContext), *book);
+            purchases = counts.purchases;
+            last_day = counts.last_day;
+            monetary = purchases > 0 ? ca::pg::numeric_to_double(book_monetary(book)) : 0;
+        } else {
+            const ca::CustomerTotals& totals = table.totals(c);
+            purchases = totals.purchases;
+            last_day = totals.last_day;
+            // What rfm_bins gets from the summary's numeric: the same double
+            // straight from an exact total that needs no numeric.
+            if (purchases == 0) {
+                monetary = 0;
+            } else if (table.money_kind() == ca::MoneyKind::exact_decimal && table.overflow(c) == nullptr &&
+                       totals.scale <= 18) {
+                ca::Decimal total;
+                total.mantissa = totals.money.mantissa;
+                total.scale = totals.scale;
+                monetary = ca::decimal_to_double(total);
+            } else {
+                monetary = ca::pg::numeric_to_double(rows_monetary(table, c));
+            }
+        }
+        if (purchases > 0) {
+            out[0] = static_cast<double>(ca::days_since(last_day, as_of));
+            out[1] = static_cast<double>(purchases);
+            out[2] = monetary;
+            values->sorted.add(state->arena, out[0], out[1], out[2]);
+        }
+        if ((c & 255) == 255) {
+            MemoryContextReset(row_context);
+            CHECK_FOR_INTERRUPTS();
+        }
+    }
+    MemoryContextSwitchTo(previous);
+    MemoryContextDelete(row_context);
+    for (ca::FlatArray<double>* column : {&values->sorted.recency, &values->sorted.frequency, &values->sorted.monetary})
+        std::sort(column->begin(), column->end());
+    check_memory(state);
+}
+
+// Folds a part's ascending values into the ascending whole (merging sorted
+// runs keeps every array ascending without sorting it again).
+void merge_sorted(BulkState* state, ca::BinsState* whole, const double* recency, const double* frequency,
+                  const double* monetary, std::uint32_t count) {
+    ca::FlatArray<double>* columns[3] = {&whole->recency, &whole->frequency, &whole->monetary};
+    const double* parts[3] = {recency, frequency, monetary};
+    for (int k = 0; k < 3; ++k) {
+        ca::FlatArray<double>& column = *columns[k];
+        const std::uint64_t size = std::uint64_t(column.size) + count;
+        if (size > UINT32_MAX)
+            throw std::bad_alloc();
+        auto* merged = static_cast<double*>(state->arena.allocate_or_throw(sizeof(double) * (size + 1)));
+        std::merge(column.begin(), column.end(), parts[k], parts[k] + count, merged);
+        if (column.data != nullptr)
+            state->arena.release(state->arena.context, column.data);
+        column.data = merged;
+        column.size = column.capacity = static_cast<std::uint32_t>(size);
+    }
+}
+
+// The shape of a result row: (customer, summary [, score, segment, stage]).
+// The leader has the function's result descriptor; a worker builds the same
+// from the types.
 struct RowShape {
     TupleDesc row;
     TupleDesc summary;
     Oid output_type;
     KeyType key_type;
+    bool scoring;
+    std::int32_t as_of_day;
+    const ca::Bins* bins;  // rfm_segments: set once the bins are known
+    const ScoreValues* values;
+    // The texts of segments and stages, made once (in context).
+    MemoryContext context;
+    const char* segment_names[16];
+    Datum segment_texts[16];
+    int segment_count;
+    Datum stage_texts[4];
 };
 
-RowShape row_shape(Oid output_type, Oid summary_type, KeyType key_type, TupleDesc row) {
+Datum segment_text(RowShape* shape, const char* name) {
+    for (int i = 0; i < shape->segment_count; ++i)
+        if (shape->segment_names[i] == name)
+            return shape->segment_texts[i];
+    MemoryContext previous = MemoryContextSwitchTo(shape->context);
+    const Datum text = PointerGetDatum(cstring_to_text(name));
+    MemoryContextSwitchTo(previous);
+    if (shape->segment_count < 16) {
+        shape->segment_names[shape->segment_count] = name;
+        shape->segment_texts[shape->segment_count++] = text;
+    }
+    return text;
+}
+
+RowShape row_shape(Oid output_type, Oid summary_type, Oid score_type, const BulkOptions& options, TupleDesc row) {
     RowShape shape;
     if (row == nullptr) {
-        row = CreateTemplateTupleDesc(2);
+        row = CreateTemplateTupleDesc(options.scoring ? 5 : 2);
         TupleDescInitEntry(row, 1, "customer", output_type, -1, 0);
         TupleDescInitEntry(row, 2, "summary", summary_type, -1, 0);
+        if (options.scoring) {
+            TupleDescInitEntry(row, 3, "score", score_type, -1, 0);
+            TupleDescInitEntry(row, 4, "segment", TEXTOID, -1, 0);
+            TupleDescInitEntry(row, 5, "stage", TEXTOID, -1, 0);
+        }
     }
     shape.row = row;
     shape.summary = lookup_rowtype_tupdesc_copy(summary_type, -1);
     BlessTupleDesc(shape.summary);
     shape.output_type = output_type;
-    shape.key_type = key_type;
+    shape.key_type = options.key_type;
+    shape.scoring = options.scoring;
+    shape.as_of_day = options.as_of_day;
+    shape.bins = nullptr;
+    shape.values = nullptr;
+    shape.segment_count = 0;
+    shape.context = CurrentMemoryContext;
+    for (int i = 0; i < 4; ++i)
+        shape.stage_texts[i] = PointerGetDatum(cstring_to_text(ca::kDefaultStageNames[i]));
     return shape;
 }
 
-void result_values(const RowShape& shape, ca::CustomerTable& table, std::uint32_t customer, Datum* values,
+constexpr int kResultColumns = 5;
+constexpr std::int32_t kLifecycleThresholds[] = {63, 126, 365};
+
+// A result row. With scores: rfm_score(summary, bins) with the bins of every
+// customer, rfm_segment of it and lifecycle_stage(last_order, as_of), each
+// NULL without a purchase, as those functions give.
+void result_values(RowShape& shape, ca::CustomerTable& table, std::uint32_t customer, Datum* values,
                    bool* nulls) {
     nulls[0] = table.null_key(customer);
     nulls[1] = !table.has_summary(customer);
     values[0] = nulls[0] ? Datum(0) : key_datum(table, customer, shape.output_type, shape.key_type);
     values[1] = nulls[1] ? Datum(0) : summary_datum(shape.summary, table, customer);
+    if (!shape.scoring)
+        return;
+    const double* mine = shape.values->by_customer + 3 * std::size_t(customer);
+    const bool bought = !std::isnan(mine[0]);
+    nulls[2] = nulls[3] = nulls[4] = !bought;
+    if (!bought)
+        return;
+    const ca::Bins& bins = *shape.bins;
+    const ca::RfmScore score = ca::score_customer(mine[0], mine[1], mine[2], bins.buckets, bins.recency_cuts,
+                                                  bins.frequency_cuts, bins.monetary_cuts);
+    values[2] = UInt32GetDatum(ca::pack_score(score));
+    values[3] = segment_text(&shape, ca::standard_segment(score));
+    values[4] = shape.stage_texts[ca::lifecycle_index(static_cast<std::int64_t>(mine[0]), kLifecycleThresholds, 3)];
 }
 
 // The result rows of this process's customers, into the tuplestore; between
 // them `between` runs (the leader takes the workers' rows meanwhile).
 template <typename Between>
-void emit_table(ReturnSetInfo* result, const RowShape& shape, BulkState* state, Between between) {
+void emit_table(ReturnSetInfo* result, RowShape& shape, BulkState* state, Between between) {
     ca::CustomerTable& table = state->table;
-    if (!table.orders_mode())
-        table.finish_days();
-    check_memory(state);
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t i = 0; i < table.size(); ++i) {
-        Datum values[2];
-        bool nulls[2];
+        Datum values[kResultColumns];
+        bool nulls[kResultColumns];
         result_values(shape, table, i, values, nulls);
         tuplestore_putvalues(result->setResult, result->setDesc, values, nulls);
         if ((i & 255) == 255) {
@@ -712,11 +870,8 @@ void emit_table(ReturnSetInfo* result, const RowShape& shape, BulkState* state, 
 // preceded by its length and placed on an 8-byte boundary.
 constexpr std::size_t kTupleBatchBytes = 64 * 1024;
 
-void send_results(const RowShape& shape, BulkState* state, shm_mq_handle* queue) {
+void send_results(RowShape& shape, BulkState* state, shm_mq_handle* queue) {
     ca::CustomerTable& table = state->table;
-    if (!table.orders_mode())
-        table.finish_days();
-    check_memory(state);
     Batch batch;
     batch.capacity = kTupleBatchBytes * 2;
     batch.bytes = static_cast<std::uint8_t*>(palloc(batch.capacity));
@@ -724,8 +879,8 @@ void send_results(const RowShape& shape, BulkState* state, shm_mq_handle* queue)
     MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t i = 0; i < table.size(); ++i) {
-        Datum values[2];
-        bool nulls[2];
+        Datum values[kResultColumns];
+        bool nulls[kResultColumns];
         result_values(shape, table, i, values, nulls);
         MinimalTuple tuple = heap_form_minimal_tuple(shape.row, values, nulls);
         const std::size_t size = MAXALIGN(sizeof(std::uint64_t) + tuple->t_len);
@@ -756,6 +911,33 @@ void send_results(const RowShape& shape, BulkState* state, shm_mq_handle* queue)
     MemoryContextDelete(row_context);
     if (batch.size != 0 && shm_mq_send(queue, batch.size, batch.bytes, false, true) == SHM_MQ_DETACHED)
         member_stopped();
+}
+
+// After the scan: each customer's purchase days sorted, and for
+// rfm_segments this process's values.
+void finish_table(BulkState* state, ScoreValues* values) {
+    if (!state->table.orders_mode())
+        state->table.finish_days();
+    check_memory(state);
+    if (state->options->scoring)
+        collect_values(state, values);
+}
+
+// A worker's values for the bins go to the leader first, as one message:
+// the count, then the recency, frequency and monetary arrays, ascending.
+void send_values(const ScoreValues& values, shm_mq_handle* queue) {
+    const std::uint64_t count = values.sorted.recency.size;
+    const Size size = sizeof count + 3 * sizeof(double) * count;
+    auto* bytes = static_cast<std::uint8_t*>(palloc_extended(size, MCXT_ALLOC_HUGE));
+    std::memcpy(bytes, &count, sizeof count);
+    const ca::FlatArray<double>* columns[3] = {&values.sorted.recency, &values.sorted.frequency,
+                                               &values.sorted.monetary};
+    for (int k = 0; k < 3; ++k)
+        if (count != 0)
+            std::memcpy(bytes + sizeof count + k * sizeof(double) * count, columns[k]->data, sizeof(double) * count);
+    if (shm_mq_send(queue, size, bytes, false, true) == SHM_MQ_DETACHED)
+        member_stopped();
+    pfree(bytes);
 }
 
 // The leader: a batch of a worker's result rows into the tuplestore.
@@ -802,7 +984,19 @@ struct BulkShared {
     Size result_queue_size;
     ConditionVariable ready;
     pg_atomic_uint32 members;  // 0 until the leader knows which workers started
+    Oid score_type;            // rfm_score
+    ConditionVariable bins_ready;
+    pg_atomic_uint32 bins_known;  // rfm_segments: 1 once bins holds every process's bins
+    ca::Bins bins;
 };
+
+// A worker waits for what the leader publishes (a count, the bins).
+void wait_for(ConditionVariable* condition, pg_atomic_uint32* value) {
+    ConditionVariablePrepareToSleep(condition);
+    while (pg_atomic_read_u32(value) == 0)
+        ConditionVariableSleep(condition, PG_WAIT_EXTENSION);
+    ConditionVariableCancelSleep();
+}
 
 // Queues: rows from member i to member j at (i * (planned + 1) + j), then
 // the result rows of every worker to the leader.
@@ -898,11 +1092,8 @@ void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc) {
         const auto* relations = static_cast<const BulkRelation*>(shm_toc_lookup(toc, kKeyRelations, false));
         auto* space = static_cast<char*>(shm_toc_lookup(toc, kKeyQueues, false));
         // Wait until the leader knows how many workers started.
-        int members;
-        ConditionVariablePrepareToSleep(&shared->ready);
-        while ((members = static_cast<int>(pg_atomic_read_u32(&shared->members))) == 0)
-            ConditionVariableSleep(&shared->ready, PG_WAIT_EXTENSION);
-        ConditionVariableCancelSleep();
+        wait_for(&shared->ready, &shared->members);
+        const int members = static_cast<int>(pg_atomic_read_u32(&shared->members));
         auto* state = static_cast<BulkState*>(palloc0(sizeof(BulkState)));
         start_state(state, &shared->options, CurrentMemoryContext);
         const int self = ParallelWorkerNumber + (shared->leader_member ? 1 : 0);
@@ -910,10 +1101,19 @@ void ca_rfm_summaries_worker(dsm_segment* segment, shm_toc* toc) {
         scan_shared(state, exchange, toc, shared, relations);
         if (exchange != nullptr)
             finish_exchange(state, exchange);
+        ScoreValues values;
+        finish_table(state, &values);
         shm_mq* results = result_queue(space, shared, ParallelWorkerNumber);
         shm_mq_set_sender(results, MyProc);
         shm_mq_handle* handle = shm_mq_attach(results, segment, nullptr);
-        const RowShape shape = row_shape(shared->output_type, shared->summary_type, shared->options.key_type, nullptr);
+        RowShape shape =
+            row_shape(shared->output_type, shared->summary_type, shared->score_type, shared->options, nullptr);
+        if (shared->options.scoring) {
+            send_values(values, handle);
+            wait_for(&shared->bins_ready, &shared->bins_known);
+            shape.bins = &shared->bins;
+            shape.values = &values;
+        }
         send_results(shape, state, handle);
         shm_mq_detach(handle);
     });
@@ -1234,7 +1434,7 @@ void take_worker_results(ReturnSetInfo* result, TupleTableSlot* slot, shm_mq_han
 // The leader's side of a parallel scan: it starts the workers, takes part
 // in the scan and the exchange (unless parallel_leader_participation is
 // off), writes its own customers' rows and then the workers'.
-void scan_parallel(ReturnSetInfo* result, const RowShape& shape, BulkState* state, const Source& source,
+void scan_parallel(ReturnSetInfo* result, RowShape* shape, BulkState* state, const Source& source,
                    const BulkOptions& options, int workers) {
     Snapshot snapshot = GetActiveSnapshot();
     EnterParallelMode();
@@ -1259,8 +1459,11 @@ void scan_parallel(ReturnSetInfo* result, const RowShape& shape, BulkState* stat
     shared->relation_count = source.leaf_count;
     shared->planned = planned;
     shared->leader_member = parallel_leader_participation;
-    shared->output_type = shape.output_type;
-    shared->summary_type = shape.summary->tdtypeid;
+    shared->output_type = shape->output_type;
+    shared->summary_type = shape->summary->tdtypeid;
+    shared->score_type = options.scoring ? TupleDescAttr(result->setDesc, 2)->atttypid : InvalidOid;
+    ConditionVariableInit(&shared->bins_ready);
+    pg_atomic_init_u32(&shared->bins_known, 0);
     shared->row_queue_size = row_queue_size;
     shared->result_queue_size = result_queue_size;
     ConditionVariableInit(&shared->ready);
@@ -1299,10 +1502,17 @@ void scan_parallel(ReturnSetInfo* result, const RowShape& shape, BulkState* stat
         LaunchParallelWorkers(context);
     }
     const int launched = planned > 0 ? context->nworkers_launched : 0;
+    ScoreValues values;
     if (launched == 0) {
         // Alone: the leader reads every block (through the same scans).
         scan_shared(state, nullptr, context->toc, shared, relations);
-        emit_table(result, shape, state, []() {});
+        finish_table(state, &values);
+        if (options.scoring) {
+            shared->bins = ca::bins_of_sorted(values.sorted);
+            shape->bins = &shared->bins;
+            shape->values = &values;
+        }
+        emit_table(result, *shape, state, []() {});
     } else {
         // A worker that failed to start raises an error here; from now on a
         // worker that stops reports its error to the leader.
@@ -1330,8 +1540,39 @@ void scan_parallel(ReturnSetInfo* result, const RowShape& shape, BulkState* stat
             exchange->members = members;
             scan_shared(state, exchange, context->toc, shared, relations);
             finish_exchange(state, exchange);
-            emit_table(result, shape, state, [&]() { take_worker_results(result, slot, results, results_done, launched, false); });
+            finish_table(state, &values);
         }
+        if (options.scoring) {
+            // The bins of every process's customers: each sent its values
+            // ascending; merged, they give rfm_bins' cuts and means.
+            ca::BinsState all;
+            all.start(options.as_of_day, 5);
+            if (exchange != nullptr)
+                merge_sorted(state, &all, values.sorted.recency.data, values.sorted.frequency.data,
+                             values.sorted.monetary.data, values.sorted.recency.size);
+            for (int w = 0; w < launched; ++w) {
+                Size size = 0;
+                void* data = nullptr;
+                if (shm_mq_receive(results[w], &size, &data, false) != SHM_MQ_SUCCESS)
+                    member_stopped();
+                std::uint64_t count = 0;
+                if (size >= sizeof count)
+                    std::memcpy(&count, data, sizeof count);
+                if (size < sizeof count || count > (size - sizeof count) / (3 * sizeof(double)) ||
+                    size != sizeof count + 3 * sizeof(double) * count)
+                    elog(ERROR, "rfm_segments: malformed values from a parallel worker");
+                const auto* doubles = reinterpret_cast<const double*>(static_cast<const char*>(data) + sizeof count);
+                merge_sorted(state, &all, doubles, doubles + count, doubles + 2 * count, static_cast<std::uint32_t>(count));
+                check_memory(state);
+            }
+            shared->bins = ca::bins_of_sorted(all);
+            pg_atomic_write_u32(&shared->bins_known, 1);
+            ConditionVariableBroadcast(&shared->bins_ready);
+            shape->bins = &shared->bins;
+            shape->values = &values;
+        }
+        if (exchange != nullptr)
+            emit_table(result, *shape, state, [&]() { take_worker_results(result, slot, results, results_done, launched, false); });
         take_worker_results(result, slot, results, results_done, launched, true);
         ExecDropSingleTupleTableSlot(slot);
     }
@@ -1367,17 +1608,28 @@ void check_output_type(Oid output_type, Oid column_declared, KeyType key_type, c
 
 }  // namespace
 
-CA_FUNCTION(ca_rfm_summaries) {
+namespace {
+
+// rfm_summaries(source, customer_column, date_column, amount_column
+// [, customer_type], order_column, min_purchase), and rfm_segments with
+// as_of after amount_column: the form with a customer_type has one
+// argument more.
+Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring) {
     InitMaterializedSRF(fcinfo, 0);
     auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     if (PG_ARGISNULL(0))
         throw ca::Error(ca::ErrorKind::null_value_not_allowed, "source must not be null");
     const Oid relid = PG_GETARG_OID(0);
-    // rfm_summaries(source, customer_column, date_column, amount_column
-    // [, customer_type], order_column, min_purchase): the form with a
-    // customer_type has one argument more.
-    const int order_argument = PG_NARGS() == 7 ? 5 : 4;
+    const int base = scoring ? 5 : 4;
+    const bool typed = PG_NARGS() == base + 3;
+    const int order_argument = base + (typed ? 1 : 0);
     const int minimum_argument = order_argument + 1;
+    std::int32_t as_of_day = 0;
+    if (scoring) {
+        if (PG_ARGISNULL(4))
+            throw ca::Error(ca::ErrorKind::null_value_not_allowed, "as_of must not be null");
+        as_of_day = ca::pg::finite_date(PG_GETARG_DATEADT(4), "as_of");
+    }
     const char* names[column_count] = {
         name_argument(fcinfo, 1, "customer_column"), name_argument(fcinfo, 2, "date_column"),
         name_argument(fcinfo, 3, "amount_column"),
@@ -1419,9 +1671,11 @@ CA_FUNCTION(ca_rfm_summaries) {
         }
     }
     options->memory_limit = get_hash_memory_limit();
+    options->scoring = scoring;
+    options->as_of_day = as_of_day;
     const Oid output_type = TupleDescAttr(result->setDesc, 0)->atttypid;
     check_output_type(output_type, TupleDescAttr(RelationGetDescr(source.relation), columns[customer_column] - 1)->atttypid,
-                      options->key_type, names[customer_column], PG_NARGS() == 7);
+                      options->key_type, names[customer_column], typed);
 
     open_leaves(&source);
     resolve_columns(&source, names);
@@ -1429,14 +1683,23 @@ CA_FUNCTION(ca_rfm_summaries) {
     MemoryContext work = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries", ALLOCSET_DEFAULT_SIZES);
     auto* state = static_cast<BulkState*>(MemoryContextAllocZero(work, sizeof(BulkState)));
     start_state(state, options, work);
-    const RowShape shape =
-        row_shape(output_type, TupleDescAttr(result->setDesc, 1)->atttypid, options->key_type, result->setDesc);
+    RowShape shape = row_shape(output_type, TupleDescAttr(result->setDesc, 1)->atttypid,
+                               scoring ? TupleDescAttr(result->setDesc, 2)->atttypid : InvalidOid, *options,
+                               result->setDesc);
     const int workers = worker_count(source);
     if (workers == 0) {
         scan_serial(state, source);
+        ScoreValues values;
+        finish_table(state, &values);
+        ca::Bins bins;
+        if (scoring) {
+            bins = ca::bins_of_sorted(values.sorted);
+            shape.bins = &bins;
+            shape.values = &values;
+        }
         emit_table(result, shape, state, []() {});
     } else {
-        scan_parallel(result, shape, state, source, *options, workers);
+        scan_parallel(result, &shape, state, source, *options, workers);
     }
     MemoryContextDelete(work);
 
@@ -1446,3 +1709,11 @@ CA_FUNCTION(ca_rfm_summaries) {
     relation_close(source.relation, NoLock);
     return Datum(0);
 }
+
+}  // namespace
+
+CA_FUNCTION(ca_rfm_summaries) { return bulk_summaries(fcinfo, false); }
+
+// rfm_segments: the summaries with rfm_score, rfm_segment and
+// lifecycle_stage over rfm_bins of all of them, in the same pass.
+CA_FUNCTION(ca_rfm_segments) { return bulk_summaries(fcinfo, true); }
