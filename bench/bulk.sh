@@ -12,8 +12,9 @@
 #   (d) full RFM scoring over (b): rfm_bins, rfm_score, rfm_segment, lifecycle_stage
 #   (e) the same scoring over (c)
 #   (f) the same scoring in plain SQL (GROUP BY, ntile() windows, CASE)
+#   (g) rfm_segments('orders', ..., as_of): (e) in one pass
 #
-# and prints a/c (target >= 4), b/c, d/e, e/a and f/e, the machine's load
+# and prints a/c (target >= 4), b/c, d/e, e/a, f/e and g/a, the machine's load
 # before and after, and how long a cancel of rfm_summaries takes to stop it
 # (leader and workers). Every query is consumed as SELECT count(*) FROM (q) q
 # WHERE q IS NOT NULL, so every column of every row is computed. Runs are
@@ -68,6 +69,7 @@ QUERY[b]="SELECT customer_id, rfm_agg(order_date, amount) FROM orders GROUP BY c
 QUERY[c]="SELECT * FROM rfm_summaries('orders', 'customer_id', 'order_date', 'amount')"
 QUERY[d]="$(scoring "SELECT customer_id AS customer, rfm_agg(order_date, amount) AS s FROM orders GROUP BY customer_id")"
 QUERY[e]="$(scoring "SELECT customer, summary AS s FROM rfm_summaries('orders', 'customer_id', 'order_date', 'amount')")"
+QUERY[g]="SELECT * FROM rfm_segments('orders', 'customer_id', 'order_date', 'amount', DATE '$AS_OF')"
 QUERY[f]="WITH s AS (
     SELECT customer_id, DATE '$AS_OF' - max(order_date) FILTER (WHERE amount >= 0) AS recency,
            count(*) FILTER (WHERE amount >= 0) AS frequency, sum(amount) AS monetary
@@ -105,7 +107,7 @@ CREATE TEMP TABLE timings (section text, variant text, run int, seconds float8);
 SELECT count(*) FROM orders \g /dev/null
 SQL
 for run in $(seq "$RUNS"); do
-    for section in a a_sort b c d e f; do
+    for section in a a_sort b c d e f g; do
         query="${QUERY[${section%_sort}]}"
         toggle=""
         [ "$section" = a ] && toggle="SET enable_sort = off;"
@@ -128,10 +130,11 @@ FROM timings GROUP BY section ORDER BY section;
 WITH best AS (SELECT section, min(seconds) AS s FROM timings GROUP BY section)
 SELECT round((a.s / c.s)::numeric, 2) AS "a/c (>= 4)", round((b.s / c.s)::numeric, 2) AS "b/c",
        round((d.s / e.s)::numeric, 2) AS "d/e", round((e.s / a.s)::numeric, 2) AS "e/a",
-       round((f.s / e.s)::numeric, 2) AS "f/e"
-FROM best a, best b, best c, best d, best e, best f
+       round((f.s / e.s)::numeric, 2) AS "f/e", round((g.s / a.s)::numeric, 2) AS "g/a",
+       round((d.s / g.s)::numeric, 2) AS "d/g"
+FROM best a, best b, best c, best d, best e, best f, best g
 WHERE a.section = 'a' AND b.section = 'b' AND c.section = 'c' AND d.section = 'd' AND e.section = 'e'
-  AND f.section = 'f';
+  AND f.section = 'f' AND g.section = 'g';
 SQL
 } > "$script"
 
