@@ -258,7 +258,9 @@ TEST(CustomerTable, OrderBooksEqualRfmAggBooks) {
         found->second.add_decimal(arena, row.order >= 0, static_cast<std::uint64_t>(row.order), row.day, amount);
     }
     EXPECT_EQ(table.size(), reference.size());
-    for (auto& [key, book] : reference) {
+    for (auto& entry : reference) {
+        const std::int64_t key = entry.first;
+        OrderBook& book = entry.second;
         const std::uint32_t customer = customer_of(table, key);
         const bool has_lines = book.keyed.size + book.loose.size != 0;
         ASSERT_EQ(table.has_summary(customer), has_lines) << key;
@@ -287,13 +289,14 @@ TEST(CustomerTable, SummaryStateIsRfmAggsStateByteForByte) {
     add_all(table, rows);
     table.finish_days();
     auto reference = reference_of(arena, rows, MoneyKind::exact_decimal);
-    for (auto& [key, ref] : reference) {
+    for (auto& entry : reference) {
+        Reference& ref = entry.second;
         if (!ref.has_summary)
             continue;
-        OrderSummaryState state = table.summary_state(customer_of(table, key));
+        OrderSummaryState state = table.summary_state(customer_of(table, entry.first));
         EXPECT_EQ(bytes_of([&](StateWriter& w) { write_summary_state(w, state, nullptr); }),
                   bytes_of([&](StateWriter& w) { write_summary_state(w, ref.state, nullptr); }))
-            << key;
+            << entry.first;
     }
 }
 
