@@ -172,8 +172,13 @@ BEGIN
     RAISE NOTICE 'cancel: the statement to cancel did not start';
     RETURN;
   END IF;
-  PERFORM pg_sleep(0.5);
+  PERFORM pg_sleep(0.1);
   started := clock_timestamp();
+  PERFORM pg_stat_clear_snapshot();
+  IF NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = target AND state = 'active') THEN
+    RAISE NOTICE 'cancel: the statement ended before it could be canceled (a table too small to measure)';
+    RETURN;
+  END IF;
   PERFORM pg_cancel_backend(target);
   LOOP
     PERFORM pg_stat_clear_snapshot();
