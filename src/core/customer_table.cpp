@@ -31,7 +31,8 @@ inline bool add_exact(CustomerTotals& totals, const Decimal& amount) {
     // Amounts of one column mostly share a scale: then a plain 128-bit add.
     if (totals.scale == amount.scale) {
         int128 sum;
-        if (__builtin_add_overflow(static_cast<int128>(totals.money.mantissa), static_cast<int128>(amount.mantissa), &sum))
+        const int128 total = totals.money.mantissa;
+        if (__builtin_add_overflow(total, static_cast<int128>(amount.mantissa), &sum))
             return false;
         totals.money.mantissa = sum;
         return true;
@@ -92,9 +93,11 @@ std::uint32_t CustomerTable::new_customer() {
         }
         // Arena memory is only 8-byte aligned: a chunk of totals is placed
         // on a cache line boundary by hand.
-        auto* raw = static_cast<std::uint8_t*>(arena_.allocate_or_throw(sizeof(CustomerTotals) * kChunkSize + kCacheLine));
+        auto* raw =
+            static_cast<std::uint8_t*>(arena_.allocate_or_throw(sizeof(CustomerTotals) * kChunkSize + kCacheLine));
         const auto misalignment = reinterpret_cast<std::uintptr_t>(raw) % kCacheLine;
-        totals_[chunk_count_] = reinterpret_cast<CustomerTotals*>(raw + (misalignment == 0 ? 0 : kCacheLine - misalignment));
+        const std::size_t skip = misalignment == 0 ? 0 : kCacheLine - misalignment;
+        totals_[chunk_count_] = reinterpret_cast<CustomerTotals*>(raw + skip);
         extras_[chunk_count_] =
             static_cast<CustomerExtra*>(arena_.allocate_or_throw(sizeof(CustomerExtra) * kChunkSize));
         ++chunk_count_;
@@ -285,7 +288,8 @@ std::uint32_t CustomerTable::add_rows(OrderRow* rows, std::uint32_t count, std::
 
 void CustomerTable::finish_days() {
     // A counting sort by customer: the starts, then each day in its place.
-    auto* starts = static_cast<std::uint32_t*>(arena_.allocate_or_throw(sizeof(std::uint32_t) * (std::uint64_t(size_) + 1)));
+    auto* starts =
+        static_cast<std::uint32_t*>(arena_.allocate_or_throw(sizeof(std::uint32_t) * (std::uint64_t(size_) + 1)));
     std::memset(starts, 0, sizeof(std::uint32_t) * (std::uint64_t(size_) + 1));
     if (log_size_ > UINT32_MAX)
         throw std::bad_alloc();
@@ -357,7 +361,8 @@ OrderSummaryState CustomerTable::summary_state(std::uint32_t customer) {
 std::uint32_t row_partition(const OrderRow& row, CustomerKeyKind kind, std::uint32_t partitions) {
     if (row.null_key || partitions <= 1)
         return 0;
-    const std::uint64_t tag = kind == CustomerKeyKind::integer ? row.key : order_key_hash(row.key_bytes, row.key_length);
+    const std::uint64_t tag =
+        kind == CustomerKeyKind::integer ? row.key : order_key_hash(row.key_bytes, row.key_length);
     return partition_of(tag, partitions);
 }
 

@@ -533,8 +533,8 @@ void scan_rows(BulkState* state, Exchange* exchange, Relation relation, TableSca
         decode_row(state, columns, slot->tts_values, slot->tts_isnull, batch);
         if (exchange != nullptr) {
             const std::uint32_t last = batch->size - 1;
-            const auto owner =
-                static_cast<int>(ca::row_partition(batch->rows[last], kind, static_cast<std::uint32_t>(exchange->members)));
+            const auto members = static_cast<std::uint32_t>(exchange->members);
+            const auto owner = static_cast<int>(ca::row_partition(batch->rows[last], kind, members));
             if (owner != exchange->self) {
                 route_row(state, exchange, owner, batch->rows[last], batch->wide_amounts[last]);
                 batch->size = last;
@@ -566,8 +566,9 @@ void scan_rows(BulkState* state, Exchange* exchange, Relation relation, TableSca
 enum SummaryField { first_order, last_order, frequency, purchase_days, monetary, refunds, summary_fields };
 
 [[noreturn]] void float_total_out_of_range() {
-    throw ca::Error(ca::ErrorKind::numeric_value_out_of_range, "sum of amounts is out of range for type double precision",
-                    {}, "Use numeric amounts for exact totals of any size.");
+    throw ca::Error(ca::ErrorKind::numeric_value_out_of_range,
+                    "sum of amounts is out of range for type double precision", {},
+                    "Use numeric amounts for exact totals of any size.");
 }
 
 // The monetary field of a customer's rfm_summary (rows mode).
@@ -683,7 +684,8 @@ void collect_values(BulkState* state, ScoreValues* values) {
         MemoryContextAllocHuge(state->table_context, sizeof(double) * 3 * (std::size_t(table.size()) + 1)));
     values->sorted = ca::BinsState();
     values->sorted.start(as_of, 5);
-    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_segments values", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext row_context =
+        AllocSetContextCreate(CurrentMemoryContext, "rfm_segments values", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t c = 0; c < table.size(); ++c) {
         double* out = values->by_customer + 3 * std::size_t(c);
@@ -849,7 +851,8 @@ void result_values(RowShape& shape, ca::CustomerTable& table, std::uint32_t cust
 template <typename Between>
 void emit_table(ReturnSetInfo* result, RowShape& shape, BulkState* state, Between between) {
     ca::CustomerTable& table = state->table;
-    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext row_context =
+        AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t i = 0; i < table.size(); ++i) {
         Datum values[kResultColumns];
@@ -876,7 +879,8 @@ void send_results(RowShape& shape, BulkState* state, shm_mq_handle* queue) {
     batch.capacity = kTupleBatchBytes * 2;
     batch.bytes = static_cast<std::uint8_t*>(palloc(batch.capacity));
     batch.size = 0;
-    MemoryContext row_context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
+    MemoryContext row_context =
+        AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries row", ALLOCSET_DEFAULT_SIZES);
     MemoryContext previous = MemoryContextSwitchTo(row_context);
     for (std::uint32_t i = 0; i < table.size(); ++i) {
         Datum values[kResultColumns];
@@ -1029,7 +1033,8 @@ Exchange* start_exchange(BulkState* state, char* space, const BulkShared* shared
     exchange->sending = static_cast<bool*>(palloc0(sizeof(bool) * members));
     exchange->pending = static_cast<Batch*>(palloc0(sizeof(Batch) * members));
     exchange->incoming = static_cast<RowBatch*>(palloc0(sizeof(RowBatch)));
-    exchange->context = AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries received rows", ALLOCSET_DEFAULT_SIZES);
+    exchange->context =
+        AllocSetContextCreate(CurrentMemoryContext, "rfm_summaries received rows", ALLOCSET_DEFAULT_SIZES);
     for (int j = 0; j < members; ++j) {
         if (j == self)
             continue;
@@ -1483,7 +1488,8 @@ void scan_parallel(ReturnSetInfo* result, RowShape* shape, BulkState* state, con
     shm_mq_handle** results = nullptr;
     bool* results_done = nullptr;
     if (planned > 0) {
-        space = static_cast<char*>(shm_toc_allocate(context->toc, queue_space(planned, row_queue_size, result_queue_size)));
+        const Size queues = queue_space(planned, row_queue_size, result_queue_size);
+        space = static_cast<char*>(shm_toc_allocate(context->toc, queues));
         shm_toc_insert(context->toc, kKeyQueues, space);
         for (int i = 0; i <= planned; ++i)
             for (int j = 0; j <= planned; ++j)
@@ -1562,7 +1568,8 @@ void scan_parallel(ReturnSetInfo* result, RowShape* shape, BulkState* state, con
                     size != sizeof count + 3 * sizeof(double) * count)
                     elog(ERROR, "rfm_segments: malformed values from a parallel worker");
                 const auto* doubles = reinterpret_cast<const double*>(static_cast<const char*>(data) + sizeof count);
-                merge_sorted(state, &all, doubles, doubles + count, doubles + 2 * count, static_cast<std::uint32_t>(count));
+                merge_sorted(state, &all, doubles, doubles + count, doubles + 2 * count,
+                             static_cast<std::uint32_t>(count));
                 check_memory(state);
             }
             shared->bins = ca::bins_of_sorted(all);
@@ -1572,7 +1579,8 @@ void scan_parallel(ReturnSetInfo* result, RowShape* shape, BulkState* state, con
             shape->values = &values;
         }
         if (exchange != nullptr)
-            emit_table(result, *shape, state, [&]() { take_worker_results(result, slot, results, results_done, launched, false); });
+            emit_table(result, *shape, state,
+                       [&]() { take_worker_results(result, slot, results, results_done, launched, false); });
         take_worker_results(result, slot, results, results_done, launched, true);
         ExecDropSingleTupleTableSlot(slot);
     }
@@ -1653,7 +1661,8 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring) {
     options->date_type = date_type_of(source.relation, columns[date_column], names[date_column]);
     options->amount_type = amount_type_of(source.relation, columns[amount_column], names[amount_column]);
     options->order_type =
-        names[order_column] == nullptr ? OrderType::none : order_type_of(source.relation, columns[order_column], names[order_column]);
+        names[order_column] == nullptr ? OrderType::none
+                                       : order_type_of(source.relation, columns[order_column], names[order_column]);
     options->keyed = options->order_type != OrderType::none || has_minimum;
     options->has_minimum = has_minimum;
     if (has_minimum) {
@@ -1674,8 +1683,8 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring) {
     options->scoring = scoring;
     options->as_of_day = as_of_day;
     const Oid output_type = TupleDescAttr(result->setDesc, 0)->atttypid;
-    check_output_type(output_type, TupleDescAttr(RelationGetDescr(source.relation), columns[customer_column] - 1)->atttypid,
-                      options->key_type, names[customer_column], typed);
+    const Oid declared = TupleDescAttr(RelationGetDescr(source.relation), columns[customer_column] - 1)->atttypid;
+    check_output_type(output_type, declared, options->key_type, names[customer_column], typed);
 
     open_leaves(&source);
     resolve_columns(&source, names);
