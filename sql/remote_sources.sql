@@ -4,7 +4,9 @@
 -- Tokyo. The timestamptz variants of rfm_agg are recorded STABLE (setup
 -- checks every aggregate's record), so they run here, in the caller's
 -- TimeZone; the date variants are IMMUTABLE and are shipped.
+SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+RESET client_min_messages;
 DO $$
 BEGIN
     EXECUTE format('CREATE SERVER ca_remote FOREIGN DATA WRAPPER postgres_fdw '
