@@ -1,7 +1,7 @@
 // Shared machinery of the Buy-Till-You-Die models: input validation, the
 // (x, t_x, T) helper, the Gauss hypergeometric function wrapper, compiled
 // triples and the CLV sum (the optimizer is optimizer.cpp).
-#include <boost/math/quadrature/gauss_kronrod.hpp>
+#include <boost/math/quadrature/gauss.hpp>
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <boost/math/special_functions/hypergeometric_pFq.hpp>
@@ -194,116 +194,117 @@ double hyp2f1(double a, double b, double c, double z) { return hypergeometric({a
 
 namespace {
 
-// Series of 2F1(1, b; b + d; z) up to this length are summed directly;
-// longer ones (z near 1) go through the integral, whose cost does not grow.
-constexpr double kShortSeriesTerms = 300.0;
-
-// log of the Euler integral of 2F1(1, b; b + d; z) (see internal.hpp).
-// With c1 = b + d - 1 > 0 and s = -log u,
-//   2F1 = c1 int_0^inf exp(psi(s)) ds,  psi(s) = (1 - d) s - b log1p(y expm1(s)),
-// psi concave, so the integrand is unimodal with at most exponential tails.
-double log_euler_integral(double b, double d, double z, double y) {
-    const double c1 = b + (d - 1);
-    const double e = 1 - d;
-    const double log_y = std::log(y);
-    // log1p(y expm1(s)) = log(z + y e^s), written so that neither form
-    // overflows nor cancels.
-    auto log_base = [&](double s) {
-        return s + log_y < 0 ? std::log1p(y * std::expm1(s)) : s + log_y + std::log1p(z * std::exp(-s - log_y));
-    };
-    auto psi = [&](double s) { return e * s - b * log_base(s); };
-    // q = y e^s / (z + y e^s) in (0, 1): psi' = e - b q, psi'' = -b q (1 - q).
-    auto q_of = [&](double s) { return 1.0 / (1.0 + z * std::exp(-s - log_y)); };
-    const double mode = e > b * y ? std::log(e * z / (y * c1)) : 0.0;
-    const double peak = psi(mode);
-    // Width of the peak: the first trial step of the searches below.
-    const double q_mode = q_of(mode);
-    double width = 1.0 / std::sqrt(b * q_mode * (1 - q_mode));
-    if (!(width > 1e-12 && width < 1e6))
-        width = 1.0;
-
-    // The points where psi has dropped 40 below the peak (e^-40 ~ 4e-18):
-    // Newton steps on the concave psi approach them from outside.
-    constexpr double kDrop = 40.0;
-    auto bound = [&](double direction) {
-        double s = mode + direction * width, step = width;
-        for (int i = 0; i < 100; ++i) {
-            if (direction < 0 && s <= 0)
-                return 0.0;
-            const double f = psi(s) - peak + kDrop;
-            const double slope = e - b * q_of(s);
-            if (f <= 0 && f > -1)
-                return s;
-            if (!(direction * slope < 0)) {  // still on the flat top: walk on
-                s += direction * step;
-                step *= 2;
-                continue;
-            }
-            s -= f / slope;
-        }
-        return s;
-    };
-    const double left = mode > 0 ? std::max(0.0, bound(-1.0)) : 0.0;
-    const double right = bound(1.0);
-    // Beyond tail_from, b w / y <= 0.1 with w = z e^-s: the integrand is
-    // y^-b e^(-c1 s) (1 + w/y)^-b, integrated in closed form.
-    const double tail_from = std::max(mode + width, std::log(10.0 * b * z) - log_y);
-    const double upper = std::min(right, tail_from);
-    double error = 0;
-    auto integrand = [&](double s) { return std::exp(psi(s) - peak); };
-    // Boost's error estimate is pessimistic ((200 |K - G|)^1.5): 1e-10 here
-    // gives ~1e-14 in practice, while tighter requests only recurse into
-    // rounding noise.
-    double total =
-        boost::math::quadrature::gauss_kronrod<double, 21>::integrate(integrand, left, upper, 12, 1e-10, &error);
-    if (right > tail_from) {
-        // int_s1^inf = y^-b e^(-c1 s1) / c1 2F1(b, c1; c1 + 1; -w1), w1 = (z/y) e^-s1
-        const double log_w1 = std::log(z) - log_y - tail_from;
-        const double series = hypergeometric({b, c1}, {c1 + 1}, -std::exp(log_w1));
-        const double log_tail = e * tail_from + b * (log_w1 - std::log(z)) - std::log(c1) + std::log(series);
-        total += std::exp(log_tail - peak);
-    }
-    return std::log(c1) + peak + std::log(total);
-}
+// Panels of power_integral: each spans at most this drop of the log
+// integrand (its slope times its width) and at most 2 in u, well inside the
+// strip |Im u| < pi where the integrand is analytic; the integrand is cut
+// where it has fallen e^-40 (~4e-18) below its peak. With 10-point
+// Gauss-Legendre per panel this gives ~1e-14 relative accuracy.
+constexpr double kPanelDrop = 8.0;
+constexpr double kPanelWidth = 2.0;
+constexpr double kIntegrandDrop = 40.0;
+constexpr int kMaxPanels = 256;
+using PanelRule = boost::math::quadrature::gauss<double, 10>;
 
 }  // namespace
 
-double log_hyp2f1_unit(double b, double d, double z, double y) {
-    if (!(std::isfinite(b) && std::isfinite(d) && std::isfinite(z) && std::isfinite(y) && b > 0 && d > 0 && b + d > 1 &&
-          z >= 0 && y > 0 && z < 1))
-        throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function is undefined for these arguments",
-                    format("2F1(1, %g; %g; %g) is outside the model's domain.", b, b + d, z),
+PowerIntegral power_integral(double a, double alpha, double b, double beta, double t0, double t1, bool moments) {
+    if (!(std::isfinite(a) && std::isfinite(b) && a >= 0 && b >= 0 && alpha > 0 && beta > 0 && std::isfinite(alpha) &&
+          std::isfinite(beta) && t0 >= 0 && std::isfinite(t1) && t1 >= t0))
+        throw Error(ErrorKind::numeric_value_out_of_range, "dropout integral is undefined for these arguments",
+                    format("The integral of (1 + t/%g)^-%g (1 + t/%g)^-%g from %g to %g is outside the model's domain.",
+                           alpha, a, beta, b, t0, t1),
                     "Check the model parameters.");
-    if (z == 0)
-        return 0.0;
-    // The terms (b)_k / (b + d)_k z^k decrease with ratios below z; sum
-    // directly when the term at kShortSeriesTerms, and the geometric bound
-    // of the rest (divided by 1 - z), is below e^-37 of the first term.
-    // The bound z^n alone settles most calls without any log-gamma.
-    const double n = kShortSeriesTerms;
-    const double log_z = std::log1p(-y);
-    const bool short_series =
-        n * log_z - std::log(y) < -37 ||
-        ln_gamma(b + n) - ln_gamma(b) - ln_gamma(b + d + n) + ln_gamma(b + d) + n * log_z - std::log(y) < -37;
-    double v;
-    if (short_series) {
-        v = std::log(hypergeometric({1.0, b}, {b + d}, z));
+    PowerIntegral out;
+    if (t1 == t0)
+        return out;
+    // The factor with the smaller scale becomes an exact exponential in u.
+    const bool swapped = alpha > beta;
+    if (swapped) {
+        std::swap(a, b);
+        std::swap(alpha, beta);
+    }
+    const double c0 = alpha + t0;
+    const double l0 = std::log1p(t0 / alpha);
+    const double width = std::log1p((t1 - t0) / c0);
+    auto tau = [&](double u) { return t0 + c0 * std::expm1(u); };
+    // phi(u) = log of the integrand times the Jacobian alpha + tau, less log c0.
+    auto phi = [&](double u) { return u - a * (u + l0) - b * std::log1p(tau(u) / beta); };
+    auto slope = [&](double u) {
+        const double t = tau(u);
+        return 1 - a - b * ((alpha + t) / (beta + t));
+    };
+    // phi is concave: its peak is an end or where (alpha + tau) / (beta + tau) = (1 - a) / b.
+    double mode;
+    if (slope(0) <= 0) {
+        mode = 0;
+    } else if (slope(width) >= 0) {
+        mode = width;
     } else {
-        try {
-            v = log_euler_integral(b, d, z, y);
-        } catch (const Error&) {
-            throw;
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function evaluation failed",
-                        format("Evaluating 2F1(1, %g; %g; %g) failed: %s.", b, b + d, z, e.what()));
+        const double q = (1 - a) / b;
+        mode = std::min(width, std::max(0.0, std::log((alpha + (q * beta - alpha) / (1 - q)) / c0)));
+    }
+    const double peak = phi(mode);
+    const double target = peak - kIntegrandDrop;
+    // From an end where phi is below target, Newton steps towards the mode
+    // stay outside the crossing (phi concave) and stop within 1 of it.
+    auto cut = [&](double from) {
+        double u = from;
+        for (int i = 0; i < 100; ++i) {
+            const double f = phi(u) - target;
+            if (f >= -1)
+                break;
+            const double next = u - f / slope(u);
+            if (!std::isfinite(next) || (next - mode) * (u - mode) <= 0)
+                return mode;
+            u = next;
+        }
+        return u;
+    };
+    const double left = mode > 0 && phi(0) < target ? cut(0) : 0.0;
+    const double right = mode < width && phi(width) < target ? cut(width) : width;
+    const double span = right - left;
+    const double steepest = std::max(std::fabs(slope(left)), std::fabs(slope(right)));
+    const int panels = static_cast<int>(
+        std::min<double>(kMaxPanels,
+                         std::max(1.0, std::ceil(std::max(steepest * span / kPanelDrop, span / kPanelWidth)))));
+    const double h = span / panels;
+    const auto& nodes = PanelRule::abscissa();
+    const auto& weights = PanelRule::weights();
+    double sum = 0, s_la = 0, s_fa = 0, s_lb = 0, s_fb = 0;
+    for (int k = 0; k < panels; ++k) {
+        const double mid = left + (k + 0.5) * h;
+        for (std::size_t j = 0; j < nodes.size(); ++j) {
+            for (int side = -1; side <= 1; side += 2) {
+                const double u = mid + side * nodes[j] * (h / 2);
+                const double t = tau(u);
+                const double lb = std::log1p(t / beta);
+                const double e = weights[j] * std::exp(u - a * (u + l0) - b * lb - peak);
+                sum += e;
+                if (moments) {
+                    s_la += e * (u + l0);
+                    s_fa += e * (t / (alpha + t));
+                    s_lb += e * lb;
+                    s_fb += e * (t / (beta + t));
+                }
+            }
         }
     }
-    if (!std::isfinite(v))
-        throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function evaluation failed",
-                    format("2F1(1, %g; %g; %g) is not a finite number.", b, b + d, z));
-    return v;
+    out.log_value = std::log(c0) + peak + std::log(sum * (h / 2));
+    if (moments) {
+        out.mean_log_a = s_la / sum;
+        out.mean_frac_a = s_fa / sum;
+        out.mean_log_b = s_lb / sum;
+        out.mean_frac_b = s_fb / sum;
+        if (swapped) {
+            std::swap(out.mean_log_a, out.mean_log_b);
+            std::swap(out.mean_frac_a, out.mean_frac_b);
+        }
+    }
+    if (!std::isfinite(out.log_value))
+        throw Error(ErrorKind::numeric_value_out_of_range, "dropout integral is out of range",
+                    format("The integral of (1 + t/%g)^-%g (1 + t/%g)^-%g from %g to %g is not a finite number.",
+                           swapped ? beta : alpha, swapped ? b : a, swapped ? alpha : beta, swapped ? a : b, t0, t1));
+    return out;
 }
 
 namespace {

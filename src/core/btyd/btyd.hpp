@@ -179,12 +179,34 @@ std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydO
 // ---------------------------------------------------------------------------
 // Purchases ~ Poisson(lambda), lambda ~ Gamma(r, alpha); lifetime
 // ~ Exponential(mu), mu ~ Gamma(s, beta).
+//
+// A fit without a proper maximum (converged == false) names the limit of
+// the parameter space its likelihood rises towards, when it is one of:
+//   no_dropout            s/beta -> 0: nobody drops out, purchases are NBD
+//                         (the data show no sign of dropout; common on
+//                         short windows of real retail data);
+//   homogeneous_dropout   s, beta -> infinity with s/beta fixed: every
+//                         customer has the dropout rate s/beta;
+//   homogeneous_purchase  r, alpha -> infinity with r/alpha fixed: every
+//                         customer has the purchase rate r/alpha.
+// (no_dropout when even the oldest customer's prior probability of having
+// dropped out is below 1e-8; the homogeneous limits when the gamma shape is
+// beyond 1e6, a coefficient of variation below 0.1 %). The parameters are
+// then the finite point reached, within ~1e-6 of the supremum of the
+// log-likelihood per customer; predictions there are those of the limiting
+// model to about that precision.
+enum class ParetoNbdBoundary { none, no_dropout, homogeneous_dropout, homogeneous_purchase };
+
+// "no dropout", "homogeneous dropout", "homogeneous purchase"; nullptr for none.
+const char* boundary_name(ParetoNbdBoundary boundary);
+
 struct ParetoNbdModel {
     double r = 0, alpha = 0, s = 0, beta = 0;
     double log_likelihood = 0;
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParetoNbdBoundary boundary = ParetoNbdBoundary::none;
 };
 
 void validate_model(const ParetoNbdModel& model);
