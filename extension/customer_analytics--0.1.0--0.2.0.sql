@@ -1458,3 +1458,9 @@ CREATE OR REPLACE FUNCTION campaign_report_deserialfn(bytea, internal) RETURNS i
     AS 'MODULE_PATHNAME', 'ca_campaign_report_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION campaign_report_finalfn(internal) RETURNS campaign_report
     AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- ------------------------------------------------------------- btyd models
+-- pareto_nbd_model names the limit of the parameter space a fit without a
+-- proper maximum runs to ('no dropout', 'homogeneous dropout',
+-- 'homogeneous purchase'; NULL for an interior estimate).
+ALTER TYPE pareto_nbd_model ADD ATTRIBUTE boundary text;

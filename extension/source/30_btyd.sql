@@ -36,9 +36,14 @@ CREATE TYPE bgnbd_model AS (
     converged boolean,      -- a proper maximum was found (else the best point reached)
     iterations integer      -- optimizer iterations
 );
+-- boundary: NULL, or when the fit found no proper maximum the limit its
+-- likelihood rises towards: 'no dropout' (s/beta -> 0), 'homogeneous
+-- dropout' (s, beta -> infinity), 'homogeneous purchase' (r, alpha ->
+-- infinity); the parameters are then the point reached.
 CREATE TYPE pareto_nbd_model AS (
     r float8, alpha float8, s float8, beta float8,
-    log_likelihood float8, customers bigint, converged boolean, iterations integer
+    log_likelihood float8, customers bigint, converged boolean, iterations integer,
+    boundary text
 );
 CREATE TYPE gamma_gamma_model AS (
     p float8, q float8, gamma float8,

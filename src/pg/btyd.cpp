@@ -102,13 +102,16 @@ ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
 // A model built from stored parameters: the parameters, the other fields
 // NULL. Built in C so that, unlike a SQL function, it resolves nothing
 // through the caller's search_path, and so that it validates.
-Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count) {
+// pareto_nbd_model has a boundary field more since 0.2.0; a database still
+// on 0.1.0 has the type without it, so the fields after the fit summary
+// are filled only where the type has them.
+Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count, int extra_fields = 0) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[8] = {0};
-    bool nulls[8];
-    for (int i = 0; i < 8; ++i)
+    Datum values[9] = {0};
+    bool nulls[9];
+    for (int i = 0; i < 9; ++i)
         nulls[i] = i >= count;
-    if (descriptor->natts != count + 4)
+    if (descriptor->natts != count + 4 && descriptor->natts != count + 4 + extra_fields)
         throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
     for (int i = 0; i < count; ++i)
         values[i] = Float8GetDatum(parameters[i]);
@@ -136,7 +139,7 @@ CA_FUNCTION(ca_pareto_nbd_model) {
     model.beta = PG_GETARG_FLOAT8(3);
     ca::validate_model(model);
     const double parameters[4] = {model.r, model.alpha, model.s, model.beta};
-    return model_from_parameters(fcinfo, parameters, 4);
+    return model_from_parameters(fcinfo, parameters, 4, 1);
 }
 
 CA_FUNCTION(ca_gamma_gamma_model) {
@@ -552,23 +555,35 @@ ca::BtydFitOptions fit_options(double l2_penalty) {
 }
 
 // Result fields shared by the three model types after their parameters.
+// Result fields shared by the model types after their parameters;
+// boundary (text, NULL when nullptr) only where the type has the field.
 struct FitSummary {
     double log_likelihood;
     double customers;
     bool converged;
     int iterations;
+    const char* boundary = nullptr;
 };
 
 Datum model_datum(FunctionCallInfo fcinfo, const double* parameters, int parameter_count, const FitSummary& fit) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[8];
-    bool nulls[8] = {false};
+    constexpr int kMaxFields = 16;
+    if (descriptor->natts > kMaxFields || descriptor->natts < parameter_count + 4)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    Datum values[kMaxFields];
+    bool nulls[kMaxFields] = {false};
     for (int i = 0; i < parameter_count; ++i)
         values[i] = Float8GetDatum(parameters[i]);
     values[parameter_count] = Float8GetDatum(fit.log_likelihood);
     values[parameter_count + 1] = Int64GetDatum(static_cast<std::int64_t>(std::llround(fit.customers)));
     values[parameter_count + 2] = BoolGetDatum(fit.converged);
     values[parameter_count + 3] = Int32GetDatum(fit.iterations);
+    for (int i = parameter_count + 4; i < descriptor->natts; ++i)
+        nulls[i] = true;
+    if (descriptor->natts > parameter_count + 4 && fit.boundary != nullptr) {
+        values[parameter_count + 4] = CStringGetTextDatum(fit.boundary);
+        nulls[parameter_count + 4] = false;
+    }
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
@@ -593,7 +608,9 @@ CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::ParetoNbdModel m = ca::fit_pareto_nbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.s, m.beta};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations,
+                                  ca::boundary_name(m.boundary)});
 }
 
 CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {

@@ -223,12 +223,15 @@ PowerIntegral power_integral(double a, double alpha, double b, double beta, doub
         std::swap(a, b);
         std::swap(alpha, beta);
     }
-    const double c0 = alpha + t0;
-    const double l0 = std::log1p(t0 / alpha);
+    const double c0 = alpha + t0, d0 = beta + t0;
+    const double l0 = std::log1p(t0 / alpha), m0 = std::log1p(t0 / beta);
     const double width = std::log1p((t1 - t0) / c0);
     auto tau = [&](double u) { return t0 + c0 * std::expm1(u); };
-    // phi(u) = log of the integrand times the Jacobian alpha + tau, less log c0.
-    auto phi = [&](double u) { return u - a * (u + l0) - b * std::log1p(tau(u) / beta); };
+    // log1p(tau/beta) - log1p(t0/beta), without cancellation.
+    auto lb = [&](double u) { return std::log1p(c0 * std::expm1(u) / d0); };
+    // phi(u) = log of the integrand times the Jacobian alpha + tau, relative to
+    // its value at u = 0 (no cancellation even when a or b is huge).
+    auto phi = [&](double u) { return (1 - a) * u - b * lb(u); };
     auto slope = [&](double u) {
         const double t = tau(u);
         return 1 - a - b * ((alpha + t) / (beta + t));
@@ -245,17 +248,31 @@ PowerIntegral power_integral(double a, double alpha, double b, double beta, doub
     }
     const double peak = phi(mode);
     const double target = peak - kIntegrandDrop;
-    // From an end where phi is below target, Newton steps towards the mode
-    // stay outside the crossing (phi concave) and stop within 1 of it.
-    auto cut = [&](double from) {
-        double u = from;
+    // The crossing of target between the mode and an end where phi is below
+    // it. phi is concave, so a Newton step from the mode side lands beyond
+    // the crossing, and steps from beyond stay beyond and approach it; stop
+    // within 1 of it. When the mode is an end with a nonzero slope the first
+    // step is from the mode (exact for the huge, nearly constant slopes of
+    // extreme parameters, where a step from the far end would lose the
+    // crossing to rounding); otherwise from the end.
+    auto cut = [&](double end) {
+        // Signs compared, not multiplied: the distances may be 1e-299.
+        const bool rightwards = end > mode;
+        const double from_mode = slope(mode);
+        double u = from_mode != 0 && (from_mode < 0) == rightwards ? mode : end;
         for (int i = 0; i < 100; ++i) {
             const double f = phi(u) - target;
-            if (f >= -1)
+            if (f <= 0 && f >= -1)
                 break;
-            const double next = u - f / slope(u);
-            if (!std::isfinite(next) || (next - mode) * (u - mode) <= 0)
-                return mode;
+            double next = u - f / slope(u);
+            if (!std::isfinite(next))
+                break;
+            if (rightwards ? next <= mode : next >= mode)
+                next = mode;
+            if (rightwards ? next > end : next < end)
+                next = end;
+            if (next == u)
+                break;
             u = next;
         }
         return u;
@@ -276,20 +293,20 @@ PowerIntegral power_integral(double a, double alpha, double b, double beta, doub
         for (std::size_t j = 0; j < nodes.size(); ++j) {
             for (int side = -1; side <= 1; side += 2) {
                 const double u = mid + side * nodes[j] * (h / 2);
-                const double t = tau(u);
-                const double lb = std::log1p(t / beta);
-                const double e = weights[j] * std::exp(u - a * (u + l0) - b * lb - peak);
+                const double lbu = lb(u);
+                const double e = weights[j] * std::exp((1 - a) * u - b * lbu - peak);
                 sum += e;
                 if (moments) {
+                    const double t = tau(u);
                     s_la += e * (u + l0);
                     s_fa += e * (t / (alpha + t));
-                    s_lb += e * lb;
+                    s_lb += e * (lbu + m0);
                     s_fb += e * (t / (beta + t));
                 }
             }
         }
     }
-    out.log_value = std::log(c0) + peak + std::log(sum * (h / 2));
+    out.log_value = std::log(c0) - a * l0 - b * m0 + peak + std::log(sum * (h / 2));
     if (moments) {
         out.mean_log_a = s_la / sum;
         out.mean_frac_a = s_fa / sum;

@@ -190,7 +190,7 @@ std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydO
 //   homogeneous_purchase  r, alpha -> infinity with r/alpha fixed: every
 //                         customer has the purchase rate r/alpha.
 // (no_dropout when even the oldest customer's prior probability of having
-// dropped out is below 1e-8; the homogeneous limits when the gamma shape is
+// dropped out is below 1e-6; the homogeneous limits when the gamma shape is
 // beyond 1e6, a coefficient of variation below 0.1 %). The parameters are
 // then the finite point reached, within ~1e-6 of the supremum of the
 // log-likelihood per customer; predictions there are those of the limiting

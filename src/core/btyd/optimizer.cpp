@@ -153,7 +153,8 @@ void finish(Run& run) {
 // BFGS on the inverse Hessian with Armijo backtracking (quadratic
 // interpolation), steps capped at kMaxStep, points outside the search box
 // treated as infeasible.
-Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations, const Interrupts& interrupts) {
+Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations, const Interrupts& interrupts,
+         const BoundaryTest& at_boundary) {
     const std::size_t d = x0.size();
     Run run;
     run.x = x0;
@@ -184,7 +185,7 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
         // off to the box, or the noise floor. Stop; past the converged box
         // (where the run cannot count as converged anyway) sooner.
         history.push_back(run.f);
-        const bool outside = !inside_box(run.x, kThetaConvergedBound);
+        const bool outside = !inside_box(run.x, kThetaConvergedBound) || (at_boundary && at_boundary(run.x));
         const std::size_t window = outside ? 5 : 20;
         const double progress = outside ? 1e-8 : 1e-10;
         if (history.size() > window &&
@@ -500,17 +501,34 @@ bool well_determined(const Objective& fn, const std::vector<double>& x, double t
 }  // namespace
 
 OptimizeResult minimize(const Objective& objective, const std::vector<std::vector<double>>& starts,
-                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient) {
+                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient,
+                        const BoundaryTest& at_boundary) {
     Run best;
     int iterations = 0;
-    std::vector<double> converged_f;
+    std::vector<double> converged_f, boundary_f;
+    auto boundary = [&](const Run& run) {
+        return std::isfinite(run.f) &&
+               (!inside_box(run.x, kThetaConvergedBound) || (at_boundary && at_boundary(run.x)));
+    };
     for (const auto& start : starts) {
-        Run run = bfgs(objective, start, options.max_iterations, options.interrupts);
+        Run run = bfgs(objective, start, options.max_iterations, options.interrupts, at_boundary);
         iterations += run.iterations;
         if (run.converged)
             converged_f.push_back(run.f);
+        else if (boundary(run))
+            boundary_f.push_back(run.f);
         if (better(run, best))
             best = run;
+        // Two runs that end at a boundary at the same objective: the
+        // likelihood rises towards it from different starts.
+        if (!best.converged && boundary(best)) {
+            int agreeing = 0;
+            for (double f : boundary_f)
+                if (std::fabs(f - best.f) <= 1e-8 * (1 + std::fabs(best.f)))
+                    ++agreeing;
+            if (agreeing >= 2)
+                break;
+        }
         // Enough converged runs at the same optimum: no need for more starts.
         if (best.converged) {
             int agreeing = 0;
@@ -525,14 +543,14 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
     // lies past the converged box: the likelihood then increases towards a
     // parameter 0 or infinity, which no local search can turn into a
     // converged estimate.
-    if (!best.converged && !(std::isfinite(best.f) && !inside_box(best.x, kThetaConvergedBound))) {
+    if (!best.converged && !boundary(best)) {
         const std::vector<double> from = std::isfinite(best.f) ? best.x : starts.front();
         Run nm = nelder_mead(objective, from, 20 * options.max_iterations, options.interrupts);
         iterations += nm.iterations;
         if (better(nm, best))
             best = nm;
         if (std::isfinite(nm.f)) {
-            Run polish = bfgs(objective, nm.x, options.max_iterations, options.interrupts);
+            Run polish = bfgs(objective, nm.x, options.max_iterations, options.interrupts, at_boundary);
             iterations += polish.iterations;
             if (better(polish, best) ||
                 (polish.converged && !best.converged && polish.f <= best.f + 1e-12 * (1 + std::fabs(best.f))))

@@ -172,15 +172,14 @@ private:
 
 // The limit an unconverged fit was heading to. Dropout is negligible when
 // even the oldest customer's prior probability of having dropped out,
-// 1 - (1 + T/beta)^-s, is below 1e-8; the dropout (purchase) rates are one
+// 1 - (1 + T/beta)^-s, is below 1e-6; the dropout (purchase) rates are one
 // value for all when the gamma shape s (r) is beyond kPointMass.
-ParetoNbdBoundary classify_boundary(const ParetoNbdModel& m, const CompiledTriples& d) {
-    const double oldest = d.times.empty() ? 0 : d.times.back();
-    if (m.s * std::log1p(oldest / m.beta) < 1e-8)
+ParetoNbdBoundary classify_boundary(double r, double s, double beta, double oldest) {
+    if (s * std::log1p(oldest / beta) < 1e-6)
         return ParetoNbdBoundary::no_dropout;
-    if (m.s > kPointMass)
+    if (s > kPointMass)
         return ParetoNbdBoundary::homogeneous_dropout;
-    if (m.r > kPointMass)
+    if (r > kPointMass)
         return ParetoNbdBoundary::homogeneous_purchase;
     return ParetoNbdBoundary::none;
 }
@@ -219,13 +218,36 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
     btyd_detail::LogLikelihood ll = [&lik](const std::vector<double>& th, std::vector<double>* g) {
         return lik(th, g);
     };
-    const std::vector<std::vector<double>> starts = {
-        {0.0, std::log(1.0 / rate), 0.0, std::log(mean_T)},
-        {std::log(0.5), std::log(0.5 / rate), std::log(0.5), std::log(0.5 * mean_T)},
-        {std::log(2.0), std::log(2.0 / rate), std::log(2.0), std::log(2.0 * mean_T)},
+    // The optimizer works in phi = (log r, log(r/alpha), log s, log(s/beta)):
+    // the shapes and the mean rates. The limits of the parameter space are
+    // then single coordinates running off (log(s/beta) -> -inf without
+    // dropout, log s -> inf for a point mass of dropout rates), which BFGS
+    // follows in a few steps, where in log-parameters they are diagonal
+    // ridges. The penalty stays on the log-parameters.
+    const auto to_theta = [](const std::vector<double>& phi) {
+        return std::vector<double>{phi[0], phi[0] - phi[1], phi[2], phi[2] - phi[3]};
     };
-    const auto res = btyd_detail::minimize(btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty),
-                                           starts, options, 1, d.total_weight, false);
+    const btyd_detail::Objective in_theta = btyd_detail::penalized_objective(ll, d.total_weight, options.l2_penalty);
+    const btyd_detail::Objective objective = [&](const std::vector<double>& phi, std::vector<double>* grad) {
+        const double f = in_theta(to_theta(phi), grad);
+        if (grad != nullptr && std::isfinite(f)) {
+            const std::vector<double> g = *grad;  // d/dtheta; theta = A phi, so d/dphi = A' d/dtheta
+            *grad = {g[0] + g[1], -g[1], g[2] + g[3], -g[3]};
+        }
+        return f;
+    };
+    const std::vector<std::vector<double>> starts = {
+        {0.0, std::log(rate), 0.0, -std::log(mean_T)},
+        {std::log(0.5), std::log(rate), std::log(0.5), -std::log(mean_T)},
+        {std::log(2.0), std::log(rate), std::log(2.0), -std::log(mean_T)},
+    };
+    const double oldest = d.times.back();
+    const auto at_boundary = [oldest](const std::vector<double>& phi) {
+        return classify_boundary(std::exp(phi[0]), std::exp(phi[2]), std::exp(phi[2] - phi[3]), oldest) !=
+               ParetoNbdBoundary::none;
+    };
+    auto res = btyd_detail::minimize(objective, starts, options, 1, d.total_weight, false, at_boundary);
+    res.theta = to_theta(res.theta);
 
     ParetoNbdModel m;
     m.r = std::exp(res.theta[0]);
@@ -237,7 +259,7 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
     m.converged = res.converged;
     m.iterations = res.iterations;
     if (!m.converged)
-        m.boundary = classify_boundary(m, d);
+        m.boundary = classify_boundary(m.r, m.s, m.beta, oldest);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the Pareto/NBD model",
                     "The likelihood is not finite at the estimate.");
