@@ -113,14 +113,28 @@ class Likelihood {
 public:
     Likelihood(const CompiledTriples& d, const Interrupts& interrupts) : d_(d), interrupts_(interrupts) {}
 
+    // The optimizer asks for the value at trial points and then for the
+    // gradient at the one it accepts: the gradient costs a third more than
+    // the value alone, so it is always computed and the last point kept.
     double operator()(const std::vector<double>& theta, std::vector<double>* grad) {
+        if (theta != last_theta_) {
+            last_theta_.clear();  // until evaluate returns: it may throw
+            last_value_ = evaluate(theta, &last_grad_);
+            last_theta_ = theta;
+        }
+        if (grad != nullptr)
+            *grad = last_grad_;
+        return last_value_;
+    }
+
+private:
+    double evaluate(const std::vector<double>& theta, std::vector<double>* grad) {
         const Params p{std::exp(theta[0]), std::exp(theta[1]), std::exp(theta[2]), std::exp(theta[3])};
+        grad->assign(4, 0.0);
         if (!(p.r > 0 && p.alpha > 0 && p.s > 0 && p.beta > 0) || !std::isfinite(p.r + p.alpha + p.s + p.beta))
             return -kInf;
-        const bool g = grad != nullptr;
         btyd_detail::log_pochhammer(p.r, d_.xs, c_);
-        if (g)
-            btyd_detail::digamma_difference(p.r, d_.xs, dr_);
+        btyd_detail::digamma_difference(p.r, d_.xs, dr_);
         const double log_alpha = theta[1];
         const double log_m = theta[2] - theta[3];
         l1a_.resize(d_.times.size());
@@ -143,29 +157,27 @@ public:
             double v = L1, w2 = 0;
             btyd_detail::PowerIntegral I;
             if (row.txi != row.Ti) {
-                I = btyd_detail::power_integral(a, p.alpha, p.s + 1, p.beta, d_.times[row.txi], T, g);
+                I = btyd_detail::power_integral(a, p.alpha, p.s + 1, p.beta, d_.times[row.txi], T, true);
                 const double L2 = log_m + I.log_value;
                 v = btyd_detail::log_add_exp(L1, L2);
                 w2 = std::exp(L2 - v);
             }
             ll.add(row.w * (c_[row.xi] - x * log_alpha + v));
-            if (g) {
-                const double w1 = 1 - w2;
-                gr += row.w * p.r * (dr_[row.xi] - w1 * l1a_[row.Ti] - w2 * I.mean_log_a);
-                gal += row.w * (-x + a * (w1 * T / (p.alpha + T) + w2 * I.mean_frac_a));
-                gs += row.w * (-w1 * p.s * l1b_[row.Ti] + w2 * (1 - p.s * I.mean_log_b));
-                gb += row.w * (w1 * p.s * T / (p.beta + T) + w2 * ((p.s + 1) * I.mean_frac_b - 1));
-            }
+            const double w1 = 1 - w2;
+            gr += row.w * p.r * (dr_[row.xi] - w1 * l1a_[row.Ti] - w2 * I.mean_log_a);
+            gal += row.w * (-x + a * (w1 * T / (p.alpha + T) + w2 * I.mean_frac_a));
+            gs += row.w * (-w1 * p.s * l1b_[row.Ti] + w2 * (1 - p.s * I.mean_log_b));
+            gb += row.w * (w1 * p.s * T / (p.beta + T) + w2 * ((p.s + 1) * I.mean_frac_b - 1));
         }
-        if (g)
-            *grad = {gr, gal, gs, gb};
+        *grad = {gr, gal, gs, gb};
         const double total = ll.value();
         return std::isfinite(total) ? total : -kInf;
     }
 
-private:
     const CompiledTriples& d_;
     const Interrupts& interrupts_;
+    std::vector<double> last_theta_, last_grad_;
+    double last_value_ = 0;
     std::vector<double> c_, dr_;     // per distinct x: log (r)_x, psi(r+x) - psi(r)
     std::vector<double> l1a_, l1b_;  // per distinct time t: log1p(t/alpha), log1p(t/beta)
 };
