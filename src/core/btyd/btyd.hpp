@@ -42,10 +42,12 @@
 // total LL at the returned parameters.
 //
 // Optimizer: BFGS with backtracking line search from a few fixed,
-// data-scaled starting points (analytic gradients for BG/NBD and
-// Gamma-Gamma, central differences for Pareto/NBD), stopping once two runs
-// agree (one for the costlier Pareto/NBD), a Nelder-Mead fallback when no
-// run converged, and the best point kept. Deterministic: no randomness.
+// data-scaled starting points (analytic gradients), stopping once two runs
+// agree (one for the costlier Pareto/NBD, or two runs ending at the same
+// boundary of its parameter space), a Nelder-Mead fallback when no run
+// converged, and the best point kept. Deterministic: no randomness.
+// Pareto/NBD is optimised in (log r, log r/alpha, log s, log s/beta), and
+// the conditions below apply to those coordinates.
 // converged == true means a proper maximum was found:
 //   - the gradient of f (per customer, in log-parameter space) has
 //     max-norm <= 1e-6,
@@ -59,7 +61,8 @@
 // the density unbounded) give converged == false with the finite
 // parameters reached; parameters and log-likelihood are never NaN.
 // Cost: one likelihood evaluation is O(distinct triples + max x), plus for
-// Pareto/NBD one 2F1 per distinct (x, t_x) and (x, T) pair.
+// Pareto/NBD one quadrature (10 to 30 nodes) per distinct triple with
+// t_x < T.
 //
 // ---------------------------------------------------------------------------
 // Numerics
