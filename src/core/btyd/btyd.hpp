@@ -177,6 +177,36 @@ double bgnbd_repurchase_score(const BgnbdModel& model, double t, double x, doubl
 std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydObservation* data, std::size_t n);
 
 // ---------------------------------------------------------------------------
+// MBG/NBD (Batislam, Denizel & Filiztekin 2007, "Empirical validation and
+// comparison of models for customer base analysis", IJRM 24(3))
+// ---------------------------------------------------------------------------
+// BG/NBD where a customer may also drop out right after the first purchase
+// (with probability p): x repeat purchases are x + 1 chances to drop out, so
+// a customer without repeat purchases is not alive for sure. Same data,
+// parameters and functions as BG/NBD; P(alive) = 1 / (1 + a/(b+x)
+// ((alpha+T)/(alpha+t_x))^(r+x)), and a new customer is alive with
+// probability b / (a + b).
+struct MbgnbdModel {
+    double r = 0, alpha = 0, a = 0, b = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+void validate_model(const MbgnbdModel& model);
+MbgnbdModel fit_mbgnbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double mbgnbd_log_likelihood(const MbgnbdModel& model, const BtydObservation* data, std::size_t n);
+double mbgnbd_p_alive(const MbgnbdModel& model, double x, double t_x, double T);
+double mbgnbd_expected(const MbgnbdModel& model, double t, double x, double t_x, double T);
+double mbgnbd_unconditional_expected(const MbgnbdModel& model, double t);
+double mbgnbd_prob_purchase(const MbgnbdModel& model, double t, double x, double t_x, double T);
+double mbgnbd_repurchase_score(const MbgnbdModel& model, double t, double x, double t_x, double T);
+std::array<double, 4> mbgnbd_standard_errors(const MbgnbdModel& model, const BtydObservation* data, std::size_t n);
+double mbgnbd_clv(const MbgnbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                  double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+
+// ---------------------------------------------------------------------------
 // Pareto/NBD (Schmittlein, Morrison & Colombo 1987; likelihood as in
 // Fader & Hardie's 2005 note "A note on deriving the Pareto/NBD model")
 // ---------------------------------------------------------------------------
@@ -265,6 +295,87 @@ double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGamma
 double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double mean_spend);
 std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model, const GammaGammaObservation* data,
                                                   std::size_t n);
+
+// ---------------------------------------------------------------------------
+// BG/BB (Fader, Hardie & Shang 2010): discrete-time non-contractual
+// ---------------------------------------------------------------------------
+// n transaction opportunities (annual events, yearly donations); while
+// alive a customer transacts at each with probability p ~ Beta(alpha,
+// beta) and becomes inactive after each with probability theta ~
+// Beta(gamma, delta). A customer is (x, t_x, n): x transactions in the n
+// opportunities, the last at opportunity t_x (0 when x = 0); all integers
+// with 0 <= x <= t_x <= n <= kBgbbMaxOpportunities and t_x = 0 iff x = 0
+// (else invalid_parameter_value).
+inline constexpr double kBgbbMaxOpportunities = 100000;
+
+struct BgbbObservation {
+    double x = 0, t_x = 0, n = 0;
+    double weight = 1;
+};
+
+struct BgbbModel {
+    double alpha = 0, beta = 0, gamma = 0, delta = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+void bgbb_validate(const BgbbObservation& obs);
+void validate_model(const BgbbModel& model);
+// data_exception when no customer transacted, or every one at every opportunity.
+BgbbModel fit_bgbb(const BgbbObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double bgbb_log_likelihood(const BgbbModel& model, const BgbbObservation* data, std::size_t n);
+// P(alive at opportunity n + 1 | x, t_x, n).
+double bgbb_p_alive(const BgbbModel& model, double x, double t_x, double n);
+// E[transactions in opportunities n+1 .. n+n_star | x, t_x, n].
+double bgbb_expected(const BgbbModel& model, double n_star, double x, double t_x, double n);
+// E[X(n)]: a new customer's transactions in n opportunities.
+double bgbb_unconditional_expected(const BgbbModel& model, double n);
+// P(X(n) = x): the share of customers with x transactions in n opportunities.
+double bgbb_probability(const BgbbModel& model, double x, double n);
+std::array<double, 4> bgbb_standard_errors(const BgbbModel& model, const BgbbObservation* data, std::size_t n);
+
+// ---------------------------------------------------------------------------
+// sBG (Fader & Hardie 2007): contractual retention
+// ---------------------------------------------------------------------------
+// At the end of each period an active customer cancels with probability
+// theta ~ Beta(alpha, beta). A customer is (t, churned): cancelled in period
+// t >= 1, or still active after t >= 0 periods; t an integer up to
+// kSbgMaxPeriods.
+inline constexpr double kSbgMaxPeriods = 1e6;
+
+struct SbgObservation {
+    double t = 0;
+    bool churned = false;
+    double weight = 1;
+};
+
+struct SbgModel {
+    double alpha = 0, beta = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+void sbg_validate(const SbgObservation& obs);
+void validate_model(const SbgModel& model);
+// data_exception when nobody churned, or everybody in the first period.
+SbgModel fit_sbg(const SbgObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double sbg_log_likelihood(const SbgModel& model, const SbgObservation* data, std::size_t n);
+// S(t) = B(alpha, beta+t)/B(alpha, beta): share still active after t periods.
+double sbg_survival(const SbgModel& model, double t);
+// r(t) = (beta+t-1)/(alpha+beta+t-1): share of those active after t-1
+// periods who renew for period t (t >= 1).
+double sbg_retention(const SbgModel& model, double t);
+// Discounted expected residual lifetime of a customer who has made
+// `renewals` renewals, at the next renewal decision: expected future
+// payments, one per period, discounted at discount_rate > 0 per period (the
+// next one undiscounted) = (beta+n)/(alpha+beta+n) 2F1(1, beta+n+1;
+// alpha+beta+n+1; 1/(1+d)). Multiply by the payment per period for a value.
+double sbg_derl(const SbgModel& model, double renewals, double discount_rate);
+std::array<double, 2> sbg_standard_errors(const SbgModel& model, const SbgObservation* data, std::size_t n);
 
 // ---------------------------------------------------------------------------
 // CLV
