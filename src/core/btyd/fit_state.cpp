@@ -91,4 +91,70 @@ void read_gamma_gamma_fit_state(const Arena& arena, const std::uint8_t* data, st
     *rows = out;
 }
 
+void write_bgbb_fit_state(StateWriter& w, double l2_penalty, bool penalty_given, const BgbbObservation* rows,
+                          std::uint32_t count) {
+    write_penalty(w, StateKind::bgbb_fit, l2_penalty, penalty_given, count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        w.f64(rows[i].x);
+        w.f64(rows[i].t_x);
+        w.f64(rows[i].n);
+        w.f64(rows[i].weight);
+    }
+}
+
+void read_bgbb_fit_state(const Arena& arena, const std::uint8_t* data, std::size_t size, double* l2_penalty,
+                         bool* penalty_given, FlatArray<BgbbObservation>* rows) {
+    StateReader r(data, size, StateKind::bgbb_fit);
+    const std::uint32_t count = read_penalty(r, 4 * sizeof(double), l2_penalty, penalty_given);
+    FlatArray<BgbbObservation> out;
+    out.reserve(arena, count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        BgbbObservation row;
+        row.x = r.f64("row");
+        row.t_x = r.f64("row");
+        row.n = r.f64("row");
+        row.weight = r.f64("row");
+        try {
+            bgbb_validate(row);
+        } catch (const Error&) {
+            r.fail("A row is not a valid (x, t_x, n) observation with a weight.");
+        }
+        out.data[out.size++] = row;
+    }
+    r.finish();
+    *rows = out;
+}
+
+void write_sbg_fit_state(StateWriter& w, double l2_penalty, bool penalty_given, const SbgObservation* rows,
+                         std::uint32_t count) {
+    write_penalty(w, StateKind::sbg_fit, l2_penalty, penalty_given, count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        w.f64(rows[i].t);
+        w.boolean(rows[i].churned);
+        w.f64(rows[i].weight);
+    }
+}
+
+void read_sbg_fit_state(const Arena& arena, const std::uint8_t* data, std::size_t size, double* l2_penalty,
+                        bool* penalty_given, FlatArray<SbgObservation>* rows) {
+    StateReader r(data, size, StateKind::sbg_fit);
+    const std::uint32_t count = read_penalty(r, 2 * sizeof(double) + 1, l2_penalty, penalty_given);
+    FlatArray<SbgObservation> out;
+    out.reserve(arena, count);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        SbgObservation row;
+        row.t = r.f64("row");
+        row.churned = r.boolean("row");
+        row.weight = r.f64("row");
+        try {
+            sbg_validate(row);
+        } catch (const Error&) {
+            r.fail("A row is not a valid (t, churned) observation with a weight.");
+        }
+        out.data[out.size++] = row;
+    }
+    r.finish();
+    *rows = out;
+}
+
 }  // namespace customer_analytics
