@@ -173,17 +173,16 @@ std::vector<Sample> samples() {
                                [&](StateWriter& w) { write_bgbb_fit_state(w, penalty, given, back.data, back.size); });
                        }});
         const SbgObservation tenures[] = {{1, true, 369}, {7, false, 241}};
-        out.push_back({StateKind::sbg_fit,
-                       bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, 0.5, true, tenures, 2); }),
-                       [](const Bytes& bytes) {
-                           TestArena a;
-                           double penalty;
-                           bool given;
-                           FlatArray<SbgObservation> back;
-                           read_sbg_fit_state(a, bytes.data(), bytes.size(), &penalty, &given, &back);
-                           return bytes_of(
-                               [&](StateWriter& w) { write_sbg_fit_state(w, penalty, given, back.data, back.size); });
-                       }});
+        out.push_back(
+            {StateKind::sbg_fit, bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, 0.5, true, tenures, 2); }),
+             [](const Bytes& bytes) {
+                 TestArena a;
+                 double penalty;
+                 bool given;
+                 FlatArray<SbgObservation> back;
+                 read_sbg_fit_state(a, bytes.data(), bytes.size(), &penalty, &given, &back);
+                 return bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, penalty, given, back.data, back.size); });
+             }});
         const GammaGammaObservation spend[] = {{1, 20.5, 2}, {4, 3, 1}};
         out.push_back({StateKind::gamma_gamma_fit,
                        bytes_of([&](StateWriter& w) { write_gamma_gamma_fit_state(w, 0, false, spend, 2); }),

@@ -159,3 +159,115 @@ CREATE FUNCTION clv(model bgnbd_model, x float8, t_x float8, t_cal float8, expec
 CREATE FUNCTION clv(model pareto_nbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
                     periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
     AS 'MODULE_PATHNAME', 'ca_clv_pareto_nbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- MBG/NBD (Batislam, Denizel & Filiztekin 2007): BG/NBD where a customer may
+-- also drop out right after the first purchase. Same data as bgnbd_fit (and
+-- the same aggregate state).
+CREATE TYPE mbgnbd_model AS (
+    r float8, alpha float8, a float8, b float8,
+    log_likelihood float8, customers bigint, converged boolean, iterations integer
+);
+CREATE FUNCTION mbgnbd_model(r float8, alpha float8, a float8, b float8) RETURNS mbgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_fit_finalfn(internal) RETURNS mbgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8) (
+    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
+    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
+    PARALLEL = SAFE);
+CREATE FUNCTION mbgnbd_p_alive(model mbgnbd_model, x float8, t_x float8, t_cal float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_expected(model mbgnbd_model, t float8, x float8, t_x float8, t_cal float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_expected' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_expected(model mbgnbd_model, t float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_expected_new' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_repurchase_score(model mbgnbd_model, t float8, x float8, t_x float8, t_cal float8)
+    RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_repurchase_score' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION clv(model mbgnbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
+                    periods integer, discount_rate float8, period_length float8 DEFAULT 1) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_clv_mbgnbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- BG/BB (Fader, Hardie & Shang 2010): discrete-time non-contractual. A
+-- customer is (x, t_x, n): x transactions at n opportunities (years,
+-- events), the last at opportunity t_x (0 when x = 0); integers with
+-- 0 <= x <= t_x <= n.
+CREATE TYPE bgbb_model AS (
+    alpha float8, beta float8, gamma float8, delta float8,
+    log_likelihood float8, customers bigint, converged boolean, iterations integer
+);
+CREATE FUNCTION bgbb_model(alpha float8, beta float8, gamma float8, delta float8) RETURNS bgbb_model
+    AS 'MODULE_PATHNAME', 'ca_bgbb_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_finalfn(internal) RETURNS bgbb_model
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8) (
+    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8, l2_penalty float8) (
+    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
+    PARALLEL = SAFE);
+-- P(alive at opportunity n + 1); expected transactions at the next n_star
+-- opportunities; a new customer's at the first n; P(X(n) = x).
+CREATE FUNCTION bgbb_p_alive(model bgbb_model, x float8, t_x float8, n float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_bgbb_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_expected(model bgbb_model, n_star float8, x float8, t_x float8, n float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_bgbb_expected' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_expected(model bgbb_model, n float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_bgbb_expected_new' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgbb_probability(model bgbb_model, x float8, n float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_bgbb_probability' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- sBG (Fader & Hardie 2007): contractual retention. A customer is (t,
+-- churned): cancelled in period t >= 1, or still active after t periods.
+CREATE TYPE sbg_model AS (
+    alpha float8, beta float8,
+    log_likelihood float8, customers bigint, converged boolean, iterations integer
+);
+CREATE FUNCTION sbg_model(alpha float8, beta float8) RETURNS sbg_model
+    AS 'MODULE_PATHNAME', 'ca_sbg_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean, float8) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_finalfn(internal) RETURNS sbg_model
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE sbg_fit(t float8, churned boolean) (
+    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
+    PARALLEL = SAFE);
+CREATE AGGREGATE sbg_fit(t float8, churned boolean, l2_penalty float8) (
+    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
+    PARALLEL = SAFE);
+-- S(t): share active after t periods; r(t): retention rate of period t;
+-- DERL: discounted expected residual lifetime (future payments, one per
+-- period, the next undiscounted) of a customer who has made `renewals`
+-- renewals, at the next renewal decision.
+CREATE FUNCTION sbg_survival(model sbg_model, t float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_sbg_survival' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_retention(model sbg_model, t float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_sbg_retention' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION sbg_derl(model sbg_model, renewals float8, discount_rate float8) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_sbg_derl' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

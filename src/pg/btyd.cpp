@@ -1,7 +1,10 @@
 // The SQL surface of the Buy-Till-You-Die models (btyd.hpp):
 //   btyd_inputs                      rfm_summary or dates -> (x, t_x, t_cal)
-//   bgnbd_fit, pareto_nbd_fit        aggregates over (x, t_x, t_cal)
+//   bgnbd_fit, pareto_nbd_fit,       aggregates over (x, t_x, t_cal)
+//   mbgnbd_fit
 //   gamma_gamma_fit                  aggregate over (x, mean_spend)
+//   bgbb_fit                         aggregate over (x, t_x, n), discrete time
+//   sbg_fit                          aggregate over (t, churned), contractual
 //   *_p_alive, *_expected, *_repurchase_score, gamma_gamma_expected_spend,
 //   clv                              per-customer predictions from a model
 //
@@ -88,6 +91,40 @@ ca::ParetoNbdModel read_pareto_nbd(FunctionCallInfo fcinfo, int argument) {
     return model;
 }
 
+ca::MbgnbdModel read_mbgnbd(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::MbgnbdModel model;
+    model.r = model_parameter(reader, tuple, model_p1, "MBG/NBD", "r");
+    model.alpha = model_parameter(reader, tuple, model_p2, "MBG/NBD", "alpha");
+    model.a = model_parameter(reader, tuple, model_p3, "MBG/NBD", "a");
+    model.b = model_parameter(reader, tuple, model_p4, "MBG/NBD", "b");
+    return model;
+}
+
+ca::BgbbModel read_bgbb(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::BgbbModel model;
+    model.alpha = model_parameter(reader, tuple, model_p1, "BG/BB", "alpha");
+    model.beta = model_parameter(reader, tuple, model_p2, "BG/BB", "beta");
+    model.gamma = model_parameter(reader, tuple, model_p3, "BG/BB", "gamma");
+    model.delta = model_parameter(reader, tuple, model_p4, "BG/BB", "delta");
+    return model;
+}
+
+ca::SbgModel read_sbg(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::SbgModel model;
+    model.alpha = model_parameter(reader, tuple, model_p1, "sBG", "alpha");
+    model.beta = model_parameter(reader, tuple, model_p2, "sBG", "beta");
+    return model;
+}
+
 ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
     auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
     HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
@@ -140,6 +177,37 @@ CA_FUNCTION(ca_pareto_nbd_model) {
     ca::validate_model(model);
     const double parameters[4] = {model.r, model.alpha, model.s, model.beta};
     return model_from_parameters(fcinfo, parameters, 4, 1);
+}
+
+CA_FUNCTION(ca_mbgnbd_model) {
+    ca::MbgnbdModel model;
+    model.r = PG_GETARG_FLOAT8(0);
+    model.alpha = PG_GETARG_FLOAT8(1);
+    model.a = PG_GETARG_FLOAT8(2);
+    model.b = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.r, model.alpha, model.a, model.b};
+    return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_bgbb_model) {
+    ca::BgbbModel model;
+    model.alpha = PG_GETARG_FLOAT8(0);
+    model.beta = PG_GETARG_FLOAT8(1);
+    model.gamma = PG_GETARG_FLOAT8(2);
+    model.delta = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.alpha, model.beta, model.gamma, model.delta};
+    return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_sbg_model) {
+    ca::SbgModel model;
+    model.alpha = PG_GETARG_FLOAT8(0);
+    model.beta = PG_GETARG_FLOAT8(1);
+    ca::validate_model(model);
+    const double parameters[2] = {model.alpha, model.beta};
+    return model_from_parameters(fcinfo, parameters, 2);
 }
 
 CA_FUNCTION(ca_gamma_gamma_model) {
@@ -280,6 +348,16 @@ bool key_less(const ca::BtydObservation& l, const ca::BtydObservation& r) {
 bool same_key(const ca::BtydObservation& l, const ca::BtydObservation& r) {
     return l.x == r.x && l.t_x == r.t_x && l.T == r.T;
 }
+bool key_less(const ca::BgbbObservation& l, const ca::BgbbObservation& r) {
+    return std::tie(l.x, l.t_x, l.n) < std::tie(r.x, r.t_x, r.n);
+}
+bool same_key(const ca::BgbbObservation& l, const ca::BgbbObservation& r) {
+    return l.x == r.x && l.t_x == r.t_x && l.n == r.n;
+}
+bool key_less(const ca::SbgObservation& l, const ca::SbgObservation& r) {
+    return std::tie(l.t, l.churned) < std::tie(r.t, r.churned);
+}
+bool same_key(const ca::SbgObservation& l, const ca::SbgObservation& r) { return l.t == r.t && l.churned == r.churned; }
 bool key_less(const ca::GammaGammaObservation& l, const ca::GammaGammaObservation& r) {
     return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
 }
@@ -343,6 +421,10 @@ const char* limit_hint(const ca::BtydObservation*) {
 const char* limit_hint(const ca::GammaGammaObservation*) {
     return "Round mean_spend (to cents, say) so that customers share values, or fit a sample.";
 }
+const char* limit_hint(const ca::BgbbObservation*) { return "Fit a sample."; }
+const char* limit_hint(const ca::SbgObservation*) { return "Fit a sample."; }
+const char* row_kind(const ca::BgbbObservation*) { return "(x, t_x, n) patterns"; }
+const char* row_kind(const ca::SbgObservation*) { return "(t, churned) pairs"; }
 const char* row_kind(const ca::BtydObservation*) { return "(x, t_x, t_cal) triples"; }
 const char* row_kind(const ca::GammaGammaObservation*) { return "(x, mean_spend) pairs"; }
 
@@ -441,6 +523,18 @@ void write_fit(ca::StateWriter& writer, const FitState<ca::BtydObservation>& sta
 void write_fit(ca::StateWriter& writer, const FitState<ca::GammaGammaObservation>& state) {
     ca::write_gamma_gamma_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
 }
+void write_fit(ca::StateWriter& writer, const FitState<ca::BgbbObservation>& state) {
+    ca::write_bgbb_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
+}
+void write_fit(ca::StateWriter& writer, const FitState<ca::SbgObservation>& state) {
+    ca::write_sbg_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
+}
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::BgbbObservation>* state) {
+    ca::read_bgbb_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
+}
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::SbgObservation>* state) {
+    ca::read_sbg_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
+}
 void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::BtydObservation>* state) {
     ca::read_btyd_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
 }
@@ -519,6 +613,45 @@ CA_FUNCTION(ca_gamma_gamma_fit_transfn) {
     add_row(arena_for(context), state, row);
     PG_RETURN_POINTER(state);
 }
+
+// bgbb_fit(x, t_x, n [, l2_penalty]): rows with a NULL argument are skipped;
+// invalid patterns are errors.
+CA_FUNCTION(ca_bgbb_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "bgbb_fit_transfn");
+    auto* state = state_for_row<ca::BgbbObservation>(fcinfo, context, 4);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+        PG_RETURN_POINTER(state);
+    ca::BgbbObservation row;
+    row.x = as_double(fcinfo, 1);
+    row.t_x = as_double(fcinfo, 2);
+    row.n = as_double(fcinfo, 3);
+    row.weight = 1;
+    ca::bgbb_validate(row);
+    add_row(arena_for(context), state, row);
+    PG_RETURN_POINTER(state);
+}
+
+// sbg_fit(t, churned [, l2_penalty]): rows with a NULL argument are skipped.
+CA_FUNCTION(ca_sbg_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "sbg_fit_transfn");
+    auto* state = state_for_row<ca::SbgObservation>(fcinfo, context, 3);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    ca::SbgObservation row;
+    row.t = as_double(fcinfo, 1);
+    row.churned = PG_GETARG_BOOL(2);
+    row.weight = 1;
+    ca::sbg_validate(row);
+    add_row(arena_for(context), state, row);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_bgbb_fit_combinefn) { return fit_combine<ca::BgbbObservation>(fcinfo, "bgbb_fit_combinefn"); }
+CA_FUNCTION(ca_bgbb_fit_serialfn) { return fit_serialize<ca::BgbbObservation>(fcinfo); }
+CA_FUNCTION(ca_bgbb_fit_deserialfn) { return fit_deserialize<ca::BgbbObservation>(fcinfo, "bgbb_fit_deserialfn"); }
+CA_FUNCTION(ca_sbg_fit_combinefn) { return fit_combine<ca::SbgObservation>(fcinfo, "sbg_fit_combinefn"); }
+CA_FUNCTION(ca_sbg_fit_serialfn) { return fit_serialize<ca::SbgObservation>(fcinfo); }
+CA_FUNCTION(ca_sbg_fit_deserialfn) { return fit_deserialize<ca::SbgObservation>(fcinfo, "sbg_fit_deserialfn"); }
 
 CA_FUNCTION(ca_btyd_fit_combinefn) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
 CA_FUNCTION(ca_btyd_fit_serialfn) { return fit_serialize<ca::BtydObservation>(fcinfo); }
@@ -611,6 +744,39 @@ CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
     return model_datum(fcinfo, parameters, 4,
                        FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations,
                                   ca::boundary_name(m.boundary)});
+}
+
+CA_FUNCTION(ca_mbgnbd_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const TripleState*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::MbgnbdModel m = ca::fit_mbgnbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[4] = {m.r, m.alpha, m.a, m.b};
+    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+}
+
+CA_FUNCTION(ca_bgbb_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const FitState<ca::BgbbObservation>*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::BgbbModel m = ca::fit_bgbb(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[4] = {m.alpha, m.beta, m.gamma, m.delta};
+    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+}
+
+CA_FUNCTION(ca_sbg_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const FitState<ca::SbgObservation>*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::SbgModel m = ca::fit_sbg(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[2] = {m.alpha, m.beta};
+    return model_datum(fcinfo, parameters, 2, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
 }
 
 CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
@@ -717,4 +883,74 @@ CA_FUNCTION(ca_clv_pareto_nbd) {
     PG_RETURN_FLOAT8(ca::pareto_nbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
                                         PG_GETARG_FLOAT8(7), ca::pg::interrupts()));
+}
+
+CA_FUNCTION(ca_clv_mbgnbd) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                    PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                    ca::pg::interrupts()));
+}
+
+CA_FUNCTION(ca_mbgnbd_p_alive) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_p_alive(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+CA_FUNCTION(ca_mbgnbd_expected) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(
+        ca::mbgnbd_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
+}
+
+CA_FUNCTION(ca_mbgnbd_expected_new) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_unconditional_expected(model, PG_GETARG_FLOAT8(1)));
+}
+
+CA_FUNCTION(ca_mbgnbd_repurchase_score) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_repurchase_score(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                                 PG_GETARG_FLOAT8(4)));
+}
+
+// bgbb_p_alive(model, x, t_x, n)
+CA_FUNCTION(ca_bgbb_p_alive) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_p_alive(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+// bgbb_expected(model, n_star, x, t_x, n)
+CA_FUNCTION(ca_bgbb_expected) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(
+        ca::bgbb_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
+}
+
+// bgbb_expected(model, n): a new customer's transactions in n opportunities
+CA_FUNCTION(ca_bgbb_expected_new) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_unconditional_expected(model, PG_GETARG_FLOAT8(1)));
+}
+
+// bgbb_probability(model, x, n) = P(X(n) = x)
+CA_FUNCTION(ca_bgbb_probability) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_probability(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
+}
+
+CA_FUNCTION(ca_sbg_survival) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_survival(model, PG_GETARG_FLOAT8(1)));
+}
+
+CA_FUNCTION(ca_sbg_retention) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_retention(model, PG_GETARG_FLOAT8(1)));
+}
+
+// sbg_derl(model, renewals, discount_rate)
+CA_FUNCTION(ca_sbg_derl) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_derl(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
 }
