@@ -1578,3 +1578,45 @@ CREATE FUNCTION sbg_retention(model sbg_model, t float8) RETURNS float8
     AS 'MODULE_PATHNAME', 'ca_sbg_retention' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION sbg_derl(model sbg_model, renewals float8, discount_rate float8) RETURNS float8
     AS 'MODULE_PATHNAME', 'ca_sbg_derl' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- Covariates: bgnbd_cov_fit, pareto_nbd_cov_fit (extension/source/30_btyd.sql).
+
+-- Time-invariant covariates (Fader & Hardie 2007; CLVTools' parametrisation):
+-- each customer has the same number k of covariates z (1 to 20); alpha_i =
+-- alpha exp(-gamma_purchase' z) in both models, b_i = b exp(-gamma_dropout'
+-- z) (BG/NBD) and beta_i = beta exp(-gamma_dropout' z) (Pareto/NBD): a
+-- positive coefficient raises the mean purchase (dropout) rate by exp(gamma)
+-- per unit. bgnbd_model(model, z) and pareto_nbd_model(model, z) are the
+-- customer's own models, for every prediction function.
+CREATE TYPE bgnbd_cov_model AS (
+    r float8, alpha float8, a float8, b float8, gamma_purchase float8[], gamma_dropout float8[],
+    log_likelihood float8, customers bigint, converged boolean, iterations integer
+);
+CREATE TYPE pareto_nbd_cov_model AS (
+    r float8, alpha float8, s float8, beta float8, gamma_purchase float8[], gamma_dropout float8[],
+    log_likelihood float8, customers bigint, converged boolean, iterations integer
+);
+CREATE FUNCTION btyd_cov_fit_transfn(internal, float8, float8, float8, float8[]) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_combinefn(internal, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_serialfn(internal) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_deserialfn(bytea, internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION bgnbd_cov_fit_finalfn(internal) RETURNS bgnbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_cov_fit_finalfn(internal) RETURNS pareto_nbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE AGGREGATE bgnbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
+    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
+    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+CREATE AGGREGATE pareto_nbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
+    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
+    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+CREATE FUNCTION bgnbd_model(model bgnbd_cov_model, covariates float8[]) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_model_covariates' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_model(model pareto_nbd_cov_model, covariates float8[]) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_model_covariates' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

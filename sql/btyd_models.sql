@@ -106,17 +106,57 @@ SELECT segment, n AS renewals, round(sbg_derl(m, n, 0.1)::numeric, 4) AS derl,
            AS summed
 FROM sbg_fits, unnest(ARRAY[0, 4, 7]) n ORDER BY segment, n;
 
+-- ------------------------------------------------------------- covariates
+-- CDNOW with the acquisition month as covariates (dummies for February and
+-- March; January is the reference customer, z = 0).
+CREATE TABLE mbg_cohort AS
+SELECT c.*, ARRAY[(extract(month FROM f.first_order) = 2)::int, (extract(month FROM f.first_order) = 3)::int]::float8[] AS z,
+       extract(month FROM f.first_order) AS cohort
+FROM mbg_cal c JOIN (SELECT f[2]::int AS customer, min(to_date(f[3], 'YYYYMMDD')) AS first_order
+                     FROM (SELECT regexp_split_to_array(btrim(line), '\s+') AS f FROM mbg_lines) t GROUP BY 1) f USING (customer);
+CREATE TABLE cov_fits AS
+SELECT (SELECT bgnbd_cov_fit(x, t_x, t_cal, z) FROM mbg_cohort) AS bg, (SELECT pareto_nbd_cov_fit(x, t_x, t_cal, z) FROM mbg_cohort) AS pn;
+SELECT round((bg).r::numeric, 3) AS r, round((bg).alpha::numeric, 3) AS alpha, round((bg).a::numeric, 3) AS a,
+       round((bg).b::numeric, 3) AS b, (SELECT array_agg(round(g::numeric, 3)) FROM unnest((bg).gamma_purchase) g) AS gamma_purchase,
+       (SELECT array_agg(round(g::numeric, 3)) FROM unnest((bg).gamma_dropout) g) AS gamma_dropout,
+       round((bg).log_likelihood::numeric, 1) AS log_likelihood, (bg).customers, (bg).converged
+FROM cov_fits;
+SELECT round((pn).r::numeric, 3) AS r, round((pn).alpha::numeric, 3) AS alpha, round((pn).s::numeric, 3) AS s,
+       round((pn).beta::numeric, 3) AS beta, (pn).converged, round((pn).log_likelihood::numeric, 1) AS log_likelihood
+FROM cov_fits;
+-- Nested models: one model for all <= covariates <= one model per cohort.
+SELECT (SELECT (bgnbd_fit(x, t_x, t_cal)).log_likelihood FROM mbg_cohort) <= (bg).log_likelihood AS above_one_model,
+       (bg).log_likelihood <= (SELECT sum((m).log_likelihood) FROM (SELECT bgnbd_fit(x, t_x, t_cal) AS m FROM mbg_cohort GROUP BY cohort) g)
+           AS below_one_per_cohort,
+       (SELECT (pareto_nbd_fit(x, t_x, t_cal)).log_likelihood FROM mbg_cohort) <= (pn).log_likelihood AS pareto_above_one_model
+FROM cov_fits;
+-- The reference customer's model has the fitted alpha and b (beta); a
+-- March customer's alpha is alpha exp(-gamma_purchase[2]).
+SELECT bgnbd_model(bg, '{0,0}') = bgnbd_model((bg).r, (bg).alpha, (bg).a, (bg).b) AS reference_bg,
+       pareto_nbd_model(pn, '{0,0}') = pareto_nbd_model((pn).r, (pn).alpha, (pn).s, (pn).beta) AS reference_pareto,
+       abs((bgnbd_model(bg, '{0,1}')).alpha - (bg).alpha * exp(-(bg).gamma_purchase[2])) < 1e-12 AS march_alpha,
+       abs((pareto_nbd_model(pn, '{1,0}')).beta - (pn).beta * exp(-(pn).gamma_dropout[1])) < 1e-12 AS february_beta
+FROM cov_fits;
+-- Predictions per customer through the customer's own model.
+SELECT cohort, count(*) AS customers, round(avg(bgnbd_p_alive(bgnbd_model(bg, z), x, t_x, t_cal))::numeric, 4) AS mean_p_alive,
+       round(sum(bgnbd_expected(bgnbd_model(bg, z), 39, x, t_x, t_cal))::numeric, 1) AS expected_39,
+       round(sum(pareto_nbd_expected(pareto_nbd_model(pn, z), 39, x, t_x, t_cal))::numeric, 1) AS pareto_expected_39
+FROM mbg_cohort, cov_fits GROUP BY cohort ORDER BY cohort;
+
 -- ------------------------------------- parallel plans equal serial ones
 CREATE TABLE mbg_many AS SELECT c.*, k FROM mbg_cal c, generate_series(1, 5) k;
 CREATE TABLE donors_many AS SELECT d.*, k FROM donors d, generate_series(1, 3) k;
 CREATE TABLE subscribers_many AS SELECT s.*, k FROM subscribers s, generate_series(1, 20) k;
+CREATE TABLE cohort_many AS SELECT c.*, k FROM mbg_cohort c, generate_series(1, 2) k;
+ANALYZE cohort_many;
 ANALYZE mbg_many;
 ANALYZE donors_many;
 ANALYZE subscribers_many;
 CREATE TABLE serial_fits AS
 SELECT (SELECT mbgnbd_fit(x, t_x, t_cal) FROM mbg_many) AS mbg,
        (SELECT bgbb_fit(frequency, recency, periods) FROM donors_many) AS bb,
-       (SELECT sbg_fit(t, churned) FROM subscribers_many WHERE segment = 'regular') AS sbg;
+       (SELECT sbg_fit(t, churned) FROM subscribers_many WHERE segment = 'regular') AS sbg,
+       (SELECT bgnbd_cov_fit(x, t_x, t_cal, z) FROM cohort_many) AS cov;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
@@ -132,6 +172,7 @@ EXPLAIN (COSTS OFF) SELECT bgbb_fit(frequency, recency, periods) FROM donors_man
 SELECT (SELECT mbgnbd_fit(x, t_x, t_cal) FROM mbg_many) = mbg AS mbgnbd_equal,
        (SELECT bgbb_fit(frequency, recency, periods) FROM donors_many) = bb AS bgbb_equal,
        (SELECT sbg_fit(t, churned) FROM subscribers_many WHERE segment = 'regular') = sbg AS sbg_equal,
+       (SELECT bgnbd_cov_fit(x, t_x, t_cal, z) FROM cohort_many) = cov AS covariates_equal,
        (bb).customers AS bgbb_customers, (sbg).customers AS sbg_customers
 FROM serial_fits;
 RESET max_parallel_workers_per_gather;
@@ -185,10 +226,17 @@ SELECT q AS query, models_error(q) AS error FROM (VALUES
     ($$SELECT sbg_derl(sbg_model(0.7, 1.2), 3, 0)$$),
     ($$SELECT sbg_survival(sbg_model(0.7, 1.2), 1e7)$$),
     ($$SELECT mbgnbd_p_alive(mbgnbd_model(0.5, 6, 0.9, 1.6), 1, 3, 2)$$),
-    ($$SELECT sbg_survival(ROW(0.7, NULL, NULL, NULL, NULL, NULL)::sbg_model, 3)$$)
+    ($$SELECT sbg_survival(ROW(0.7, NULL, NULL, NULL, NULL, NULL)::sbg_model, 3)$$),
+    ($$SELECT bgnbd_cov_fit(x, t_x, t_cal, CASE WHEN x > 3 THEN '{1}' ELSE '{1,2}' END::float8[]) FROM mbg_cal$$),
+    ($$SELECT bgnbd_cov_fit(x, t_x, t_cal, ARRAY[1]) FROM mbg_cal$$),
+    ($$SELECT pareto_nbd_cov_fit(2, 1, 5, ARRAY['NaN'::float8])$$),
+    ($$SELECT bgnbd_cov_fit(2, 1, 5, ARRAY[NULL::float8])$$),
+    ($$SELECT bgnbd_cov_fit(2, 1, 5, '{}')$$),
+    ($$SELECT bgnbd_model(bg, '{1}') FROM cov_fits$$),
+    ($$SELECT pareto_nbd_model(pn, '{1e300,0}') FROM cov_fits$$)
 ) v(q);
 
 DROP FUNCTION models_error(text);
-DROP TABLE mbg_lines, mbg_cal, mbg_model, donations, donors, bgbb_fitted, retention, subscribers, sbg_fits, mbg_many,
+DROP TABLE mbg_cohort, cov_fits, cohort_many, mbg_lines, mbg_cal, mbg_model, donations, donors, bgbb_fitted, retention, subscribers, sbg_fits, mbg_many,
            donors_many, subscribers_many, serial_fits;
 RESET ROLE;

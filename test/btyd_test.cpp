@@ -1345,3 +1345,118 @@ TEST(BtydSbg, ReproducesPublishedRetentionFits) {
     const SbgObservation loyal[] = {{5, false, 10}};
     EXPECT_EQ(kind_of([&] { fit_sbg(loyal, 1); }), ErrorKind::data_exception);
 }
+
+// ---------------------------------------------------------------------------
+// Covariates: parameter recovery, the reference customer, validation
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// 10,000 customers with a channel dummy and a standard normal covariate;
+// purchase coefficients (0.5, -0.3), dropout coefficients (-0.4, 0.2).
+struct CovariateData {
+    std::vector<BtydObservation> rows;
+    std::vector<double> z;
+};
+
+CovariateData simulate_covariates(BtydCovariateFamily family, std::uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> uniform(0, 1);
+    std::normal_distribution<double> normal(0, 1);
+    const double gp[2] = {0.5, -0.3}, gd[2] = {-0.4, 0.2};
+    CovariateData out;
+    for (int i = 0; i < 10000; ++i) {
+        const double z1 = uniform(rng) < 0.5 ? 1 : 0, z2 = normal(rng);
+        const double zp = gp[0] * z1 + gp[1] * z2, zd = gd[0] * z1 + gd[1] * z2;
+        const double T = 10 + 42 * uniform(rng);
+        double x = 0, t_x = 0, t = 0;
+        if (family == BtydCovariateFamily::pareto_nbd) {  // r 0.8, alpha 6, s 0.7, beta 12
+            const double lambda = std::gamma_distribution<double>(0.8, 1 / (6 * std::exp(-zp)))(rng);
+            const double mu = std::gamma_distribution<double>(0.7, 1 / (12 * std::exp(-zd)))(rng);
+            const double end = std::min(T, std::exponential_distribution<double>(mu)(rng));
+            for (;;) {
+                t += std::exponential_distribution<double>(lambda)(rng);
+                if (t > end)
+                    break;
+                x += 1, t_x = t;
+            }
+        } else {  // r 0.6, alpha 4, a 0.7, b 2.5
+            const double lambda = std::gamma_distribution<double>(0.6, 1 / (4 * std::exp(-zp)))(rng);
+            const double p = beta_draw(rng, 0.7, 2.5 * std::exp(-zd));
+            for (;;) {
+                t += std::exponential_distribution<double>(lambda)(rng);
+                if (t > T)
+                    break;
+                x += 1, t_x = t;
+                if (uniform(rng) < p)
+                    break;
+            }
+        }
+        out.rows.push_back({x, t_x, T, 1});
+        out.z.push_back(z1);
+        out.z.push_back(z2);
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST(BtydCovariates, RecoverKnownEffects) {
+    for (const auto family : {BtydCovariateFamily::bgnbd, BtydCovariateFamily::pareto_nbd}) {
+        const bool bg = family == BtydCovariateFamily::bgnbd;
+        const CovariateData d = simulate_covariates(family, bg ? 99 : 100);
+        const BtydCovariateModel m = fit_btyd_covariates(family, d.rows.data(), d.z.data(), d.rows.size(), 2);
+        ASSERT_TRUE(m.converged);
+        const auto se = btyd_covariates_standard_errors(family, m, d.rows.data(), d.z.data(), d.rows.size(), 2);
+        const double truth[] = {bg ? 0.6 : 0.8, bg ? 4.0 : 6.0, 0.7, bg ? 2.5 : 12.0, 0.5, -0.3, -0.4, 0.2};
+        const double est[] = {m.r,
+                              m.alpha,
+                              m.a_or_s,
+                              m.b_or_beta,
+                              m.gamma_purchase[0],
+                              m.gamma_purchase[1],
+                              m.gamma_dropout[0],
+                              m.gamma_dropout[1]};
+        for (int i = 0; i < 8; ++i) {
+            EXPECT_GT(se[i], 0) << i;
+            EXPECT_NEAR(est[i], truth[i], 3.5 * se[i]) << (bg ? "BG/NBD" : "Pareto/NBD") << " parameter " << i;
+        }
+        // The signs of every effect are found and pinned down.
+        EXPECT_GT(m.gamma_purchase[0] / se[4], 5);
+        EXPECT_LT(m.gamma_purchase[1] / se[5], -5);
+        EXPECT_LT(m.gamma_dropout[0] / se[6], -3);
+        EXPECT_GT(m.gamma_dropout[1] / se[7], 3);
+        // The likelihood is the sum of the customers' own models'.
+        double sum = 0;
+        for (std::size_t i = 0; i < 50; ++i) {
+            const BtydObservation& o = d.rows[i];
+            sum += bg ? bgnbd_log_likelihood(bgnbd_covariate_model(m, &d.z[2 * i], 2), &o, 1)
+                      : pareto_nbd_log_likelihood(pareto_nbd_covariate_model(m, &d.z[2 * i], 2), &o, 1);
+        }
+        EXPECT_NEAR(btyd_covariates_log_likelihood(family, m, d.rows.data(), d.z.data(), 50, 2), sum, 1e-8);
+    }
+}
+
+TEST(BtydCovariates, ReferenceCustomerAndValidation) {
+    BtydCovariateModel m;
+    m.r = 0.5, m.alpha = 6, m.a_or_s = 0.7, m.b_or_beta = 12;
+    m.gamma_purchase = {0.5, 0};
+    m.gamma_dropout = {0, std::log(2.0)};
+    const double zero[] = {0, 0}, one[] = {1, 1};
+    const ParetoNbdModel ref = pareto_nbd_covariate_model(m, zero, 2);
+    EXPECT_EQ(ref.alpha, 6);
+    EXPECT_EQ(ref.beta, 12);
+    const ParetoNbdModel other = pareto_nbd_covariate_model(m, one, 2);
+    EXPECT_NEAR(other.alpha, 6 * std::exp(-0.5), 1e-12);  // purchase rate up by e^0.5
+    EXPECT_NEAR(other.beta, 6, 1e-12);                    // dropout rate doubled
+    EXPECT_NEAR(bgnbd_covariate_model(m, one, 2).b, 6, 1e-12);
+    EXPECT_EQ(kind_of([&] { pareto_nbd_covariate_model(m, one, 1); }), ErrorKind::invalid_parameter_value);
+    const double bad[] = {kNaN, 0};
+    EXPECT_EQ(kind_of([&] { pareto_nbd_covariate_model(m, bad, 2); }), ErrorKind::invalid_parameter_value);
+    const BtydObservation rows[] = {{2, 5, 10, 1}, {0, 0, 8, 1}, {1, 3, 9, 1}};
+    const double constant[] = {1, 1, 1};
+    EXPECT_EQ(kind_of([&] { fit_btyd_covariates(BtydCovariateFamily::bgnbd, rows, constant, 3, 1); }),
+              ErrorKind::data_exception);
+    EXPECT_EQ(kind_of([&] { fit_btyd_covariates(BtydCovariateFamily::bgnbd, rows, constant, 3, 0); }),
+              ErrorKind::invalid_parameter_value);
+}

@@ -43,6 +43,8 @@ const char* state_name(StateKind kind) {
         return "bgbb_fit";
     case StateKind::sbg_fit:
         return "sbg_fit";
+    case StateKind::btyd_cov_fit:
+        return "bgnbd_cov_fit or pareto_nbd_cov_fit";
     }
     return "unknown";
 }

@@ -84,6 +84,7 @@ enum class StateKind : std::uint8_t {
     rfm_orders = 15,         // rfm_agg and rfm_agg_state with an order key, rfm_state_merge
     bgbb_fit = 16,           // bgbb_fit
     sbg_fit = 17,            // sbg_fit
+    btyd_cov_fit = 18,       // bgnbd_cov_fit, pareto_nbd_cov_fit
 };
 
 constexpr StateKind kAllStateKinds[] = {
@@ -91,7 +92,7 @@ constexpr StateKind kAllStateKinds[] = {
     StateKind::activity_status, StateKind::coupon_sensitivity, StateKind::purchase_mix, StateKind::channel_preference,
     StateKind::spend_sample,    StateKind::kmeans_fit,         StateKind::affinity,     StateKind::segment_overlap,
     StateKind::campaign_report, StateKind::kmeans_model,       StateKind::rfm_orders,   StateKind::bgbb_fit,
-    StateKind::sbg_fit,
+    StateKind::sbg_fit,         StateKind::btyd_cov_fit,
 };
 
 // The name used in messages: "invalid serialized <name> state".

@@ -954,3 +954,226 @@ CA_FUNCTION(ca_sbg_derl) {
     const ca::SbgModel model = read_sbg(fcinfo, 0);
     PG_RETURN_FLOAT8(ca::sbg_derl(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
 }
+
+// ---------------------------------------------------------------------------
+// Covariates: bgnbd_cov_fit, pareto_nbd_cov_fit (x, t_x, t_cal, covariates
+// float8[]) and the customer's own model, bgnbd_model(cov_model, covariates)
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// Rows (x, t_x, T, weight, z_1 .. z_k) in one flat array, k fixed by the
+// first row.
+struct CovFitState {
+    ca::FlatArray<double> values;
+    std::uint32_t k;
+    std::uint32_t rows;
+};
+
+CovFitState* new_cov_state(MemoryContext context) {
+    return new (MemoryContextAllocZero(context, sizeof(CovFitState))) CovFitState();
+}
+
+void set_covariate_count(CovFitState* state, std::uint32_t k) {
+    if (state->k == 0) {
+        state->k = k;
+        return;
+    }
+    if (state->k != k)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "every customer needs the same number of covariates",
+                        printf_string("A customer has %u covariates, an earlier one %u.", k, state->k));
+}
+
+void add_cov_rows(const ca::Arena& arena, CovFitState* state, const double* rows, std::uint32_t count) {
+    ca::pg::check_limit(std::uint64_t(state->rows) + count, kMaxFitRows,
+                        "model fits with covariates accept at most "
+                        "4000000 customers",
+                        "Fit a sample.");
+    state->values.append(arena, rows, count * (4 + state->k));
+    state->rows += count;
+}
+
+enum CovField { cov_r, cov_alpha, cov_a, cov_b, cov_gamma_purchase, cov_gamma_dropout, cov_fields = 10 };
+
+// The covariate model in a composite (fields as in CovField).
+struct CovModelCache {
+    void* reader;
+    void* descriptor;
+};
+
+}  // namespace
+
+CA_FUNCTION(ca_btyd_cov_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_transfn");
+    auto* state = PG_ARGISNULL(0) ? new_cov_state(context) : reinterpret_cast<CovFitState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+        PG_RETURN_POINTER(state);
+    int k = 0;
+    const double* z = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(4), &k, "covariates", ca::kBtydMaxCovariates);
+    if (k == 0)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "covariates must not be empty");
+    double row[4 + ca::kBtydMaxCovariates];
+    row[0] = as_double(fcinfo, 1);
+    row[1] = as_double(fcinfo, 2);
+    row[2] = as_double(fcinfo, 3);
+    row[3] = 1;
+    ca::btyd_validate(ca::BtydObservation{row[0], row[1], row[2], 1});
+    for (int j = 0; j < k; ++j) {
+        if (!std::isfinite(z[j]))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "covariates must be finite",
+                            printf_string("Covariate %d of a customer is %g.", j + 1, z[j]));
+        row[4 + j] = z[j] + 0.0;
+    }
+    set_covariate_count(state, static_cast<std::uint32_t>(k));
+    add_cov_rows(arena_for(context), state, row, 1);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_combinefn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_combinefn");
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0))
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    auto* state = PG_ARGISNULL(0) ? new_cov_state(context) : reinterpret_cast<CovFitState*>(PG_GETARG_POINTER(0));
+    const auto* other = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(1));
+    if (other->rows == 0)
+        PG_RETURN_POINTER(state);
+    set_covariate_count(state, other->k);
+    add_cov_rows(arena_for(context), state, other->values.data, other->rows);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_serialfn) {
+    const auto* state = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_btyd_cov_fit_state(writer, state->k, state->values.data, state->rows);
+    }));
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_deserialfn");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    CovFitState* state = new_cov_state(context);
+    ca::read_btyd_cov_fit_state(arena_for(context), bytes.data, bytes.size, &state->k, &state->values, &state->rows);
+    PG_RETURN_POINTER(state);
+}
+
+namespace {
+
+// The fit in the final function; the result is built after the core's
+// model (which holds vectors) has been copied into plain arrays.
+Datum cov_fit_final(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(0));
+    if (state->rows == 0)
+        PG_RETURN_NULL();
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    if (descriptor->natts != cov_fields)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    const std::uint32_t k = state->k, width = 4 + k;
+    double parameters[4], gamma_purchase[ca::kBtydMaxCovariates], gamma_dropout[ca::kBtydMaxCovariates];
+    double log_likelihood, customers;
+    bool converged;
+    int iterations;
+    {
+        std::vector<ca::BtydObservation> rows(state->rows);
+        std::vector<double> z(static_cast<std::size_t>(state->rows) * k);
+        for (std::uint32_t i = 0; i < state->rows; ++i) {
+            const double* row = state->values.data + static_cast<std::size_t>(i) * width;
+            rows[i] = ca::BtydObservation{row[0], row[1], row[2], row[3]};
+            std::copy(row + 4, row + width, z.begin() + static_cast<std::ptrdiff_t>(i) * k);
+        }
+        ca::BtydFitOptions options;
+        options.interrupts = ca::pg::interrupts();
+        const ca::BtydCovariateModel m =
+            ca::fit_btyd_covariates(family, rows.data(), z.data(), rows.size(), static_cast<int>(k), options);
+        parameters[0] = m.r;
+        parameters[1] = m.alpha;
+        parameters[2] = m.a_or_s;
+        parameters[3] = m.b_or_beta;
+        std::copy(m.gamma_purchase.begin(), m.gamma_purchase.end(), gamma_purchase);
+        std::copy(m.gamma_dropout.begin(), m.gamma_dropout.end(), gamma_dropout);
+        log_likelihood = m.log_likelihood;
+        customers = m.customers;
+        converged = m.converged;
+        iterations = m.iterations;
+    }
+    Datum values[cov_fields];
+    bool nulls[cov_fields] = {false};
+    for (int i = 0; i < 4; ++i)
+        values[i] = Float8GetDatum(parameters[i]);
+    values[cov_gamma_purchase] = ca::pg::float8_array_datum(gamma_purchase, static_cast<int>(k));
+    values[cov_gamma_dropout] = ca::pg::float8_array_datum(gamma_dropout, static_cast<int>(k));
+    values[6] = Float8GetDatum(log_likelihood);
+    values[7] = Int64GetDatum(static_cast<std::int64_t>(std::llround(customers)));
+    values[8] = BoolGetDatum(converged);
+    values[9] = Int32GetDatum(iterations);
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+// An individual model: the covariate model's parameters with alpha and b
+// (beta) scaled by the customer's covariates.
+Datum customer_model(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
+    auto* cache = ca::pg::call_cache<CovModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(0);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const char* name = family == ca::BtydCovariateFamily::bgnbd ? "BG/NBD" : "Pareto/NBD";
+    static const char* const kNames[2][4] = {{"r", "alpha", "a", "b"}, {"r", "alpha", "s", "beta"}};
+    double parameters[4];
+    for (int i = 0; i < 4; ++i)
+        parameters[i] =
+            model_parameter(reader, tuple, i, name, kNames[family == ca::BtydCovariateFamily::bgnbd ? 0 : 1][i]);
+    int counts[2];
+    const double* gammas[2];
+    for (int i = 0; i < 2; ++i) {
+        const Datum field = ca::pg::required_field(reader, tuple, cov_gamma_purchase + 1 + i,
+                                                   i == 0 ? "gamma_purchase" : "gamma_dropout");
+        gammas[i] = ca::pg::float8_array(DatumGetArrayTypeP(field), &counts[i],
+                                         i == 0 ? "gamma_purchase" : "gamma_dropout", ca::kBtydMaxCovariates);
+    }
+    int k = 0;
+    const double* z = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &k, "covariates", ca::kBtydMaxCovariates);
+    if (counts[0] != k || counts[1] != k)
+        throw ca::Error(ca::ErrorKind::array_subscript_error,
+                        "the customer and the model have different numbers of covariates",
+                        printf_string("The model has %d and %d coefficients, the customer %d covariates.", counts[0],
+                                      counts[1], k));
+    double individual[4];
+    {
+        ca::BtydCovariateModel m;
+        m.r = parameters[0];
+        m.alpha = parameters[1];
+        m.a_or_s = parameters[2];
+        m.b_or_beta = parameters[3];
+        m.gamma_purchase.assign(gammas[0], gammas[0] + k);
+        m.gamma_dropout.assign(gammas[1], gammas[1] + k);
+        if (family == ca::BtydCovariateFamily::bgnbd) {
+            const ca::BgnbdModel b = ca::bgnbd_covariate_model(m, z, k);
+            individual[0] = b.r, individual[1] = b.alpha, individual[2] = b.a, individual[3] = b.b;
+        } else {
+            const ca::ParetoNbdModel p = ca::pareto_nbd_covariate_model(m, z, k);
+            individual[0] = p.r, individual[1] = p.alpha, individual[2] = p.s, individual[3] = p.beta;
+        }
+    }
+    // bgnbd_model or pareto_nbd_model: the parameters, the other fields NULL.
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &cache->descriptor);
+    Datum values[9] = {0};
+    bool nulls[9];
+    if (descriptor->natts < 8 || descriptor->natts > 9)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    for (int i = 0; i < 9; ++i)
+        nulls[i] = i >= 4;
+    for (int i = 0; i < 4; ++i)
+        values[i] = Float8GetDatum(individual[i]);
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_bgnbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCovariateFamily::bgnbd); }
+CA_FUNCTION(ca_pareto_nbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }
+CA_FUNCTION(ca_bgnbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::bgnbd); }
+CA_FUNCTION(ca_pareto_nbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }

@@ -85,6 +85,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "error.hpp"
 
@@ -376,6 +377,54 @@ double sbg_retention(const SbgModel& model, double t);
 // alpha+beta+n+1; 1/(1+d)). Multiply by the payment per period for a value.
 double sbg_derl(const SbgModel& model, double renewals, double discount_rate);
 std::array<double, 2> sbg_standard_errors(const SbgModel& model, const SbgObservation* data, std::size_t n);
+
+// ---------------------------------------------------------------------------
+// Time-invariant covariates for BG/NBD and Pareto/NBD (Fader & Hardie 2007,
+// "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+// models"; the parametrisation of the R package CLVTools)
+// ---------------------------------------------------------------------------
+// Each customer has k covariates z (channel dummies, cohort, region, ...;
+// the same k for all, at most kBtydMaxCovariates, finite). The scale
+// parameters become individual:
+//   purchase:  alpha_i = alpha exp(-gamma_purchase' z)   (both models)
+//   dropout:   beta_i  = beta  exp(-gamma_dropout' z)    (Pareto/NBD)
+//              b_i     = b     exp(-gamma_dropout' z)    (BG/NBD)
+// so a positive coefficient raises the mean purchase rate r / alpha_i, or
+// the mean dropout rate s / beta_i (the mean dropout probability a / (a +
+// b_i)), by the factor exp(gamma) per unit of its covariate. The shapes r
+// and a, s stay common. z = 0 is the reference customer (centre continuous
+// covariates for interpretable alpha and beta). A customer's own model is
+// covariate_model(...) (the individual alpha_i, b_i or beta_i), for every
+// prediction function above.
+inline constexpr int kBtydMaxCovariates = 20;
+
+struct BtydCovariateModel {
+    double r = 0, alpha = 0, a_or_s = 0, b_or_beta = 0;  // BG/NBD: a, b; Pareto/NBD: s, beta
+    std::vector<double> gamma_purchase, gamma_dropout;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+enum class BtydCovariateFamily { bgnbd, pareto_nbd };
+
+// data[i] with covariates z[i * k .. i * k + k - 1]. Throws like the fits
+// without covariates, and invalid_parameter_value for k outside [1,
+// kBtydMaxCovariates] or a covariate that is not finite; data_exception
+// when a covariate is the same for every customer (its coefficient is not
+// identified apart from alpha or beta).
+BtydCovariateModel fit_btyd_covariates(BtydCovariateFamily family, const BtydObservation* data, const double* z,
+                                       std::size_t n, int k, const BtydFitOptions& options = {});
+double btyd_covariates_log_likelihood(BtydCovariateFamily family, const BtydCovariateModel& model,
+                                      const BtydObservation* data, const double* z, std::size_t n, int k);
+// The individual models of a customer with covariates z[0 .. k-1].
+BgnbdModel bgnbd_covariate_model(const BtydCovariateModel& model, const double* z, int k);
+ParetoNbdModel pareto_nbd_covariate_model(const BtydCovariateModel& model, const double* z, int k);
+// Standard errors of (r, alpha, a or s, b or beta, gamma_purchase...,
+// gamma_dropout...), observed information at the model.
+std::vector<double> btyd_covariates_standard_errors(BtydCovariateFamily family, const BtydCovariateModel& model,
+                                                    const BtydObservation* data, const double* z, std::size_t n, int k);
 
 // ---------------------------------------------------------------------------
 // CLV

@@ -157,4 +157,39 @@ void read_sbg_fit_state(const Arena& arena, const std::uint8_t* data, std::size_
     *rows = out;
 }
 
+void write_btyd_cov_fit_state(StateWriter& w, std::uint32_t k, const double* values, std::uint32_t rows) {
+    w.header(StateKind::btyd_cov_fit);
+    w.u32(k);
+    w.u32(rows);
+    w.f64_array(values, static_cast<std::size_t>(rows) * (4 + k));
+}
+
+void read_btyd_cov_fit_state(const Arena& arena, const std::uint8_t* data, std::size_t size, std::uint32_t* k,
+                             FlatArray<double>* values, std::uint32_t* rows) {
+    StateReader r(data, size, StateKind::btyd_cov_fit);
+    const std::uint32_t covariates = r.u32("covariate count");
+    if (covariates > static_cast<std::uint32_t>(kBtydMaxCovariates))
+        r.fail("The covariate count is out of range.");
+    const std::uint32_t count = r.count("row count", (4 + covariates) * sizeof(double));
+    if (count > 0 && covariates == 0)
+        r.fail("Rows without covariates.");
+    const std::size_t width = 4 + covariates;
+    FlatArray<double> out;
+    out.reserve(arena, static_cast<std::uint64_t>(count) * width);
+    r.finite_f64_array(out.data, static_cast<std::size_t>(count) * width, "row");
+    out.size = count * static_cast<std::uint32_t>(width);
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const double* row = out.data + i * width;
+        try {
+            btyd_validate(BtydObservation{row[0], row[1], row[2], row[3]});
+        } catch (const Error&) {
+            r.fail("A row is not a valid (x, t_x, T) observation with a weight.");
+        }
+    }
+    r.finish();
+    *k = covariates;
+    *values = out;
+    *rows = count;
+}
+
 }  // namespace customer_analytics

@@ -572,7 +572,8 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
     return out;
 }
 
-std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta) {
+std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
+                                    std::size_t log_parameters) {
     const std::size_t d = theta.size();
     const double h = 1e-4;
     std::vector<double> H(d * d), gp(d), gm(d), t = theta;
@@ -595,7 +596,7 @@ std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<d
     if (!inverse_diagonal_sqrt(H, d, se))
         throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
                     "The observed information matrix is not positive definite.");
-    for (std::size_t i = 0; i < d; ++i)
+    for (std::size_t i = 0; i < d && i < log_parameters; ++i)
         se[i] *= std::exp(theta[i]);  // delta method
     return se;
 }

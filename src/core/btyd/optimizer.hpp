@@ -57,9 +57,11 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
 // Validates options (l2_penalty finite >= 0, max_iterations >= 1).
 void check_fit_options(const BtydFitOptions& options);
 
-// Standard errors of exp(theta) from the observed information of the LL
-// (its gradient is differenced numerically).
-std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta);
+// Standard errors from the observed information of the LL (its gradient is
+// differenced numerically): of exp(theta_i) for the first log_parameters
+// coordinates (delta method), of theta_i itself for the others.
+std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
+                                    std::size_t log_parameters = static_cast<std::size_t>(-1));
 
 }  // namespace btyd_detail
 }  // namespace customer_analytics
