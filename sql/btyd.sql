@@ -339,7 +339,7 @@ SELECT q AS query, btyd_error(q) AS error FROM (VALUES
     ($$SELECT gamma_gamma_fit(2, 10, 'Infinity')$$),
     -- predictions
     ($$SELECT bgnbd_p_alive(bgnbd_model(-1, 1, 1, 1), 1, 1, 2)$$),
-    ($$SELECT bgnbd_p_alive(ROW(0.2, NULL, 1, 1, NULL, NULL, NULL, NULL)::bgnbd_model, 1, 1, 2)$$),
+    ($$SELECT bgnbd_p_alive(ROW(0.2, NULL, 1, 1, NULL, NULL, NULL, NULL, NULL, NULL)::bgnbd_model, 1, 1, 2)$$),
     ($$SELECT bgnbd_p_alive(bgnbd_model(0.2, 4, 0.8, 2.4), 1, 3, 2)$$),
     ($$SELECT bgnbd_expected(bgnbd_model(0.2, 4, 0.8, 2.4), -1, 1, 1, 2)$$),
     ($$SELECT bgnbd_expected(bgnbd_model(0.2, 4, 0.8, 2.4), 'Infinity')$$),

@@ -226,7 +226,7 @@ SELECT q AS query, models_error(q) AS error FROM (VALUES
     ($$SELECT sbg_derl(sbg_model(0.7, 1.2), 3, 0)$$),
     ($$SELECT sbg_survival(sbg_model(0.7, 1.2), 1e7)$$),
     ($$SELECT mbgnbd_p_alive(mbgnbd_model(0.5, 6, 0.9, 1.6), 1, 3, 2)$$),
-    ($$SELECT sbg_survival(ROW(0.7, NULL, NULL, NULL, NULL, NULL)::sbg_model, 3)$$),
+    ($$SELECT sbg_survival(ROW(0.7, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::sbg_model, 3)$$),
     ($$SELECT bgnbd_cov_fit(x, t_x, t_cal, CASE WHEN x > 3 THEN '{1}' ELSE '{1,2}' END::float8[]) FROM mbg_cal$$),
     ($$SELECT bgnbd_cov_fit(x, t_x, t_cal, ARRAY[1]) FROM mbg_cal$$),
     ($$SELECT pareto_nbd_cov_fit(2, 1, 5, ARRAY['NaN'::float8])$$),

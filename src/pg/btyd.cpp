@@ -14,6 +14,7 @@
 // triples, not with the number of customers. The fit itself runs in the
 // final function, polling the interrupt flag.
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <tuple>
@@ -65,6 +66,7 @@ double model_parameter(const ca::pg::CompositeReader* reader, HeapTupleHeader tu
 
 struct ModelCache {
     void* reader;
+    void* descriptor;  // of a composite result (clv_interval)
 };
 
 ca::BgnbdModel read_bgnbd(FunctionCallInfo fcinfo, int argument) {
@@ -144,11 +146,14 @@ ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
 // are filled only where the type has them.
 Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count, int extra_fields = 0) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[9] = {0};
-    bool nulls[9];
-    for (int i = 0; i < 9; ++i)
+    constexpr int kMaxFields = 12;
+    Datum values[kMaxFields] = {0};
+    bool nulls[kMaxFields];
+    for (int i = 0; i < kMaxFields; ++i)
         nulls[i] = i >= count;
-    if (descriptor->natts != count + 4 && descriptor->natts != count + 4 + extra_fields)
+    // 0.1.0 types end at iterations; 0.2.0 adds boundary (extra_fields)
+    // and standard_errors, covariance.
+    if (descriptor->natts != count + 4 && descriptor->natts != count + 4 + extra_fields + 2)
         throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
     for (int i = 0; i < count; ++i)
         values[i] = Float8GetDatum(parameters[i]);
@@ -687,14 +692,19 @@ ca::BtydFitOptions fit_options(double l2_penalty) {
     return options;
 }
 
-// Result fields shared by the three model types after their parameters.
-// Result fields shared by the model types after their parameters;
-// boundary (text, NULL when nullptr) only where the type has the field.
+// Result fields shared by the model types after their parameters:
+// log_likelihood, customers, converged, iterations, then (pareto_nbd_model
+// only) boundary (text, NULL when nullptr), then standard_errors and
+// covariance (float8[], NULL without a covariance). A database still on
+// 0.1.0 has the types without the fields after iterations, which are then
+// left out.
 struct FitSummary {
     double log_likelihood;
     double customers;
     bool converged;
     int iterations;
+    const ca::ParameterCovariance* covariance = nullptr;
+    bool has_boundary = false;
     const char* boundary = nullptr;
 };
 
@@ -713,9 +723,22 @@ Datum model_datum(FunctionCallInfo fcinfo, const double* parameters, int paramet
     values[parameter_count + 3] = Int32GetDatum(fit.iterations);
     for (int i = parameter_count + 4; i < descriptor->natts; ++i)
         nulls[i] = true;
-    if (descriptor->natts > parameter_count + 4 && fit.boundary != nullptr) {
-        values[parameter_count + 4] = CStringGetTextDatum(fit.boundary);
-        nulls[parameter_count + 4] = false;
+    int next = parameter_count + 4;
+    if (fit.has_boundary) {
+        if (descriptor->natts > next && fit.boundary != nullptr) {
+            values[next] = CStringGetTextDatum(fit.boundary);
+            nulls[next] = false;
+        }
+        ++next;
+    }
+    const ca::ParameterCovariance* c = fit.covariance;
+    if (descriptor->natts >= next + 2 && c != nullptr && c->d == parameter_count) {
+        double se[4];
+        for (int i = 0; i < parameter_count; ++i)
+            se[i] = ca::parameter_standard_error(*c, i, parameters[i]);
+        values[next] = ca::pg::float8_array_datum(se, parameter_count);
+        values[next + 1] = ca::pg::float8_array_datum(c->values.data(), c->d * c->d);
+        nulls[next] = nulls[next + 1] = false;
     }
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
@@ -730,7 +753,8 @@ CA_FUNCTION(ca_bgnbd_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::BgnbdModel m = ca::fit_bgnbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.a, m.b};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
@@ -742,7 +766,7 @@ CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
     const ca::ParetoNbdModel m = ca::fit_pareto_nbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.s, m.beta};
     return model_datum(fcinfo, parameters, 4,
-                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance, true,
                                   ca::boundary_name(m.boundary)});
 }
 
@@ -754,7 +778,8 @@ CA_FUNCTION(ca_mbgnbd_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::MbgnbdModel m = ca::fit_mbgnbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.a, m.b};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_bgbb_fit_finalfn) {
@@ -765,7 +790,8 @@ CA_FUNCTION(ca_bgbb_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::BgbbModel m = ca::fit_bgbb(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.alpha, m.beta, m.gamma, m.delta};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_sbg_fit_finalfn) {
@@ -776,7 +802,8 @@ CA_FUNCTION(ca_sbg_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::SbgModel m = ca::fit_sbg(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[2] = {m.alpha, m.beta};
-    return model_datum(fcinfo, parameters, 2, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 2,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
@@ -797,7 +824,8 @@ CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
     const ca::GammaGammaModel m =
         ca::fit_gamma_gamma(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[3] = {m.p, m.q, m.gamma};
-    return model_datum(fcinfo, parameters, 3, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 3,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 // ---------------------------------------------------------------------------
@@ -883,6 +911,71 @@ CA_FUNCTION(ca_clv_pareto_nbd) {
     PG_RETURN_FLOAT8(ca::pareto_nbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
                                         PG_GETARG_FLOAT8(7), ca::pg::interrupts()));
+}
+
+namespace {
+
+// The covariance field of a model (field_number, 1-based): none (d = 0)
+// when NULL; a value that is not d x d finite numbers is refused.
+ca::ParameterCovariance read_covariance(FunctionCallInfo fcinfo, int argument, int field_number, int d) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::ParameterCovariance out;
+    bool is_null = false;
+    const Datum value = ca::pg::composite_field(reader, tuple, field_number, &is_null);
+    if (is_null)
+        return out;
+    int count = 0;
+    const double* values = ca::pg::float8_array(DatumGetArrayTypeP(value), &count, "covariance", d * d);
+    if (count != d * d)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                        printf_string("covariance of the model must have %d elements", d * d),
+                        printf_string("It has %d.", count));
+    for (int i = 0; i < count; ++i) {
+        if (!std::isfinite(values[i]))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "covariance of the model must be finite");
+        out.values[static_cast<std::size_t>(i)] = values[i];
+    }
+    out.d = d;
+    return out;
+}
+
+// Draws are bounded (kMaxClvDraws) and the bootstrap polls the interrupt
+// flag at each, so a large request can be cancelled.
+Datum clv_interval_datum(FunctionCallInfo fcinfo, const ca::ClvInterval& interval) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &cache->descriptor);
+    Datum values[3] = {Float8GetDatum(interval.estimate), Float8GetDatum(interval.lower),
+                       Float8GetDatum(interval.upper)};
+    bool nulls[3] = {false, false, false};
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+}  // namespace
+
+// clv_interval(model, x, t_x, t_cal, expected_spend, periods, discount_rate,
+//              period_length, draws, level, seed) -> (estimate, lower, upper)
+CA_FUNCTION(ca_clv_interval_bgnbd) {
+    ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 10, 4);
+    const ca::ClvInterval interval =
+        ca::bgnbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                               PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                               PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9), static_cast<std::uint64_t>(PG_GETARG_INT64(10)),
+                               ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
+}
+
+CA_FUNCTION(ca_clv_interval_pareto_nbd) {
+    ca::ParetoNbdModel model = read_pareto_nbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 11, 4);
+    const ca::ClvInterval interval =
+        ca::pareto_nbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                    PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                    PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9),
+                                    static_cast<std::uint64_t>(PG_GETARG_INT64(10)), ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
 }
 
 CA_FUNCTION(ca_clv_mbgnbd) {
@@ -1079,15 +1172,31 @@ Datum cov_fit_final(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
     bool converged;
     int iterations;
     {
+        ca::BtydFitOptions options;
+        options.interrupts = ca::pg::interrupts();
+        // The rows in a fixed order (lexicographic; all finite), whatever
+        // order parallel workers combined them in, so that a parallel plan
+        // sums the likelihood in the serial plan's order and gives exactly
+        // its result.
+        const double* values = state->values.data;
+        std::vector<std::uint32_t> order(state->rows);
+        for (std::uint32_t i = 0; i < state->rows; ++i)
+            order[i] = i;
+        ca::sort_interruptible(
+            order.data(), order.data() + order.size(),
+            [values, width](std::uint32_t a, std::uint32_t b) {
+                const double* x = values + static_cast<std::size_t>(a) * width;
+                const double* y = values + static_cast<std::size_t>(b) * width;
+                return std::lexicographical_compare(x, x + width, y, y + width);
+            },
+            options.interrupts, width);
         std::vector<ca::BtydObservation> rows(state->rows);
         std::vector<double> z(static_cast<std::size_t>(state->rows) * k);
         for (std::uint32_t i = 0; i < state->rows; ++i) {
-            const double* row = state->values.data + static_cast<std::size_t>(i) * width;
+            const double* row = values + static_cast<std::size_t>(order[i]) * width;
             rows[i] = ca::BtydObservation{row[0], row[1], row[2], row[3]};
             std::copy(row + 4, row + width, z.begin() + static_cast<std::ptrdiff_t>(i) * k);
         }
-        ca::BtydFitOptions options;
-        options.interrupts = ca::pg::interrupts();
         const ca::BtydCovariateModel m =
             ca::fit_btyd_covariates(family, rows.data(), z.data(), rows.size(), static_cast<int>(k), options);
         parameters[0] = m.r;
@@ -1160,11 +1269,12 @@ Datum customer_model(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
     }
     // bgnbd_model or pareto_nbd_model: the parameters, the other fields NULL.
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &cache->descriptor);
-    Datum values[9] = {0};
-    bool nulls[9];
-    if (descriptor->natts < 8 || descriptor->natts > 9)
+    constexpr int kMaxFields = 12;
+    Datum values[kMaxFields] = {0};
+    bool nulls[kMaxFields];
+    if (descriptor->natts < 8 || descriptor->natts > kMaxFields)
         throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
-    for (int i = 0; i < 9; ++i)
+    for (int i = 0; i < kMaxFields; ++i)
         nulls[i] = i >= 4;
     for (int i = 0; i < 4; ++i)
         values[i] = Float8GetDatum(individual[i]);

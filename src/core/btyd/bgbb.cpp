@@ -189,6 +189,8 @@ BgbbModel fit_bgbb(const BgbbObservation* data, std::size_t n, const BtydFitOpti
     m.customers = total;
     m.converged = res.converged;
     m.iterations = res.iterations;
+    if (m.converged)
+        m.covariance = btyd_detail::parameter_covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the BG/BB model",
                     "The likelihood is not finite at the estimate.");

@@ -254,6 +254,8 @@ Model fit_impl(const BtydObservation* data, std::size_t n, const BtydFitOptions&
     m.customers = d.total_weight;
     m.converged = res.converged && std::isfinite(m.log_likelihood);
     m.iterations = res.iterations;
+    if (m.converged)
+        m.covariance = btyd_detail::parameter_covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, format("could not fit the %s model", name),
                     "The likelihood is not finite at the estimate.");
@@ -428,6 +430,22 @@ double mbgnbd_clv(const MbgnbdModel& model, double x, double t_x, double T, doub
                   double discount_rate, double period_length, const Interrupts& interrupts) {
     return clv_impl(checked_params(model, 1), x, t_x, T, expected_spend, periods, discount_rate, period_length,
                     interrupts);
+}
+
+ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                               int periods, double discount_rate, double period_length, int draws, double level,
+                               std::uint64_t seed, const Interrupts& interrupts) {
+    const Params p = checked_params(model, 0);
+    const double estimate[4] = {p.r, p.alpha, p.a, p.b};
+    check_customer(x, t_x, T);
+    btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
+    return btyd_detail::clv_interval(
+        estimate, model.covariance,
+        [&](const double* q) {
+            return clv_impl(Params{q[0], q[1], q[2], q[3], 0}, x, t_x, T, expected_spend, periods, discount_rate,
+                            period_length, interrupts);
+        },
+        draws, level, seed, interrupts);
 }
 
 }  // namespace customer_analytics

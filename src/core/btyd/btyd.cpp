@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <limits>
 #include <new>
+#include <random>
 #include <tuple>
 
 #include "btyd.hpp"
@@ -444,6 +445,109 @@ double clv_alive_sum(const std::function<double(double)>& alive_expected, int pe
     return total;
 }
 
+ParameterCovariance parameter_covariance(const LogLikelihood& ll, const std::vector<double>& theta) {
+    ParameterCovariance out;
+    const std::size_t d = theta.size();
+    if (d * d > out.values.size())
+        return out;
+    const std::vector<double> cov = covariance(ll, theta);
+    if (cov.size() != d * d)
+        return out;
+    std::copy(cov.begin(), cov.end(), out.values.begin());
+    out.d = static_cast<int>(d);
+    return out;
+}
+
+ClvInterval clv_interval(const double* estimate, const ParameterCovariance& covariance,
+                         const std::function<double(const double*)>& clv, int draws, double level, std::uint64_t seed,
+                         const Interrupts& interrupts) {
+    if (draws < 1 || draws > kMaxClvDraws)
+        throw Error(ErrorKind::invalid_parameter_value,
+                    format("number of draws must be between 1 and %d", kMaxClvDraws),
+                    format("The value given was %d.", draws));
+    if (!(level > 0 && level < 1))
+        throw Error(ErrorKind::invalid_parameter_value, "level must be between 0 and 1",
+                    format("The value given was %g.", level));
+    const int d = covariance.d;
+    if (d == 0)
+        throw Error(ErrorKind::invalid_parameter_value, "the model has no parameter covariance",
+                    "Only a fit that converged has one; a model built from stored parameters has none.",
+                    "Pass the model returned by the fit, with its covariance field.");
+    // Cholesky factor of the covariance (positive definite by construction;
+    // a stored covariance that is not is refused).
+    std::array<double, 16> L{};
+    for (int j = 0; j < d; ++j) {
+        double v = covariance.values[j * d + j];
+        for (int k = 0; k < j; ++k)
+            v -= L[j * d + k] * L[j * d + k];
+        if (!(v > 0) || !std::isfinite(v))
+            throw Error(ErrorKind::invalid_parameter_value, "the parameter covariance is not positive definite");
+        L[j * d + j] = std::sqrt(v);
+        for (int i = j + 1; i < d; ++i) {
+            double w = covariance.values[i * d + j];
+            for (int k = 0; k < j; ++k)
+                w -= L[i * d + k] * L[j * d + k];
+            L[i * d + j] = w / L[j * d + j];
+        }
+    }
+    ClvInterval out;
+    out.estimate = clv(estimate);
+    std::mt19937_64 engine(seed);
+    auto uniform = [&engine] { return static_cast<double>(engine() >> 11) * 0x1.0p-53; };
+    bool have_spare = false;
+    double spare = 0;
+    auto normal = [&] {
+        if (have_spare) {
+            have_spare = false;
+            return spare;
+        }
+        for (;;) {
+            const double u = 2 * uniform() - 1, v = 2 * uniform() - 1, s = u * u + v * v;
+            if (s > 0 && s < 1) {
+                const double f = std::sqrt(-2 * std::log(s) / s);
+                spare = v * f;
+                have_spare = true;
+                return u * f;
+            }
+        }
+    };
+    std::vector<double> values;
+    values.reserve(static_cast<std::size_t>(draws));
+    int failed = 0;
+    double z[4], p[4];
+    for (int i = 0; i < draws; ++i) {
+        interrupts.check();
+        for (int k = 0; k < d; ++k)
+            z[k] = normal();
+        for (int r = 0; r < d; ++r) {
+            double v = std::log(estimate[r]);
+            for (int k = 0; k <= r; ++k)
+                v += L[r * d + k] * z[k];
+            p[r] = std::exp(v);
+        }
+        try {
+            values.push_back(clv(p));
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::numeric_value_out_of_range)
+                throw;
+            ++failed;
+        }
+    }
+    if (failed > draws / 100)
+        throw Error(ErrorKind::numeric_value_out_of_range, "the CLV is out of range at too many parameter draws",
+                    format("%d of %d draws gave no finite CLV.", failed, draws));
+    sort_interruptible(values.data(), values.data() + values.size(), std::less<double>(), interrupts);
+    auto quantile = [&values](double q) {
+        const double h = q * (static_cast<double>(values.size()) - 1);
+        const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+        const std::size_t hi = std::min(values.size() - 1, lo + 1);
+        return values[lo] + (h - static_cast<double>(lo)) * (values[hi] - values[lo]);
+    };
+    out.lower = quantile((1 - level) / 2);
+    out.upper = quantile((1 + level) / 2);
+    return out;
+}
+
 double finite_result(double v, const char* what) {
     if (!std::isfinite(v))
         throw Error(ErrorKind::numeric_value_out_of_range, format("%s is out of range", what),
@@ -469,6 +573,12 @@ void rethrow_as_error(const char* what) {
 }  // namespace btyd_detail
 
 using btyd_detail::format;
+
+double parameter_standard_error(const ParameterCovariance& cov, int i, double p) {
+    if (i < 0 || i >= cov.d)
+        return std::numeric_limits<double>::quiet_NaN();
+    return p * std::sqrt(cov.values[i * cov.d + i]);
+}
 
 void btyd_validate(const BtydObservation& o) {
     if (!(std::isfinite(o.x) && o.x >= 0 && o.x == std::floor(o.x)))

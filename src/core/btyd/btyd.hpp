@@ -141,12 +141,25 @@ struct BtydFitOptions {
 // p ~ Beta(a, b). Prediction functions only read r, alpha, a, b (all must
 // be finite and > 0), so the SQL glue may build a model from stored
 // parameters: BgnbdModel{r, alpha, a, b}.
+// The covariance of a fit's log-parameters (the inverse observed
+// information of the unpenalised log-likelihood at the estimate), d x d
+// row-major in the order of the parameters; set by the fits that converge.
+// Standard errors of the parameters follow by the delta method,
+// se_i = p_i sqrt(cov_ii) (parameter_standard_error).
+struct ParameterCovariance {
+    int d = 0;  // 0: none
+    std::array<double, 16> values{};
+};
+// The standard error of parameter i (0-based) whose value is p.
+double parameter_standard_error(const ParameterCovariance& cov, int i, double p);
+
 struct BgnbdModel {
     double r = 0, alpha = 0, a = 0, b = 0;
     double log_likelihood = 0;  // unpenalised, at the parameters above
     double customers = 0;       // sum of weights fitted
     bool converged = false;
     int iterations = 0;  // optimizer iterations, all runs together
+    ParameterCovariance covariance{};
 };
 
 // Throws invalid_parameter_value, naming the parameter, unless every
@@ -193,6 +206,7 @@ struct MbgnbdModel {
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParameterCovariance covariance{};
 };
 
 void validate_model(const MbgnbdModel& model);
@@ -241,6 +255,7 @@ struct ParetoNbdModel {
     bool converged = false;
     int iterations = 0;
     ParetoNbdBoundary boundary = ParetoNbdBoundary::none;
+    ParameterCovariance covariance{};
 };
 
 void validate_model(const ParetoNbdModel& model);
@@ -283,6 +298,7 @@ struct GammaGammaModel {
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParameterCovariance covariance{};
 };
 
 void validate_model(const GammaGammaModel& model);
@@ -320,6 +336,7 @@ struct BgbbModel {
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParameterCovariance covariance{};
 };
 
 void bgbb_validate(const BgbbObservation& obs);
@@ -358,6 +375,7 @@ struct SbgModel {
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParameterCovariance covariance{};
 };
 
 void sbg_validate(const SbgObservation& obs);
@@ -401,6 +419,9 @@ inline constexpr int kBtydMaxCovariates = 20;
 struct BtydCovariateModel {
     double r = 0, alpha = 0, a_or_s = 0, b_or_beta = 0;  // BG/NBD: a, b; Pareto/NBD: s, beta
     std::vector<double> gamma_purchase, gamma_dropout;
+    // Of (log r, log alpha, log a|s, log b|beta, gamma_purchase, gamma_dropout)
+    // when converged, (4 + 2k)^2 row-major; else empty.
+    std::vector<double> covariance;
     double log_likelihood = 0;
     double customers = 0;
     bool converged = false;
@@ -449,5 +470,28 @@ double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double
                  double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
 double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
                       double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+
+// A prediction interval of a customer's CLV for the uncertainty of the
+// fitted parameters (parametric bootstrap): `draws` log-parameter vectors
+// from the normal distribution with the fit's mean and covariance
+// (model.covariance, from a converged fit), the CLV at each, and their
+// (1 - level)/2 and (1 + level)/2 quantiles (linear interpolation), with
+// the CLV at the estimate. Deterministic for a seed: std::mt19937_64 seeded
+// with it, normals by the polar method from the top 53 bits of its outputs.
+// Requires 1 <= draws <= kMaxClvDraws and 0 < level < 1
+// (invalid_parameter_value), a covariance (invalid_parameter_value), and
+// the CLV arguments of bgnbd_clv; draws whose CLV is out of range are left
+// out, and more than 1 % of them is numeric_value_out_of_range. Polls
+// interrupts at every draw.
+inline constexpr int kMaxClvDraws = 100000;
+struct ClvInterval {
+    double estimate = 0, lower = 0, upper = 0;
+};
+ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                               int periods, double discount_rate, double period_length, int draws, double level,
+                               std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
+ClvInterval pareto_nbd_clv_interval(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
+                                    int periods, double discount_rate, double period_length, int draws, double level,
+                                    std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
 
 }  // namespace customer_analytics

@@ -257,6 +257,8 @@ BtydCovariateModel fit_btyd_covariates(BtydCovariateFamily family, const BtydObs
     m.customers = total;
     m.converged = res.converged;
     m.iterations = res.iterations;
+    if (m.converged)
+        m.covariance = btyd_detail::covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, format("could not fit the %s model", name),
                     "The likelihood is not finite at the estimate.");

@@ -131,6 +131,16 @@ CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool
 // log alpha, log s, log beta), analytic; for tests.
 std::array<double, 4> pareto_nbd_gradient(const ParetoNbdModel& model, const BtydObservation* data, std::size_t n);
 
+// The covariance of the log-parameters theta at a converged fit (see
+// ParameterCovariance); d = 0 when the information is not positive definite.
+ParameterCovariance parameter_covariance(const LogLikelihood& ll, const std::vector<double>& theta);
+
+// The bootstrap of bgnbd_clv_interval: clv(parameters) at the estimate and
+// at draws from N(log estimate, covariance).
+ClvInterval clv_interval(const double* estimate, const ParameterCovariance& covariance,
+                         const std::function<double(const double*)>& clv, int draws, double level, std::uint64_t seed,
+                         const Interrupts& interrupts);
+
 // Validates the CLV arguments documented in btyd.hpp.
 void check_clv_arguments(double expected_spend, int periods, double discount_rate, double period_length);
 // The CLV sum of btyd.hpp per alive customer: alive_expected(t) is E[Y(t) |

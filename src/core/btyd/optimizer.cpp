@@ -572,6 +572,66 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
     return out;
 }
 
+std::vector<double> covariance(const LogLikelihood& ll, const std::vector<double>& theta) {
+    const std::size_t d = theta.size();
+    const double h = 1e-4;
+    std::vector<double> H(d * d), gp(d), gm(d), t = theta;
+    for (std::size_t j = 0; j < d; ++j) {
+        t[j] = theta[j] + h;
+        const double fp = ll(t, &gp);
+        t[j] = theta[j] - h;
+        const double fm = ll(t, &gm);
+        t[j] = theta[j];
+        if (!std::isfinite(fp) || !std::isfinite(fm))
+            return {};
+        for (std::size_t i = 0; i < d; ++i)
+            H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);
+    }
+    for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
+    // Cholesky H = L L', then H^-1 = L'^-1 L^-1 column by column.
+    std::vector<double> L(d * d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) {
+        double v = H[j * d + j];
+        for (std::size_t k = 0; k < j; ++k)
+            v -= L[j * d + k] * L[j * d + k];
+        if (!(v > 0) || !std::isfinite(v))
+            return {};
+        L[j * d + j] = std::sqrt(v);
+        for (std::size_t i = j + 1; i < d; ++i) {
+            double w = H[i * d + j];
+            for (std::size_t k = 0; k < j; ++k)
+                w -= L[i * d + k] * L[j * d + k];
+            L[i * d + j] = w / L[j * d + j];
+        }
+    }
+    std::vector<double> out(d * d), u(d), x(d);
+    for (std::size_t c = 0; c < d; ++c) {
+        for (std::size_t r = 0; r < d; ++r) {  // L u = e_c
+            double v = r == c ? 1.0 : 0.0;
+            for (std::size_t k = 0; k < r; ++k)
+                v -= L[r * d + k] * u[k];
+            u[r] = v / L[r * d + r];
+        }
+        for (std::size_t r = d; r-- > 0;) {  // L' x = u
+            double v = u[r];
+            for (std::size_t k = r + 1; k < d; ++k)
+                v -= L[k * d + r] * x[k];
+            x[r] = v / L[r * d + r];
+        }
+        for (std::size_t r = 0; r < d; ++r)
+            out[r * d + c] = x[r];
+    }
+    for (std::size_t i = 0; i < d; ++i)  // exactly symmetric
+        for (std::size_t j = 0; j < i; ++j)
+            out[i * d + j] = out[j * d + i] = 0.5 * (out[i * d + j] + out[j * d + i]);
+    for (double v : out)
+        if (!std::isfinite(v))
+            return {};
+    return out;
+}
+
 std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
                                     std::size_t log_parameters) {
     const std::size_t d = theta.size();

@@ -63,5 +63,10 @@ void check_fit_options(const BtydFitOptions& options);
 std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
                                     std::size_t log_parameters = static_cast<std::size_t>(-1));
 
+// The covariance of theta (the inverse observed information of the LL,
+// its gradient differenced numerically), d x d row-major; empty when the
+// information is not positive definite or cannot be evaluated.
+std::vector<double> covariance(const LogLikelihood& ll, const std::vector<double>& theta);
+
 }  // namespace btyd_detail
 }  // namespace customer_analytics

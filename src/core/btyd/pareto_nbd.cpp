@@ -272,6 +272,8 @@ ParetoNbdModel fit_pareto_nbd(const BtydObservation* data, std::size_t n, const 
     m.iterations = res.iterations;
     if (!m.converged)
         m.boundary = classify_boundary(m.r, m.s, m.beta, oldest);
+    else
+        m.covariance = btyd_detail::parameter_covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the Pareto/NBD model",
                     "The likelihood is not finite at the estimate.");
@@ -392,6 +394,22 @@ double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double 
         btyd_detail::rethrow_as_error("Pareto/NBD CLV");
     }
     return btyd_detail::finite_result(v, "customer lifetime value of the Pareto/NBD model");
+}
+
+ClvInterval pareto_nbd_clv_interval(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
+                                    int periods, double discount_rate, double period_length, int draws, double level,
+                                    std::uint64_t seed, const Interrupts& interrupts) {
+    const Params p = checked_params(model);
+    const double estimate[4] = {p.r, p.alpha, p.s, p.beta};
+    check_customer(x, t_x, T);
+    btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
+    return btyd_detail::clv_interval(
+        estimate, model.covariance,
+        [&](const double* q) {
+            return pareto_nbd_clv(ParetoNbdModel{q[0], q[1], q[2], q[3]}, x, t_x, T, expected_spend, periods,
+                                  discount_rate, period_length, interrupts);
+        },
+        draws, level, seed, interrupts);
 }
 
 }  // namespace customer_analytics

@@ -143,6 +143,8 @@ SbgModel fit_sbg(const SbgObservation* data, std::size_t n, const BtydFitOptions
     m.customers = total;
     m.converged = res.converged;
     m.iterations = res.iterations;
+    if (m.converged)
+        m.covariance = btyd_detail::parameter_covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the sBG model",
                     "The likelihood is not finite at the estimate.");
