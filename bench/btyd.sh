@@ -133,8 +133,8 @@ model_of() { awk -v k="$1" '$1 == "MODEL" && $2 == k { $1 = $2 = ""; m = $0 } EN
 count_of() { awk -v k="$1" -v f="$2" '$1 == "COUNT" && $2 == k { print $f }' "$work/timing.out"; }
 
 bg_model="$(model_of bgnbd)"; pn_model="$(model_of pareto_nbd)"
-IFS=, read -r bg_r bg_alpha bg_a bg_b bg_ll bg_n bg_conv bg_iter <<<"$bg_model"
-IFS=, read -r pn_r pn_alpha pn_s pn_beta pn_ll pn_n pn_conv pn_iter <<<"$pn_model"
+IFS=, read -r bg_r bg_alpha bg_a bg_b bg_ll bg_n bg_conv bg_iter _ <<<"$bg_model"
+IFS=, read -r pn_r pn_alpha pn_s pn_beta pn_ll pn_n pn_conv pn_iter _ <<<"$pn_model"
 
 # 5. the core
 if ! wait "$core_pid"; then core_pid=; cat "$work/core_build.log" >&2; echo "compiling btyd_fit_core failed" >&2; exit 1; fi
