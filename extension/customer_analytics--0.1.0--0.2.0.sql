@@ -1629,13 +1629,19 @@ CREATE FUNCTION sbg_derl(model sbg_model, renewals float8, discount_rate float8)
 -- positive coefficient raises the mean purchase (dropout) rate by exp(gamma)
 -- per unit. bgnbd_model(model, z) and pareto_nbd_model(model, z) are the
 -- customer's own models, for every prediction function.
+-- standard_errors: of r, alpha, a|s, b|beta (delta method), then of the
+-- coefficients gamma_purchase and gamma_dropout; covariance: of (log r,
+-- log alpha, log a|s, log b|beta, gamma_purchase, gamma_dropout), (4 + 2k)^2
+-- row-major; both NULL unless converged.
 CREATE TYPE bgnbd_cov_model AS (
     r float8, alpha float8, a float8, b float8, gamma_purchase float8[], gamma_dropout float8[],
-    log_likelihood float8, customers bigint, converged boolean, iterations integer
+    log_likelihood float8, customers bigint, converged boolean, iterations integer,
+    standard_errors float8[], covariance float8[]
 );
 CREATE TYPE pareto_nbd_cov_model AS (
     r float8, alpha float8, s float8, beta float8, gamma_purchase float8[], gamma_dropout float8[],
-    log_likelihood float8, customers bigint, converged boolean, iterations integer
+    log_likelihood float8, customers bigint, converged boolean, iterations integer,
+    standard_errors float8[], covariance float8[]
 );
 CREATE FUNCTION btyd_cov_fit_transfn(internal, float8, float8, float8, float8[]) RETURNS internal
     AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;

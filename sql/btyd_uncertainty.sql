@@ -79,6 +79,30 @@ FROM unc_params GROUP BY model ORDER BY model;
 SELECT a.model, (SELECT bool_and(abs(a.se[i] / b.se[i] / sqrt(2) - 1) < 1e-4 AND abs(a.p[i] / b.p[i] - 1) < 1e-5)
                  FROM generate_series(1, a.d) i) AS sqrt2_smaller_when_doubled
 FROM unc_params a JOIN unc_params b ON b.model = a.model AND b.copies = 2 WHERE a.copies = 1 ORDER BY a.model;
+-- The covariate fits (acquisition month as two dummies): standard errors of
+-- r, alpha, a|s, b|beta (delta method) and of the coefficients (directly),
+-- with the same identities.
+CREATE TABLE unc_cov AS
+SELECT copies, bgnbd_cov_fit(x, t_x, t_cal, z) AS bg, pareto_nbd_cov_fit(x, t_x, t_cal, z) AS pn
+FROM (SELECT c.*, ARRAY[(extract(month FROM f) = 2)::int, (extract(month FROM f) = 3)::int]::float8[] AS z
+      FROM unc_cal c JOIN (SELECT customer, min(order_date) AS f FROM unc_orders GROUP BY 1) o USING (customer)) c,
+     generate_series(1, 2) copies, generate_series(1, copies) k
+GROUP BY copies;
+CREATE TABLE unc_cov_params AS
+SELECT copies, model, p, se, cov, 8 AS d
+FROM unc_cov,
+     LATERAL (VALUES ('bgnbd_cov', ARRAY[(bg).r, (bg).alpha, (bg).a, (bg).b] || (bg).gamma_purchase || (bg).gamma_dropout,
+                      (bg).standard_errors, (bg).covariance),
+                     ('pareto_nbd_cov', ARRAY[(pn).r, (pn).alpha, (pn).s, (pn).beta] || (pn).gamma_purchase
+                      || (pn).gamma_dropout, (pn).standard_errors, (pn).covariance)) v(model, p, se, cov);
+SELECT model, array_agg(round(s::numeric, 3 - ceil(log(s))::int) ORDER BY i) AS standard_errors
+FROM unc_cov_params, unnest(se) WITH ORDINALITY u(s, i) WHERE copies = 1 GROUP BY model ORDER BY model;
+SELECT a.model, cardinality(a.se) = 8 AND cardinality(a.cov) = 64 AS sizes,
+       (SELECT bool_and(abs(a.se[i] - CASE WHEN i <= 4 THEN a.p[i] ELSE 1 END * sqrt(a.cov[(i - 1) * 8 + i]))
+                        <= 1e-12 * a.se[i]) FROM generate_series(1, 8) i) AS delta_method,
+       (SELECT bool_and(abs(a.se[i] / b.se[i] / sqrt(2) - 1) < 1e-3) FROM generate_series(1, 8) i)
+           AS sqrt2_smaller_when_doubled
+FROM unc_cov_params a JOIN unc_cov_params b ON b.model = a.model AND b.copies = 2 WHERE a.copies = 1 ORDER BY a.model;
 -- A model from stored parameters, or a fit that did not converge, has none.
 SELECT (bgnbd_model(0.243, 4.414, 0.793, 2.426)).standard_errors IS NULL AS constructor_none,
        (sbg_model(0.7, 1.2)).covariance IS NULL AS sbg_constructor_none;
@@ -226,6 +250,7 @@ SELECT q AS query, unc_error(q) AS error FROM (VALUES
 SELECT count(*) AS unc_cal_still_there FROM unc_cal;
 
 DROP FUNCTION unc_error(text);
-DROP TABLE unc_lines, unc_orders, unc_cal, unc_spend, unc_donations, unc_subscribers, unc_fits, unc_params,
+DROP TABLE unc_lines, unc_orders, unc_cal, unc_spend, unc_donations, unc_subscribers, unc_fits, unc_params, unc_cov,
+           unc_cov_params,
            unc_intervals, unc_buckets, unc_tracking, unc_refunds;
 RESET ROLE;

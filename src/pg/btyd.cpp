@@ -1086,7 +1086,17 @@ void add_cov_rows(const ca::Arena& arena, CovFitState* state, const double* rows
     state->rows += count;
 }
 
-enum CovField { cov_r, cov_alpha, cov_a, cov_b, cov_gamma_purchase, cov_gamma_dropout, cov_fields = 10 };
+enum CovField {
+    cov_r,
+    cov_alpha,
+    cov_a,
+    cov_b,
+    cov_gamma_purchase,
+    cov_gamma_dropout,
+    cov_standard_errors = 10,
+    cov_covariance,
+    cov_fields
+};
 
 // The covariate model in a composite (fields as in CovField).
 struct CovModelCache {
@@ -1171,6 +1181,10 @@ Datum cov_fit_final(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
     double log_likelihood, customers;
     bool converged;
     int iterations;
+    constexpr int kMaxDimension = 4 + 2 * ca::kBtydMaxCovariates;
+    const int dimension = 4 + 2 * static_cast<int>(k);
+    double standard_errors[kMaxDimension], covariance[kMaxDimension * kMaxDimension];
+    bool has_covariance = false;
     {
         ca::BtydFitOptions options;
         options.interrupts = ca::pg::interrupts();
@@ -1209,9 +1223,22 @@ Datum cov_fit_final(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
         customers = m.customers;
         converged = m.converged;
         iterations = m.iterations;
+        // Standard errors: of r, alpha, a|s, b|beta by the delta method from
+        // their logarithms, of the coefficients directly.
+        has_covariance = m.covariance.size() == static_cast<std::size_t>(dimension) * dimension;
+        if (has_covariance) {
+            std::copy(m.covariance.begin(), m.covariance.end(), covariance);
+            for (int i = 0; i < dimension; ++i)
+                standard_errors[i] = (i < 4 ? parameters[i] : 1.0) * std::sqrt(covariance[i * dimension + i]);
+        }
     }
     Datum values[cov_fields];
     bool nulls[cov_fields] = {false};
+    nulls[cov_standard_errors] = nulls[cov_covariance] = !has_covariance;
+    if (has_covariance) {
+        values[cov_standard_errors] = ca::pg::float8_array_datum(standard_errors, dimension);
+        values[cov_covariance] = ca::pg::float8_array_datum(covariance, dimension * dimension);
+    }
     for (int i = 0; i < 4; ++i)
         values[i] = Float8GetDatum(parameters[i]);
     values[cov_gamma_purchase] = ca::pg::float8_array_datum(gamma_purchase, static_cast<int>(k));
