@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cctype>
 #include <cmath>
@@ -1530,4 +1531,71 @@ TEST(BtydUncertainty, ClvIntervalsNarrowWithData) {
               ErrorKind::invalid_parameter_value);
     EXPECT_EQ(kind_of([&] { bgnbd_clv_interval(one, 2, 30, 38, 20, 12, 0.01, 1, 100, 1.0, 1); }),
               ErrorKind::invalid_parameter_value);
+}
+
+// An independent check of the standard errors: the Hessian of the public
+// log-likelihood in the log-parameters by second differences of its values
+// (not of the analytic gradient the fits use), inverted by Gauss-Jordan;
+// the square roots of its diagonal, times the parameters, are the
+// standard errors (they agree to about 1e-7).
+namespace {
+std::array<double, 4> standard_errors_by_values(const std::function<double(const std::array<double, 4>&)>& ll,
+                                                const std::array<double, 4>& p) {
+    const double h = 1e-3;
+    auto f = [&](int i, double di, int j, double dj) {
+        std::array<double, 4> q = p;
+        q[i] *= std::exp(di);
+        q[j] *= std::exp(dj);
+        return ll(q);
+    };
+    double a[4][8] = {};
+    for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) {
+            const double second =
+                i == j ? (f(i, h, i, h) - 2 * f(i, h, i, -h) + f(i, -h, i, -h)) / (4 * h * h)
+                       : (f(i, h, j, h) - f(i, h, j, -h) - f(i, -h, j, h) + f(i, -h, j, -h)) / (4 * h * h);
+            a[i][j] = -second;
+        }
+        a[i][4 + i] = 1;
+    }
+    for (int c = 0; c < 4; ++c) {
+        const double pivot = a[c][c];
+        for (int k = 0; k < 8; ++k)
+            a[c][k] /= pivot;
+        for (int r = 0; r < 4; ++r)
+            if (r != c) {
+                const double m = a[r][c];
+                for (int k = 0; k < 8; ++k)
+                    a[r][k] -= m * a[c][k];
+            }
+    }
+    std::array<double, 4> se{};
+    for (int i = 0; i < 4; ++i)
+        se[i] = p[i] * std::sqrt(a[i][4 + i]);
+    return se;
+}
+}  // namespace
+
+TEST(BtydUncertainty, StandardErrorsMatchAHessianOfLikelihoodValues) {
+    LOAD_CDNOW_OR_SKIP(data);
+    const auto* rows = data.customers.data();
+    const std::size_t n = data.customers.size();
+    const BgnbdModel bg = fit_bgnbd(rows, n);
+    const auto bg_se = standard_errors_by_values(
+        [&](const std::array<double, 4>& q) {
+            return bgnbd_log_likelihood(BgnbdModel{q[0], q[1], q[2], q[3]}, rows, n);
+        },
+        {bg.r, bg.alpha, bg.a, bg.b});
+    const double bp[] = {bg.r, bg.alpha, bg.a, bg.b};
+    for (int i = 0; i < 4; ++i)
+        EXPECT_NEAR(parameter_standard_error(bg.covariance, i, bp[i]), bg_se[i], 1e-5 * bg_se[i]) << i;
+    const ParetoNbdModel pn = fit_pareto_nbd(rows, n);
+    const auto pn_se = standard_errors_by_values(
+        [&](const std::array<double, 4>& q) {
+            return pareto_nbd_log_likelihood(ParetoNbdModel{q[0], q[1], q[2], q[3]}, rows, n);
+        },
+        {pn.r, pn.alpha, pn.s, pn.beta});
+    const double pp[] = {pn.r, pn.alpha, pn.s, pn.beta};
+    for (int i = 0; i < 4; ++i)
+        EXPECT_NEAR(parameter_standard_error(pn.covariance, i, pp[i]), pn_se[i], 1e-5 * pn_se[i]) << i;
 }

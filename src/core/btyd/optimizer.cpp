@@ -635,29 +635,13 @@ std::vector<double> covariance(const LogLikelihood& ll, const std::vector<double
 std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
                                     std::size_t log_parameters) {
     const std::size_t d = theta.size();
-    const double h = 1e-4;
-    std::vector<double> H(d * d), gp(d), gm(d), t = theta;
-    for (std::size_t j = 0; j < d; ++j) {
-        t[j] = theta[j] + h;
-        const double fp = ll(t, &gp);
-        t[j] = theta[j] - h;
-        const double fm = ll(t, &gm);
-        t[j] = theta[j];
-        if (!std::isfinite(fp) || !std::isfinite(fm))
-            throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
-                        "The likelihood cannot be evaluated near the estimate.");
-        for (std::size_t i = 0; i < d; ++i)
-            H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);  // -d2 LL
-    }
-    for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t j = 0; j < i; ++j)
-            H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
-    std::vector<double> se;
-    if (!inverse_diagonal_sqrt(H, d, se))
+    const std::vector<double> cov = covariance(ll, theta);
+    if (cov.size() != d * d)
         throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
-                    "The observed information matrix is not positive definite.");
-    for (std::size_t i = 0; i < d && i < log_parameters; ++i)
-        se[i] *= std::exp(theta[i]);  // delta method
+                    "The observed information at the estimate is not positive definite or cannot be evaluated.");
+    std::vector<double> se(d);
+    for (std::size_t i = 0; i < d; ++i)
+        se[i] = std::sqrt(cov[i * d + i]) * (i < log_parameters ? std::exp(theta[i]) : 1.0);  // delta method
     return se;
 }
 
