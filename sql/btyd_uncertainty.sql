@@ -226,6 +226,8 @@ SELECT q AS query, unc_error(q) AS error FROM (VALUES
     ($$SELECT clv_interval(ROW((bg).r, (bg).alpha, (bg).a, (bg).b, NULL, NULL, NULL, NULL, NULL,
                                (bg).covariance[1:15])::bgnbd_model, 2, 30, 38, 35, 12, 0.01) FROM unc_fits$$),
     ($$SELECT clv_interval(ROW((bg).r, (bg).alpha, (bg).a, (bg).b, NULL, NULL, NULL, NULL, NULL,
+                               (bg).covariance || 0::float8)::bgnbd_model, 2, 30, 38, 35, 12, 0.01) FROM unc_fits$$),
+    ($$SELECT clv_interval(ROW((bg).r, (bg).alpha, (bg).a, (bg).b, NULL, NULL, NULL, NULL, NULL,
                                array_fill(1::float8, ARRAY[16]))::bgnbd_model, 2, 30, 38, 35, 12, 0.01) FROM unc_fits$$),
     ($$SELECT clv_interval(ROW((bg).r, (bg).alpha, (bg).a, (bg).b, NULL, NULL, NULL, NULL, NULL,
                                (bg).covariance[1:15] || '{NaN}'::float8[])::bgnbd_model, 2, 30, 38, 35, 12, 0.01) FROM unc_fits$$),

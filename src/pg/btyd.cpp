@@ -927,7 +927,8 @@ ca::ParameterCovariance read_covariance(FunctionCallInfo fcinfo, int argument, i
     if (is_null)
         return out;
     int count = 0;
-    const double* values = ca::pg::float8_array(DatumGetArrayTypeP(value), &count, "covariance", d * d);
+    const double* values =
+        ca::pg::float8_array(DatumGetArrayTypeP(value), &count, "covariance", ca::pg::kMaxParameterElements);
     if (count != d * d)
         throw ca::Error(ca::ErrorKind::invalid_parameter_value,
                         printf_string("covariance of the model must have %d elements", d * d),
