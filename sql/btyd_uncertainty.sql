@@ -138,6 +138,14 @@ FROM unc_intervals ORDER BY copies;
 SELECT round(((b.upper - b.lower) / (a.upper - a.lower))::numeric, 2) AS width_ratio,
        round(((b.p_upper - b.p_lower) / (a.p_upper - a.p_lower))::numeric, 2) AS pareto_ratio
 FROM unc_intervals a, unc_intervals b WHERE a.copies = 1 AND b.copies = 2;
+-- MBG/NBD: the same for its model.
+SELECT i.estimate = clv(a.mbg, 2, 30.43, 38.86, 35, 12, 0.01, 52.0 / 12) AS estimate_is_clv,
+       i.lower < i.estimate AND i.estimate < i.upper AS contains_estimate,
+       round(((j.upper - j.lower) / (i.upper - i.lower))::numeric, 2) AS width_ratio_when_doubled
+FROM unc_fits a, unc_fits b,
+     clv_interval(a.mbg, 2, 30.43, 38.86, 35, 12, 0.01, 52.0 / 12, 500, 0.9, 7) i,
+     clv_interval(b.mbg, 2, 30.43, 38.86, 35, 12, 0.01, 52.0 / 12, 500, 0.9, 7) j
+WHERE a.copies = 1 AND b.copies = 2;
 -- A wider level gives a wider interval from the same draws.
 SELECT w.lower < n.lower AND w.upper > n.upper AS wider_level_wider
 FROM unc_fits, clv_interval(bg, 2, 30.43, 38.86, 35, 12, 0.01, 52.0 / 12, 500, 0.95, 1) w,
@@ -225,6 +233,7 @@ END $$;
 SELECT q AS query, unc_error(q) AS error FROM (VALUES
     ($$SELECT clv_interval(bgnbd_model(0.243, 4.414, 0.793, 2.426), 2, 30, 38, 35, 12, 0.01)$$),
     ($$SELECT clv_interval(bg, 2, 30, 38, 35, 12, 0.01, 1, 0) FROM unc_fits$$),
+    ($$SELECT clv_interval(mbgnbd_model(0.525, 6.183, 0.891, 1.614), 2, 30, 38, 35, 12, 0.01)$$),
     ($$SELECT clv_interval(bg, 2, 30, 38, 35, 12, 0.01, 1, 100001) FROM unc_fits$$),
     ($$SELECT clv_interval(bg, 2, 30, 38, 35, 12, 0.01, 1, 100, 1) FROM unc_fits$$),
     ($$SELECT clv_interval(bg, 2, 30, 38, 35, 12, 0.01, 1, 100, 'NaN') FROM unc_fits$$),

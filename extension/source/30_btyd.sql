@@ -347,6 +347,11 @@ CREATE FUNCTION clv_interval(model pareto_nbd_model, x float8, t_x float8, t_cal
                              draws integer DEFAULT 1000, level float8 DEFAULT 0.9, seed bigint DEFAULT 0,
                              OUT estimate float8, OUT lower float8, OUT upper float8) RETURNS record
     AS 'MODULE_PATHNAME', 'ca_clv_interval_pareto_nbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION clv_interval(model mbgnbd_model, x float8, t_x float8, t_cal float8, expected_spend float8,
+                             periods integer, discount_rate float8, period_length float8 DEFAULT 1,
+                             draws integer DEFAULT 1000, level float8 DEFAULT 0.9, seed bigint DEFAULT 0,
+                             OUT estimate float8, OUT lower float8, OUT upper float8) RETURNS record
+    AS 'MODULE_PATHNAME', 'ca_clv_interval_mbgnbd' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Calibration against a holdout period (the checks of Fader, Hardie & Lee
 -- 2005): the model is fitted on the customers whose first purchase is on or

@@ -968,6 +968,17 @@ CA_FUNCTION(ca_clv_interval_bgnbd) {
     return clv_interval_datum(fcinfo, interval);
 }
 
+CA_FUNCTION(ca_clv_interval_mbgnbd) {
+    ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 10, 4);
+    const ca::ClvInterval interval =
+        ca::mbgnbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9),
+                                static_cast<std::uint64_t>(PG_GETARG_INT64(10)), ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
+}
+
 CA_FUNCTION(ca_clv_interval_pareto_nbd) {
     ca::ParetoNbdModel model = read_pareto_nbd(fcinfo, 0);
     model.covariance = read_covariance(fcinfo, 0, 11, 4);

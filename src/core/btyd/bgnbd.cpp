@@ -432,20 +432,40 @@ double mbgnbd_clv(const MbgnbdModel& model, double x, double t_x, double T, doub
                     interrupts);
 }
 
-ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
-                               int periods, double discount_rate, double period_length, int draws, double level,
-                               std::uint64_t seed, const Interrupts& interrupts) {
-    const Params p = checked_params(model, 0);
+namespace {
+
+// shift 0: BG/NBD, 1: MBG/NBD.
+template <typename Model>
+ClvInterval clv_interval_impl(const Model& model, int shift, double x, double t_x, double T, double expected_spend,
+                              int periods, double discount_rate, double period_length, int draws, double level,
+                              std::uint64_t seed, const Interrupts& interrupts) {
+    const Params p = checked_params(model, shift);
     const double estimate[4] = {p.r, p.alpha, p.a, p.b};
     check_customer(x, t_x, T);
     btyd_detail::check_clv_arguments(expected_spend, periods, discount_rate, period_length);
     return btyd_detail::clv_interval(
         estimate, model.covariance,
         [&](const double* q) {
-            return clv_impl(Params{q[0], q[1], q[2], q[3], 0}, x, t_x, T, expected_spend, periods, discount_rate,
+            return clv_impl(Params{q[0], q[1], q[2], q[3], shift}, x, t_x, T, expected_spend, periods, discount_rate,
                             period_length, interrupts);
         },
         draws, level, seed, interrupts);
+}
+
+}  // namespace
+
+ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                               int periods, double discount_rate, double period_length, int draws, double level,
+                               std::uint64_t seed, const Interrupts& interrupts) {
+    return clv_interval_impl(model, 0, x, t_x, T, expected_spend, periods, discount_rate, period_length, draws, level,
+                             seed, interrupts);
+}
+
+ClvInterval mbgnbd_clv_interval(const MbgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                                int periods, double discount_rate, double period_length, int draws, double level,
+                                std::uint64_t seed, const Interrupts& interrupts) {
+    return clv_interval_impl(model, 1, x, t_x, T, expected_spend, periods, discount_rate, period_length, draws, level,
+                             seed, interrupts);
 }
 
 }  // namespace customer_analytics

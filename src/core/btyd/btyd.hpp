@@ -490,6 +490,9 @@ struct ClvInterval {
 ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
                                int periods, double discount_rate, double period_length, int draws, double level,
                                std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
+ClvInterval mbgnbd_clv_interval(const MbgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                                int periods, double discount_rate, double period_length, int draws, double level,
+                                std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
 ClvInterval pareto_nbd_clv_interval(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
                                     int periods, double discount_rate, double period_length, int draws, double level,
                                     std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
