@@ -160,6 +160,39 @@ std::vector<Sample> samples() {
                            return bytes_of(
                                [&](StateWriter& w) { write_btyd_fit_state(w, penalty, given, back.data, back.size); });
                        }});
+        const BgbbObservation patterns[] = {{0, 0, 6, 3464}, {3, 5, 6, 1}};
+        out.push_back({StateKind::bgbb_fit,
+                       bytes_of([&](StateWriter& w) { write_bgbb_fit_state(w, 0, false, patterns, 2); }),
+                       [](const Bytes& bytes) {
+                           TestArena a;
+                           double penalty;
+                           bool given;
+                           FlatArray<BgbbObservation> back;
+                           read_bgbb_fit_state(a, bytes.data(), bytes.size(), &penalty, &given, &back);
+                           return bytes_of(
+                               [&](StateWriter& w) { write_bgbb_fit_state(w, penalty, given, back.data, back.size); });
+                       }});
+        const double cov_rows[] = {2, 5.5, 10, 1, 0.5, -1, 0, 0, 3, 1, 1, 2};
+        out.push_back({StateKind::btyd_cov_fit,
+                       bytes_of([&](StateWriter& w) { write_btyd_cov_fit_state(w, 2, cov_rows, 2); }),
+                       [](const Bytes& bytes) {
+                           TestArena a;
+                           std::uint32_t k, rows;
+                           FlatArray<double> back;
+                           read_btyd_cov_fit_state(a, bytes.data(), bytes.size(), &k, &back, &rows);
+                           return bytes_of([&](StateWriter& w) { write_btyd_cov_fit_state(w, k, back.data, rows); });
+                       }});
+        const SbgObservation tenures[] = {{1, true, 369}, {7, false, 241}};
+        out.push_back(
+            {StateKind::sbg_fit, bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, 0.5, true, tenures, 2); }),
+             [](const Bytes& bytes) {
+                 TestArena a;
+                 double penalty;
+                 bool given;
+                 FlatArray<SbgObservation> back;
+                 read_sbg_fit_state(a, bytes.data(), bytes.size(), &penalty, &given, &back);
+                 return bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, penalty, given, back.data, back.size); });
+             }});
         const GammaGammaObservation spend[] = {{1, 20.5, 2}, {4, 3, 1}};
         out.push_back({StateKind::gamma_gamma_fit,
                        bytes_of([&](StateWriter& w) { write_gamma_gamma_fit_state(w, 0, false, spend, 2); }),
@@ -885,6 +918,27 @@ TEST(OtherStates, InconsistentFieldsAreRejected) {
     ChannelPreferenceParams cp;
     EXPECT_EQ(error_of([&] { read_channel_state(channel.data(), channel.size(), &cp); }).detail(),
               "A channel appears twice.");
+    // bgbb: t_x before x; sbg: churned in period 0.
+    {
+        const BgbbObservation pattern{3, 2, 6, 1};
+        const Bytes bb = bytes_of([&](StateWriter& w) { write_bgbb_fit_state(w, 0, false, &pattern, 1); });
+        double p;
+        bool g;
+        FlatArray<BgbbObservation> back;
+        EXPECT_EQ(error_of([&] { read_bgbb_fit_state(arena, bb.data(), bb.size(), &p, &g, &back); }).detail(),
+                  "A row is not a valid (x, t_x, n) observation with a weight.");
+        const SbgObservation tenure{0, true, 1};
+        const Bytes sb = bytes_of([&](StateWriter& w) { write_sbg_fit_state(w, 0, false, &tenure, 1); });
+        FlatArray<SbgObservation> tenures;
+        EXPECT_EQ(error_of([&] { read_sbg_fit_state(arena, sb.data(), sb.size(), &p, &g, &tenures); }).detail(),
+                  "A row is not a valid (t, churned) observation with a weight.");
+        const double cov_row[] = {0, 1, 10, 1, 0.5};  // t_x without a repeat purchase
+        const Bytes cb = bytes_of([&](StateWriter& w) { write_btyd_cov_fit_state(w, 1, cov_row, 1); });
+        std::uint32_t k, rows;
+        FlatArray<double> values;
+        EXPECT_EQ(error_of([&] { read_btyd_cov_fit_state(arena, cb.data(), cb.size(), &k, &values, &rows); }).detail(),
+                  "A row is not a valid (x, t_x, T) observation with a weight.");
+    }
     // btyd: t_x beyond T; gamma-gamma: a fractional x.
     const BtydObservation row{2, 11, 10, 1};
     const Bytes fit = bytes_of([&](StateWriter& w) { write_btyd_fit_state(w, 0, false, &row, 1); });

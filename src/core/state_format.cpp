@@ -14,7 +14,7 @@ const char* state_name(StateKind kind) {
     case StateKind::rfm_bins:
         return "rfm_bins";
     case StateKind::btyd_fit:
-        return "bgnbd_fit or pareto_nbd_fit";
+        return "bgnbd_fit, pareto_nbd_fit or mbgnbd_fit";
     case StateKind::gamma_gamma_fit:
         return "gamma_gamma_fit";
     case StateKind::activity_status:
@@ -39,6 +39,12 @@ const char* state_name(StateKind kind) {
         return "k-means model";
     case StateKind::rfm_orders:
         return "rfm_agg";
+    case StateKind::bgbb_fit:
+        return "bgbb_fit";
+    case StateKind::sbg_fit:
+        return "sbg_fit";
+    case StateKind::btyd_cov_fit:
+        return "bgnbd_cov_fit or pareto_nbd_cov_fit";
     }
     return "unknown";
 }

@@ -69,7 +69,7 @@ inline bool valid_day(std::int64_t day) { return day >= kFirstValidDay && day <=
 enum class StateKind : std::uint8_t {
     rfm_summary = 1,         // rfm_agg, rfm_agg_state, rfm_state_merge
     rfm_bins = 2,            // rfm_bins
-    btyd_fit = 3,            // bgnbd_fit, pareto_nbd_fit
+    btyd_fit = 3,            // bgnbd_fit, pareto_nbd_fit, mbgnbd_fit
     gamma_gamma_fit = 4,     // gamma_gamma_fit
     activity_status = 5,     // activity_status
     coupon_sensitivity = 6,  // coupon_sensitivity
@@ -82,13 +82,17 @@ enum class StateKind : std::uint8_t {
     campaign_report = 13,    // campaign_report
     kmeans_model = 14,       // a fitted KMeansModel (the core's own copies; not an aggregate state)
     rfm_orders = 15,         // rfm_agg and rfm_agg_state with an order key, rfm_state_merge
+    bgbb_fit = 16,           // bgbb_fit
+    sbg_fit = 17,            // sbg_fit
+    btyd_cov_fit = 18,       // bgnbd_cov_fit, pareto_nbd_cov_fit
 };
 
 constexpr StateKind kAllStateKinds[] = {
     StateKind::rfm_summary,     StateKind::rfm_bins,           StateKind::btyd_fit,     StateKind::gamma_gamma_fit,
     StateKind::activity_status, StateKind::coupon_sensitivity, StateKind::purchase_mix, StateKind::channel_preference,
     StateKind::spend_sample,    StateKind::kmeans_fit,         StateKind::affinity,     StateKind::segment_overlap,
-    StateKind::campaign_report, StateKind::kmeans_model,       StateKind::rfm_orders,
+    StateKind::campaign_report, StateKind::kmeans_model,       StateKind::rfm_orders,   StateKind::bgbb_fit,
+    StateKind::sbg_fit,         StateKind::btyd_cov_fit,
 };
 
 // The name used in messages: "invalid serialized <name> state".

@@ -1,7 +1,10 @@
 // The SQL surface of the Buy-Till-You-Die models (btyd.hpp):
 //   btyd_inputs                      rfm_summary or dates -> (x, t_x, t_cal)
-//   bgnbd_fit, pareto_nbd_fit        aggregates over (x, t_x, t_cal)
+//   bgnbd_fit, pareto_nbd_fit,       aggregates over (x, t_x, t_cal)
+//   mbgnbd_fit
 //   gamma_gamma_fit                  aggregate over (x, mean_spend)
+//   bgbb_fit                         aggregate over (x, t_x, n), discrete time
+//   sbg_fit                          aggregate over (t, churned), contractual
 //   *_p_alive, *_expected, *_repurchase_score, gamma_gamma_expected_spend,
 //   clv                              per-customer predictions from a model
 //
@@ -11,6 +14,7 @@
 // triples, not with the number of customers. The fit itself runs in the
 // final function, polling the interrupt flag.
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstdio>
 #include <tuple>
@@ -62,6 +66,7 @@ double model_parameter(const ca::pg::CompositeReader* reader, HeapTupleHeader tu
 
 struct ModelCache {
     void* reader;
+    void* descriptor;  // of a composite result (clv_interval)
 };
 
 ca::BgnbdModel read_bgnbd(FunctionCallInfo fcinfo, int argument) {
@@ -88,6 +93,40 @@ ca::ParetoNbdModel read_pareto_nbd(FunctionCallInfo fcinfo, int argument) {
     return model;
 }
 
+ca::MbgnbdModel read_mbgnbd(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::MbgnbdModel model;
+    model.r = model_parameter(reader, tuple, model_p1, "MBG/NBD", "r");
+    model.alpha = model_parameter(reader, tuple, model_p2, "MBG/NBD", "alpha");
+    model.a = model_parameter(reader, tuple, model_p3, "MBG/NBD", "a");
+    model.b = model_parameter(reader, tuple, model_p4, "MBG/NBD", "b");
+    return model;
+}
+
+ca::BgbbModel read_bgbb(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::BgbbModel model;
+    model.alpha = model_parameter(reader, tuple, model_p1, "BG/BB", "alpha");
+    model.beta = model_parameter(reader, tuple, model_p2, "BG/BB", "beta");
+    model.gamma = model_parameter(reader, tuple, model_p3, "BG/BB", "gamma");
+    model.delta = model_parameter(reader, tuple, model_p4, "BG/BB", "delta");
+    return model;
+}
+
+ca::SbgModel read_sbg(FunctionCallInfo fcinfo, int argument) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::SbgModel model;
+    model.alpha = model_parameter(reader, tuple, model_p1, "sBG", "alpha");
+    model.beta = model_parameter(reader, tuple, model_p2, "sBG", "beta");
+    return model;
+}
+
 ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
     auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
     HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
@@ -102,13 +141,19 @@ ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
 // A model built from stored parameters: the parameters, the other fields
 // NULL. Built in C so that, unlike a SQL function, it resolves nothing
 // through the caller's search_path, and so that it validates.
-Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count) {
+// pareto_nbd_model has a boundary field more since 0.2.0; a database still
+// on 0.1.0 has the type without it, so the fields after the fit summary
+// are filled only where the type has them.
+Datum model_from_parameters(FunctionCallInfo fcinfo, const double* parameters, int count, int extra_fields = 0) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[8] = {0};
-    bool nulls[8];
-    for (int i = 0; i < 8; ++i)
+    constexpr int kMaxFields = 12;
+    Datum values[kMaxFields] = {0};
+    bool nulls[kMaxFields];
+    for (int i = 0; i < kMaxFields; ++i)
         nulls[i] = i >= count;
-    if (descriptor->natts != count + 4)
+    // 0.1.0 types end at iterations; 0.2.0 adds boundary (extra_fields)
+    // and standard_errors, covariance.
+    if (descriptor->natts != count + 4 && descriptor->natts != count + 4 + extra_fields + 2)
         throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
     for (int i = 0; i < count; ++i)
         values[i] = Float8GetDatum(parameters[i]);
@@ -136,7 +181,38 @@ CA_FUNCTION(ca_pareto_nbd_model) {
     model.beta = PG_GETARG_FLOAT8(3);
     ca::validate_model(model);
     const double parameters[4] = {model.r, model.alpha, model.s, model.beta};
+    return model_from_parameters(fcinfo, parameters, 4, 1);
+}
+
+CA_FUNCTION(ca_mbgnbd_model) {
+    ca::MbgnbdModel model;
+    model.r = PG_GETARG_FLOAT8(0);
+    model.alpha = PG_GETARG_FLOAT8(1);
+    model.a = PG_GETARG_FLOAT8(2);
+    model.b = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.r, model.alpha, model.a, model.b};
     return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_bgbb_model) {
+    ca::BgbbModel model;
+    model.alpha = PG_GETARG_FLOAT8(0);
+    model.beta = PG_GETARG_FLOAT8(1);
+    model.gamma = PG_GETARG_FLOAT8(2);
+    model.delta = PG_GETARG_FLOAT8(3);
+    ca::validate_model(model);
+    const double parameters[4] = {model.alpha, model.beta, model.gamma, model.delta};
+    return model_from_parameters(fcinfo, parameters, 4);
+}
+
+CA_FUNCTION(ca_sbg_model) {
+    ca::SbgModel model;
+    model.alpha = PG_GETARG_FLOAT8(0);
+    model.beta = PG_GETARG_FLOAT8(1);
+    ca::validate_model(model);
+    const double parameters[2] = {model.alpha, model.beta};
+    return model_from_parameters(fcinfo, parameters, 2);
 }
 
 CA_FUNCTION(ca_gamma_gamma_model) {
@@ -277,6 +353,16 @@ bool key_less(const ca::BtydObservation& l, const ca::BtydObservation& r) {
 bool same_key(const ca::BtydObservation& l, const ca::BtydObservation& r) {
     return l.x == r.x && l.t_x == r.t_x && l.T == r.T;
 }
+bool key_less(const ca::BgbbObservation& l, const ca::BgbbObservation& r) {
+    return std::tie(l.x, l.t_x, l.n) < std::tie(r.x, r.t_x, r.n);
+}
+bool same_key(const ca::BgbbObservation& l, const ca::BgbbObservation& r) {
+    return l.x == r.x && l.t_x == r.t_x && l.n == r.n;
+}
+bool key_less(const ca::SbgObservation& l, const ca::SbgObservation& r) {
+    return std::tie(l.t, l.churned) < std::tie(r.t, r.churned);
+}
+bool same_key(const ca::SbgObservation& l, const ca::SbgObservation& r) { return l.t == r.t && l.churned == r.churned; }
 bool key_less(const ca::GammaGammaObservation& l, const ca::GammaGammaObservation& r) {
     return std::tie(l.x, l.mean_spend) < std::tie(r.x, r.mean_spend);
 }
@@ -340,6 +426,10 @@ const char* limit_hint(const ca::BtydObservation*) {
 const char* limit_hint(const ca::GammaGammaObservation*) {
     return "Round mean_spend (to cents, say) so that customers share values, or fit a sample.";
 }
+const char* limit_hint(const ca::BgbbObservation*) { return "Fit a sample."; }
+const char* limit_hint(const ca::SbgObservation*) { return "Fit a sample."; }
+const char* row_kind(const ca::BgbbObservation*) { return "(x, t_x, n) patterns"; }
+const char* row_kind(const ca::SbgObservation*) { return "(t, churned) pairs"; }
 const char* row_kind(const ca::BtydObservation*) { return "(x, t_x, t_cal) triples"; }
 const char* row_kind(const ca::GammaGammaObservation*) { return "(x, mean_spend) pairs"; }
 
@@ -438,6 +528,18 @@ void write_fit(ca::StateWriter& writer, const FitState<ca::BtydObservation>& sta
 void write_fit(ca::StateWriter& writer, const FitState<ca::GammaGammaObservation>& state) {
     ca::write_gamma_gamma_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
 }
+void write_fit(ca::StateWriter& writer, const FitState<ca::BgbbObservation>& state) {
+    ca::write_bgbb_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
+}
+void write_fit(ca::StateWriter& writer, const FitState<ca::SbgObservation>& state) {
+    ca::write_sbg_fit_state(writer, state.l2_penalty, state.penalty_given, state.rows.data, state.rows.size);
+}
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::BgbbObservation>* state) {
+    ca::read_bgbb_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
+}
+void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::SbgObservation>* state) {
+    ca::read_sbg_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
+}
 void read_fit(const ca::Arena& arena, const ca::pg::StateBytes& bytes, FitState<ca::BtydObservation>* state) {
     ca::read_btyd_fit_state(arena, bytes.data, bytes.size, &state->l2_penalty, &state->penalty_given, &state->rows);
 }
@@ -517,6 +619,45 @@ CA_FUNCTION(ca_gamma_gamma_fit_transfn) {
     PG_RETURN_POINTER(state);
 }
 
+// bgbb_fit(x, t_x, n [, l2_penalty]): rows with a NULL argument are skipped;
+// invalid patterns are errors.
+CA_FUNCTION(ca_bgbb_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "bgbb_fit_transfn");
+    auto* state = state_for_row<ca::BgbbObservation>(fcinfo, context, 4);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+        PG_RETURN_POINTER(state);
+    ca::BgbbObservation row;
+    row.x = as_double(fcinfo, 1);
+    row.t_x = as_double(fcinfo, 2);
+    row.n = as_double(fcinfo, 3);
+    row.weight = 1;
+    ca::bgbb_validate(row);
+    add_row(arena_for(context), state, row);
+    PG_RETURN_POINTER(state);
+}
+
+// sbg_fit(t, churned [, l2_penalty]): rows with a NULL argument are skipped.
+CA_FUNCTION(ca_sbg_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "sbg_fit_transfn");
+    auto* state = state_for_row<ca::SbgObservation>(fcinfo, context, 3);
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+        PG_RETURN_POINTER(state);
+    ca::SbgObservation row;
+    row.t = as_double(fcinfo, 1);
+    row.churned = PG_GETARG_BOOL(2);
+    row.weight = 1;
+    ca::sbg_validate(row);
+    add_row(arena_for(context), state, row);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_bgbb_fit_combinefn) { return fit_combine<ca::BgbbObservation>(fcinfo, "bgbb_fit_combinefn"); }
+CA_FUNCTION(ca_bgbb_fit_serialfn) { return fit_serialize<ca::BgbbObservation>(fcinfo); }
+CA_FUNCTION(ca_bgbb_fit_deserialfn) { return fit_deserialize<ca::BgbbObservation>(fcinfo, "bgbb_fit_deserialfn"); }
+CA_FUNCTION(ca_sbg_fit_combinefn) { return fit_combine<ca::SbgObservation>(fcinfo, "sbg_fit_combinefn"); }
+CA_FUNCTION(ca_sbg_fit_serialfn) { return fit_serialize<ca::SbgObservation>(fcinfo); }
+CA_FUNCTION(ca_sbg_fit_deserialfn) { return fit_deserialize<ca::SbgObservation>(fcinfo, "sbg_fit_deserialfn"); }
+
 CA_FUNCTION(ca_btyd_fit_combinefn) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
 CA_FUNCTION(ca_btyd_fit_serialfn) { return fit_serialize<ca::BtydObservation>(fcinfo); }
 CA_FUNCTION(ca_btyd_fit_deserialfn) { return fit_deserialize<ca::BtydObservation>(fcinfo, "btyd_fit_deserialfn"); }
@@ -551,24 +692,54 @@ ca::BtydFitOptions fit_options(double l2_penalty) {
     return options;
 }
 
-// Result fields shared by the three model types after their parameters.
+// Result fields shared by the model types after their parameters:
+// log_likelihood, customers, converged, iterations, then (pareto_nbd_model
+// only) boundary (text, NULL when nullptr), then standard_errors and
+// covariance (float8[], NULL without a covariance). A database still on
+// 0.1.0 has the types without the fields after iterations, which are then
+// left out.
 struct FitSummary {
     double log_likelihood;
     double customers;
     bool converged;
     int iterations;
+    const ca::ParameterCovariance* covariance = nullptr;
+    bool has_boundary = false;
+    const char* boundary = nullptr;
 };
 
 Datum model_datum(FunctionCallInfo fcinfo, const double* parameters, int parameter_count, const FitSummary& fit) {
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[8];
-    bool nulls[8] = {false};
+    constexpr int kMaxFields = 16;
+    if (descriptor->natts > kMaxFields || descriptor->natts < parameter_count + 4)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    Datum values[kMaxFields];
+    bool nulls[kMaxFields] = {false};
     for (int i = 0; i < parameter_count; ++i)
         values[i] = Float8GetDatum(parameters[i]);
     values[parameter_count] = Float8GetDatum(fit.log_likelihood);
     values[parameter_count + 1] = Int64GetDatum(static_cast<std::int64_t>(std::llround(fit.customers)));
     values[parameter_count + 2] = BoolGetDatum(fit.converged);
     values[parameter_count + 3] = Int32GetDatum(fit.iterations);
+    for (int i = parameter_count + 4; i < descriptor->natts; ++i)
+        nulls[i] = true;
+    int next = parameter_count + 4;
+    if (fit.has_boundary) {
+        if (descriptor->natts > next && fit.boundary != nullptr) {
+            values[next] = CStringGetTextDatum(fit.boundary);
+            nulls[next] = false;
+        }
+        ++next;
+    }
+    const ca::ParameterCovariance* c = fit.covariance;
+    if (descriptor->natts >= next + 2 && c != nullptr && c->d == parameter_count) {
+        double se[4];
+        for (int i = 0; i < parameter_count; ++i)
+            se[i] = ca::parameter_standard_error(*c, i, parameters[i]);
+        values[next] = ca::pg::float8_array_datum(se, parameter_count);
+        values[next + 1] = ca::pg::float8_array_datum(c->values.data(), c->d * c->d);
+        nulls[next] = nulls[next + 1] = false;
+    }
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
@@ -582,7 +753,8 @@ CA_FUNCTION(ca_bgnbd_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::BgnbdModel m = ca::fit_bgnbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.a, m.b};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
@@ -593,7 +765,45 @@ CA_FUNCTION(ca_pareto_nbd_fit_finalfn) {
         PG_RETURN_NULL();
     const ca::ParetoNbdModel m = ca::fit_pareto_nbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[4] = {m.r, m.alpha, m.s, m.beta};
-    return model_datum(fcinfo, parameters, 4, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance, true,
+                                  ca::boundary_name(m.boundary)});
+}
+
+CA_FUNCTION(ca_mbgnbd_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const TripleState*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::MbgnbdModel m = ca::fit_mbgnbd(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[4] = {m.r, m.alpha, m.a, m.b};
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
+}
+
+CA_FUNCTION(ca_bgbb_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const FitState<ca::BgbbObservation>*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::BgbbModel m = ca::fit_bgbb(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[4] = {m.alpha, m.beta, m.gamma, m.delta};
+    return model_datum(fcinfo, parameters, 4,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
+}
+
+CA_FUNCTION(ca_sbg_fit_finalfn) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const FitState<ca::SbgObservation>*>(PG_GETARG_POINTER(0));
+    if (state->rows.size == 0)
+        PG_RETURN_NULL();
+    const ca::SbgModel m = ca::fit_sbg(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
+    const double parameters[2] = {m.alpha, m.beta};
+    return model_datum(fcinfo, parameters, 2,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
@@ -614,7 +824,8 @@ CA_FUNCTION(ca_gamma_gamma_fit_finalfn) {
     const ca::GammaGammaModel m =
         ca::fit_gamma_gamma(state->rows.data, state->rows.size, fit_options(state->l2_penalty));
     const double parameters[3] = {m.p, m.q, m.gamma};
-    return model_datum(fcinfo, parameters, 3, FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations});
+    return model_datum(fcinfo, parameters, 3,
+                       FitSummary{m.log_likelihood, m.customers, m.converged, m.iterations, &m.covariance});
 }
 
 // ---------------------------------------------------------------------------
@@ -701,3 +912,417 @@ CA_FUNCTION(ca_clv_pareto_nbd) {
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
                                         PG_GETARG_FLOAT8(7), ca::pg::interrupts()));
 }
+
+namespace {
+
+// The covariance field of a model (field_number, 1-based): none (d = 0)
+// when NULL; a value that is not d x d finite numbers is refused.
+ca::ParameterCovariance read_covariance(FunctionCallInfo fcinfo, int argument, int field_number, int d) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    ca::ParameterCovariance out;
+    bool is_null = false;
+    const Datum value = ca::pg::composite_field(reader, tuple, field_number, &is_null);
+    if (is_null)
+        return out;
+    int count = 0;
+    const double* values =
+        ca::pg::float8_array(DatumGetArrayTypeP(value), &count, "covariance", ca::pg::kMaxParameterElements);
+    if (count != d * d)
+        throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                        printf_string("covariance of the model must have %d elements", d * d),
+                        printf_string("It has %d.", count));
+    for (int i = 0; i < count; ++i) {
+        if (!std::isfinite(values[i]))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "covariance of the model must be finite");
+        out.values[static_cast<std::size_t>(i)] = values[i];
+    }
+    out.d = d;
+    return out;
+}
+
+// Draws are bounded (kMaxClvDraws) and the bootstrap polls the interrupt
+// flag at each, so a large request can be cancelled.
+Datum clv_interval_datum(FunctionCallInfo fcinfo, const ca::ClvInterval& interval) {
+    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &cache->descriptor);
+    Datum values[3] = {Float8GetDatum(interval.estimate), Float8GetDatum(interval.lower),
+                       Float8GetDatum(interval.upper)};
+    bool nulls[3] = {false, false, false};
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+}  // namespace
+
+// clv_interval(model, x, t_x, t_cal, expected_spend, periods, discount_rate,
+//              period_length, draws, level, seed) -> (estimate, lower, upper)
+CA_FUNCTION(ca_clv_interval_bgnbd) {
+    ca::BgnbdModel model = read_bgnbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 10, 4);
+    const ca::ClvInterval interval =
+        ca::bgnbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                               PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                               PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9), static_cast<std::uint64_t>(PG_GETARG_INT64(10)),
+                               ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
+}
+
+CA_FUNCTION(ca_clv_interval_mbgnbd) {
+    ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 10, 4);
+    const ca::ClvInterval interval =
+        ca::mbgnbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9),
+                                static_cast<std::uint64_t>(PG_GETARG_INT64(10)), ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
+}
+
+CA_FUNCTION(ca_clv_interval_pareto_nbd) {
+    ca::ParetoNbdModel model = read_pareto_nbd(fcinfo, 0);
+    model.covariance = read_covariance(fcinfo, 0, 11, 4);
+    const ca::ClvInterval interval =
+        ca::pareto_nbd_clv_interval(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                    PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                    PG_GETARG_INT32(8), PG_GETARG_FLOAT8(9),
+                                    static_cast<std::uint64_t>(PG_GETARG_INT64(10)), ca::pg::interrupts());
+    return clv_interval_datum(fcinfo, interval);
+}
+
+CA_FUNCTION(ca_clv_mbgnbd) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_clv(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                    PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6), PG_GETARG_FLOAT8(7),
+                                    ca::pg::interrupts()));
+}
+
+CA_FUNCTION(ca_mbgnbd_p_alive) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_p_alive(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+CA_FUNCTION(ca_mbgnbd_expected) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(
+        ca::mbgnbd_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
+}
+
+CA_FUNCTION(ca_mbgnbd_expected_new) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_unconditional_expected(model, PG_GETARG_FLOAT8(1)));
+}
+
+CA_FUNCTION(ca_mbgnbd_repurchase_score) {
+    const ca::MbgnbdModel model = read_mbgnbd(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::mbgnbd_repurchase_score(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3),
+                                                 PG_GETARG_FLOAT8(4)));
+}
+
+// bgbb_p_alive(model, x, t_x, n)
+CA_FUNCTION(ca_bgbb_p_alive) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_p_alive(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3)));
+}
+
+// bgbb_expected(model, n_star, x, t_x, n)
+CA_FUNCTION(ca_bgbb_expected) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(
+        ca::bgbb_expected(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2), PG_GETARG_FLOAT8(3), PG_GETARG_FLOAT8(4)));
+}
+
+// bgbb_expected(model, n): a new customer's transactions in n opportunities
+CA_FUNCTION(ca_bgbb_expected_new) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_unconditional_expected(model, PG_GETARG_FLOAT8(1)));
+}
+
+// bgbb_probability(model, x, n) = P(X(n) = x)
+CA_FUNCTION(ca_bgbb_probability) {
+    const ca::BgbbModel model = read_bgbb(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::bgbb_probability(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
+}
+
+CA_FUNCTION(ca_sbg_survival) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_survival(model, PG_GETARG_FLOAT8(1)));
+}
+
+CA_FUNCTION(ca_sbg_retention) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_retention(model, PG_GETARG_FLOAT8(1)));
+}
+
+// sbg_derl(model, renewals, discount_rate)
+CA_FUNCTION(ca_sbg_derl) {
+    const ca::SbgModel model = read_sbg(fcinfo, 0);
+    PG_RETURN_FLOAT8(ca::sbg_derl(model, PG_GETARG_FLOAT8(1), PG_GETARG_FLOAT8(2)));
+}
+
+// ---------------------------------------------------------------------------
+// Covariates: bgnbd_cov_fit, pareto_nbd_cov_fit (x, t_x, t_cal, covariates
+// float8[]) and the customer's own model, bgnbd_model(cov_model, covariates)
+// ---------------------------------------------------------------------------
+
+namespace {
+
+// Rows (x, t_x, T, weight, z_1 .. z_k) in one flat array, k fixed by the
+// first row.
+struct CovFitState {
+    ca::FlatArray<double> values;
+    std::uint32_t k;
+    std::uint32_t rows;
+};
+
+CovFitState* new_cov_state(MemoryContext context) {
+    return new (MemoryContextAllocZero(context, sizeof(CovFitState))) CovFitState();
+}
+
+void set_covariate_count(CovFitState* state, std::uint32_t k) {
+    if (state->k == 0) {
+        state->k = k;
+        return;
+    }
+    if (state->k != k)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "every customer needs the same number of covariates",
+                        printf_string("A customer has %u covariates, an earlier one %u.", k, state->k));
+}
+
+void add_cov_rows(const ca::Arena& arena, CovFitState* state, const double* rows, std::uint32_t count) {
+    ca::pg::check_limit(std::uint64_t(state->rows) + count, kMaxFitRows,
+                        "model fits with covariates accept at most "
+                        "4000000 customers",
+                        "Fit a sample.");
+    state->values.append(arena, rows, count * (4 + state->k));
+    state->rows += count;
+}
+
+enum CovField {
+    cov_r,
+    cov_alpha,
+    cov_a,
+    cov_b,
+    cov_gamma_purchase,
+    cov_gamma_dropout,
+    cov_standard_errors = 10,
+    cov_covariance,
+    cov_fields
+};
+
+// The covariate model in a composite (fields as in CovField).
+struct CovModelCache {
+    void* reader;
+    void* descriptor;
+};
+
+}  // namespace
+
+CA_FUNCTION(ca_btyd_cov_fit_transfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_transfn");
+    auto* state = PG_ARGISNULL(0) ? new_cov_state(context) : reinterpret_cast<CovFitState*>(PG_GETARG_POINTER(0));
+    if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
+        PG_RETURN_POINTER(state);
+    int k = 0;
+    const double* z = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(4), &k, "covariates", ca::kBtydMaxCovariates);
+    if (k == 0)
+        throw ca::Error(ca::ErrorKind::array_subscript_error, "covariates must not be empty");
+    double row[4 + ca::kBtydMaxCovariates];
+    row[0] = as_double(fcinfo, 1);
+    row[1] = as_double(fcinfo, 2);
+    row[2] = as_double(fcinfo, 3);
+    row[3] = 1;
+    ca::btyd_validate(ca::BtydObservation{row[0], row[1], row[2], 1});
+    for (int j = 0; j < k; ++j) {
+        if (!std::isfinite(z[j]))
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value, "covariates must be finite",
+                            printf_string("Covariate %d of a customer is %g.", j + 1, z[j]));
+        row[4 + j] = z[j] + 0.0;
+    }
+    set_covariate_count(state, static_cast<std::uint32_t>(k));
+    add_cov_rows(arena_for(context), state, row, 1);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_combinefn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_combinefn");
+    if (PG_ARGISNULL(1)) {
+        if (PG_ARGISNULL(0))
+            PG_RETURN_NULL();
+        PG_RETURN_POINTER(PG_GETARG_POINTER(0));
+    }
+    auto* state = PG_ARGISNULL(0) ? new_cov_state(context) : reinterpret_cast<CovFitState*>(PG_GETARG_POINTER(0));
+    const auto* other = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(1));
+    if (other->rows == 0)
+        PG_RETURN_POINTER(state);
+    set_covariate_count(state, other->k);
+    add_cov_rows(arena_for(context), state, other->values.data, other->rows);
+    PG_RETURN_POINTER(state);
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_serialfn) {
+    const auto* state = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(0));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
+        ca::write_btyd_cov_fit_state(writer, state->k, state->values.data, state->rows);
+    }));
+}
+
+CA_FUNCTION(ca_btyd_cov_fit_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_deserialfn");
+    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+    CovFitState* state = new_cov_state(context);
+    ca::read_btyd_cov_fit_state(arena_for(context), bytes.data, bytes.size, &state->k, &state->values, &state->rows);
+    PG_RETURN_POINTER(state);
+}
+
+namespace {
+
+// The fit in the final function; the result is built after the core's
+// model (which holds vectors) has been copied into plain arrays.
+Datum cov_fit_final(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
+    if (PG_ARGISNULL(0))
+        PG_RETURN_NULL();
+    const auto* state = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(0));
+    if (state->rows == 0)
+        PG_RETURN_NULL();
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
+    if (descriptor->natts != cov_fields)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    const std::uint32_t k = state->k, width = 4 + k;
+    double parameters[4], gamma_purchase[ca::kBtydMaxCovariates], gamma_dropout[ca::kBtydMaxCovariates];
+    double log_likelihood, customers;
+    bool converged;
+    int iterations;
+    constexpr int kMaxDimension = 4 + 2 * ca::kBtydMaxCovariates;
+    const int dimension = 4 + 2 * static_cast<int>(k);
+    double standard_errors[kMaxDimension], covariance[kMaxDimension * kMaxDimension];
+    bool has_covariance = false;
+    {
+        ca::BtydFitOptions options;
+        options.interrupts = ca::pg::interrupts();
+        // The rows in a fixed order (lexicographic; all finite), whatever
+        // order parallel workers combined them in, so that a parallel plan
+        // sums the likelihood in the serial plan's order and gives exactly
+        // its result.
+        const double* values = state->values.data;
+        std::vector<std::uint32_t> order(state->rows);
+        for (std::uint32_t i = 0; i < state->rows; ++i)
+            order[i] = i;
+        ca::sort_interruptible(
+            order.data(), order.data() + order.size(),
+            [values, width](std::uint32_t a, std::uint32_t b) {
+                const double* x = values + static_cast<std::size_t>(a) * width;
+                const double* y = values + static_cast<std::size_t>(b) * width;
+                return std::lexicographical_compare(x, x + width, y, y + width);
+            },
+            options.interrupts, width);
+        std::vector<ca::BtydObservation> rows(state->rows);
+        std::vector<double> z(static_cast<std::size_t>(state->rows) * k);
+        for (std::uint32_t i = 0; i < state->rows; ++i) {
+            const double* row = values + static_cast<std::size_t>(order[i]) * width;
+            rows[i] = ca::BtydObservation{row[0], row[1], row[2], row[3]};
+            std::copy(row + 4, row + width, z.begin() + static_cast<std::ptrdiff_t>(i) * k);
+        }
+        const ca::BtydCovariateModel m =
+            ca::fit_btyd_covariates(family, rows.data(), z.data(), rows.size(), static_cast<int>(k), options);
+        parameters[0] = m.r;
+        parameters[1] = m.alpha;
+        parameters[2] = m.a_or_s;
+        parameters[3] = m.b_or_beta;
+        std::copy(m.gamma_purchase.begin(), m.gamma_purchase.end(), gamma_purchase);
+        std::copy(m.gamma_dropout.begin(), m.gamma_dropout.end(), gamma_dropout);
+        log_likelihood = m.log_likelihood;
+        customers = m.customers;
+        converged = m.converged;
+        iterations = m.iterations;
+        // Standard errors: of r, alpha, a|s, b|beta by the delta method from
+        // their logarithms, of the coefficients directly.
+        has_covariance = m.covariance.size() == static_cast<std::size_t>(dimension) * dimension;
+        if (has_covariance) {
+            std::copy(m.covariance.begin(), m.covariance.end(), covariance);
+            for (int i = 0; i < dimension; ++i)
+                standard_errors[i] = (i < 4 ? parameters[i] : 1.0) * std::sqrt(covariance[i * dimension + i]);
+        }
+    }
+    Datum values[cov_fields];
+    bool nulls[cov_fields] = {false};
+    nulls[cov_standard_errors] = nulls[cov_covariance] = !has_covariance;
+    if (has_covariance) {
+        values[cov_standard_errors] = ca::pg::float8_array_datum(standard_errors, dimension);
+        values[cov_covariance] = ca::pg::float8_array_datum(covariance, dimension * dimension);
+    }
+    for (int i = 0; i < 4; ++i)
+        values[i] = Float8GetDatum(parameters[i]);
+    values[cov_gamma_purchase] = ca::pg::float8_array_datum(gamma_purchase, static_cast<int>(k));
+    values[cov_gamma_dropout] = ca::pg::float8_array_datum(gamma_dropout, static_cast<int>(k));
+    values[6] = Float8GetDatum(log_likelihood);
+    values[7] = Int64GetDatum(static_cast<std::int64_t>(std::llround(customers)));
+    values[8] = BoolGetDatum(converged);
+    values[9] = Int32GetDatum(iterations);
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+// An individual model: the covariate model's parameters with alpha and b
+// (beta) scaled by the customer's covariates.
+Datum customer_model(FunctionCallInfo fcinfo, ca::BtydCovariateFamily family) {
+    auto* cache = ca::pg::call_cache<CovModelCache>(fcinfo);
+    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(0);
+    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const char* name = family == ca::BtydCovariateFamily::bgnbd ? "BG/NBD" : "Pareto/NBD";
+    static const char* const kNames[2][4] = {{"r", "alpha", "a", "b"}, {"r", "alpha", "s", "beta"}};
+    double parameters[4];
+    for (int i = 0; i < 4; ++i)
+        parameters[i] =
+            model_parameter(reader, tuple, i, name, kNames[family == ca::BtydCovariateFamily::bgnbd ? 0 : 1][i]);
+    int counts[2];
+    const double* gammas[2];
+    for (int i = 0; i < 2; ++i) {
+        const Datum field = ca::pg::required_field(reader, tuple, cov_gamma_purchase + 1 + i,
+                                                   i == 0 ? "gamma_purchase" : "gamma_dropout");
+        gammas[i] = ca::pg::float8_array(DatumGetArrayTypeP(field), &counts[i],
+                                         i == 0 ? "gamma_purchase" : "gamma_dropout", ca::kBtydMaxCovariates);
+    }
+    int k = 0;
+    const double* z = ca::pg::float8_array(PG_GETARG_ARRAYTYPE_P(1), &k, "covariates", ca::kBtydMaxCovariates);
+    if (counts[0] != k || counts[1] != k)
+        throw ca::Error(ca::ErrorKind::array_subscript_error,
+                        "the customer and the model have different numbers of covariates",
+                        printf_string("The model has %d and %d coefficients, the customer %d covariates.", counts[0],
+                                      counts[1], k));
+    double individual[4];
+    {
+        ca::BtydCovariateModel m;
+        m.r = parameters[0];
+        m.alpha = parameters[1];
+        m.a_or_s = parameters[2];
+        m.b_or_beta = parameters[3];
+        m.gamma_purchase.assign(gammas[0], gammas[0] + k);
+        m.gamma_dropout.assign(gammas[1], gammas[1] + k);
+        if (family == ca::BtydCovariateFamily::bgnbd) {
+            const ca::BgnbdModel b = ca::bgnbd_covariate_model(m, z, k);
+            individual[0] = b.r, individual[1] = b.alpha, individual[2] = b.a, individual[3] = b.b;
+        } else {
+            const ca::ParetoNbdModel p = ca::pareto_nbd_covariate_model(m, z, k);
+            individual[0] = p.r, individual[1] = p.alpha, individual[2] = p.s, individual[3] = p.beta;
+        }
+    }
+    // bgnbd_model or pareto_nbd_model: the parameters, the other fields NULL.
+    TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &cache->descriptor);
+    constexpr int kMaxFields = 12;
+    Datum values[kMaxFields] = {0};
+    bool nulls[kMaxFields];
+    if (descriptor->natts < 8 || descriptor->natts > kMaxFields)
+        throw ca::Error(ca::ErrorKind::data_exception, "model type has an unexpected number of fields");
+    for (int i = 0; i < kMaxFields; ++i)
+        nulls[i] = i >= 4;
+    for (int i = 0; i < 4; ++i)
+        values[i] = Float8GetDatum(individual[i]);
+    return ca::pg::tuple_datum(descriptor, values, nulls);
+}
+
+}  // namespace
+
+CA_FUNCTION(ca_bgnbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCovariateFamily::bgnbd); }
+CA_FUNCTION(ca_pareto_nbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }
+CA_FUNCTION(ca_bgnbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::bgnbd); }
+CA_FUNCTION(ca_pareto_nbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }

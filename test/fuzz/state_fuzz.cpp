@@ -119,6 +119,35 @@ Bytes btyd_fit(const Bytes& in) {
     return bytes_of([&](ca::StateWriter& w) { ca::write_btyd_fit_state(w, penalty, given, rows.data, rows.size); });
 }
 
+Bytes bgbb_fit(const Bytes& in) {
+    MallocArena memory;
+    double penalty;
+    bool given;
+    ca::FlatArray<ca::BgbbObservation> rows;
+    ca::read_bgbb_fit_state(memory.arena(), in.data(), in.size(), &penalty, &given, &rows);
+    check(memory.total <= bounded(in));
+    return bytes_of([&](ca::StateWriter& w) { ca::write_bgbb_fit_state(w, penalty, given, rows.data, rows.size); });
+}
+
+Bytes sbg_fit(const Bytes& in) {
+    MallocArena memory;
+    double penalty;
+    bool given;
+    ca::FlatArray<ca::SbgObservation> rows;
+    ca::read_sbg_fit_state(memory.arena(), in.data(), in.size(), &penalty, &given, &rows);
+    check(memory.total <= bounded(in));
+    return bytes_of([&](ca::StateWriter& w) { ca::write_sbg_fit_state(w, penalty, given, rows.data, rows.size); });
+}
+
+Bytes btyd_cov_fit(const Bytes& in) {
+    MallocArena memory;
+    std::uint32_t k, rows;
+    ca::FlatArray<double> values;
+    ca::read_btyd_cov_fit_state(memory.arena(), in.data(), in.size(), &k, &values, &rows);
+    check(memory.total <= bounded(in));
+    return bytes_of([&](ca::StateWriter& w) { ca::write_btyd_cov_fit_state(w, k, values.data, rows); });
+}
+
 Bytes gamma_gamma_fit(const Bytes& in) {
     MallocArena memory;
     double penalty;
@@ -242,7 +271,8 @@ const Reader kReaders[] = {
     {ca::StateKind::spend_sample, spend},        {ca::StateKind::kmeans_fit, kmeans},
     {ca::StateKind::affinity, affinity, false},  {ca::StateKind::segment_overlap, overlap},
     {ca::StateKind::campaign_report, campaign},  {ca::StateKind::kmeans_model, kmeans_model},
-    {ca::StateKind::rfm_orders, orders},
+    {ca::StateKind::rfm_orders, orders},         {ca::StateKind::bgbb_fit, bgbb_fit},
+    {ca::StateKind::sbg_fit, sbg_fit},           {ca::StateKind::btyd_cov_fit, btyd_cov_fit},
 };
 constexpr std::size_t kReaderCount = sizeof kReaders / sizeof kReaders[0];
 

@@ -1,7 +1,7 @@
 // Shared machinery of the Buy-Till-You-Die models: input validation, the
 // (x, t_x, T) helper, the Gauss hypergeometric function wrapper, compiled
 // triples and the CLV sum (the optimizer is optimizer.cpp).
-#include <boost/math/quadrature/gauss_kronrod.hpp>
+#include <boost/math/quadrature/gauss.hpp>
 #include <boost/math/special_functions/digamma.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <boost/math/special_functions/hypergeometric_pFq.hpp>
@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <limits>
 #include <new>
+#include <random>
 #include <tuple>
 
 #include "btyd.hpp"
@@ -194,116 +195,134 @@ double hyp2f1(double a, double b, double c, double z) { return hypergeometric({a
 
 namespace {
 
-// Series of 2F1(1, b; b + d; z) up to this length are summed directly;
-// longer ones (z near 1) go through the integral, whose cost does not grow.
-constexpr double kShortSeriesTerms = 300.0;
-
-// log of the Euler integral of 2F1(1, b; b + d; z) (see internal.hpp).
-// With c1 = b + d - 1 > 0 and s = -log u,
-//   2F1 = c1 int_0^inf exp(psi(s)) ds,  psi(s) = (1 - d) s - b log1p(y expm1(s)),
-// psi concave, so the integrand is unimodal with at most exponential tails.
-double log_euler_integral(double b, double d, double z, double y) {
-    const double c1 = b + (d - 1);
-    const double e = 1 - d;
-    const double log_y = std::log(y);
-    // log1p(y expm1(s)) = log(z + y e^s), written so that neither form
-    // overflows nor cancels.
-    auto log_base = [&](double s) {
-        return s + log_y < 0 ? std::log1p(y * std::expm1(s)) : s + log_y + std::log1p(z * std::exp(-s - log_y));
-    };
-    auto psi = [&](double s) { return e * s - b * log_base(s); };
-    // q = y e^s / (z + y e^s) in (0, 1): psi' = e - b q, psi'' = -b q (1 - q).
-    auto q_of = [&](double s) { return 1.0 / (1.0 + z * std::exp(-s - log_y)); };
-    const double mode = e > b * y ? std::log(e * z / (y * c1)) : 0.0;
-    const double peak = psi(mode);
-    // Width of the peak: the first trial step of the searches below.
-    const double q_mode = q_of(mode);
-    double width = 1.0 / std::sqrt(b * q_mode * (1 - q_mode));
-    if (!(width > 1e-12 && width < 1e6))
-        width = 1.0;
-
-    // The points where psi has dropped 40 below the peak (e^-40 ~ 4e-18):
-    // Newton steps on the concave psi approach them from outside.
-    constexpr double kDrop = 40.0;
-    auto bound = [&](double direction) {
-        double s = mode + direction * width, step = width;
-        for (int i = 0; i < 100; ++i) {
-            if (direction < 0 && s <= 0)
-                return 0.0;
-            const double f = psi(s) - peak + kDrop;
-            const double slope = e - b * q_of(s);
-            if (f <= 0 && f > -1)
-                return s;
-            if (!(direction * slope < 0)) {  // still on the flat top: walk on
-                s += direction * step;
-                step *= 2;
-                continue;
-            }
-            s -= f / slope;
-        }
-        return s;
-    };
-    const double left = mode > 0 ? std::max(0.0, bound(-1.0)) : 0.0;
-    const double right = bound(1.0);
-    // Beyond tail_from, b w / y <= 0.1 with w = z e^-s: the integrand is
-    // y^-b e^(-c1 s) (1 + w/y)^-b, integrated in closed form.
-    const double tail_from = std::max(mode + width, std::log(10.0 * b * z) - log_y);
-    const double upper = std::min(right, tail_from);
-    double error = 0;
-    auto integrand = [&](double s) { return std::exp(psi(s) - peak); };
-    // Boost's error estimate is pessimistic ((200 |K - G|)^1.5): 1e-10 here
-    // gives ~1e-14 in practice, while tighter requests only recurse into
-    // rounding noise.
-    double total =
-        boost::math::quadrature::gauss_kronrod<double, 21>::integrate(integrand, left, upper, 12, 1e-10, &error);
-    if (right > tail_from) {
-        // int_s1^inf = y^-b e^(-c1 s1) / c1 2F1(b, c1; c1 + 1; -w1), w1 = (z/y) e^-s1
-        const double log_w1 = std::log(z) - log_y - tail_from;
-        const double series = hypergeometric({b, c1}, {c1 + 1}, -std::exp(log_w1));
-        const double log_tail = e * tail_from + b * (log_w1 - std::log(z)) - std::log(c1) + std::log(series);
-        total += std::exp(log_tail - peak);
-    }
-    return std::log(c1) + peak + std::log(total);
-}
+// Panels of power_integral: each spans at most this drop of the log
+// integrand (its slope times its width) and at most 2 in u, well inside the
+// strip |Im u| < pi where the integrand is analytic; the integrand is cut
+// where it has fallen e^-40 (~4e-18) below its peak. With 10-point
+// Gauss-Legendre per panel this gives ~1e-14 relative accuracy.
+constexpr double kPanelDrop = 8.0;
+constexpr double kPanelWidth = 2.0;
+constexpr double kIntegrandDrop = 40.0;
+constexpr int kMaxPanels = 256;
+using PanelRule = boost::math::quadrature::gauss<double, 10>;
 
 }  // namespace
 
-double log_hyp2f1_unit(double b, double d, double z, double y) {
-    if (!(std::isfinite(b) && std::isfinite(d) && std::isfinite(z) && std::isfinite(y) && b > 0 && d > 0 && b + d > 1 &&
-          z >= 0 && y > 0 && z < 1))
-        throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function is undefined for these arguments",
-                    format("2F1(1, %g; %g; %g) is outside the model's domain.", b, b + d, z),
+PowerIntegral power_integral(double a, double alpha, double b, double beta, double t0, double t1, bool moments) {
+    if (!(std::isfinite(a) && std::isfinite(b) && a >= 0 && b >= 0 && alpha > 0 && beta > 0 && std::isfinite(alpha) &&
+          std::isfinite(beta) && t0 >= 0 && std::isfinite(t1) && t1 >= t0))
+        throw Error(ErrorKind::numeric_value_out_of_range, "dropout integral is undefined for these arguments",
+                    format("The integral of (1 + t/%g)^-%g (1 + t/%g)^-%g from %g to %g is outside the model's domain.",
+                           alpha, a, beta, b, t0, t1),
                     "Check the model parameters.");
-    if (z == 0)
-        return 0.0;
-    // The terms (b)_k / (b + d)_k z^k decrease with ratios below z; sum
-    // directly when the term at kShortSeriesTerms, and the geometric bound
-    // of the rest (divided by 1 - z), is below e^-37 of the first term.
-    // The bound z^n alone settles most calls without any log-gamma.
-    const double n = kShortSeriesTerms;
-    const double log_z = std::log1p(-y);
-    const bool short_series =
-        n * log_z - std::log(y) < -37 ||
-        ln_gamma(b + n) - ln_gamma(b) - ln_gamma(b + d + n) + ln_gamma(b + d) + n * log_z - std::log(y) < -37;
-    double v;
-    if (short_series) {
-        v = std::log(hypergeometric({1.0, b}, {b + d}, z));
+    PowerIntegral out;
+    if (t1 == t0)
+        return out;
+    // The factor with the smaller scale becomes an exact exponential in u.
+    const bool swapped = alpha > beta;
+    if (swapped) {
+        std::swap(a, b);
+        std::swap(alpha, beta);
+    }
+    const double c0 = alpha + t0, d0 = beta + t0;
+    const double l0 = std::log1p(t0 / alpha), m0 = std::log1p(t0 / beta);
+    const double width = std::log1p((t1 - t0) / c0);
+    auto tau = [&](double u) { return t0 + c0 * std::expm1(u); };
+    // log1p(tau/beta) - log1p(t0/beta), without cancellation.
+    auto lb = [&](double u) { return std::log1p(c0 * std::expm1(u) / d0); };
+    // phi(u) = log of the integrand times the Jacobian alpha + tau, relative to
+    // its value at u = 0 (no cancellation even when a or b is huge).
+    auto phi = [&](double u) { return (1 - a) * u - b * lb(u); };
+    auto slope = [&](double u) {
+        const double t = tau(u);
+        return 1 - a - b * ((alpha + t) / (beta + t));
+    };
+    // phi is concave: its peak is an end or where (alpha + tau) / (beta + tau) = (1 - a) / b.
+    double mode;
+    if (slope(0) <= 0) {
+        mode = 0;
+    } else if (slope(width) >= 0) {
+        mode = width;
     } else {
-        try {
-            v = log_euler_integral(b, d, z, y);
-        } catch (const Error&) {
-            throw;
-        } catch (const std::bad_alloc&) {
-            throw;
-        } catch (const std::exception& e) {
-            throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function evaluation failed",
-                        format("Evaluating 2F1(1, %g; %g; %g) failed: %s.", b, b + d, z, e.what()));
+        const double q = (1 - a) / b;
+        mode = std::min(width, std::max(0.0, std::log((alpha + (q * beta - alpha) / (1 - q)) / c0)));
+    }
+    const double peak = phi(mode);
+    const double target = peak - kIntegrandDrop;
+    // The crossing of target between the mode and an end where phi is below
+    // it. phi is concave, so a Newton step from the mode side lands beyond
+    // the crossing, and steps from beyond stay beyond and approach it; stop
+    // within 1 of it. When the mode is an end with a nonzero slope the first
+    // step is from the mode (exact for the huge, nearly constant slopes of
+    // extreme parameters, where a step from the far end would lose the
+    // crossing to rounding); otherwise from the end.
+    auto cut = [&](double end) {
+        // Signs compared, not multiplied: the distances may be 1e-299.
+        const bool rightwards = end > mode;
+        const double from_mode = slope(mode);
+        double u = from_mode != 0 && (from_mode < 0) == rightwards ? mode : end;
+        for (int i = 0; i < 100; ++i) {
+            const double f = phi(u) - target;
+            if (f <= 0 && f >= -1)
+                break;
+            double next = u - f / slope(u);
+            if (!std::isfinite(next))
+                break;
+            if (rightwards ? next <= mode : next >= mode)
+                next = mode;
+            if (rightwards ? next > end : next < end)
+                next = end;
+            if (next == u)
+                break;
+            u = next;
+        }
+        return u;
+    };
+    const double left = mode > 0 && phi(0) < target ? cut(0) : 0.0;
+    const double right = mode < width && phi(width) < target ? cut(width) : width;
+    const double span = right - left;
+    const double steepest = std::max(std::fabs(slope(left)), std::fabs(slope(right)));
+    const int panels = static_cast<int>(
+        std::min<double>(kMaxPanels,
+                         std::max(1.0, std::ceil(std::max(steepest * span / kPanelDrop, span / kPanelWidth)))));
+    const double h = span / panels;
+    const auto& nodes = PanelRule::abscissa();
+    const auto& weights = PanelRule::weights();
+    double sum = 0, s_la = 0, s_fa = 0, s_lb = 0, s_fb = 0;
+    for (int k = 0; k < panels; ++k) {
+        const double mid = left + (k + 0.5) * h;
+        for (std::size_t j = 0; j < nodes.size(); ++j) {
+            for (int side = -1; side <= 1; side += 2) {
+                const double u = mid + side * nodes[j] * (h / 2);
+                const double lbu = lb(u);
+                const double e = weights[j] * std::exp((1 - a) * u - b * lbu - peak);
+                sum += e;
+                if (moments) {
+                    const double t = tau(u);
+                    s_la += e * (u + l0);
+                    s_fa += e * (t / (alpha + t));
+                    s_lb += e * (lbu + m0);
+                    s_fb += e * (t / (beta + t));
+                }
+            }
         }
     }
-    if (!std::isfinite(v))
-        throw Error(ErrorKind::numeric_value_out_of_range, "hypergeometric function evaluation failed",
-                    format("2F1(1, %g; %g; %g) is not a finite number.", b, b + d, z));
-    return v;
+    out.log_value = std::log(c0) - a * l0 - b * m0 + peak + std::log(sum * (h / 2));
+    if (moments) {
+        out.mean_log_a = s_la / sum;
+        out.mean_frac_a = s_fa / sum;
+        out.mean_log_b = s_lb / sum;
+        out.mean_frac_b = s_fb / sum;
+        if (swapped) {
+            std::swap(out.mean_log_a, out.mean_log_b);
+            std::swap(out.mean_frac_a, out.mean_frac_b);
+        }
+    }
+    if (!std::isfinite(out.log_value))
+        throw Error(ErrorKind::numeric_value_out_of_range, "dropout integral is out of range",
+                    format("The integral of (1 + t/%g)^-%g (1 + t/%g)^-%g from %g to %g is not a finite number.",
+                           swapped ? beta : alpha, swapped ? b : a, swapped ? alpha : beta, swapped ? a : b, t0, t1));
+    return out;
 }
 
 namespace {
@@ -426,6 +445,109 @@ double clv_alive_sum(const std::function<double(double)>& alive_expected, int pe
     return total;
 }
 
+ParameterCovariance parameter_covariance(const LogLikelihood& ll, const std::vector<double>& theta) {
+    ParameterCovariance out;
+    const std::size_t d = theta.size();
+    if (d * d > out.values.size())
+        return out;
+    const std::vector<double> cov = covariance(ll, theta);
+    if (cov.size() != d * d)
+        return out;
+    std::copy(cov.begin(), cov.end(), out.values.begin());
+    out.d = static_cast<int>(d);
+    return out;
+}
+
+ClvInterval clv_interval(const double* estimate, const ParameterCovariance& covariance,
+                         const std::function<double(const double*)>& clv, int draws, double level, std::uint64_t seed,
+                         const Interrupts& interrupts) {
+    if (draws < 1 || draws > kMaxClvDraws)
+        throw Error(ErrorKind::invalid_parameter_value,
+                    format("number of draws must be between 1 and %d", kMaxClvDraws),
+                    format("The value given was %d.", draws));
+    if (!(level > 0 && level < 1))
+        throw Error(ErrorKind::invalid_parameter_value, "level must be between 0 and 1",
+                    format("The value given was %g.", level));
+    const int d = covariance.d;
+    if (d == 0)
+        throw Error(ErrorKind::invalid_parameter_value, "the model has no parameter covariance",
+                    "Only a fit that converged has one; a model built from stored parameters has none.",
+                    "Pass the model returned by the fit, with its covariance field.");
+    // Cholesky factor of the covariance (positive definite by construction;
+    // a stored covariance that is not is refused).
+    std::array<double, 16> L{};
+    for (int j = 0; j < d; ++j) {
+        double v = covariance.values[j * d + j];
+        for (int k = 0; k < j; ++k)
+            v -= L[j * d + k] * L[j * d + k];
+        if (!(v > 0) || !std::isfinite(v))
+            throw Error(ErrorKind::invalid_parameter_value, "the parameter covariance is not positive definite");
+        L[j * d + j] = std::sqrt(v);
+        for (int i = j + 1; i < d; ++i) {
+            double w = covariance.values[i * d + j];
+            for (int k = 0; k < j; ++k)
+                w -= L[i * d + k] * L[j * d + k];
+            L[i * d + j] = w / L[j * d + j];
+        }
+    }
+    ClvInterval out;
+    out.estimate = clv(estimate);
+    std::mt19937_64 engine(seed);
+    auto uniform = [&engine] { return static_cast<double>(engine() >> 11) * 0x1.0p-53; };
+    bool have_spare = false;
+    double spare = 0;
+    auto normal = [&] {
+        if (have_spare) {
+            have_spare = false;
+            return spare;
+        }
+        for (;;) {
+            const double u = 2 * uniform() - 1, v = 2 * uniform() - 1, s = u * u + v * v;
+            if (s > 0 && s < 1) {
+                const double f = std::sqrt(-2 * std::log(s) / s);
+                spare = v * f;
+                have_spare = true;
+                return u * f;
+            }
+        }
+    };
+    std::vector<double> values;
+    values.reserve(static_cast<std::size_t>(draws));
+    int failed = 0;
+    double z[4], p[4];
+    for (int i = 0; i < draws; ++i) {
+        interrupts.check();
+        for (int k = 0; k < d; ++k)
+            z[k] = normal();
+        for (int r = 0; r < d; ++r) {
+            double v = std::log(estimate[r]);
+            for (int k = 0; k <= r; ++k)
+                v += L[r * d + k] * z[k];
+            p[r] = std::exp(v);
+        }
+        try {
+            values.push_back(clv(p));
+        } catch (const Error& e) {
+            if (e.kind() != ErrorKind::numeric_value_out_of_range)
+                throw;
+            ++failed;
+        }
+    }
+    if (failed > draws / 100)
+        throw Error(ErrorKind::numeric_value_out_of_range, "the CLV is out of range at too many parameter draws",
+                    format("%d of %d draws gave no finite CLV.", failed, draws));
+    sort_interruptible(values.data(), values.data() + values.size(), std::less<double>(), interrupts);
+    auto quantile = [&values](double q) {
+        const double h = q * (static_cast<double>(values.size()) - 1);
+        const std::size_t lo = static_cast<std::size_t>(std::floor(h));
+        const std::size_t hi = std::min(values.size() - 1, lo + 1);
+        return values[lo] + (h - static_cast<double>(lo)) * (values[hi] - values[lo]);
+    };
+    out.lower = quantile((1 - level) / 2);
+    out.upper = quantile((1 + level) / 2);
+    return out;
+}
+
 double finite_result(double v, const char* what) {
     if (!std::isfinite(v))
         throw Error(ErrorKind::numeric_value_out_of_range, format("%s is out of range", what),
@@ -451,6 +573,12 @@ void rethrow_as_error(const char* what) {
 }  // namespace btyd_detail
 
 using btyd_detail::format;
+
+double parameter_standard_error(const ParameterCovariance& cov, int i, double p) {
+    if (i < 0 || i >= cov.d)
+        return std::numeric_limits<double>::quiet_NaN();
+    return p * std::sqrt(cov.values[i * cov.d + i]);
+}
 
 void btyd_validate(const BtydObservation& o) {
     if (!(std::isfinite(o.x) && o.x >= 0 && o.x == std::floor(o.x)))

@@ -42,10 +42,12 @@
 // total LL at the returned parameters.
 //
 // Optimizer: BFGS with backtracking line search from a few fixed,
-// data-scaled starting points (analytic gradients for BG/NBD and
-// Gamma-Gamma, central differences for Pareto/NBD), stopping once two runs
-// agree (one for the costlier Pareto/NBD), a Nelder-Mead fallback when no
-// run converged, and the best point kept. Deterministic: no randomness.
+// data-scaled starting points (analytic gradients), stopping once two runs
+// agree (one for the costlier Pareto/NBD, or two runs ending at the same
+// boundary of its parameter space), a Nelder-Mead fallback when no run
+// converged, and the best point kept. Deterministic: no randomness.
+// Pareto/NBD is optimised in (log r, log r/alpha, log s, log s/beta), and
+// the conditions below apply to those coordinates.
 // converged == true means a proper maximum was found:
 //   - the gradient of f (per customer, in log-parameter space) has
 //     max-norm <= 1e-6,
@@ -59,7 +61,8 @@
 // the density unbounded) give converged == false with the finite
 // parameters reached; parameters and log-likelihood are never NaN.
 // Cost: one likelihood evaluation is O(distinct triples + max x), plus for
-// Pareto/NBD one 2F1 per distinct (x, t_x) and (x, T) pair.
+// Pareto/NBD one quadrature (10 to 30 nodes) per distinct triple with
+// t_x < T.
 //
 // ---------------------------------------------------------------------------
 // Numerics
@@ -82,6 +85,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "error.hpp"
 
@@ -137,12 +141,25 @@ struct BtydFitOptions {
 // p ~ Beta(a, b). Prediction functions only read r, alpha, a, b (all must
 // be finite and > 0), so the SQL glue may build a model from stored
 // parameters: BgnbdModel{r, alpha, a, b}.
+// The covariance of a fit's log-parameters (the inverse observed
+// information of the unpenalised log-likelihood at the estimate), d x d
+// row-major in the order of the parameters; set by the fits that converge.
+// Standard errors of the parameters follow by the delta method,
+// se_i = p_i sqrt(cov_ii) (parameter_standard_error).
+struct ParameterCovariance {
+    int d = 0;  // 0: none
+    std::array<double, 16> values{};
+};
+// The standard error of parameter i (0-based) whose value is p.
+double parameter_standard_error(const ParameterCovariance& cov, int i, double p);
+
 struct BgnbdModel {
     double r = 0, alpha = 0, a = 0, b = 0;
     double log_likelihood = 0;  // unpenalised, at the parameters above
     double customers = 0;       // sum of weights fitted
     bool converged = false;
     int iterations = 0;  // optimizer iterations, all runs together
+    ParameterCovariance covariance{};
 };
 
 // Throws invalid_parameter_value, naming the parameter, unless every
@@ -174,17 +191,71 @@ double bgnbd_repurchase_score(const BgnbdModel& model, double t, double x, doubl
 std::array<double, 4> bgnbd_standard_errors(const BgnbdModel& model, const BtydObservation* data, std::size_t n);
 
 // ---------------------------------------------------------------------------
+// MBG/NBD (Batislam, Denizel & Filiztekin 2007, "Empirical validation and
+// comparison of models for customer base analysis", IJRM 24(3))
+// ---------------------------------------------------------------------------
+// BG/NBD where a customer may also drop out right after the first purchase
+// (with probability p): x repeat purchases are x + 1 chances to drop out, so
+// a customer without repeat purchases is not alive for sure. Same data,
+// parameters and functions as BG/NBD; P(alive) = 1 / (1 + a/(b+x)
+// ((alpha+T)/(alpha+t_x))^(r+x)), and a new customer is alive with
+// probability b / (a + b).
+struct MbgnbdModel {
+    double r = 0, alpha = 0, a = 0, b = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+    ParameterCovariance covariance{};
+};
+
+void validate_model(const MbgnbdModel& model);
+MbgnbdModel fit_mbgnbd(const BtydObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double mbgnbd_log_likelihood(const MbgnbdModel& model, const BtydObservation* data, std::size_t n);
+double mbgnbd_p_alive(const MbgnbdModel& model, double x, double t_x, double T);
+double mbgnbd_expected(const MbgnbdModel& model, double t, double x, double t_x, double T);
+double mbgnbd_unconditional_expected(const MbgnbdModel& model, double t);
+double mbgnbd_prob_purchase(const MbgnbdModel& model, double t, double x, double t_x, double T);
+double mbgnbd_repurchase_score(const MbgnbdModel& model, double t, double x, double t_x, double T);
+std::array<double, 4> mbgnbd_standard_errors(const MbgnbdModel& model, const BtydObservation* data, std::size_t n);
+double mbgnbd_clv(const MbgnbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
+                  double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+
+// ---------------------------------------------------------------------------
 // Pareto/NBD (Schmittlein, Morrison & Colombo 1987; likelihood as in
 // Fader & Hardie's 2005 note "A note on deriving the Pareto/NBD model")
 // ---------------------------------------------------------------------------
 // Purchases ~ Poisson(lambda), lambda ~ Gamma(r, alpha); lifetime
 // ~ Exponential(mu), mu ~ Gamma(s, beta).
+//
+// A fit without a proper maximum (converged == false) names the limit of
+// the parameter space its likelihood rises towards, when it is one of:
+//   no_dropout            s/beta -> 0: nobody drops out, purchases are NBD
+//                         (the data show no sign of dropout; common on
+//                         short windows of real retail data);
+//   homogeneous_dropout   s, beta -> infinity with s/beta fixed: every
+//                         customer has the dropout rate s/beta;
+//   homogeneous_purchase  r, alpha -> infinity with r/alpha fixed: every
+//                         customer has the purchase rate r/alpha.
+// (no_dropout when even the oldest customer's prior probability of having
+// dropped out is below 1e-6; the homogeneous limits when the gamma shape is
+// beyond 1e6, a coefficient of variation below 0.1 %). The parameters are
+// then the finite point reached, within ~1e-6 of the supremum of the
+// log-likelihood per customer; predictions there are those of the limiting
+// model to about that precision.
+enum class ParetoNbdBoundary { none, no_dropout, homogeneous_dropout, homogeneous_purchase };
+
+// "no dropout", "homogeneous dropout", "homogeneous purchase"; nullptr for none.
+const char* boundary_name(ParetoNbdBoundary boundary);
+
 struct ParetoNbdModel {
     double r = 0, alpha = 0, s = 0, beta = 0;
     double log_likelihood = 0;
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParetoNbdBoundary boundary = ParetoNbdBoundary::none;
+    ParameterCovariance covariance{};
 };
 
 void validate_model(const ParetoNbdModel& model);
@@ -227,6 +298,7 @@ struct GammaGammaModel {
     double customers = 0;
     bool converged = false;
     int iterations = 0;
+    ParameterCovariance covariance{};
 };
 
 void validate_model(const GammaGammaModel& model);
@@ -240,6 +312,140 @@ double gamma_gamma_log_likelihood(const GammaGammaModel& model, const GammaGamma
 double gamma_gamma_expected_spend(const GammaGammaModel& model, double x, double mean_spend);
 std::array<double, 3> gamma_gamma_standard_errors(const GammaGammaModel& model, const GammaGammaObservation* data,
                                                   std::size_t n);
+
+// ---------------------------------------------------------------------------
+// BG/BB (Fader, Hardie & Shang 2010): discrete-time non-contractual
+// ---------------------------------------------------------------------------
+// n transaction opportunities (annual events, yearly donations); while
+// alive a customer transacts at each with probability p ~ Beta(alpha,
+// beta) and becomes inactive after each with probability theta ~
+// Beta(gamma, delta). A customer is (x, t_x, n): x transactions in the n
+// opportunities, the last at opportunity t_x (0 when x = 0); all integers
+// with 0 <= x <= t_x <= n <= kBgbbMaxOpportunities and t_x = 0 iff x = 0
+// (else invalid_parameter_value).
+inline constexpr double kBgbbMaxOpportunities = 100000;
+
+struct BgbbObservation {
+    double x = 0, t_x = 0, n = 0;
+    double weight = 1;
+};
+
+struct BgbbModel {
+    double alpha = 0, beta = 0, gamma = 0, delta = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+    ParameterCovariance covariance{};
+};
+
+void bgbb_validate(const BgbbObservation& obs);
+void validate_model(const BgbbModel& model);
+// data_exception when no customer transacted, or every one at every opportunity.
+BgbbModel fit_bgbb(const BgbbObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double bgbb_log_likelihood(const BgbbModel& model, const BgbbObservation* data, std::size_t n);
+// P(alive at opportunity n + 1 | x, t_x, n).
+double bgbb_p_alive(const BgbbModel& model, double x, double t_x, double n);
+// E[transactions in opportunities n+1 .. n+n_star | x, t_x, n].
+double bgbb_expected(const BgbbModel& model, double n_star, double x, double t_x, double n);
+// E[X(n)]: a new customer's transactions in n opportunities.
+double bgbb_unconditional_expected(const BgbbModel& model, double n);
+// P(X(n) = x): the share of customers with x transactions in n opportunities.
+double bgbb_probability(const BgbbModel& model, double x, double n);
+std::array<double, 4> bgbb_standard_errors(const BgbbModel& model, const BgbbObservation* data, std::size_t n);
+
+// ---------------------------------------------------------------------------
+// sBG (Fader & Hardie 2007): contractual retention
+// ---------------------------------------------------------------------------
+// At the end of each period an active customer cancels with probability
+// theta ~ Beta(alpha, beta). A customer is (t, churned): cancelled in period
+// t >= 1, or still active after t >= 0 periods; t an integer up to
+// kSbgMaxPeriods.
+inline constexpr double kSbgMaxPeriods = 1e6;
+
+struct SbgObservation {
+    double t = 0;
+    bool churned = false;
+    double weight = 1;
+};
+
+struct SbgModel {
+    double alpha = 0, beta = 0;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+    ParameterCovariance covariance{};
+};
+
+void sbg_validate(const SbgObservation& obs);
+void validate_model(const SbgModel& model);
+// data_exception when nobody churned, or everybody in the first period.
+SbgModel fit_sbg(const SbgObservation* data, std::size_t n, const BtydFitOptions& options = {});
+double sbg_log_likelihood(const SbgModel& model, const SbgObservation* data, std::size_t n);
+// S(t) = B(alpha, beta+t)/B(alpha, beta): share still active after t periods.
+double sbg_survival(const SbgModel& model, double t);
+// r(t) = (beta+t-1)/(alpha+beta+t-1): share of those active after t-1
+// periods who renew for period t (t >= 1).
+double sbg_retention(const SbgModel& model, double t);
+// Discounted expected residual lifetime of a customer who has made
+// `renewals` renewals, at the next renewal decision: expected future
+// payments, one per period, discounted at discount_rate > 0 per period (the
+// next one undiscounted) = (beta+n)/(alpha+beta+n) 2F1(1, beta+n+1;
+// alpha+beta+n+1; 1/(1+d)). Multiply by the payment per period for a value.
+double sbg_derl(const SbgModel& model, double renewals, double discount_rate);
+std::array<double, 2> sbg_standard_errors(const SbgModel& model, const SbgObservation* data, std::size_t n);
+
+// ---------------------------------------------------------------------------
+// Time-invariant covariates for BG/NBD and Pareto/NBD (Fader & Hardie 2007,
+// "Incorporating time-invariant covariates into the Pareto/NBD and BG/NBD
+// models"; the parametrisation of the R package CLVTools)
+// ---------------------------------------------------------------------------
+// Each customer has k covariates z (channel dummies, cohort, region, ...;
+// the same k for all, at most kBtydMaxCovariates, finite). The scale
+// parameters become individual:
+//   purchase:  alpha_i = alpha exp(-gamma_purchase' z)   (both models)
+//   dropout:   beta_i  = beta  exp(-gamma_dropout' z)    (Pareto/NBD)
+//              b_i     = b     exp(-gamma_dropout' z)    (BG/NBD)
+// so a positive coefficient raises the mean purchase rate r / alpha_i, or
+// the mean dropout rate s / beta_i (the mean dropout probability a / (a +
+// b_i)), by the factor exp(gamma) per unit of its covariate. The shapes r
+// and a, s stay common. z = 0 is the reference customer (centre continuous
+// covariates for interpretable alpha and beta). A customer's own model is
+// covariate_model(...) (the individual alpha_i, b_i or beta_i), for every
+// prediction function above.
+inline constexpr int kBtydMaxCovariates = 20;
+
+struct BtydCovariateModel {
+    double r = 0, alpha = 0, a_or_s = 0, b_or_beta = 0;  // BG/NBD: a, b; Pareto/NBD: s, beta
+    std::vector<double> gamma_purchase, gamma_dropout;
+    // Of (log r, log alpha, log a|s, log b|beta, gamma_purchase, gamma_dropout)
+    // when converged, (4 + 2k)^2 row-major; else empty.
+    std::vector<double> covariance;
+    double log_likelihood = 0;
+    double customers = 0;
+    bool converged = false;
+    int iterations = 0;
+};
+
+enum class BtydCovariateFamily { bgnbd, pareto_nbd };
+
+// data[i] with covariates z[i * k .. i * k + k - 1]. Throws like the fits
+// without covariates, and invalid_parameter_value for k outside [1,
+// kBtydMaxCovariates] or a covariate that is not finite; data_exception
+// when a covariate is the same for every customer (its coefficient is not
+// identified apart from alpha or beta).
+BtydCovariateModel fit_btyd_covariates(BtydCovariateFamily family, const BtydObservation* data, const double* z,
+                                       std::size_t n, int k, const BtydFitOptions& options = {});
+double btyd_covariates_log_likelihood(BtydCovariateFamily family, const BtydCovariateModel& model,
+                                      const BtydObservation* data, const double* z, std::size_t n, int k);
+// The individual models of a customer with covariates z[0 .. k-1].
+BgnbdModel bgnbd_covariate_model(const BtydCovariateModel& model, const double* z, int k);
+ParetoNbdModel pareto_nbd_covariate_model(const BtydCovariateModel& model, const double* z, int k);
+// Standard errors of (r, alpha, a or s, b or beta, gamma_purchase...,
+// gamma_dropout...), observed information at the model.
+std::vector<double> btyd_covariates_standard_errors(BtydCovariateFamily family, const BtydCovariateModel& model,
+                                                    const BtydObservation* data, const double* z, std::size_t n, int k);
 
 // ---------------------------------------------------------------------------
 // CLV
@@ -264,5 +470,31 @@ double bgnbd_clv(const BgnbdModel& model, double x, double t_x, double T, double
                  double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
 double pareto_nbd_clv(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend, int periods,
                       double discount_rate, double period_length = 1.0, const Interrupts& interrupts = Interrupts{});
+
+// A prediction interval of a customer's CLV for the uncertainty of the
+// fitted parameters (parametric bootstrap): `draws` log-parameter vectors
+// from the normal distribution with the fit's mean and covariance
+// (model.covariance, from a converged fit), the CLV at each, and their
+// (1 - level)/2 and (1 + level)/2 quantiles (linear interpolation), with
+// the CLV at the estimate. Deterministic for a seed: std::mt19937_64 seeded
+// with it, normals by the polar method from the top 53 bits of its outputs.
+// Requires 1 <= draws <= kMaxClvDraws and 0 < level < 1
+// (invalid_parameter_value), a covariance (invalid_parameter_value), and
+// the CLV arguments of bgnbd_clv; draws whose CLV is out of range are left
+// out, and more than 1 % of them is numeric_value_out_of_range. Polls
+// interrupts at every draw.
+inline constexpr int kMaxClvDraws = 100000;
+struct ClvInterval {
+    double estimate = 0, lower = 0, upper = 0;
+};
+ClvInterval bgnbd_clv_interval(const BgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                               int periods, double discount_rate, double period_length, int draws, double level,
+                               std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
+ClvInterval mbgnbd_clv_interval(const MbgnbdModel& model, double x, double t_x, double T, double expected_spend,
+                                int periods, double discount_rate, double period_length, int draws, double level,
+                                std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
+ClvInterval pareto_nbd_clv_interval(const ParetoNbdModel& model, double x, double t_x, double T, double expected_spend,
+                                    int periods, double discount_rate, double period_length, int draws, double level,
+                                    std::uint64_t seed, const Interrupts& interrupts = Interrupts{});
 
 }  // namespace customer_analytics

@@ -190,6 +190,8 @@ GammaGammaModel fit_gamma_gamma(const GammaGammaObservation* data, std::size_t n
     m.customers = d.total_weight;
     m.converged = res.converged;
     m.iterations = res.iterations;
+    if (m.converged)
+        m.covariance = btyd_detail::parameter_covariance(ll, res.theta);
     if (!std::isfinite(m.log_likelihood))
         throw Error(ErrorKind::numeric_value_out_of_range, "could not fit the Gamma-Gamma model",
                     "The likelihood is not finite at the estimate.");

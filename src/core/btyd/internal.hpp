@@ -4,10 +4,12 @@
 
 #include <boost/math/policies/policy.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -68,18 +70,26 @@ void check_customer(double x, double t_x, double T);
 double hypergeometric(std::initializer_list<double> a, std::initializer_list<double> b, double z);
 // Gauss hypergeometric 2F1(a, b; c; z), same conditions.
 double hyp2f1(double a, double b, double c, double z);
-// log 2F1(1, b; b + d; z) for b > 0, d > 0, b + d > 1 and 0 <= z < 1, with
-// y = 1 - z passed separately (callers compute it without cancellation).
-// This is the only 2F1 family of the Pareto/NBD model. Where the series is
-// short it is summed by Boost; near z = 1 (where it would need up to
-// millions of terms) the Euler integral (b + d - 1) int_0^1 u^(b+d-2)
-// (y + z u)^-b du is evaluated instead, in the variable -log u where its
-// logarithm is concave: Gauss-Kronrod quadrature over the bulk, found by
-// Newton steps from the mode, and the far tail in closed form as a short
-// 2F1 at a small negative argument. Cost is bounded in every region; the
-// result has ~1e-13 relative accuracy. Throws numeric_value_out_of_range
-// for arguments outside the domain or a non-finite result.
-double log_hyp2f1_unit(double b, double d, double z, double y);
+// The integral of the Pareto/NBD model,
+//   I = int_{t0}^{t1} (1 + t/alpha)^-a (1 + t/beta)^-b dt,
+// a, b >= 0, alpha, beta > 0, 0 <= t0 <= t1 finite, as log I (-inf when
+// t0 == t1) and, with moments, the means under the density proportional to
+// the integrand of log1p(t/alpha), t/(alpha+t), log1p(t/beta), t/(beta+t)
+// (what the parameter derivatives of log I need). In u = log((c + t) /
+// (c + t0)), c = min(alpha, beta), the factor with scale c is an exact
+// exponential and the log of the integrand is concave and analytic in the
+// strip |Im u| < pi; it is integrated by Boost's 10-point Gauss-Legendre rule
+// on panels of bounded drop, cut where it has fallen e^-40 below its peak:
+// ~1e-14 relative accuracy, 10 to 30 nodes for customers of real data, and
+// a bounded cost at any parameters (dropout rates going to 0 or the
+// dropout distribution to a point mass included). Throws
+// numeric_value_out_of_range for arguments outside the domain or a result
+// that is not finite.
+struct PowerIntegral {
+    double log_value = -std::numeric_limits<double>::infinity();
+    double mean_log_a = 0, mean_frac_a = 0, mean_log_b = 0, mean_frac_b = 0;
+};
+PowerIntegral power_integral(double a, double alpha, double b, double beta, double t0, double t1, bool moments);
 
 // out[k] = lgamma(v + xs[k]) - lgamma(v) (log Pochhammer symbol) for
 // ascending non-negative integers xs. Accumulates log(v + i) so that the
@@ -116,6 +126,20 @@ struct CompiledTriples {
 // data_exception when the total weight is 0 (unless allow_empty).
 CompiledTriples compile_triples(const BtydObservation* data, std::size_t n, bool allow_empty = false,
                                 const Interrupts& interrupts = Interrupts{});
+
+// The gradient of pareto_nbd_log_likelihood in log-parameters (log r,
+// log alpha, log s, log beta), analytic; for tests.
+std::array<double, 4> pareto_nbd_gradient(const ParetoNbdModel& model, const BtydObservation* data, std::size_t n);
+
+// The covariance of the log-parameters theta at a converged fit (see
+// ParameterCovariance); d = 0 when the information is not positive definite.
+ParameterCovariance parameter_covariance(const LogLikelihood& ll, const std::vector<double>& theta);
+
+// The bootstrap of bgnbd_clv_interval: clv(parameters) at the estimate and
+// at draws from N(log estimate, covariance).
+ClvInterval clv_interval(const double* estimate, const ParameterCovariance& covariance,
+                         const std::function<double(const double*)>& clv, int draws, double level, std::uint64_t seed,
+                         const Interrupts& interrupts);
 
 // Validates the CLV arguments documented in btyd.hpp.
 void check_clv_arguments(double expected_spend, int periods, double discount_rate, double period_length);

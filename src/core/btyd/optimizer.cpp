@@ -153,7 +153,8 @@ void finish(Run& run) {
 // BFGS on the inverse Hessian with Armijo backtracking (quadratic
 // interpolation), steps capped at kMaxStep, points outside the search box
 // treated as infeasible.
-Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations, const Interrupts& interrupts) {
+Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations, const Interrupts& interrupts,
+         const BoundaryTest& at_boundary) {
     const std::size_t d = x0.size();
     Run run;
     run.x = x0;
@@ -184,7 +185,7 @@ Run bfgs(const Objective& fn, const std::vector<double>& x0, int max_iterations,
         // off to the box, or the noise floor. Stop; past the converged box
         // (where the run cannot count as converged anyway) sooner.
         history.push_back(run.f);
-        const bool outside = !inside_box(run.x, kThetaConvergedBound);
+        const bool outside = !inside_box(run.x, kThetaConvergedBound) || (at_boundary && at_boundary(run.x));
         const std::size_t window = outside ? 5 : 20;
         const double progress = outside ? 1e-8 : 1e-10;
         if (history.size() > window &&
@@ -500,17 +501,34 @@ bool well_determined(const Objective& fn, const std::vector<double>& x, double t
 }  // namespace
 
 OptimizeResult minimize(const Objective& objective, const std::vector<std::vector<double>>& starts,
-                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient) {
+                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient,
+                        const BoundaryTest& at_boundary) {
     Run best;
     int iterations = 0;
-    std::vector<double> converged_f;
+    std::vector<double> converged_f, boundary_f;
+    auto boundary = [&](const Run& run) {
+        return std::isfinite(run.f) &&
+               (!inside_box(run.x, kThetaConvergedBound) || (at_boundary && at_boundary(run.x)));
+    };
     for (const auto& start : starts) {
-        Run run = bfgs(objective, start, options.max_iterations, options.interrupts);
+        Run run = bfgs(objective, start, options.max_iterations, options.interrupts, at_boundary);
         iterations += run.iterations;
         if (run.converged)
             converged_f.push_back(run.f);
+        else if (boundary(run))
+            boundary_f.push_back(run.f);
         if (better(run, best))
             best = run;
+        // Two runs that end at a boundary at the same objective: the
+        // likelihood rises towards it from different starts.
+        if (!best.converged && boundary(best)) {
+            int agreeing = 0;
+            for (double f : boundary_f)
+                if (std::fabs(f - best.f) <= 1e-8 * (1 + std::fabs(best.f)))
+                    ++agreeing;
+            if (agreeing >= 2)
+                break;
+        }
         // Enough converged runs at the same optimum: no need for more starts.
         if (best.converged) {
             int agreeing = 0;
@@ -525,14 +543,14 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
     // lies past the converged box: the likelihood then increases towards a
     // parameter 0 or infinity, which no local search can turn into a
     // converged estimate.
-    if (!best.converged && !(std::isfinite(best.f) && !inside_box(best.x, kThetaConvergedBound))) {
+    if (!best.converged && !boundary(best)) {
         const std::vector<double> from = std::isfinite(best.f) ? best.x : starts.front();
         Run nm = nelder_mead(objective, from, 20 * options.max_iterations, options.interrupts);
         iterations += nm.iterations;
         if (better(nm, best))
             best = nm;
         if (std::isfinite(nm.f)) {
-            Run polish = bfgs(objective, nm.x, options.max_iterations, options.interrupts);
+            Run polish = bfgs(objective, nm.x, options.max_iterations, options.interrupts, at_boundary);
             iterations += polish.iterations;
             if (better(polish, best) ||
                 (polish.converged && !best.converged && polish.f <= best.f + 1e-12 * (1 + std::fabs(best.f))))
@@ -554,7 +572,7 @@ OptimizeResult minimize(const Objective& objective, const std::vector<std::vecto
     return out;
 }
 
-std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta) {
+std::vector<double> covariance(const LogLikelihood& ll, const std::vector<double>& theta) {
     const std::size_t d = theta.size();
     const double h = 1e-4;
     std::vector<double> H(d * d), gp(d), gm(d), t = theta;
@@ -565,20 +583,65 @@ std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<d
         const double fm = ll(t, &gm);
         t[j] = theta[j];
         if (!std::isfinite(fp) || !std::isfinite(fm))
-            throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
-                        "The likelihood cannot be evaluated near the estimate.");
+            return {};
         for (std::size_t i = 0; i < d; ++i)
-            H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);  // -d2 LL
+            H[i * d + j] = -(gp[i] - gm[i]) / (2 * h);
     }
     for (std::size_t i = 0; i < d; ++i)
         for (std::size_t j = 0; j < i; ++j)
             H[i * d + j] = H[j * d + i] = 0.5 * (H[i * d + j] + H[j * d + i]);
-    std::vector<double> se;
-    if (!inverse_diagonal_sqrt(H, d, se))
+    // Cholesky H = L L', then H^-1 = L'^-1 L^-1 column by column.
+    std::vector<double> L(d * d, 0.0);
+    for (std::size_t j = 0; j < d; ++j) {
+        double v = H[j * d + j];
+        for (std::size_t k = 0; k < j; ++k)
+            v -= L[j * d + k] * L[j * d + k];
+        if (!(v > 0) || !std::isfinite(v))
+            return {};
+        L[j * d + j] = std::sqrt(v);
+        for (std::size_t i = j + 1; i < d; ++i) {
+            double w = H[i * d + j];
+            for (std::size_t k = 0; k < j; ++k)
+                w -= L[i * d + k] * L[j * d + k];
+            L[i * d + j] = w / L[j * d + j];
+        }
+    }
+    std::vector<double> out(d * d), u(d), x(d);
+    for (std::size_t c = 0; c < d; ++c) {
+        for (std::size_t r = 0; r < d; ++r) {  // L u = e_c
+            double v = r == c ? 1.0 : 0.0;
+            for (std::size_t k = 0; k < r; ++k)
+                v -= L[r * d + k] * u[k];
+            u[r] = v / L[r * d + r];
+        }
+        for (std::size_t r = d; r-- > 0;) {  // L' x = u
+            double v = u[r];
+            for (std::size_t k = r + 1; k < d; ++k)
+                v -= L[k * d + r] * x[k];
+            x[r] = v / L[r * d + r];
+        }
+        for (std::size_t r = 0; r < d; ++r)
+            out[r * d + c] = x[r];
+    }
+    for (std::size_t i = 0; i < d; ++i)  // exactly symmetric
+        for (std::size_t j = 0; j < i; ++j)
+            out[i * d + j] = out[j * d + i] = 0.5 * (out[i * d + j] + out[j * d + i]);
+    for (double v : out)
+        if (!std::isfinite(v))
+            return {};
+    return out;
+}
+
+std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
+                                    std::size_t log_parameters) {
+    const std::size_t d = theta.size();
+    const std::vector<double> cov = covariance(ll, theta);
+    if (cov.size() != d * d)
         throw Error(ErrorKind::numeric_value_out_of_range, "standard errors could not be computed",
-                    "The observed information matrix is not positive definite.");
+                    "The observed information at the estimate is not positive definite or cannot be evaluated.");
+    std::vector<double> se(d);
     for (std::size_t i = 0; i < d; ++i)
-        se[i] *= std::exp(theta[i]);  // delta method
+        se[i] = std::sqrt(cov[i * d + i]) * (i < log_parameters ? std::exp(theta[i]) : 1.0);  // delta method
     return se;
 }
 

@@ -35,22 +35,38 @@ struct OptimizeResult {
     int iterations = 0;
 };
 
+// True at points that are, for the model, at a limit of its parameter
+// space (where the likelihood can only approach its supremum): runs there
+// stop as soon as progress stalls, like runs past the box of converged
+// estimates.
+using BoundaryTest = std::function<bool(const std::vector<double>& theta)>;
+
 // BFGS from each start in turn, stopping early once `confirmations`
-// converged runs agree on the optimum, then Nelder-Mead + BFGS polish if
-// none converged. Returns the lowest point found. A point counts as
-// converged when the gradient is small, the point is inside the box and the
-// objective's observed information (total_weight times its Hessian, taken
-// by differences of the gradient, or of values when numeric_gradient)
-// determines every log-parameter to a standard error of at most 5.
+// converged runs agree on the optimum (or two runs end at a boundary with
+// the same objective), then Nelder-Mead + BFGS polish if none converged and
+// the best point is not at a boundary. Returns the lowest point found. A
+// point counts as converged when the gradient is small, the point is inside
+// the box and the objective's observed information (total_weight times its
+// Hessian, taken by differences of the gradient, or of values when
+// numeric_gradient) determines every log-parameter to a standard error of
+// at most 5.
 OptimizeResult minimize(const Objective& objective, const std::vector<std::vector<double>>& starts,
-                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient);
+                        const BtydFitOptions& options, int confirmations, double total_weight, bool numeric_gradient,
+                        const BoundaryTest& at_boundary = BoundaryTest());
 
 // Validates options (l2_penalty finite >= 0, max_iterations >= 1).
 void check_fit_options(const BtydFitOptions& options);
 
-// Standard errors of exp(theta) from the observed information of the LL
-// (its gradient is differenced numerically).
-std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta);
+// Standard errors from the observed information of the LL (its gradient is
+// differenced numerically): of exp(theta_i) for the first log_parameters
+// coordinates (delta method), of theta_i itself for the others.
+std::vector<double> standard_errors(const LogLikelihood& ll, const std::vector<double>& theta,
+                                    std::size_t log_parameters = static_cast<std::size_t>(-1));
+
+// The covariance of theta (the inverse observed information of the LL,
+// its gradient differenced numerically), d x d row-major; empty when the
+// information is not positive definite or cannot be evaluated.
+std::vector<double> covariance(const LogLikelihood& ll, const std::vector<double>& theta);
 
 }  // namespace btyd_detail
 }  // namespace customer_analytics
