@@ -1488,3 +1488,215 @@ CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column 
                              min_purchase numeric DEFAULT NULL)
     RETURNS TABLE (customer anyelement, summary rfm_summary, score rfm_score, segment text, stage text)
     AS 'MODULE_PATHNAME', 'ca_rfm_segments' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- ------------------------------------------------- builder: bulk full builds
+
+-- Full builds read the orders through the bulk path (segment_bulk_states,
+-- segment_load_states), skip ANALYZE of the new target, and a build
+-- without capture keeps no states (extension/source/40_builder.sql).
+-- The bulk path for a full build (src/pg/rfm_summaries.cpp): rfm_summaries'
+-- summaries of source with each customer's rfm_agg_state bytes, read in one
+-- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
+-- whose row-level security applies are refused with 0A000, as are views and
+-- foreign tables).
+CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
+                                    customer_type anyelement, order_column name, min_purchase numeric)
+    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+    AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- The per-customer states of a full build into the new table `state_table`
+-- (left empty when `keep_states` is false: a build without capture rebuilds
+-- them at every refresh anyway), and the query that reads their summaries.
+-- The bulk path when it applies: one pass writes the states and keeps the
+-- summaries in a temporary table for the derivation. Otherwise (row-level
+-- security, relations other than tables, key or amount types it does not
+-- read, more customers than work_mem holds) rfm_agg_state with GROUP BY,
+-- which gives the same states.
+CREATE FUNCTION segment_load_states(build @extschema@.segment_builds, state_table text, keep_states boolean,
+                                    customer_type regtype, state_call text)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    declared text;  -- the customer column's type with its modifier, as GROUP BY would keep it
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod) INTO declared
+    FROM pg_attribute a WHERE a.attrelid = build.source AND a.attname = build.customer_column;
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;  -- a second build in one transaction
+    END IF;
+    BEGIN
+        EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
+                       declared, ext);
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                       'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
+                       ext, customer_type, state_table)
+            USING build.source, build.customer_column, build.date_column, build.amount_column,
+                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+        RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
+    EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+        NULL;  -- the subtransaction took both tables back
+    END;
+    EXECUTE format('CREATE TABLE %s AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   state_table, build.customer_column, state_call, build.source, build.customer_column);
+    RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
+END $fn$;
+
+-- Derives every customer row from src into `destination`: a new table (the
+-- target, on a first build) or, with append, the existing temporary table
+-- segment_rows that a refresh compares with the target. Returns the number
+-- of rows.
+CREATE OR REPLACE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date, destination text,
+                               append boolean)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    stats record;
+    row_count bigint;
+    thresholds integer[] := '{63,126,365}';
+    stages text[] := '{active,silent,sleeping,churned}';
+    tiers text[] := '{normal,silver,gold}';
+BEGIN
+    IF build.options ? 'lifecycle_thresholds' THEN
+        thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_thresholds'))::integer[];
+    END IF;
+    IF build.options ? 'lifecycle_stages' THEN
+        stages := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_stages'));
+    END IF;
+    IF build.options ? 'tiers' THEN
+        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
+    END IF;
+    stats := @extschema@.segment_statistics(build, src, as_of);
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+                   destination, @extschema@.segment_rows_sql(build.target, src))
+        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
+              stats.value_cut;
+    GET DIAGNOSTICS row_count = ROW_COUNT;
+    -- The refresh joins its work table with the target at once and needs its
+    -- statistics now; a new target gets them from autovacuum (ANALYZE here
+    -- would cost a sixth of the build).
+    IF append THEN
+        EXECUTE format('ANALYZE %s', destination);
+    END IF;
+    RETURN row_count;
+END $fn$;
+
+CREATE OR REPLACE FUNCTION segment_build(source regclass, customer_column name, date_column name, amount_column name,
+                              target_schema name, target_name name, as_of date, options jsonb)
+RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    qualified text := format('%I.%I', target_schema, target_name);
+    customer_type regtype;
+    date_type regtype;
+    amount_type regtype;
+    order_column name;
+    order_type regtype;
+    date_expression text;
+    amount_expression text;
+    key_expression text;
+    build @extschema@.segment_builds;
+    customers bigint;
+    capture boolean;
+    refusal text;
+    suffix text;
+    src text;
+BEGIN
+    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
+       OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
+        RAISE EXCEPTION 'build_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
+        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF options ? 'order_column' AND jsonb_typeof(options->'order_column') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'option "order_column" must be a column name' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give the name of the column that identifies an order, such as {"order_column": "invoice_no"}.';
+    END IF;
+    IF options ? 'min_purchase' AND (jsonb_typeof(options->'min_purchase') IS DISTINCT FROM 'number'
+                                     OR (options->>'min_purchase')::numeric < 0) THEN
+        RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
+    END IF;
+    IF as_of = 'infinity' OR as_of = '-infinity' THEN
+        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF length(target_name) > 63 - length('_quadrant_counts') THEN
+        RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
+            DETAIL = format('The builder adds suffixes of up to %s characters to it.', length('_quadrant_counts'));
+    END IF;
+    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_segment_sizes', '_stage_counts',
+                                  '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
+        IF to_regclass(format('%I.%I', target_schema, target_name || suffix)) IS NOT NULL THEN
+            RAISE EXCEPTION 'relation "%.%" already exists', target_schema, target_name || suffix
+                USING ERRCODE = 'duplicate_table',
+                      HINT = 'Refresh it with refresh_segments(), or remove it with drop_segments().';
+        END IF;
+    END LOOP;
+
+    customer_type := @extschema@.segment_source_column(source, customer_column, 'customer');
+    date_type := @extschema@.segment_source_column(source, date_column, 'order date');
+    amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
+    date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
+    amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
+    IF options ? 'order_column' THEN
+        order_column := options->>'order_column';
+        order_type := @extschema@.segment_source_column(source, order_column, 'order key');
+        key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
+    END IF;
+    -- New orders are captured by triggers where that works; any other
+    -- source is read again in full by every refresh.
+    refusal := @extschema@.segment_capture_refusal(source);
+    capture := refusal IS NULL;
+    IF NOT capture THEN
+        RAISE NOTICE 'every refresh of % will read % in full', qualified, source
+            USING DETAIL = format('New orders cannot be captured: %s.', refusal);
+    END IF;
+
+    -- Per-customer state straight from the orders, in one pass.
+    build.source := source;
+    build.customer_column := customer_column;
+    build.date_column := date_column;
+    build.amount_column := amount_column;
+    build.options := options;
+    src := @extschema@.segment_load_states(
+        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
+        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
+    EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
+    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
+                   target_schema, target_name || '_pending', customer_type, date_type, amount_type,
+                   CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
+    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
+                   target_schema, target_name || '_history', customer_type);
+
+    build.target := NULL;
+    build.source := source;
+    build.options := options;
+    build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
+    build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
+    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
+    build.incremental := capture;
+    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;
+    END IF;
+    build.target := qualified::regclass;
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
+    EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
+    EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
+    EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
+    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
+    EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
+    PERFORM @extschema@.segment_catalog_register(
+        build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
+        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
+    SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
+
+    PERFORM @extschema@.segment_create_views(build);
+    PERFORM @extschema@.segment_create_capture(build);
+    RETURN build.target;
+END $fn$;
+REVOKE ALL ON FUNCTION segment_build(regclass, name, name, name, name, name, date, jsonb) FROM PUBLIC;

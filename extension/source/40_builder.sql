@@ -359,7 +359,12 @@ BEGIN
         USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
               stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
-    EXECUTE format('ANALYZE %s', destination);
+    -- The refresh joins its work table with the target at once and needs its
+    -- statistics now; a new target gets them from autovacuum (ANALYZE here
+    -- would cost a sixth of the build).
+    IF append THEN
+        EXECUTE format('ANALYZE %s', destination);
+    END IF;
     RETURN row_count;
 END $fn$;
 
@@ -369,6 +374,56 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, 
     SELECT 'first_order, last_order, recency_days, frequency, purchase_days, monetary, avg_order_value, refunds, '
            'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
 $fn$;
+
+-- The bulk path for a full build (src/pg/rfm_summaries.cpp): rfm_summaries'
+-- summaries of source with each customer's rfm_agg_state bytes, read in one
+-- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
+-- whose row-level security applies are refused with 0A000, as are views and
+-- foreign tables).
+CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
+                                    customer_type anyelement, order_column name, min_purchase numeric)
+    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+    AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- The per-customer states of a full build into the new table `state_table`
+-- (left empty when `keep_states` is false: a build without capture rebuilds
+-- them at every refresh anyway), and the query that reads their summaries.
+-- The bulk path when it applies: one pass writes the states and keeps the
+-- summaries in a temporary table for the derivation. Otherwise (row-level
+-- security, relations other than tables, key or amount types it does not
+-- read, more customers than work_mem holds) rfm_agg_state with GROUP BY,
+-- which gives the same states.
+CREATE FUNCTION segment_load_states(build @extschema@.segment_builds, state_table text, keep_states boolean,
+                                    customer_type regtype, state_call text)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    declared text;  -- the customer column's type with its modifier, as GROUP BY would keep it
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod) INTO declared
+    FROM pg_attribute a WHERE a.attrelid = build.source AND a.attname = build.customer_column;
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;  -- a second build in one transaction
+    END IF;
+    BEGIN
+        EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
+                       declared, ext);
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                       'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
+                       ext, customer_type, state_table)
+            USING build.source, build.customer_column, build.date_column, build.amount_column,
+                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+        RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
+    EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+        NULL;  -- the subtransaction took both tables back
+    END;
+    EXECUTE format('CREATE TABLE %s AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   state_table, build.customer_column, state_call, build.source, build.customer_column);
+    RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
+END $fn$;
 
 -- The entry point is C (src/pg/builder.cpp): it places an unqualified
 -- target by the caller's search_path, then calls segment_build.
@@ -395,6 +450,7 @@ DECLARE
     capture boolean;
     refusal text;
     suffix text;
+    src text;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
        OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
@@ -448,11 +504,14 @@ BEGIN
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column,
-                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
-                                                  amount_type),
-                   source, customer_column);
+    build.source := source;
+    build.customer_column := customer_column;
+    build.date_column := date_column;
+    build.amount_column := amount_column;
+    build.options := options;
+    src := @extschema@.segment_load_states(
+        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
+        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
                    target_schema, target_name || '_pending', customer_type, date_type, amount_type,
@@ -467,9 +526,10 @@ BEGIN
     build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
     build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
-    customers := @extschema@.segment_derive(
-        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
-        as_of, qualified, false);
+    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;
+    END IF;
     build.target := qualified::regclass;
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
     EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
