@@ -354,7 +354,11 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     stats := @extschema@.segment_statistics(build, src, as_of);
-    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+    -- Half of every page of a new target stays free: a refresh rewrites rows
+    -- (every row when as_of moves), and a new version that fits the page of
+    -- the old one, with no indexed column changed, touches no index (HOT).
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s'
+                        ELSE 'CREATE TABLE %s WITH (fillfactor = ' || @extschema@.segment_fillfactor() || ') AS %s' END,
                    destination, @extschema@.segment_rows_sql(build.target, src))
         USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
               stats.value_cut;
@@ -367,6 +371,14 @@ BEGIN
     END IF;
     RETURN row_count;
 END $fn$;
+
+-- The fillfactor of a target: half of each page stays free for the new
+-- versions of its rows, so a refresh that rewrites every row (as_of moved)
+-- updates them in place of the old ones without touching the indexes.
+CREATE FUNCTION segment_fillfactor()
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT 50
+$fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
 CREATE FUNCTION segment_value_columns()
@@ -384,6 +396,23 @@ CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_
                                     customer_type anyelement, order_column name, min_purchase numeric)
     RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
     AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- Whether the bulk path may read source: not when Citus distributes it (or
+-- a table of its partition tree), since the rows are then in the shards and
+-- the coordinator's own table is empty. Views, foreign tables and row-level
+-- security the bulk path refuses itself.
+CREATE FUNCTION segment_bulk_applies(source regclass)
+RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    citus boolean := false;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1 '
+                'OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t))'
+            INTO citus USING source;
+    END IF;
+    RETURN NOT citus;
+END $fn$;
 
 -- The per-customer states of a full build into the new table `state_table`
 -- (left empty when `keep_states` is false: a build without capture rebuilds
@@ -405,21 +434,23 @@ BEGIN
     IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
         DROP TABLE pg_temp.segment_bulk;  -- a second build in one transaction
     END IF;
-    BEGIN
-        EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
-        EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
-                       declared, ext);
-        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
-                       'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
-                       ext, customer_type, state_table)
-            USING build.source, build.customer_column, build.date_column, build.amount_column,
-                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
-        RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
-    EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
-        NULL;  -- the subtransaction took both tables back
-    END;
+    IF @extschema@.segment_bulk_applies(build.source) THEN
+        BEGIN
+            EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
+            EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
+                           declared, ext);
+            EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                           'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
+                           ext, customer_type, state_table)
+                USING build.source, build.customer_column, build.date_column, build.amount_column,
+                      build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+            RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
+        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+            NULL;  -- the subtransaction took both tables back
+        END;
+    END IF;
     EXECUTE format('CREATE TABLE %s AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
                    state_table, build.customer_column, state_call, build.source, build.customer_column);
     RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
@@ -838,6 +869,7 @@ DECLARE
     src text;
     refusal text;
     amount_type regtype;
+    state_call text;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
 BEGIN
@@ -887,28 +919,46 @@ BEGIN
 
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
-        -- One statement, one snapshot: the pending rows it deletes are
-        -- exactly those whose orders the scan of the source sees.
+        -- The columns are checked (and read) as a build reads them.
         amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column,
-                       @extschema@.segment_state_call(
-                           build.options,
-                           @extschema@.segment_order_expression(
-                               build.source, build.date_column,
-                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                               'order date'),
-                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
-                                                                'amount'),
-                           CASE WHEN build.order_column IS NOT NULL THEN
-                               @extschema@.segment_order_expression(
-                                   build.source, build.order_column,
-                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                                   'order key') END,
-                           amount_type),
-                       build.source, build.customer_column);
-        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        state_call := @extschema@.segment_state_call(
+            build.options,
+            @extschema@.segment_order_expression(
+                build.source, build.date_column,
+                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
+            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
+            CASE WHEN build.order_column IS NOT NULL THEN
+                @extschema@.segment_order_expression(
+                    build.source, build.order_column,
+                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                    'order key') END,
+            amount_type);
+        -- One statement, one snapshot: the pending rows it deletes are
+        -- exactly those whose orders the scan of the source sees. The bulk
+        -- path as in a build (the summaries go to the work table, the
+        -- states only where a later refresh merges into them); GROUP BY
+        -- where it declines or Citus distributes the source (also when the
+        -- customer column's type is no longer the recorded one).
+        BEGIN
+            IF NOT @extschema@.segment_bulk_applies(build.source) THEN
+                RAISE feature_not_supported;
+            END IF;
+            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                           'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
+                           build.pending_table, ext, build.customer_type, build.state_table)
+                USING build.source, build.customer_column, build.date_column, build.amount_column,
+                      build.order_column, (build.options->>'min_purchase')::numeric, build.incremental;
+            src := 'SELECT customer, s FROM pg_temp.segment_touched';
+        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
+                           'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                           build.pending_table, build.state_table, build.customer_column, state_call, build.source,
+                           build.customer_column);
+            src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        END;
     ELSE
         -- The captured lines have the source's types as recorded at build
         -- time, and are read with the same expressions as a full build.
@@ -953,6 +1003,13 @@ BEGIN
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
                    'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
                    build.history_table, build.target) USING build.refresh_number;
+    -- A target built before its pages kept room for new row versions gets
+    -- the builder's fillfactor (for the pages written from now on), unless
+    -- its owner chose one.
+    IF NOT EXISTS (SELECT 1 FROM pg_class c, unnest(coalesce(c.reloptions, '{}')) o
+                   WHERE c.oid = build.target AND o LIKE 'fillfactor=%') THEN
+        EXECUTE format('ALTER TABLE %s SET (fillfactor = %s)', build.target, @extschema@.segment_fillfactor());
+    END IF;
     -- Rewrite only rows whose values changed, then add new customers (a
     -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
     EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
@@ -961,13 +1018,16 @@ BEGIN
                    (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
                    (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
     GET DIAGNOSTICS changed = ROW_COUNT;
+    -- New customers: in an incremental refresh only touched ones can be new.
     EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
-                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
+                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)%2$s', build.target,
+                   CASE WHEN mode = 'incremental'
+                        THEN ' AND r.customer IN (SELECT x.customer FROM pg_temp.segment_touched x)' ELSE '' END);
     GET DIAGNOSTICS added = ROW_COUNT;
     changed := changed + added;
     IF mode = 'full' THEN
-        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
-                       build.target, build.state_table);
+        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_rows r '
+                       'WHERE r.customer = t.customer)', build.target);
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
