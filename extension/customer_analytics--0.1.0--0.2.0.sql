@@ -1575,6 +1575,58 @@ RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalo
     SELECT 50
 $fn$;
 
+-- Builds the SELECT that derives every column of a segment table from a
+-- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
+-- planner from inlining subqueries, which would evaluate rfm_state_summary(),
+-- rfm_score() and the mean order value once per field reference instead of
+-- once per row.
+-- Parameters: $1 bins, $2 as_of,
+-- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
+-- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
+-- it, which is what makes an incremental refresh equal a full rebuild. Only
+-- enabled rules written by a role with the target owner's privileges run,
+-- each as its checked expression.
+CREATE OR REPLACE FUNCTION segment_rows_sql(target regclass, src text)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    tags text;
+BEGIN
+    SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
+                    string_agg(format('CASE WHEN (%s) THEN %L END',
+                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
+                               ', ' ORDER BY r.tag) ||
+                    ']::text[], NULL)', '''{}''::text[]')
+    INTO tags FROM @extschema@.segment_tag_rules r
+    WHERE r.target = segment_rows_sql.target AND r.enabled
+      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE');
+    RETURN format($sql$
+SELECT d.*, %2$s AS tags FROM (
+    SELECT src.customer,
+           (src.s).first_order, (src.s).last_order,
+           CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
+           (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
+           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
+           (src.s).refunds,
+           %1$s.recency_score(sc.score) AS r_score,
+           %1$s.frequency_score(sc.score) AS f_score,
+           %1$s.monetary_score(sc.score) AS m_score,
+           sc.score::text AS rfm_code,
+           coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
+           %1$s.rfm_class(src.s, $1, $2) AS rfm_class,
+           %1$s.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
+           %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
+           CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
+           CASE WHEN (src.s).frequency > 0
+                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
+    FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
+                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
+    OFFSET 0
+) d
+$sql$, ext, tags, src);
+END $fn$;
+
 -- Derives every customer row from src into `destination`: a new table (the
 -- target, on a first build) or, with append, the existing temporary table
 -- segment_rows that a refresh compares with the target. Returns the number
@@ -1713,6 +1765,10 @@ BEGIN
     build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
     customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF NOT capture THEN
+        -- Every refresh of this build rebuilds: no state is merged into.
+        EXECUTE format('TRUNCATE %s', build.state_table);
+    END IF;
     IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
         DROP TABLE pg_temp.segment_bulk;
     END IF;
@@ -1880,6 +1936,9 @@ BEGIN
     END IF;
 
     touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
+    IF mode = 'full' AND NOT build.incremental THEN
+        EXECUTE format('TRUNCATE %s', build.state_table);  -- no later refresh merges into it
+    END IF;
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '

@@ -276,6 +276,17 @@ GRANT SELECT (amount) ON narrow_orders TO ca_attacker;
 SET ROLE ca_attacker;
 SELECT build_segments('narrow_orders', 'customer_id', 'ordered_on', 'amount', 'narrow_segments', DATE '2024-12-31');
 SELECT count(*) AS customers, sum(frequency) AS orders FROM narrow_segments;
+-- Neither captures new orders, so neither keeps states; every refresh
+-- rebuilds with the same rights: still only the visible rows.
+SELECT (SELECT count(*) FROM guarded_segments_state) AS guarded_states,
+       (SELECT count(*) FROM narrow_segments_state) AS narrow_states;
+RESET ROLE;
+INSERT INTO guarded_orders VALUES (1, '2024-06-01', 1000, 'north'), (2, '2024-06-01', 1000, 'south');
+SET ROLE ca_attacker;
+SELECT refresh_segments('guarded_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT count(*) AS customers, sum(frequency) AS orders, sum(monetary) AS revenue FROM guarded_segments;
+SELECT refresh_segments('narrow_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT count(*) AS customers, sum(frequency) AS orders FROM narrow_segments;
 SELECT drop_segments('guarded_segments');
 SELECT drop_segments('narrow_segments');
 RESET ROLE;

@@ -235,8 +235,9 @@ END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
 -- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
--- planner from inlining subqueries, which would evaluate rfm_state_summary()
--- and rfm_score() once per field reference instead of once per row.
+-- planner from inlining subqueries, which would evaluate rfm_state_summary(),
+-- rfm_score() and the mean order value once per field reference instead of
+-- once per row.
 -- Parameters: $1 bins, $2 as_of,
 -- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
 -- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
@@ -263,7 +264,7 @@ SELECT d.*, %2$s AS tags FROM (
            (src.s).first_order, (src.s).last_order,
            CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
            (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
-           round((src.s).monetary / nullif((src.s).frequency, 0), greatest(scale((src.s).monetary), 2)) AS avg_order_value,
+           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
            (src.s).refunds,
            %1$s.recency_score(sc.score) AS r_score,
            %1$s.frequency_score(sc.score) AS f_score,
@@ -275,9 +276,10 @@ SELECT d.*, %2$s AS tags FROM (
            %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
            CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
            CASE WHEN (src.s).frequency > 0
-                THEN %1$s.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
+                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
     FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
-         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
+                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
     OFFSET 0
 ) d
 $sql$, ext, tags, src);
@@ -558,6 +560,10 @@ BEGIN
     build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
     customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF NOT capture THEN
+        -- Every refresh of this build rebuilds: no state is merged into.
+        EXECUTE format('TRUNCATE %s', build.state_table);
+    END IF;
     IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
         DROP TABLE pg_temp.segment_bulk;
     END IF;
@@ -998,6 +1004,9 @@ BEGIN
     END IF;
 
     touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
+    IF mode = 'full' AND NOT build.incremental THEN
+        EXECUTE format('TRUNCATE %s', build.state_table);  -- no later refresh merges into it
+    END IF;
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
