@@ -15,6 +15,16 @@ SELECT p.oid::regprocedure AS stable_function FROM pg_proc p JOIN pg_depend d ON
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
    AND p.provolatile = 's' ORDER BY p.oid::regprocedure::text;
 
+-- Every aggregate is recorded as volatile as the most volatile of its
+-- support functions (CREATE AGGREGATE alone would record IMMUTABLE, and
+-- postgres_fdw would ship the timestamptz variants to a UTC session).
+SELECT a.aggfnoid::regprocedure AS misrecorded_aggregate, p.provolatile
+  FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_depend d ON d.objid = p.oid
+ WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
+   AND p.provolatile::text IS DISTINCT FROM
+       (SELECT CASE WHEN bool_or(f.provolatile = 'v') THEN 'v' WHEN bool_or(f.provolatile = 's') THEN 's' ELSE 'i' END
+          FROM pg_proc f WHERE f.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn));
+
 SET client_min_messages = warning;
 DROP ROLE IF EXISTS ca_analyst;
 RESET client_min_messages;
