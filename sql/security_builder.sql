@@ -250,6 +250,48 @@ SELECT obj_description('owner_segments_segment_sizes'::regclass, 'pg_class') AS 
 RESET ROLE;
 DROP ROLE ca_dashboard;
 
+-- 9. A full build reads the orders with its caller's rights on either path
+-- (the bulk path, or GROUP BY where the bulk path declines): row-level
+-- security shows the caller only its rows, and SELECT on the three columns
+-- is needed and enough.
+SET ROLE ca_owner;
+CREATE TABLE guarded_orders (customer_id int, ordered_on date, amount numeric(12, 2), region text);
+INSERT INTO guarded_orders SELECT g % 20, DATE '2024-01-01' + g % 300, g, CASE WHEN g % 20 < 5 THEN 'north' ELSE 'south' END
+FROM generate_series(1, 400) g;
+ALTER TABLE guarded_orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY guarded_north ON guarded_orders FOR SELECT TO ca_attacker USING (region = 'north');
+GRANT SELECT ON guarded_orders TO ca_attacker;
+CREATE TABLE narrow_orders (customer_id int, ordered_on date, amount numeric(12, 2), note text);
+INSERT INTO narrow_orders SELECT g % 20, DATE '2024-01-01' + g % 300, g, 'private' FROM generate_series(1, 400) g;
+GRANT SELECT (customer_id, ordered_on) ON narrow_orders TO ca_attacker;
+RESET ROLE;
+SET ROLE ca_attacker;
+SELECT build_segments('guarded_orders', 'customer_id', 'ordered_on', 'amount', 'guarded_segments', DATE '2024-12-31');
+SELECT count(*) AS customers, sum(frequency) AS orders, sum(monetary) AS revenue,
+       (SELECT sum(amount) FROM guarded_orders) AS visible_revenue
+FROM guarded_segments;
+SELECT build_segments('narrow_orders', 'customer_id', 'ordered_on', 'amount', 'narrow_segments', DATE '2024-12-31');
+RESET ROLE;
+GRANT SELECT (amount) ON narrow_orders TO ca_attacker;
+SET ROLE ca_attacker;
+SELECT build_segments('narrow_orders', 'customer_id', 'ordered_on', 'amount', 'narrow_segments', DATE '2024-12-31');
+SELECT count(*) AS customers, sum(frequency) AS orders FROM narrow_segments;
+-- Neither captures new orders, so neither keeps states; every refresh
+-- rebuilds with the same rights: still only the visible rows.
+SELECT (SELECT count(*) FROM guarded_segments_state) AS guarded_states,
+       (SELECT count(*) FROM narrow_segments_state) AS narrow_states;
+RESET ROLE;
+INSERT INTO guarded_orders VALUES (1, '2024-06-01', 1000, 'north'), (2, '2024-06-01', 1000, 'south');
+SET ROLE ca_attacker;
+SELECT refresh_segments('guarded_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT count(*) AS customers, sum(frequency) AS orders, sum(monetary) AS revenue FROM guarded_segments;
+SELECT refresh_segments('narrow_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT count(*) AS customers, sum(frequency) AS orders FROM narrow_segments;
+SELECT drop_segments('guarded_segments');
+SELECT drop_segments('narrow_segments');
+RESET ROLE;
+DROP TABLE guarded_orders, narrow_orders;
+
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;
 SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;

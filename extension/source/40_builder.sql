@@ -235,8 +235,9 @@ END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
 -- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
--- planner from inlining subqueries, which would evaluate rfm_state_summary()
--- and rfm_score() once per field reference instead of once per row.
+-- planner from inlining subqueries, which would evaluate rfm_state_summary(),
+-- rfm_score() and the mean order value once per field reference instead of
+-- once per row.
 -- Parameters: $1 bins, $2 as_of,
 -- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
 -- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
@@ -263,7 +264,7 @@ SELECT d.*, %2$s AS tags FROM (
            (src.s).first_order, (src.s).last_order,
            CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
            (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
-           round((src.s).monetary / nullif((src.s).frequency, 0), greatest(scale((src.s).monetary), 2)) AS avg_order_value,
+           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
            (src.s).refunds,
            %1$s.recency_score(sc.score) AS r_score,
            %1$s.frequency_score(sc.score) AS f_score,
@@ -275,9 +276,10 @@ SELECT d.*, %2$s AS tags FROM (
            %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
            CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
            CASE WHEN (src.s).frequency > 0
-                THEN %1$s.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
+                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
     FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
-         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
+                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
     OFFSET 0
 ) d
 $sql$, ext, tags, src);
@@ -354,14 +356,32 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     stats := @extschema@.segment_statistics(build, src, as_of);
-    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+    -- Half of every page of a new target stays free: a refresh rewrites rows
+    -- (every row when as_of moves), and a new version that fits the page of
+    -- the old one, with no indexed column changed, touches no index (HOT).
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s'
+                        ELSE 'CREATE TABLE %s WITH (fillfactor = ' || @extschema@.segment_fillfactor() || ') AS %s' END,
                    destination, @extschema@.segment_rows_sql(build.target, src))
         USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
               stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
-    EXECUTE format('ANALYZE %s', destination);
+    -- The refresh joins its work table with the target on the customer at
+    -- once and needs that column's statistics now (the others' would cost
+    -- six times as much); a new target gets its statistics from autovacuum
+    -- (ANALYZE here would cost a sixth of the build).
+    IF append THEN
+        EXECUTE format('ANALYZE %s (customer)', destination);
+    END IF;
     RETURN row_count;
 END $fn$;
+
+-- The fillfactor of a target: half of each page stays free for the new
+-- versions of its rows, so a refresh that rewrites every row (as_of moved)
+-- updates them in place of the old ones without touching the indexes.
+CREATE FUNCTION segment_fillfactor()
+RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT 50
+$fn$;
 
 -- The columns a refresh compares and rewrites (everything but the key).
 CREATE FUNCTION segment_value_columns()
@@ -369,6 +389,75 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, 
     SELECT 'first_order, last_order, recency_days, frequency, purchase_days, monetary, avg_order_value, refunds, '
            'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
 $fn$;
+
+-- The bulk path for a full build (src/pg/rfm_summaries.cpp): rfm_summaries'
+-- summaries of source with each customer's rfm_agg_state bytes, read in one
+-- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
+-- whose row-level security applies are refused with 0A000, as are views and
+-- foreign tables).
+CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
+                                    customer_type anyelement, order_column name, min_purchase numeric)
+    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+    AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- Whether the bulk path may read source: not when Citus distributes it (or
+-- a table of its partition tree), since the rows are then in the shards and
+-- the coordinator's own table is empty. Views, foreign tables and row-level
+-- security the bulk path refuses itself.
+CREATE FUNCTION segment_bulk_applies(source regclass)
+RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    citus boolean := false;
+BEGIN
+    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1 '
+                'OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t))'
+            INTO citus USING source;
+    END IF;
+    RETURN NOT citus;
+END $fn$;
+
+-- The per-customer states of a full build into the new table `state_table`
+-- (left empty when `keep_states` is false: a build without capture rebuilds
+-- them at every refresh anyway), and the query that reads their summaries.
+-- The bulk path when it applies: one pass writes the states and keeps the
+-- summaries in a temporary table for the derivation. Otherwise (row-level
+-- security, relations other than tables, key or amount types it does not
+-- read, more customers than work_mem holds) rfm_agg_state with GROUP BY,
+-- which gives the same states.
+CREATE FUNCTION segment_load_states(build @extschema@.segment_builds, state_table text, keep_states boolean,
+                                    customer_type regtype, state_call text)
+RETURNS text LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    declared text;  -- the customer column's type with its modifier, as GROUP BY would keep it
+BEGIN
+    SELECT format_type(a.atttypid, a.atttypmod) INTO declared
+    FROM pg_attribute a WHERE a.attrelid = build.source AND a.attname = build.customer_column;
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;  -- a second build in one transaction
+    END IF;
+    IF @extschema@.segment_bulk_applies(build.source) THEN
+        BEGIN
+            EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
+            EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
+                           declared, ext);
+            EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                           'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
+                           ext, customer_type, state_table)
+                USING build.source, build.customer_column, build.date_column, build.amount_column,
+                      build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+            RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
+        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+            NULL;  -- the subtransaction took both tables back
+        END;
+    END IF;
+    EXECUTE format('CREATE TABLE %s AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                   state_table, build.customer_column, state_call, build.source, build.customer_column);
+    RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
+END $fn$;
 
 -- The entry point is C (src/pg/builder.cpp): it places an unqualified
 -- target by the caller's search_path, then calls segment_build.
@@ -395,6 +484,7 @@ DECLARE
     capture boolean;
     refusal text;
     suffix text;
+    src text;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
        OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
@@ -448,11 +538,14 @@ BEGIN
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column,
-                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
-                                                  amount_type),
-                   source, customer_column);
+    build.source := source;
+    build.customer_column := customer_column;
+    build.date_column := date_column;
+    build.amount_column := amount_column;
+    build.options := options;
+    src := @extschema@.segment_load_states(
+        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
+        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
                    target_schema, target_name || '_pending', customer_type, date_type, amount_type,
@@ -467,9 +560,14 @@ BEGIN
     build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
     build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
-    customers := @extschema@.segment_derive(
-        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
-        as_of, qualified, false);
+    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF NOT capture THEN
+        -- Every refresh of this build rebuilds: no state is merged into.
+        EXECUTE format('TRUNCATE %s', build.state_table);
+    END IF;
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;
+    END IF;
     build.target := qualified::regclass;
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
     EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
@@ -778,6 +876,7 @@ DECLARE
     src text;
     refusal text;
     amount_type regtype;
+    state_call text;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
 BEGIN
@@ -827,28 +926,46 @@ BEGIN
 
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
-        -- One statement, one snapshot: the pending rows it deletes are
-        -- exactly those whose orders the scan of the source sees.
+        -- The columns are checked (and read) as a build reads them.
         amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column,
-                       @extschema@.segment_state_call(
-                           build.options,
-                           @extschema@.segment_order_expression(
-                               build.source, build.date_column,
-                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                               'order date'),
-                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
-                                                                'amount'),
-                           CASE WHEN build.order_column IS NOT NULL THEN
-                               @extschema@.segment_order_expression(
-                                   build.source, build.order_column,
-                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                                   'order key') END,
-                           amount_type),
-                       build.source, build.customer_column);
-        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        state_call := @extschema@.segment_state_call(
+            build.options,
+            @extschema@.segment_order_expression(
+                build.source, build.date_column,
+                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
+            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
+            CASE WHEN build.order_column IS NOT NULL THEN
+                @extschema@.segment_order_expression(
+                    build.source, build.order_column,
+                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                    'order key') END,
+            amount_type);
+        -- One statement, one snapshot: the pending rows it deletes are
+        -- exactly those whose orders the scan of the source sees. The bulk
+        -- path as in a build (the summaries go to the work table, the
+        -- states only where a later refresh merges into them); GROUP BY
+        -- where it declines or Citus distributes the source (also when the
+        -- customer column's type is no longer the recorded one).
+        BEGIN
+            IF NOT @extschema@.segment_bulk_applies(build.source) THEN
+                RAISE feature_not_supported;
+            END IF;
+            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                           'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
+                           build.pending_table, ext, build.customer_type, build.state_table)
+                USING build.source, build.customer_column, build.date_column, build.amount_column,
+                      build.order_column, (build.options->>'min_purchase')::numeric, build.incremental;
+            src := 'SELECT customer, s FROM pg_temp.segment_touched';
+        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
+                           'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                           build.pending_table, build.state_table, build.customer_column, state_call, build.source,
+                           build.customer_column);
+            src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        END;
     ELSE
         -- The captured lines have the source's types as recorded at build
         -- time, and are read with the same expressions as a full build.
@@ -888,11 +1005,21 @@ BEGIN
     END IF;
 
     touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
+    IF mode = 'full' AND NOT build.incremental THEN
+        EXECUTE format('TRUNCATE %s', build.state_table);  -- no later refresh merges into it
+    END IF;
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
                    'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
                    build.history_table, build.target) USING build.refresh_number;
+    -- A target built before its pages kept room for new row versions gets
+    -- the builder's fillfactor (for the pages written from now on), unless
+    -- its owner chose one.
+    IF NOT EXISTS (SELECT 1 FROM pg_class c, unnest(coalesce(c.reloptions, '{}')) o
+                   WHERE c.oid = build.target AND o LIKE 'fillfactor=%') THEN
+        EXECUTE format('ALTER TABLE %s SET (fillfactor = %s)', build.target, @extschema@.segment_fillfactor());
+    END IF;
     -- Rewrite only rows whose values changed, then add new customers (a
     -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
     EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
@@ -901,13 +1028,16 @@ BEGIN
                    (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
                    (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
     GET DIAGNOSTICS changed = ROW_COUNT;
+    -- New customers: in an incremental refresh only touched ones can be new.
     EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
-                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
+                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)%2$s', build.target,
+                   CASE WHEN mode = 'incremental'
+                        THEN ' AND r.customer IN (SELECT x.customer FROM pg_temp.segment_touched x)' ELSE '' END);
     GET DIAGNOSTICS added = ROW_COUNT;
     changed := changed + added;
     IF mode = 'full' THEN
-        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
-                       build.target, build.state_table);
+        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_rows r '
+                       'WHERE r.customer = t.customer)', build.target);
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;

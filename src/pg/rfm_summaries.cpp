@@ -32,6 +32,7 @@
 
 #include "barrier.hpp"
 #include "convert.hpp"
+#include "flat_state.hpp"
 
 extern "C" {
 #include "access/parallel.h"
@@ -95,6 +96,7 @@ struct BulkOptions {
     std::size_t memory_limit;  // bytes of table per process
     bool scoring;              // rfm_segments: scores, segments and stages too
     std::int32_t as_of_day;    // rfm_segments' as_of
+    bool states;               // segment_bulk_states: each customer's rfm_agg_state bytes too
 };
 
 // One relation with storage to scan (the source, or a leaf of it).
@@ -646,6 +648,27 @@ Datum summary_datum(TupleDesc descriptor, ca::RfmSummaryTable& table, std::uint3
     return HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls));
 }
 
+// A customer's state as rfm_agg_state's bytes (its final function is the
+// serial function, which writes these same fields): what the builder keeps
+// to merge later orders into.
+bytea* state_bytes(ca::RfmSummaryTable& table, std::uint32_t customer) {
+    if (table.orders_mode()) {
+        ca::OrderBook* book = table.orders(customer);
+        return ca::pg::state_bytea([book](ca::StateWriter& writer) { ca::write_orders_state(writer, *book); });
+    }
+    ca::OrderSummaryState state = table.summary_state(customer);
+    ca::LargeDecimal overflow;
+    const ca::LargeDecimal* digits = nullptr;
+    if (void* beyond = table.overflow(customer)) {
+        overflow = ca::pg::numeric_to_large_decimal(PointerGetDatum(beyond));
+        digits = &overflow;
+    }
+    const std::size_t size = ca::summary_state_size(state, digits);
+    return ca::pg::state_bytea(size, [&state, digits](ca::StateWriter& writer) {
+        ca::write_summary_state(writer, state, digits);
+    });
+}
+
 Datum key_datum(ca::RfmSummaryTable& table, std::uint32_t customer, Oid output_type, KeyType key_type) {
     switch (key_type) {
     case KeyType::int2:
@@ -769,6 +792,7 @@ struct RowShape {
     Oid output_type;
     KeyType key_type;
     bool scoring;
+    bool states;
     std::int32_t as_of_day;
     const ca::Bins* bins;  // rfm_segments: set once the bins are known
     const ScoreValues* values;
@@ -797,9 +821,11 @@ Datum segment_text(RowShape* shape, const char* name) {
 RowShape row_shape(Oid output_type, Oid summary_type, Oid score_type, const BulkOptions& options, TupleDesc row) {
     RowShape shape;
     if (row == nullptr) {
-        row = CreateTemplateTupleDesc(options.scoring ? 5 : 2);
+        row = CreateTemplateTupleDesc(options.scoring ? 5 : options.states ? 3 : 2);
         TupleDescInitEntry(row, 1, "customer", output_type, -1, 0);
         TupleDescInitEntry(row, 2, "summary", summary_type, -1, 0);
+        if (options.states)
+            TupleDescInitEntry(row, 3, "state", BYTEAOID, -1, 0);
         if (options.scoring) {
             TupleDescInitEntry(row, 3, "score", score_type, -1, 0);
             TupleDescInitEntry(row, 4, "segment", TEXTOID, -1, 0);
@@ -812,6 +838,7 @@ RowShape row_shape(Oid output_type, Oid summary_type, Oid score_type, const Bulk
     shape.output_type = output_type;
     shape.key_type = options.key_type;
     shape.scoring = options.scoring;
+    shape.states = options.states;
     shape.as_of_day = options.as_of_day;
     shape.bins = nullptr;
     shape.values = nullptr;
@@ -833,6 +860,10 @@ void result_values(RowShape& shape, ca::RfmSummaryTable& table, std::uint32_t cu
     nulls[1] = !table.has_summary(customer);
     values[0] = nulls[0] ? Datum(0) : key_datum(table, customer, shape.output_type, shape.key_type);
     values[1] = nulls[1] ? Datum(0) : summary_datum(shape.summary, table, customer);
+    if (shape.states) {
+        nulls[2] = nulls[1];
+        values[2] = nulls[2] ? Datum(0) : PointerGetDatum(state_bytes(table, customer));
+    }
     if (!shape.scoring)
         return;
     const double* mine = shape.values->by_customer + 3 * std::size_t(customer);
@@ -1623,7 +1654,7 @@ namespace {
 // [, customer_type], order_column, min_purchase), and rfm_segments with
 // as_of after amount_column: the form with a customer_type has one
 // argument more.
-Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring) {
+Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false) {
     InitMaterializedSRF(fcinfo, 0);
     auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
     if (PG_ARGISNULL(0))
@@ -1684,6 +1715,7 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring) {
     options->memory_limit = get_hash_memory_limit();
     options->scoring = scoring;
     options->as_of_day = as_of_day;
+    options->states = states;
     const Oid output_type = TupleDescAttr(result->setDesc, 0)->atttypid;
     const Oid declared = TupleDescAttr(RelationGetDescr(source.relation), columns[customer_column] - 1)->atttypid;
     check_output_type(output_type, declared, options->key_type, names[customer_column], typed);
@@ -1728,3 +1760,7 @@ CA_FUNCTION(ca_rfm_summaries) { return bulk_summaries(fcinfo, false); }
 // rfm_segments: the summaries with rfm_score, rfm_segment and
 // lifecycle_stage over rfm_bins of all of them, in the same pass.
 CA_FUNCTION(ca_rfm_segments) { return bulk_summaries(fcinfo, true); }
+
+// segment_bulk_states: the summaries with each customer's rfm_agg_state
+// bytes, for the segment builder's full builds.
+CA_FUNCTION(ca_segment_bulk_states) { return bulk_summaries(fcinfo, false, true); }
