@@ -1458,3 +1458,33 @@ CREATE OR REPLACE FUNCTION campaign_report_deserialfn(bytea, internal) RETURNS i
     AS 'MODULE_PATHNAME', 'ca_campaign_report_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION campaign_report_finalfn(internal) RETURNS campaign_report
     AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- ------------------------------------------------------------ bulk summaries
+
+-- rfm_summaries and rfm_segments: the per-customer summaries (and scores)
+-- of a whole table, computed by reading it directly (new in 0.2.0;
+-- extension/source/17_rfm_summaries.sql).
+CREATE FUNCTION rfm_summaries(source regclass, customer_column name, date_column name, amount_column name,
+                              order_column name DEFAULT NULL, min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer bigint, summary rfm_summary)
+    AS 'MODULE_PATHNAME', 'ca_rfm_summaries' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+CREATE FUNCTION rfm_summaries(source regclass, customer_column name, date_column name, amount_column name,
+                              customer_type anyelement, order_column name DEFAULT NULL,
+                              min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer anyelement, summary rfm_summary)
+    AS 'MODULE_PATHNAME', 'ca_rfm_summaries' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- rfm_segments: the same summaries, scored in the same pass: what
+--   WITH s AS (SELECT * FROM rfm_summaries(...)), b AS (SELECT rfm_bins(summary, as_of) AS b FROM s)
+--   SELECT customer, summary, rfm_score(summary, b), rfm_segment(rfm_score(summary, b)),
+--          lifecycle_stage((summary).last_order, as_of) FROM s, b
+-- returns (quintile scores, the 11 standard segments, the default stages).
+CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column name, amount_column name,
+                             as_of date, order_column name DEFAULT NULL, min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer bigint, summary rfm_summary, score rfm_score, segment text, stage text)
+    AS 'MODULE_PATHNAME', 'ca_rfm_segments' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column name, amount_column name,
+                             as_of date, customer_type anyelement, order_column name DEFAULT NULL,
+                             min_purchase numeric DEFAULT NULL)
+    RETURNS TABLE (customer anyelement, summary rfm_summary, score rfm_score, segment text, stage text)
+    AS 'MODULE_PATHNAME', 'ca_rfm_segments' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;

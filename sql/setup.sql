@@ -4,7 +4,8 @@ CREATE EXTENSION customer_analytics;
 SELECT extname, extversion, extrelocatable FROM pg_extension WHERE extname = 'customer_analytics';
 
 -- Every function of the extension is PARALLEL SAFE and none is VOLATILE,
--- except the builder's, which write tables.
+-- except the builder's, which write tables, and rfm_summaries, PARALLEL
+-- RESTRICTED (it starts workers of its own and may read temporary tables).
 SELECT p.oid::regprocedure AS volatile_function, p.proparallel FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
  WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'customer_analytics')
    AND (p.provolatile = 'v' OR p.proparallel <> 's') ORDER BY p.oid::regprocedure::text;

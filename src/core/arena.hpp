@@ -26,6 +26,10 @@ struct Arena {
     // never ask for more: past it they raise program_limit_exceeded rather
     // than hand the allocator a request it rejects with an internal error.
     std::size_t max_bytes = SIZE_MAX;
+    // Optional: takes back a block that allocate returned, for structures
+    // that outgrow large blocks (nullptr: blocks stay until the memory is
+    // freed wholesale, which is always correct).
+    void (*release)(void* context, void* block) = nullptr;
 
     void* allocate_or_throw(std::size_t bytes) const {
         void* memory = allocate(context, bytes == 0 ? 1 : bytes);

@@ -132,8 +132,7 @@ double mean_of(const FlatArray<double>& values) {
     return mean;
 }
 
-void cuts_of(FlatArray<double>& values, int buckets, double* cuts, const Interrupts& interrupts) {
-    sort_interruptible(values.begin(), values.end(), std::less<double>(), interrupts);
+void cuts_of(const FlatArray<double>& values, int buckets, double* cuts) {
     for (int j = 1; j < buckets; ++j)
         cuts[j - 1] = percentile_cont_sorted(values.data, values.size, static_cast<double>(j) / buckets);
 }
@@ -154,6 +153,12 @@ void check_cuts(const char* what, int buckets, const double* cuts, std::size_t c
 }  // namespace
 
 Bins compute_bins(BinsState& state, const Interrupts& interrupts) {
+    for (FlatArray<double>* values : {&state.recency, &state.frequency, &state.monetary})
+        sort_interruptible(values->begin(), values->end(), std::less<double>(), interrupts);
+    return bins_of_sorted(state);
+}
+
+Bins bins_of_sorted(const BinsState& state) {
     Bins bins;
     bins.buckets = state.buckets == 0 ? 5 : state.buckets;
     bins.customers = state.recency.size;
@@ -161,9 +166,9 @@ Bins compute_bins(BinsState& state, const Interrupts& interrupts) {
         return bins;
     // Means after sorting: summing in sorted order makes them independent of
     // the order rows arrived in, so parallel and serial plans agree exactly.
-    cuts_of(state.recency, bins.buckets, bins.recency_cuts, interrupts);
-    cuts_of(state.frequency, bins.buckets, bins.frequency_cuts, interrupts);
-    cuts_of(state.monetary, bins.buckets, bins.monetary_cuts, interrupts);
+    cuts_of(state.recency, bins.buckets, bins.recency_cuts);
+    cuts_of(state.frequency, bins.buckets, bins.frequency_cuts);
+    cuts_of(state.monetary, bins.buckets, bins.monetary_cuts);
     bins.recency_mean = mean_of(state.recency);
     bins.frequency_mean = mean_of(state.frequency);
     bins.monetary_mean = mean_of(state.monetary);

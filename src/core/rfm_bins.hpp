@@ -60,6 +60,8 @@ double percentile_cont_sorted(const double* sorted, std::size_t count, double fr
 // (values near the limits of double), the same point is computed as
 // low * (1 - f) + high * f.
 Bins compute_bins(BinsState& state, const Interrupts& interrupts = Interrupts{});
+// The same from arrays already ascending (merged from sorted parts).
+Bins bins_of_sorted(const BinsState& state);
 
 // Validates bins built by hand (e.g. ROW(...)::rfm_bins): cut arrays of
 // buckets - 1 finite ascending values.

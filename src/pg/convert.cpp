@@ -107,6 +107,85 @@ bool numeric_to_decimal(Datum numeric, Decimal* out, bool* is_negative, const ch
     return decimal_from_base10000(negative, weight, scale, digits, digit_count, out);
 }
 
+bool small_numeric_to_decimal(Datum numeric, Decimal* out, bool* negative) {
+    // Only the inline short form with a 1-byte varlena header: what a
+    // numeric of a few digits looks like in a heap tuple.
+    const auto* raw = reinterpret_cast<const std::uint8_t*>(DatumGetPointer(numeric));
+    if (!VARATT_IS_SHORT(raw))
+        return false;
+    const std::size_t length = VARSIZE_SHORT(raw) - VARHDRSZ_SHORT;
+    if (length < sizeof(std::uint16_t) || length > sizeof(std::uint16_t) * 5)
+        return false;
+    std::uint16_t header;
+    std::memcpy(&header, raw + VARHDRSZ_SHORT, sizeof header);
+    if ((header & kSignMask) != kShort)
+        return false;
+    const int scale = (header & kShortScaleMask) >> kShortScaleShift;
+    const int weight = (header & kShortWeightSign) ? static_cast<int>(~kShortWeightMask | (header & kShortWeightMask))
+                                                   : (header & kShortWeightMask);
+    const int count = static_cast<int>((length - sizeof(std::uint16_t)) / sizeof(std::int16_t));
+    if (scale > 18)
+        return false;
+    static const std::int64_t powers[] = {1,
+                                          10,
+                                          100,
+                                          1000,
+                                          10000,
+                                          100000,
+                                          1000000,
+                                          10000000,
+                                          100000000,
+                                          1000000000,
+                                          10000000000,
+                                          100000000000,
+                                          1000000000000,
+                                          10000000000000,
+                                          100000000000000,
+                                          1000000000000000,
+                                          10000000000000000,
+                                          100000000000000000,
+                                          1000000000000000000};
+    // Digit i is worth 10^(4 * (weight - i) + scale) units of the result;
+    // summed in 64 bits (anything larger takes numeric_to_decimal), with
+    // constant divisors for the fractional digits (a price's cents).
+    std::int64_t mantissa = 0;
+    const std::uint8_t* digits = raw + VARHDRSZ_SHORT + sizeof header;
+    for (int i = 0; i < count; ++i) {
+        std::int16_t digit;
+        std::memcpy(&digit, digits + sizeof(std::int16_t) * i, sizeof digit);
+        if (digit < 0 || digit >= 10000)
+            return false;
+        const int exponent = 4 * (weight - i) + scale;
+        std::int64_t term;
+        switch (exponent) {
+        case -1:
+            if (digit % 10 != 0)
+                return false;
+            term = digit / 10;
+            break;
+        case -2:
+            if (digit % 100 != 0)
+                return false;
+            term = digit / 100;
+            break;
+        case -3:
+            if (digit % 1000 != 0)
+                return false;
+            term = digit / 1000;
+            break;
+        default:
+            if (exponent < 0 || exponent > 18 || __builtin_mul_overflow(std::int64_t(digit), powers[exponent], &term))
+                return false;
+        }
+        if (__builtin_add_overflow(mantissa, term, &mantissa))
+            return false;
+    }
+    *negative = (header & kShortSign) != 0;
+    out->mantissa = *negative ? -static_cast<__int128>(mantissa) : static_cast<__int128>(mantissa);
+    out->scale = scale;
+    return true;
+}
+
 void check_numeric_finite(Datum numeric, const char* what) {
     const NumericView view = view_numeric(numeric);
     if ((view.header & kSignMask) == kSpecial)

@@ -29,6 +29,11 @@ std::int32_t date_of_timestamptz(TimestampTz timestamp, const char* what);
 // *negative is set either way. NaN and infinities are rejected with a message
 // naming the argument.
 bool numeric_to_decimal(Datum numeric, Decimal* out, bool* negative, const char* what);
+// The same for the common case of a plain, short, in-line numeric (a price,
+// an amount) whose scaled value fits 64 bits: false when the value is
+// anything else, and the caller then calls numeric_to_decimal. Reads the
+// value in place, allocates nothing.
+bool small_numeric_to_decimal(Datum numeric, Decimal* out, bool* negative);
 void check_numeric_finite(Datum numeric, const char* what);
 Datum decimal_to_numeric(const Decimal& value);
 // The digits of a finite numeric this extension computed itself (never of
