@@ -1488,3 +1488,332 @@ CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column 
                              min_purchase numeric DEFAULT NULL)
     RETURNS TABLE (customer anyelement, summary rfm_summary, score rfm_score, segment text, stage text)
     AS 'MODULE_PATHNAME', 'ca_rfm_segments' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
+
+-- -------------------------------------------------- aggregate state type
+--
+-- Every aggregate that crosses customers gets the state type
+-- analytics_state instead of internal, so that Citus runs it as partial
+-- aggregates on the workers and a combine on the coordinator (it ships the
+-- states as this type's text); extension/source/05_analytics_state.sql. The
+-- aggregates are replaced in place (CREATE OR REPLACE AGGREGATE keeps their
+-- OIDs, so views over them stay), then the functions of the internal states
+-- are dropped: a fresh install has neither them nor serialize/deserialize
+-- functions for these aggregates.
+CREATE TYPE analytics_state;
+CREATE FUNCTION analytics_state_in(cstring) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_analytics_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION analytics_state_out(analytics_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'ca_analytics_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE analytics_state (
+    INPUT = analytics_state_in, OUTPUT = analytics_state_out,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended);
+
+-- The Pareto family (extension/source/51_pareto.sql).
+CREATE FUNCTION pareto_spend_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gini_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gini_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gini_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_gini_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE gini(spend float8) (
+    SFUNC = gini_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = gini_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION pareto_share_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_share_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE pareto_share(spend float8, top_fraction float8) (
+    SFUNC = pareto_share_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_share_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION lorenz_curve_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lorenz_curve_transfn(analytics_state, float8, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_segments_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lorenz_curve_finalfn(analytics_state) RETURNS lorenz_point[]
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE lorenz_curve(spend float8) (
+    SFUNC = lorenz_curve_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = lorenz_curve_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE lorenz_curve(spend float8, segments integer) (
+    SFUNC = lorenz_curve_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = lorenz_curve_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION pareto_tier_thresholds_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_tier_thresholds_transfn(analytics_state, float8, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_fractions_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_tier_thresholds_finalfn(analytics_state) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE pareto_tier_thresholds(spend float8) (
+    SFUNC = pareto_tier_thresholds_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_tier_thresholds_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_tier_thresholds(spend float8, top_fractions float8[]) (
+    SFUNC = pareto_tier_thresholds_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_tier_thresholds_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION value_band_cuts_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION value_band_cuts_finalfn(analytics_state) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE value_band_cuts(spend float8) (
+    SFUNC = value_band_cuts_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = value_band_cuts_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION pareto_spend_combinefn(internal, internal);
+DROP FUNCTION gini_transfn(internal, float8);
+DROP FUNCTION gini_finalfn(internal);
+DROP FUNCTION pareto_share_transfn(internal, float8, float8);
+DROP FUNCTION pareto_share_finalfn(internal);
+DROP FUNCTION lorenz_curve_transfn(internal, float8);
+DROP FUNCTION lorenz_curve_transfn(internal, float8, integer);
+DROP FUNCTION lorenz_curve_finalfn(internal);
+DROP FUNCTION pareto_tier_thresholds_transfn(internal, float8);
+DROP FUNCTION pareto_tier_thresholds_transfn(internal, float8, float8[]);
+DROP FUNCTION pareto_tier_thresholds_finalfn(internal);
+DROP FUNCTION value_band_cuts_transfn(internal, float8);
+DROP FUNCTION value_band_cuts_finalfn(internal);
+DROP FUNCTION pareto_spend_serialfn(internal);
+DROP FUNCTION pareto_spend_deserialfn(bytea, internal);
+
+-- rfm_agg, rfm_agg_state and rfm_state_merge (extension/source/10_rfm_summary.sql).
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_serialfn(analytics_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_serialfn_state' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_finalfn(analytics_state) RETURNS rfm_summary
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, bigint, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, text, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, bigint, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, text, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, bigint, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, text, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, bigint, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, text, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION rfm_state_merge_transfn(analytics_state, bytea) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_state_merge_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_state_merge(state bytea) (
+    SFUNC = rfm_state_merge_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8);
+DROP FUNCTION rfm_agg_combinefn(internal, internal);
+DROP FUNCTION rfm_agg_serialfn(internal);
+DROP FUNCTION rfm_agg_finalfn(internal);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, text);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, text, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, bigint, float8);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, text);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, text, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8);
+DROP FUNCTION rfm_state_merge_transfn(internal, bytea);
+DROP FUNCTION rfm_agg_deserialfn(bytea, internal);

@@ -989,8 +989,7 @@ TEST(StateText, OnlyCanonicalBase64IsRead) {
                             "Zm-_",          // the URL alphabet
                             "Zm9v\xc3\xa9",  // a non-ASCII character
                             "Zm\0v"}) {      // NUL (length 4 below)
-        EXPECT_FALSE(decode(std::string(bad, std::max<std::size_t>(std::strlen(bad), 4)), &out))
-            << '"' << bad << '"';
+        EXPECT_FALSE(decode(std::string(bad, std::max<std::size_t>(std::strlen(bad), 4)), &out)) << '"' << bad << '"';
     }
     // A text one character off from a valid one is rejected or decodes to
     // other bytes, never to the same ones.

@@ -154,8 +154,7 @@ void* state_copy(Datum value, const StateFamily& family, MemoryContext context) 
     // make PostgreSQL delete its context, holding other groups' objects.
     // PostgreSQL never passes one (see analytics_state.hpp).
     if (VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(value)))
-        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-                        errmsg("%s state belongs to another aggregate", family.name)));
+        ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("%s state belongs to another aggregate", family.name)));
     return family.read(context, serialize(family, state_of(object_of(header))));
 }
 

@@ -220,8 +220,7 @@ Datum state_combine(FunctionCallInfo fcinfo, const StateFamily& family) {
 template <Datum (*Body)(FunctionCallInfo)>
 Datum state_final(FunctionCallInfo fcinfo, const StateFamily& family) {
     if (!fcinfo->args[0].isnull)
-        fcinfo->args[0].value =
-            PointerGetDatum(state_for_reading(fcinfo->args[0].value, family, CurrentMemoryContext));
+        fcinfo->args[0].value = PointerGetDatum(state_for_reading(fcinfo->args[0].value, family, CurrentMemoryContext));
     return Body(fcinfo);
 }
 
@@ -229,13 +228,9 @@ Datum state_final(FunctionCallInfo fcinfo, const StateFamily& family) {
 
 // The analytics_state entry point of an existing function `name` (defined
 // with CA_FUNCTION above in the same file), named name_state.
-#define CA_STATE_TRANSFN(name, family)                                                       \
-    CA_FUNCTION(name##_state) {                                                              \
-        return customer_analytics::pg::state_transition<name##_body>(fcinfo, family);        \
-    }
-#define CA_STATE_COMBINEFN(name, family)                                                     \
-    CA_FUNCTION(name##_state) {                                                              \
-        return customer_analytics::pg::state_combine<name##_body>(fcinfo, family);           \
-    }
-#define CA_STATE_FINALFN(name, family)                                                       \
+#define CA_STATE_TRANSFN(name, family) \
+    CA_FUNCTION(name##_state) { return customer_analytics::pg::state_transition<name##_body>(fcinfo, family); }
+#define CA_STATE_COMBINEFN(name, family) \
+    CA_FUNCTION(name##_state) { return customer_analytics::pg::state_combine<name##_body>(fcinfo, family); }
+#define CA_STATE_FINALFN(name, family) \
     CA_FUNCTION(name##_state) { return customer_analytics::pg::state_final<name##_body>(fcinfo, family); }

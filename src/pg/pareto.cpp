@@ -194,13 +194,13 @@ void* read_spend(MemoryContext context, const ca::pg::StateBytes& bytes) {
 }  // namespace
 
 namespace customer_analytics::pg {
-extern const StateFamily kSpendFamily{CA_STATE_METHODS, "spend sample", StateKind::spend_sample,
-                                      StateKind::spend_sample, read_spend, write_spend};
+extern const StateFamily kSpendFamily{CA_STATE_METHODS,        "spend sample", StateKind::spend_sample,
+                                      StateKind::spend_sample, read_spend,     write_spend};
 }  // namespace customer_analytics::pg
 
 CA_FUNCTION(ca_pareto_spend_serialfn) {
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
-        [fcinfo](ca::StateWriter& writer) { write_spend(writer, PG_GETARG_POINTER(0)); }));
+    PG_RETURN_BYTEA_P(
+        ca::pg::state_bytea([fcinfo](ca::StateWriter& writer) { write_spend(writer, PG_GETARG_POINTER(0)); }));
 }
 
 CA_FUNCTION(ca_pareto_spend_deserialfn) {

@@ -318,10 +318,14 @@ SummaryAggState* deserialize_state(MemoryContext context, const ca::pg::StateByt
 }  // namespace
 
 namespace customer_analytics::pg {
-extern const StateFamily kRfmSummaryFamily{
-    CA_STATE_METHODS, "rfm_agg", StateKind::rfm_summary, StateKind::rfm_orders,
-    [](MemoryContext context, const StateBytes& bytes) -> void* { return deserialize_state(context, bytes); },
-    write_summary};
+extern const StateFamily kRfmSummaryFamily{CA_STATE_METHODS,
+                                           "rfm_agg",
+                                           StateKind::rfm_summary,
+                                           StateKind::rfm_orders,
+                                           [](MemoryContext context, const StateBytes& bytes) -> void* {
+                                               return deserialize_state(context, bytes);
+                                           },
+                                           write_summary};
 }  // namespace customer_analytics::pg
 
 CA_FUNCTION(ca_rfm_agg_deserialfn) {
@@ -437,7 +441,7 @@ CA_STATE_TRANSFN(ca_rfm_agg_transfn_date_numeric, kRfmSummaryFamily)
 CA_STATE_TRANSFN(ca_rfm_agg_transfn_date_float8, kRfmSummaryFamily)
 CA_STATE_TRANSFN(ca_rfm_agg_transfn_timestamptz_numeric, kRfmSummaryFamily)
 CA_STATE_TRANSFN(ca_rfm_agg_transfn_timestamptz_float8, kRfmSummaryFamily)
-#define CA_ORDERS_STATE_TRANSITION(name)                                             \
+#define CA_ORDERS_STATE_TRANSITION(name)                                            \
     CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_bigint, kRfmSummaryFamily)         \
     CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_text, kRfmSummaryFamily)           \
     CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_bigint_minimum, kRfmSummaryFamily) \
