@@ -1,0 +1,125 @@
+-- analytics_state: the state type of the aggregates that Citus splits into
+-- worker partials and a coordinator combine. Its text (base64 of the
+-- versioned serialized state) is what travels between nodes; whatever
+-- arrives is read by the reader of the aggregate that made it, every field
+-- checked, and anything wrong is refused with 22P03, never a crash.
+
+-- The SQLSTATE, message and detail of an error, or 'ok'.
+CREATE FUNCTION pg_temp.error_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
+BEGIN
+    EXECUTE query;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM || coalesce(' (' || nullif(detail, '') || ')', '');
+END $$;
+
+-- A state as Citus's workers ship it: an aggregate without a final function
+-- returns its state; its text is what a worker sends.
+CREATE AGGREGATE state_test_spend(float8) (
+    SFUNC = gini_transfn, STYPE = analytics_state, COMBINEFUNC = pareto_spend_combinefn);
+CREATE AGGREGATE state_test_share(float8, float8) (
+    SFUNC = pareto_share_transfn, STYPE = analytics_state, COMBINEFUNC = pareto_spend_combinefn);
+CREATE AGGREGATE state_test_lorenz(float8, integer) (
+    SFUNC = lorenz_curve_transfn, STYPE = analytics_state, COMBINEFUNC = pareto_spend_combinefn);
+CREATE AGGREGATE state_test_tiers(float8) (
+    SFUNC = pareto_tier_thresholds_transfn, STYPE = analytics_state, COMBINEFUNC = pareto_spend_combinefn);
+CREATE AGGREGATE state_test_rfm(date, numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_agg_combinefn);
+CREATE AGGREGATE state_test_rfm_orders(date, numeric, bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_agg_combinefn);
+-- What the coordinator does with the states it receives: combine, then finish.
+CREATE AGGREGATE state_test_combined_gini(analytics_state) (
+    SFUNC = pareto_spend_combinefn, STYPE = analytics_state, FINALFUNC = gini_finalfn);
+CREATE AGGREGATE state_test_combined_rfm(analytics_state) (
+    SFUNC = rfm_agg_combinefn, STYPE = analytics_state, FINALFUNC = rfm_agg_finalfn);
+
+CREATE TABLE state_orders AS
+SELECT g % 37 AS customer, g % 5 AS shard, DATE '2024-01-01' + (g * 7) % 300 AS day,
+       ((g * 7919) % 10007) / 100.0 AS amount, g / 3 AS order_key
+  FROM generate_series(1, 3000) g;
+
+-- The text of a state is canonical base64 of the format's bytes: 'C' 'A',
+-- version 2, the kind (9: spend sample), then the fields.
+SELECT left(encode(decode(state_test_spend(x)::text, 'base64'), 'hex'), 8) AS header
+  FROM (VALUES (1.0::float8), (2.0)) v(x);
+-- Text round trip: the final functions give, from the text of a state,
+-- the aggregates' own results.
+SELECT gini_finalfn(state_test_spend(amount::float8)::text::analytics_state) = gini(amount::float8) AS gini_same,
+       pareto_share_finalfn(state_test_share(amount::float8, 0.2)::text::analytics_state)
+           = pareto_share(amount::float8, 0.2) AS share_same,
+       lorenz_curve_finalfn(state_test_lorenz(amount::float8, 4)::text::analytics_state)
+           = lorenz_curve(amount::float8, 4) AS lorenz_same,
+       pareto_tier_thresholds_finalfn(state_test_tiers(amount::float8)::text::analytics_state)
+           = pareto_tier_thresholds(amount::float8) AS thresholds_same,
+       rfm_agg_finalfn(state_test_rfm(day, amount)::text::analytics_state) = rfm_agg(day, amount) AS rfm_same,
+       rfm_agg_finalfn(state_test_rfm_orders(day, amount, order_key)::text::analytics_state)
+           = rfm_agg(day, amount, order_key) AS rfm_orders_same
+  FROM state_orders;
+-- A text survives output and input unchanged.
+SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
+  FROM (SELECT state_test_rfm(day, amount) AS s FROM state_orders GROUP BY customer) t;
+-- Partial states per shard, shipped as text and combined, give the one-node
+-- answer (per customer for rfm_agg, over everything for gini).
+WITH partial AS (
+    SELECT shard, customer, state_test_rfm(day, amount)::text AS rfm, state_test_spend(amount::float8)::text AS spend
+      FROM state_orders GROUP BY shard, customer)
+SELECT (SELECT state_test_combined_gini(spend::analytics_state) FROM partial)
+           = (SELECT gini(amount::float8) FROM state_orders) AS gini_same,
+       (SELECT count(*) FROM (SELECT customer, state_test_combined_rfm(rfm::analytics_state) AS s FROM partial GROUP BY customer) c
+          JOIN (SELECT customer, rfm_agg(day, amount) AS s FROM state_orders GROUP BY customer) o USING (customer)
+         WHERE c.s = o.s) AS rfm_customers_same;
+-- A state with an order key and one without never combine.
+SELECT pg_temp.error_of($$SELECT state_test_combined_rfm(s) FROM (
+    SELECT state_test_rfm(day, amount) AS s FROM state_orders UNION ALL
+    SELECT state_test_rfm_orders(day, amount, order_key) FROM state_orders) t$$);
+
+-- Forged and corrupt texts: refused with 22P02 when the text is not
+-- canonical base64, 22P03 when the bytes are not a valid state.
+SELECT state_test_spend(x)::text AS spend_text FROM (VALUES (3.0::float8), (5.0)) v(x) \gset
+SELECT state_test_rfm(d, a)::text AS rfm_text FROM (VALUES (DATE '2024-01-01', 10.0), (DATE '2024-02-01', -3.5)) v(d, a) \gset
+SELECT what, pg_temp.error_of(format('SELECT %L::analytics_state', t)) FROM (VALUES
+    ('not base64', 'hello world'),
+    ('no padding', rtrim(:'spend_text', '=')),
+    ('a line break', left(:'spend_text', 8) || E'\n' || substr(:'spend_text', 9)),
+    ('empty', ''),
+    ('too short', encode('\x4341'::bytea, 'base64')),
+    ('another format', encode('\x0101000000'::bytea, 'base64')),
+    ('unknown kind', encode('\x434102c8'::bytea, 'base64')),
+    ('not an aggregate state (k-means model)', encode('\x4341020e'::bytea, 'base64')),
+    ('format version 3', encode(set_byte(decode(:'spend_text', 'base64'), 2, 3), 'base64')),
+    ('truncated', encode(substr(decode(:'spend_text', 'base64'), 1, length(decode(:'spend_text', 'base64')) - 1),
+                         'base64')),
+    ('a byte more', encode(decode(:'spend_text', 'base64') || '\x00'::bytea, 'base64')),
+    ('truncated rfm', encode(substr(decode(:'rfm_text', 'base64'), 1, 20), 'base64')),
+    ('rfm with a byte more', encode(decode(:'rfm_text', 'base64') || '\x00'::bytea, 'base64'))
+) f(what, t);
+-- A valid spend state with its last spend (little-endian float8) replaced:
+-- -1, NaN, +Infinity; then with a spend count one too many.
+SELECT v, pg_temp.error_of(format('SELECT %L::analytics_state',
+    encode(overlay(decode(:'spend_text', 'base64') PLACING decode(v, 'hex')
+                   FROM length(decode(:'spend_text', 'base64')) - 7), 'base64')))
+  FROM (VALUES ('000000000000f0bf'), ('000000000000f87f'), ('000000000000f07f')) t(v);
+SELECT encode(decode(:'spend_text', 'base64'), 'hex') AS spend_hex;
+SELECT pg_temp.error_of(format('SELECT %L::analytics_state',
+    encode(overlay(decode(:'spend_text', 'base64') PLACING '\x03000000'::bytea FROM 9), 'base64')));
+-- A valid state of one aggregate handed to another's final function.
+SELECT pg_temp.error_of(format('SELECT gini_finalfn(%L::analytics_state)', :'rfm_text'));
+SELECT pg_temp.error_of(format('SELECT rfm_agg_finalfn(%L::analytics_state)', :'spend_text'));
+-- Combined into a running state of the other kind (as a coordinator would).
+SELECT pg_temp.error_of(format('SELECT state_test_combined_gini(s) FROM (VALUES (%L::analytics_state), (%L)) v(s)',
+                               :'spend_text', :'rfm_text'));
+-- The transition functions work only inside an aggregate.
+SELECT pg_temp.error_of($$SELECT gini_transfn(NULL, 1.0)$$);
+SELECT pg_temp.error_of(format('SELECT pareto_spend_combinefn(%L, %L)', :'spend_text', :'spend_text'));
+-- The same as a client sees it.
+\set VERBOSITY sqlstate
+SELECT 'Q0EC'::analytics_state;
+\set VERBOSITY default
+SELECT 'Q0EC'::analytics_state;
+DROP TABLE state_orders;
+DROP AGGREGATE state_test_spend(float8), state_test_share(float8, float8), state_test_lorenz(float8, integer),
+    state_test_tiers(float8), state_test_rfm(date, numeric), state_test_rfm_orders(date, numeric, bigint),
+    state_test_combined_gini(analytics_state), state_test_combined_rfm(analytics_state);
