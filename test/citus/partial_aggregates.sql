@@ -1,0 +1,108 @@
+-- The aggregates whose state type is analytics_state, on a table
+-- distributed by customer and grouped by something else: Citus runs them as
+-- partial aggregates on the workers (worker_partial_agg) and a combine on
+-- the coordinator (coord_combine_agg), shipping the states as text, and the
+-- answers equal those of the same orders in a plain table. Runs after
+-- builder.sql, in the same database (the extension exists).
+SET client_min_messages = warning;  -- Citus notes that pg_temp functions stay on the coordinator
+CREATE FUNCTION pg_temp.check(ok boolean, what text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    IF ok IS NOT TRUE THEN
+        RAISE EXCEPTION 'citus check failed: %', what;
+    END IF;
+    RAISE NOTICE 'ok: %', what;
+END $$;
+CREATE FUNCTION pg_temp.plan_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+    plan text := '';
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (VERBOSE, COSTS OFF) ' || query LOOP
+        plan := plan || line || E'\n';
+    END LOOP;
+    RETURN plan;
+END $$;
+-- The plan of `query` on dist_orders has worker partials and a coordinator
+-- combine, and its rows equal those of the same query on plain_orders.
+CREATE FUNCTION pg_temp.check_split(query text, what text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    plan text := pg_temp.plan_of(query);
+    differ bigint;
+    local_query text := replace(query, 'dist_orders', 'plain_orders');
+BEGIN
+    IF plan NOT LIKE '%worker_partial_agg(%' OR plan NOT LIKE '%coord_combine_agg(%' THEN
+        RAISE EXCEPTION 'citus check failed: % is not split into worker partials and a coordinator combine:%',
+            what, E'\n' || plan;
+    END IF;
+    EXECUTE format('SELECT count(*) FROM ((%s EXCEPT ALL %s) UNION ALL (%s EXCEPT ALL %s)) d',
+                   query, local_query, local_query, query) INTO differ;
+    PERFORM pg_temp.check(differ = 0, what || ': worker partials + coordinator combine, equal to one node');
+END $$;
+RESET client_min_messages;
+
+CREATE TABLE dist_orders (customer_id bigint, channel int, order_id bigint, order_date date,
+                          order_time timestamptz, amount numeric(12, 2));
+SELECT create_distributed_table('dist_orders', 'customer_id');
+INSERT INTO dist_orders
+SELECT abs(hashint4(g)) % 4000, abs(hashint4(g * 3)) % 5, g / 3, DATE '2023-01-01' + abs(hashint4(g * 7)) % 700,
+       TIMESTAMPTZ '2023-01-01 00:00:00+00' + (abs(hashint4(g * 7)) % 700) * interval '1 day'
+           + (abs(hashint4(g * 11)) % 1440) * interval '1 minute',
+       ((abs(hashint4(g * 13)) % 30000) - 600) / 100.0
+FROM generate_series(1, 60000) g;
+CREATE TABLE plain_orders AS SELECT * FROM dist_orders;
+
+-- The control: an aggregate Citus cannot split (ORDER BY inside it) has
+-- its rows pulled to the coordinator, and the check sees it.
+SELECT pg_temp.check(pg_temp.plan_of('SELECT channel, array_agg(amount ORDER BY amount) FROM dist_orders GROUP BY channel')
+                     NOT LIKE '%worker_partial_agg(%', 'an aggregate with ORDER BY is not split (the control)');
+SELECT pg_temp.check_split('SELECT channel, rfm_agg(order_date, amount) FROM dist_orders GROUP BY channel',
+                           'rfm_agg(date, numeric)');
+SELECT pg_temp.check_split('SELECT channel, rfm_agg(order_date, amount::float8) FROM dist_orders WHERE amount > 0
+                            GROUP BY channel', 'rfm_agg(date, float8)');
+SELECT pg_temp.check_split('SELECT channel, rfm_agg(order_date, amount, order_id) FROM dist_orders GROUP BY channel',
+                           'rfm_agg(date, numeric, order key)');
+SELECT pg_temp.check_split('SELECT channel, rfm_agg(order_date, amount, order_id::text, 5.0) FROM dist_orders
+                            GROUP BY channel', 'rfm_agg(date, numeric, text order key, min_purchase)');
+SELECT pg_temp.check_split('SELECT channel, rfm_state_summary(rfm_agg_state(order_date, amount)) FROM dist_orders
+                            GROUP BY channel', 'rfm_agg_state');
+SELECT pg_temp.check_split('SELECT gini(greatest(amount, 0)::float8) FROM dist_orders', 'gini');
+SELECT pg_temp.check_split('SELECT channel, gini(greatest(amount, 0)::float8) FROM dist_orders GROUP BY channel',
+                           'gini by channel');
+SELECT pg_temp.check_split('SELECT channel, pareto_share(greatest(amount, 0)::float8, 0.2) FROM dist_orders
+                            GROUP BY channel', 'pareto_share');
+SELECT pg_temp.check_split('SELECT lorenz_curve(greatest(amount, 0)::float8)::text FROM dist_orders', 'lorenz_curve');
+SELECT pg_temp.check_split('SELECT lorenz_curve(greatest(amount, 0)::float8, 4)::text FROM dist_orders',
+                           'lorenz_curve(segments)');
+SELECT pg_temp.check_split('SELECT pareto_tier_thresholds(greatest(amount, 0)::float8) FROM dist_orders',
+                           'pareto_tier_thresholds');
+SELECT pg_temp.check_split('SELECT pareto_tier_thresholds(greatest(amount, 0)::float8, ''{0.5, 0.1}'') FROM dist_orders',
+                           'pareto_tier_thresholds(fractions)');
+SELECT pg_temp.check_split('SELECT value_band_cuts(greatest(amount, 0)::float8) FROM dist_orders', 'value_band_cuts');
+
+-- Time zones. A timestamptz becomes a date in the session's TimeZone, but
+-- Citus's workers run in their own: the coordinator's SET does not reach
+-- them. An explicit conversion gives the same dates everywhere.
+SET TimeZone = 'Asia/Tokyo';
+SELECT pg_temp.check_split('SELECT channel, rfm_agg((order_time AT TIME ZONE ''Asia/Tokyo'')::date, amount)
+                            FROM dist_orders GROUP BY channel', 'rfm_agg on Tokyo dates, explicit');
+SELECT pg_temp.check(
+    (SELECT array_agg(s ORDER BY channel) FROM (SELECT channel, rfm_agg(order_time, amount) s FROM dist_orders
+                                                 GROUP BY channel) d)
+    IS DISTINCT FROM
+    (SELECT array_agg(s ORDER BY channel) FROM (SELECT channel, rfm_agg(order_time, amount) s FROM plain_orders
+                                                 GROUP BY channel) d),
+    'rfm_agg(timestamptz) on the workers does not follow the coordinator''s SET TimeZone');
+-- SET LOCAL reaches the workers when Citus propagates it.
+BEGIN;
+SET LOCAL citus.propagate_set_commands = 'local';
+SET LOCAL TimeZone = 'Asia/Tokyo';
+SELECT pg_temp.check(
+    (SELECT array_agg(s ORDER BY channel) FROM (SELECT channel, rfm_agg(order_time, amount) s FROM dist_orders
+                                                 GROUP BY channel) d)
+    = (SELECT array_agg(s ORDER BY channel) FROM (SELECT channel, rfm_agg(order_time, amount) s FROM plain_orders
+                                                   GROUP BY channel) d),
+    'with citus.propagate_set_commands = local, SET LOCAL TimeZone gives the workers the session''s dates');
+COMMIT;
+RESET TimeZone;
+
+DROP TABLE dist_orders, plain_orders;
