@@ -1817,3 +1817,29 @@ DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text);
 DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8);
 DROP FUNCTION rfm_state_merge_transfn(internal, bytea);
 DROP FUNCTION rfm_agg_deserialfn(bytea, internal);
+
+-- rfm_bins (extension/source/11_rfm_bins.sql).
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_finalfn(analytics_state) RETURNS rfm_bins
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_bins(summary rfm_summary, as_of date, buckets integer) (
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
+    FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = rfm_bins_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_bins(summary rfm_summary, as_of date) (
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
+    FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = rfm_bins_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION rfm_bins_transfn(internal, rfm_summary, date, integer);
+DROP FUNCTION rfm_bins_combinefn(internal, internal);
+DROP FUNCTION rfm_bins_transfn(internal, rfm_summary, date);
+DROP FUNCTION rfm_bins_finalfn(internal);
+DROP FUNCTION rfm_bins_serialfn(internal);
+DROP FUNCTION rfm_bins_deserialfn(bytea, internal);

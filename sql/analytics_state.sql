@@ -30,9 +30,13 @@ CREATE AGGREGATE state_test_rfm(date, numeric) (
     SFUNC = rfm_agg_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_agg_combinefn);
 CREATE AGGREGATE state_test_rfm_orders(date, numeric, bigint) (
     SFUNC = rfm_agg_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_agg_combinefn);
+CREATE AGGREGATE state_test_bins(rfm_summary, date) (
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_bins_combinefn);
 -- What the coordinator does with the states it receives: combine, then finish.
 CREATE AGGREGATE state_test_combined_gini(analytics_state) (
     SFUNC = pareto_spend_combinefn, STYPE = analytics_state, FINALFUNC = gini_finalfn);
+CREATE AGGREGATE state_test_combined_bins(analytics_state) (
+    SFUNC = rfm_bins_combinefn, STYPE = analytics_state, FINALFUNC = rfm_bins_finalfn);
 CREATE AGGREGATE state_test_combined_rfm(analytics_state) (
     SFUNC = rfm_agg_combinefn, STYPE = analytics_state, FINALFUNC = rfm_agg_finalfn);
 
@@ -58,6 +62,15 @@ SELECT gini_finalfn(state_test_spend(amount::float8)::text::analytics_state) = g
        rfm_agg_finalfn(state_test_rfm_orders(day, amount, order_key)::text::analytics_state)
            = rfm_agg(day, amount, order_key) AS rfm_orders_same
   FROM state_orders;
+-- The same for rfm_bins over the customers' summaries.
+WITH c AS (SELECT customer, shard, rfm_agg(day, amount) AS s FROM state_orders GROUP BY customer, shard)
+SELECT rfm_bins_finalfn(state_test_bins(s, DATE '2024-12-31')::text::analytics_state) = rfm_bins(s, DATE '2024-12-31')
+           AS bins_same,
+       (SELECT state_test_combined_bins(b::analytics_state)
+          FROM (SELECT state_test_bins(s, DATE '2024-12-31')::text AS b FROM c GROUP BY shard) p)
+           = rfm_bins(s, DATE '2024-12-31') AS bins_combined_same,
+       (rfm_bins(s, DATE '2024-12-31')).customers AS customers
+  FROM c;
 -- A text survives output and input unchanged.
 SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
   FROM (SELECT state_test_rfm(day, amount) AS s FROM state_orders GROUP BY customer) t;
@@ -80,6 +93,9 @@ SELECT pg_temp.error_of($$SELECT state_test_combined_rfm(s) FROM (
 -- canonical base64, 22P03 when the bytes are not a valid state.
 SELECT state_test_spend(x)::text AS spend_text FROM (VALUES (3.0::float8), (5.0)) v(x) \gset
 SELECT state_test_rfm(d, a)::text AS rfm_text FROM (VALUES (DATE '2024-01-01', 10.0), (DATE '2024-02-01', -3.5)) v(d, a) \gset
+SELECT state_test_bins(s, DATE '2024-12-31')::text AS bins_text
+  FROM (SELECT rfm_agg(d, a) AS s FROM (VALUES (DATE '2024-01-01', 10.0), (DATE '2024-02-01', 3.5)) v(d, a)) c \gset
+SELECT encode(decode(:'bins_text', 'base64'), 'hex') AS bins_hex;
 SELECT what, pg_temp.error_of(format('SELECT %L::analytics_state', t)) FROM (VALUES
     ('not base64', 'hello world'),
     ('no padding', rtrim(:'spend_text', '=')),
@@ -94,7 +110,11 @@ SELECT what, pg_temp.error_of(format('SELECT %L::analytics_state', t)) FROM (VAL
                          'base64')),
     ('a byte more', encode(decode(:'spend_text', 'base64') || '\x00'::bytea, 'base64')),
     ('truncated rfm', encode(substr(decode(:'rfm_text', 'base64'), 1, 20), 'base64')),
-    ('rfm with a byte more', encode(decode(:'rfm_text', 'base64') || '\x00'::bytea, 'base64'))
+    ('rfm with a byte more', encode(decode(:'rfm_text', 'base64') || '\x00'::bytea, 'base64')),
+    ('truncated rfm_bins', encode(substr(decode(:'bins_text', 'base64'), 1, length(decode(:'bins_text', 'base64')) - 3),
+                                  'base64')),
+    ('rfm_bins with 0 buckets', encode(overlay(decode(:'bins_text', 'base64') PLACING '\x00'::bytea FROM 9),
+                                       'base64'))
 ) f(what, t);
 -- A valid spend state with its last spend (little-endian float8) replaced:
 -- -1, NaN, +Infinity; then with a spend count one too many.
@@ -122,4 +142,5 @@ SELECT 'Q0EC'::analytics_state;
 DROP TABLE state_orders;
 DROP AGGREGATE state_test_spend(float8), state_test_share(float8, float8), state_test_lorenz(float8, integer),
     state_test_tiers(float8), state_test_rfm(date, numeric), state_test_rfm_orders(date, numeric, bigint),
-    state_test_combined_gini(analytics_state), state_test_combined_rfm(analytics_state);
+    state_test_combined_gini(analytics_state), state_test_combined_rfm(analytics_state), state_test_bins(rfm_summary, date),
+    state_test_combined_bins(analytics_state);

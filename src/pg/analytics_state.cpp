@@ -16,12 +16,14 @@ namespace customer_analytics::pg {
 // line here, so that the input function can check its states.
 extern const StateFamily kRfmSummaryFamily;
 extern const StateFamily kSpendFamily;
+extern const StateFamily kBinsFamily;
 
 namespace {
 
 const StateFamily* const kFamilies[] = {
     &kRfmSummaryFamily,
     &kSpendFamily,
+    &kBinsFamily,
 };
 
 // ------------------------------------------------- shared contexts

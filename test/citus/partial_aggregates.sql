@@ -78,6 +78,15 @@ SELECT pg_temp.check_split('SELECT pareto_tier_thresholds(greatest(amount, 0)::f
 SELECT pg_temp.check_split('SELECT pareto_tier_thresholds(greatest(amount, 0)::float8, ''{0.5, 0.1}'') FROM dist_orders',
                            'pareto_tier_thresholds(fractions)');
 SELECT pg_temp.check_split('SELECT value_band_cuts(greatest(amount, 0)::float8) FROM dist_orders', 'value_band_cuts');
+SELECT pg_temp.check_split('SELECT channel, rfm_bins(s, DATE ''2024-12-31'')::text FROM (
+                                SELECT channel, customer_id, rfm_agg(order_date, amount) s FROM dist_orders
+                                 GROUP BY channel, customer_id) c GROUP BY channel', 'rfm_bins');
+SELECT pg_temp.check_split('SELECT rfm_bins(s, DATE ''2024-12-31'', 4)::text FROM (
+                                SELECT customer_id, rfm_agg(order_date, amount) s FROM dist_orders
+                                 GROUP BY customer_id) c', 'rfm_bins(buckets) of per-customer summaries');
+SELECT pg_temp.check_split('SELECT gini(s::float8) FROM (SELECT customer_id, greatest(sum(amount), 0) s
+                                                          FROM dist_orders GROUP BY customer_id) c',
+                           'gini of per-customer spend');
 
 -- Time zones. A timestamptz becomes a date in the session's TimeZone, but
 -- Citus's workers run in their own: the coordinator's SET does not reach
