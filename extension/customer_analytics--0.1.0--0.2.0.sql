@@ -1843,3 +1843,151 @@ DROP FUNCTION rfm_bins_transfn(internal, rfm_summary, date);
 DROP FUNCTION rfm_bins_finalfn(internal);
 DROP FUNCTION rfm_bins_serialfn(internal);
 DROP FUNCTION rfm_bins_deserialfn(bytea, internal);
+
+-- kmeans_fit (extension/source/52_kmeans.sql).
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer, integer, integer, bigint, boolean, float8)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_finalfn(analytics_state) RETURNS kmeans_model
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE kmeans_fit(features float8[], k integer) (
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE kmeans_fit(features float8[], k integer, max_iterations integer, n_init integer, seed bigint,
+                            standardize boolean, tolerance float8) (
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION kmeans_fit_transfn(internal, float8[], integer);
+DROP FUNCTION kmeans_fit_transfn(internal, float8[], integer, integer, integer, bigint, boolean, float8);
+DROP FUNCTION kmeans_fit_combinefn(internal, internal);
+DROP FUNCTION kmeans_fit_finalfn(internal);
+DROP FUNCTION kmeans_fit_serialfn(internal);
+DROP FUNCTION kmeans_fit_deserialfn(bytea, internal);
+
+-- segment_overlap (extension/source/53_affinity.sql); affinity keeps its internal state.
+CREATE FUNCTION segment_overlap_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_finalfn(analytics_state) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE segment_overlap(in_x boolean, in_y boolean) (
+    SFUNC = segment_overlap_transfn, STYPE = analytics_state, SSPACE = 96,
+    FINALFUNC = segment_overlap_finalfn, COMBINEFUNC = segment_overlap_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION segment_overlap_transfn(internal, boolean, boolean);
+DROP FUNCTION segment_overlap_combinefn(internal, internal);
+DROP FUNCTION segment_overlap_finalfn(internal);
+DROP FUNCTION segment_overlap_serialfn(internal);
+DROP FUNCTION segment_overlap_deserialfn(bytea, internal);
+
+-- campaign_report (extension/source/54_campaign.sql).
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_finalfn(analytics_state) RETURNS campaign_report
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8, confidence float8,
+                                 cost float8) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean, float8);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean, float8, float8, float8);
+DROP FUNCTION campaign_report_combinefn(internal, internal);
+DROP FUNCTION campaign_report_finalfn(internal);
+DROP FUNCTION campaign_report_serialfn(internal);
+DROP FUNCTION campaign_report_deserialfn(bytea, internal);
+
+-- activity_status, coupon_sensitivity and purchase_mix (extension/source/50_tags.sql); channel_preference keeps
+-- its internal state.
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date, integer, integer, integer, integer)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE activity_status(event_date date, kind text, as_of date) (
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
+    FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE activity_status(event_date date, kind text, as_of date, recent_days integer,
+                                 min_recent_events integer, min_recent_qualifying integer,
+                                 inactive_days integer) (
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
+    FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE coupon_sensitivity(value float8, redeemed boolean) (
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
+    FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE coupon_sensitivity(value float8, redeemed boolean, ladder float8[]) (
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
+    FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE purchase_mix(discounted boolean, new_item boolean) (
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE purchase_mix(discounted boolean, new_item boolean, discount_share_cutoff float8,
+                              new_item_share_cutoff float8, min_lines bigint) (
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION activity_status_transfn(internal, date, text, date);
+DROP FUNCTION activity_status_transfn(internal, date, text, date, integer, integer, integer, integer);
+DROP FUNCTION activity_status_combinefn(internal, internal);
+DROP FUNCTION activity_status_finalfn(internal);
+DROP FUNCTION coupon_sensitivity_transfn(internal, float8, boolean);
+DROP FUNCTION coupon_sensitivity_transfn(internal, float8, boolean, float8[]);
+DROP FUNCTION coupon_sensitivity_combinefn(internal, internal);
+DROP FUNCTION coupon_sensitivity_finalfn(internal);
+DROP FUNCTION purchase_mix_transfn(internal, boolean, boolean);
+DROP FUNCTION purchase_mix_transfn(internal, boolean, boolean, float8, float8, bigint);
+DROP FUNCTION purchase_mix_combinefn(internal, internal);
+DROP FUNCTION purchase_mix_finalfn(internal);
+DROP FUNCTION activity_status_serialfn(internal);
+DROP FUNCTION activity_status_deserialfn(bytea, internal);
+DROP FUNCTION coupon_sensitivity_serialfn(internal);
+DROP FUNCTION coupon_sensitivity_deserialfn(bytea, internal);
+DROP FUNCTION purchase_mix_serialfn(internal);
+DROP FUNCTION purchase_mix_deserialfn(bytea, internal);

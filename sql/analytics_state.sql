@@ -32,6 +32,19 @@ CREATE AGGREGATE state_test_rfm_orders(date, numeric, bigint) (
     SFUNC = rfm_agg_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_agg_combinefn);
 CREATE AGGREGATE state_test_bins(rfm_summary, date) (
     SFUNC = rfm_bins_transfn, STYPE = analytics_state, COMBINEFUNC = rfm_bins_combinefn);
+-- The other families, each through its own state aggregate.
+CREATE AGGREGATE state_test_kmeans(float8[], integer) (
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, COMBINEFUNC = kmeans_fit_combinefn);
+CREATE AGGREGATE state_test_overlap(boolean, boolean) (
+    SFUNC = segment_overlap_transfn, STYPE = analytics_state, COMBINEFUNC = segment_overlap_combinefn);
+CREATE AGGREGATE state_test_campaign(boolean, boolean, float8) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, COMBINEFUNC = campaign_report_combinefn);
+CREATE AGGREGATE state_test_activity(date, text, date) (
+    SFUNC = activity_status_transfn, STYPE = analytics_state, COMBINEFUNC = activity_status_combinefn);
+CREATE AGGREGATE state_test_coupon(float8, boolean) (
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, COMBINEFUNC = coupon_sensitivity_combinefn);
+CREATE AGGREGATE state_test_mix(boolean, boolean) (
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, COMBINEFUNC = purchase_mix_combinefn);
 -- What the coordinator does with the states it receives: combine, then finish.
 CREATE AGGREGATE state_test_combined_gini(analytics_state) (
     SFUNC = pareto_spend_combinefn, STYPE = analytics_state, FINALFUNC = gini_finalfn);
@@ -71,6 +84,39 @@ SELECT rfm_bins_finalfn(state_test_bins(s, DATE '2024-12-31')::text::analytics_s
            = rfm_bins(s, DATE '2024-12-31') AS bins_combined_same,
        (rfm_bins(s, DATE '2024-12-31')).customers AS customers
   FROM c;
+-- The same for the other families, per shard (so that each answer is
+-- checked on groups of different sizes).
+SELECT shard,
+       kmeans_fit_finalfn(state_test_kmeans(ARRAY[amount::float8, customer], 2)::text::analytics_state)::text
+           = kmeans_fit(ARRAY[amount::float8, customer], 2)::text AS kmeans,
+       segment_overlap_finalfn(state_test_overlap(amount > 50, customer < 20)::text::analytics_state)
+           = segment_overlap(amount > 50, customer < 20) AS overlap,
+       campaign_report_finalfn(state_test_campaign(customer % 4 = 0, amount > 60, amount::float8)::text::analytics_state)
+           = campaign_report(customer % 4 = 0, amount > 60, amount::float8) AS campaign,
+       activity_status_finalfn(state_test_activity(day, CASE WHEN amount > 90 THEN 'checkin' ELSE 'visit' END,
+                                                   DATE '2024-10-27')::text::analytics_state)
+           IS NOT DISTINCT FROM activity_status(day, CASE WHEN amount > 90 THEN 'checkin' ELSE 'visit' END,
+                                                DATE '2024-10-27') AS activity,
+       activity_status(day, CASE WHEN amount > 90 THEN 'checkin' ELSE 'visit' END, DATE '2024-10-27') AS status,
+       coupon_sensitivity_finalfn(state_test_coupon(amount::float8, customer % 3 = 0)::text::analytics_state)
+           IS NOT DISTINCT FROM coupon_sensitivity(amount::float8, customer % 3 = 0) AS coupon,
+       purchase_mix_finalfn(state_test_mix(customer % 2 = 0, amount > 80)::text::analytics_state)
+           IS NOT DISTINCT FROM purchase_mix(customer % 2 = 0, amount > 80) AS mix,
+       purchase_mix(customer % 2 = 0, amount > 80) AS mix_tag
+  FROM state_orders GROUP BY shard ORDER BY shard;
+-- A state of each family, cut short by one byte: refused. (encode() breaks
+-- base64 lines at 76 characters; a state's text has no line breaks.)
+SELECT family, pg_temp.error_of(format('SELECT %L::analytics_state',
+           replace(encode(substr(decode(t, 'base64'), 1, length(decode(t, 'base64')) - 1), 'base64'), E'\n', '')))
+  FROM (SELECT 'kmeans_fit', state_test_kmeans(ARRAY[amount::float8], 2)::text FROM state_orders UNION ALL
+        SELECT 'segment_overlap', state_test_overlap(amount > 50, customer < 20)::text FROM state_orders UNION ALL
+        SELECT 'campaign_report', state_test_campaign(customer % 4 = 0, amount > 60, amount::float8)::text
+          FROM state_orders UNION ALL
+        SELECT 'activity_status', state_test_activity(day, 'visit', DATE '2024-10-27')::text FROM state_orders UNION ALL
+        SELECT 'coupon_sensitivity', state_test_coupon(amount::float8, customer % 3 = 0)::text FROM state_orders
+        UNION ALL
+        SELECT 'purchase_mix', state_test_mix(customer % 2 = 0, amount > 80)::text FROM state_orders) s(family, t)
+ ORDER BY family;
 -- A text survives output and input unchanged.
 SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
   FROM (SELECT state_test_rfm(day, amount) AS s FROM state_orders GROUP BY customer) t;
@@ -143,4 +189,6 @@ DROP TABLE state_orders;
 DROP AGGREGATE state_test_spend(float8), state_test_share(float8, float8), state_test_lorenz(float8, integer),
     state_test_tiers(float8), state_test_rfm(date, numeric), state_test_rfm_orders(date, numeric, bigint),
     state_test_combined_gini(analytics_state), state_test_combined_rfm(analytics_state), state_test_bins(rfm_summary, date),
-    state_test_combined_bins(analytics_state);
+    state_test_combined_bins(analytics_state), state_test_kmeans(float8[], integer), state_test_overlap(boolean, boolean),
+    state_test_campaign(boolean, boolean, float8), state_test_activity(date, text, date),
+    state_test_coupon(float8, boolean), state_test_mix(boolean, boolean);

@@ -69,19 +69,14 @@ CREATE TYPE overlap_stats AS (
 CREATE FUNCTION segment_overlap(x bigint, y bigint, xy bigint, n bigint) RETURNS overlap_stats
     AS 'MODULE_PATHNAME', 'ca_segment_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION segment_overlap_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_finalfn(internal) RETURNS overlap_stats
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_finalfn(analytics_state) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- One row per member of the population: is it in X, is it in Y.
 CREATE AGGREGATE segment_overlap(in_x boolean, in_y boolean) (
-    SFUNC = segment_overlap_transfn, STYPE = internal, SSPACE = 32,
+    SFUNC = segment_overlap_transfn, STYPE = analytics_state, SSPACE = 96,
     FINALFUNC = segment_overlap_finalfn, COMBINEFUNC = segment_overlap_combinefn,
-    SERIALFUNC = segment_overlap_serialfn, DESERIALFUNC = segment_overlap_deserialfn,
     PARALLEL = SAFE);

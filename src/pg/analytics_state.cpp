@@ -17,13 +17,18 @@ namespace customer_analytics::pg {
 extern const StateFamily kRfmSummaryFamily;
 extern const StateFamily kSpendFamily;
 extern const StateFamily kBinsFamily;
+extern const StateFamily kKMeansFamily;
+extern const StateFamily kCampaignFamily;
+extern const StateFamily kOverlapFamily;
+extern const StateFamily kActivityFamily;
+extern const StateFamily kCouponFamily;
+extern const StateFamily kMixFamily;
 
 namespace {
 
 const StateFamily* const kFamilies[] = {
-    &kRfmSummaryFamily,
-    &kSpendFamily,
-    &kBinsFamily,
+    &kRfmSummaryFamily, &kSpendFamily,    &kBinsFamily,   &kKMeansFamily, &kCampaignFamily,
+    &kOverlapFamily,    &kActivityFamily, &kCouponFamily, &kMixFamily,
 };
 
 // ------------------------------------------------- shared contexts

@@ -87,6 +87,19 @@ SELECT pg_temp.check_split('SELECT rfm_bins(s, DATE ''2024-12-31'', 4)::text FRO
 SELECT pg_temp.check_split('SELECT gini(s::float8) FROM (SELECT customer_id, greatest(sum(amount), 0) s
                                                           FROM dist_orders GROUP BY customer_id) c',
                            'gini of per-customer spend');
+SELECT pg_temp.check_split('SELECT channel, kmeans_fit(ARRAY[amount::float8, extract(doy FROM order_date)::float8], 3)::text
+                              FROM dist_orders GROUP BY channel', 'kmeans_fit');
+SELECT pg_temp.check_split('SELECT channel, segment_overlap(amount > 100, order_date >= DATE ''2024-01-01'')
+                              FROM dist_orders GROUP BY channel', 'segment_overlap');
+SELECT pg_temp.check_split('SELECT channel, campaign_report(order_id % 10 = 0, amount > 150, greatest(amount, 0)::float8)
+                              FROM dist_orders GROUP BY channel', 'campaign_report');
+SELECT pg_temp.check_split('SELECT channel, activity_status(order_date, CASE WHEN amount > 150 THEN ''checkin''
+                                                                            ELSE ''visit'' END, DATE ''2024-12-31'')
+                              FROM dist_orders GROUP BY channel', 'activity_status');
+SELECT pg_temp.check_split('SELECT channel, coupon_sensitivity(greatest(amount, 0)::float8, order_id % 3 = 0)
+                              FROM dist_orders GROUP BY channel', 'coupon_sensitivity');
+SELECT pg_temp.check_split('SELECT channel, purchase_mix(order_id % 4 = 0, order_id % 7 = 0)
+                              FROM dist_orders GROUP BY channel', 'purchase_mix');
 
 -- Time zones. A timestamptz becomes a date in the session's TimeZone, but
 -- Citus's workers run in their own: the coordinator's SET does not reach
