@@ -65,6 +65,9 @@ SELECT pg_temp.check_split('SELECT channel, rfm_agg(order_date, amount, order_id
                             GROUP BY channel', 'rfm_agg(date, numeric, text order key, min_purchase)');
 SELECT pg_temp.check_split('SELECT channel, rfm_state_summary(rfm_agg_state(order_date, amount)) FROM dist_orders
                             GROUP BY channel', 'rfm_agg_state');
+SELECT pg_temp.check_split('SELECT channel, rfm_state_summary(rfm_state_merge(s)) FROM (
+                                SELECT channel, customer_id, rfm_agg_state(order_date, amount) s FROM dist_orders
+                                 GROUP BY channel, customer_id) c GROUP BY channel', 'rfm_state_merge');
 SELECT pg_temp.check_split('SELECT gini(greatest(amount, 0)::float8) FROM dist_orders', 'gini');
 SELECT pg_temp.check_split('SELECT channel, gini(greatest(amount, 0)::float8) FROM dist_orders GROUP BY channel',
                            'gini by channel');
