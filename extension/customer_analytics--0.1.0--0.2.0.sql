@@ -1991,3 +1991,54 @@ DROP FUNCTION coupon_sensitivity_serialfn(internal);
 DROP FUNCTION coupon_sensitivity_deserialfn(bytea, internal);
 DROP FUNCTION purchase_mix_serialfn(internal);
 DROP FUNCTION purchase_mix_deserialfn(bytea, internal);
+
+-- bgnbd_fit, pareto_nbd_fit and gamma_gamma_fit (extension/source/30_btyd.sql).
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_finalfn(analytics_state) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_finalfn(analytics_state) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_finalfn(analytics_state) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8) (
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8, l2_penalty float8) (
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
+DROP FUNCTION btyd_fit_transfn(internal, float8, float8, float8);
+DROP FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8);
+DROP FUNCTION btyd_fit_combinefn(internal, internal);
+DROP FUNCTION bgnbd_fit_finalfn(internal);
+DROP FUNCTION pareto_nbd_fit_finalfn(internal);
+DROP FUNCTION gamma_gamma_fit_transfn(internal, float8, float8);
+DROP FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8);
+DROP FUNCTION gamma_gamma_fit_combinefn(internal, internal);
+DROP FUNCTION gamma_gamma_fit_finalfn(internal);
+DROP FUNCTION btyd_fit_serialfn(internal);
+DROP FUNCTION btyd_fit_deserialfn(bytea, internal);
+DROP FUNCTION gamma_gamma_fit_serialfn(internal);
+DROP FUNCTION gamma_gamma_fit_deserialfn(bytea, internal);

@@ -45,6 +45,10 @@ CREATE AGGREGATE state_test_coupon(float8, boolean) (
     SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, COMBINEFUNC = coupon_sensitivity_combinefn);
 CREATE AGGREGATE state_test_mix(boolean, boolean) (
     SFUNC = purchase_mix_transfn, STYPE = analytics_state, COMBINEFUNC = purchase_mix_combinefn);
+CREATE AGGREGATE state_test_btyd(float8, float8, float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, COMBINEFUNC = btyd_fit_combinefn);
+CREATE AGGREGATE state_test_gamma_gamma(float8, float8) (
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, COMBINEFUNC = gamma_gamma_fit_combinefn);
 -- What the coordinator does with the states it receives: combine, then finish.
 CREATE AGGREGATE state_test_combined_gini(analytics_state) (
     SFUNC = pareto_spend_combinefn, STYPE = analytics_state, FINALFUNC = gini_finalfn);
@@ -104,6 +108,23 @@ SELECT shard,
            IS NOT DISTINCT FROM purchase_mix(customer % 2 = 0, amount > 80) AS mix,
        purchase_mix(customer % 2 = 0, amount > 80) AS mix_tag
   FROM state_orders GROUP BY shard ORDER BY shard;
+-- The model fits, over the customers' inputs.
+WITH i AS (SELECT customer, btyd_inputs(rfm_agg(day, amount), DATE '2024-12-31') AS i, count(*) - 1 AS x,
+                  avg(amount)::float8 AS m
+             FROM state_orders GROUP BY customer)
+SELECT bgnbd_fit_finalfn(state_test_btyd((i).x, (i).t_x, (i).t_cal)::text::analytics_state)
+           = bgnbd_fit((i).x, (i).t_x, (i).t_cal) AS bgnbd,
+       pareto_nbd_fit_finalfn(state_test_btyd((i).x, (i).t_x, (i).t_cal)::text::analytics_state)
+           = pareto_nbd_fit((i).x, (i).t_x, (i).t_cal) AS pareto_nbd,
+       gamma_gamma_fit_finalfn(state_test_gamma_gamma(x, m)::text::analytics_state) = gamma_gamma_fit(x, m)
+           AS gamma_gamma,
+       (bgnbd_fit((i).x, (i).t_x, (i).t_cal)).customers AS customers
+  FROM i;
+-- A Gamma-Gamma state that skipped customers with a non-positive mean
+-- spend cannot leave its process (its format has no count of them): its
+-- text raises what the final function would have reported.
+SELECT pg_temp.error_of($$SELECT state_test_gamma_gamma(x, m)::text
+                            FROM (VALUES (2.0::float8, 10.0::float8), (3, -5), (4, 0)) v(x, m)$$);
 -- A state of each family, cut short by one byte: refused. (encode() breaks
 -- base64 lines at 76 characters; a state's text has no line breaks.)
 SELECT family, pg_temp.error_of(format('SELECT %L::analytics_state',
@@ -115,7 +136,10 @@ SELECT family, pg_temp.error_of(format('SELECT %L::analytics_state',
         SELECT 'activity_status', state_test_activity(day, 'visit', DATE '2024-10-27')::text FROM state_orders UNION ALL
         SELECT 'coupon_sensitivity', state_test_coupon(amount::float8, customer % 3 = 0)::text FROM state_orders
         UNION ALL
-        SELECT 'purchase_mix', state_test_mix(customer % 2 = 0, amount > 80)::text FROM state_orders) s(family, t)
+        SELECT 'purchase_mix', state_test_mix(customer % 2 = 0, amount > 80)::text FROM state_orders UNION ALL
+        SELECT 'btyd_fit', state_test_btyd(customer % 5, (customer % 5) * 2, 20)::text FROM state_orders UNION ALL
+        SELECT 'gamma_gamma_fit', state_test_gamma_gamma(customer % 5 + 1, amount::float8 + 1)::text
+          FROM state_orders) s(family, t)
  ORDER BY family;
 -- A text survives output and input unchanged.
 SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
@@ -191,4 +215,5 @@ DROP AGGREGATE state_test_spend(float8), state_test_share(float8, float8), state
     state_test_combined_gini(analytics_state), state_test_combined_rfm(analytics_state), state_test_bins(rfm_summary, date),
     state_test_combined_bins(analytics_state), state_test_kmeans(float8[], integer), state_test_overlap(boolean, boolean),
     state_test_campaign(boolean, boolean, float8), state_test_activity(date, text, date),
-    state_test_coupon(float8, boolean), state_test_mix(boolean, boolean);
+    state_test_coupon(float8, boolean), state_test_mix(boolean, boolean), state_test_btyd(float8, float8, float8),
+    state_test_gamma_gamma(float8, float8);

@@ -57,62 +57,48 @@ CREATE FUNCTION gamma_gamma_model(p float8, q float8, gamma float8) RETURNS gamm
 
 -- The fit aggregates. State: the distinct observations with their counts.
 -- Rows with a NULL argument are skipped; an empty input gives NULL.
-CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_finalfn(internal) RETURNS bgnbd_model
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_finalfn(internal) RETURNS pareto_nbd_model
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_finalfn(analytics_state) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_finalfn(analytics_state) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 -- l2_penalty >= 0 on the log-parameters, added to the mean negative
 -- log-likelihood per customer; the same value on every row.
 CREATE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 
 -- Customers with x = 0 carry no spend information and are skipped.
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_finalfn(internal) RETURNS gamma_gamma_model
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_finalfn(analytics_state) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_finalfn,
-    COMBINEFUNC = gamma_gamma_fit_combinefn, SERIALFUNC = gamma_gamma_fit_serialfn,
-    DESERIALFUNC = gamma_gamma_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8, l2_penalty float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_finalfn,
-    COMBINEFUNC = gamma_gamma_fit_combinefn, SERIALFUNC = gamma_gamma_fit_serialfn,
-    DESERIALFUNC = gamma_gamma_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
 
 -- Per customer. t is a horizon in the model's time unit: purchases in
 -- (t_cal, t_cal + t]. The two-argument *_expected(model, t) is a new

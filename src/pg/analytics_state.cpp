@@ -23,12 +23,14 @@ extern const StateFamily kOverlapFamily;
 extern const StateFamily kActivityFamily;
 extern const StateFamily kCouponFamily;
 extern const StateFamily kMixFamily;
+extern const StateFamily kBtydFitFamily;
+extern const StateFamily kGammaGammaFitFamily;
 
 namespace {
 
 const StateFamily* const kFamilies[] = {
-    &kRfmSummaryFamily, &kSpendFamily,    &kBinsFamily,   &kKMeansFamily, &kCampaignFamily,
-    &kOverlapFamily,    &kActivityFamily, &kCouponFamily, &kMixFamily,
+    &kRfmSummaryFamily, &kSpendFamily,  &kBinsFamily, &kKMeansFamily,  &kCampaignFamily,      &kOverlapFamily,
+    &kActivityFamily,   &kCouponFamily, &kMixFamily,  &kBtydFitFamily, &kGammaGammaFitFamily,
 };
 
 // ------------------------------------------------- shared contexts
@@ -167,12 +169,21 @@ void* state_copy(Datum value, const StateFamily& family, MemoryContext context) 
 
 // ------------------------------------------------- flattening
 
+namespace {
+
+// PostgreSQL calls these methods only through an object's own eoh_methods,
+// which is the first member of its family: no table to look it up in (and
+// none to forget a family in).
+const StateFamily* family_of_methods(ExpandedObjectHeader* header) {
+    return reinterpret_cast<const StateFamily*>(header->eoh_methods);
+}
+
+}  // namespace
+
 Size state_flat_size(ExpandedObjectHeader* header) {
     Size size = 0;
     guarded(nullptr, [&](FunctionCallInfo) -> Datum {
-        const StateFamily* family = family_of_object(header);
-        if (family == nullptr)
-            throw Error(ErrorKind::internal_error, "analytics_state object of an unknown kind");
+        const StateFamily* family = family_of_methods(header);
         StateWriter measure;
         family->write(measure, state_of(object_of(header)));
         if (measure.size() > MaxAllocSize - VARHDRSZ)
@@ -186,9 +197,7 @@ Size state_flat_size(ExpandedObjectHeader* header) {
 
 void state_flatten_into(ExpandedObjectHeader* header, void* result, Size allocated_size) {
     guarded(nullptr, [&](FunctionCallInfo) -> Datum {
-        const StateFamily* family = family_of_object(header);
-        if (family == nullptr)
-            throw Error(ErrorKind::internal_error, "analytics_state object of an unknown kind");
+        const StateFamily* family = family_of_methods(header);
         StateWriter writer(static_cast<std::uint8_t*>(result) + VARHDRSZ, allocated_size - VARHDRSZ);
         family->write(writer, state_of(object_of(header)));
         writer.finish();

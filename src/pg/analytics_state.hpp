@@ -83,6 +83,8 @@ struct StateFamily {
     void (*write)(StateWriter& writer, void* state);
 };
 
+static_assert(offsetof(StateFamily, methods) == 0, "an object's eoh_methods is its family");
+
 // The expanded-object methods every family uses (the family's `methods`).
 Size state_flat_size(ExpandedObjectHeader* header);
 void state_flatten_into(ExpandedObjectHeader* header, void* result, Size allocated_size);

@@ -14,11 +14,13 @@
 #include <cstdarg>
 #include <cstdio>
 #include <tuple>
+#include <type_traits>
 
 #include "btyd/btyd.hpp"
 #include "btyd/fit_state.hpp"
 #include "sort.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -465,7 +467,47 @@ Datum fit_deserialize(FunctionCallInfo fcinfo, const char* name) {
 
 double as_double(FunctionCallInfo fcinfo, int argument) { return PG_GETARG_FLOAT8(argument) + 0.0; }
 
+// The same state as analytics_state (analytics_state.hpp).
+template <typename Row>
+void write_fit_object(ca::StateWriter& writer, void* memory) {
+    auto* state = static_cast<FitState<Row>*>(memory);
+    // The format has no count of customers skipped for a non-positive mean
+    // spend: a state that must leave its process (a Citus worker's partial
+    // state) raises what a serialized partial state raises per row.
+    if constexpr (std::is_same_v<Row, ca::GammaGammaObservation>) {
+        if (state->bad_spend_rows > 0)
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                            "mean spend must be positive and finite for the Gamma-Gamma model",
+                            printf_string("A customer has mean_spend = %g.", state->first_bad_spend),
+                            "Leave out or correct customers whose refunds make the mean spend zero or negative.");
+    }
+    compact(&state->rows);
+    write_fit(writer, *state);
+}
+
+template <typename Row>
+void* read_fit_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    FitState<Row>* state = new_fit_state<Row>(context, 0, false);
+    read_fit(arena_for(context), bytes, state);
+    return state;
+}
+
 }  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kBtydFitFamily{CA_STATE_METHODS,
+                                        "btyd_fit",
+                                        StateKind::btyd_fit,
+                                        StateKind::btyd_fit,
+                                        read_fit_object<BtydObservation>,
+                                        write_fit_object<BtydObservation>};
+extern const StateFamily kGammaGammaFitFamily{CA_STATE_METHODS,
+                                              "gamma_gamma_fit",
+                                              StateKind::gamma_gamma_fit,
+                                              StateKind::gamma_gamma_fit,
+                                              read_fit_object<GammaGammaObservation>,
+                                              write_fit_object<GammaGammaObservation>};
+}  // namespace customer_analytics::pg
 
 // ---------------------------------------------------------------------------
 // Fit aggregates: transition functions
@@ -701,3 +743,14 @@ CA_FUNCTION(ca_clv_pareto_nbd) {
                                         PG_GETARG_FLOAT8(4), PG_GETARG_INT32(5), PG_GETARG_FLOAT8(6),
                                         PG_GETARG_FLOAT8(7), ca::pg::interrupts()));
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kBtydFitFamily;
+using ca::pg::kGammaGammaFitFamily;
+CA_STATE_TRANSFN(ca_btyd_fit_transfn, kBtydFitFamily)
+CA_STATE_COMBINEFN(ca_btyd_fit_combinefn, kBtydFitFamily)
+CA_STATE_FINALFN(ca_bgnbd_fit_finalfn, kBtydFitFamily)
+CA_STATE_FINALFN(ca_pareto_nbd_fit_finalfn, kBtydFitFamily)
+CA_STATE_TRANSFN(ca_gamma_gamma_fit_transfn, kGammaGammaFitFamily)
+CA_STATE_COMBINEFN(ca_gamma_gamma_fit_combinefn, kGammaGammaFitFamily)
+CA_STATE_FINALFN(ca_gamma_gamma_fit_finalfn, kGammaGammaFitFamily)

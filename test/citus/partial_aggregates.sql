@@ -103,6 +103,16 @@ SELECT pg_temp.check_split('SELECT channel, coupon_sensitivity(greatest(amount, 
                               FROM dist_orders GROUP BY channel', 'coupon_sensitivity');
 SELECT pg_temp.check_split('SELECT channel, purchase_mix(order_id % 4 = 0, order_id % 7 = 0)
                               FROM dist_orders GROUP BY channel', 'purchase_mix');
+-- The model fits over per-customer inputs (a subquery by customer).
+SELECT pg_temp.check_split('SELECT bgnbd_fit((i).x, (i).t_x, (i).t_cal)::text FROM (
+                                SELECT btyd_inputs(rfm_agg(order_date, amount), DATE ''2024-12-31'') i
+                                  FROM dist_orders GROUP BY customer_id) c', 'bgnbd_fit');
+SELECT pg_temp.check_split('SELECT pareto_nbd_fit((i).x, (i).t_x, (i).t_cal, 0.01)::text FROM (
+                                SELECT btyd_inputs(rfm_agg(order_date, amount), DATE ''2024-12-31'') i
+                                  FROM dist_orders GROUP BY customer_id) c', 'pareto_nbd_fit');
+SELECT pg_temp.check_split('SELECT gamma_gamma_fit(x, m)::text FROM (
+                                SELECT count(*)::float8 - 1 AS x, avg(greatest(amount, 1))::float8 AS m
+                                  FROM dist_orders GROUP BY customer_id) c', 'gamma_gamma_fit');
 
 -- Time zones. A timestamptz becomes a date in the session's TimeZone, but
 -- Citus's workers run in their own: the coordinator's SET does not reach
