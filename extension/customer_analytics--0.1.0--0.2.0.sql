@@ -1870,7 +1870,7 @@ DROP FUNCTION kmeans_fit_finalfn(internal);
 DROP FUNCTION kmeans_fit_serialfn(internal);
 DROP FUNCTION kmeans_fit_deserialfn(bytea, internal);
 
--- segment_overlap (extension/source/53_affinity.sql); affinity keeps its internal state.
+-- segment_overlap (extension/source/53_affinity.sql).
 CREATE FUNCTION segment_overlap_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
     AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION segment_overlap_combinefn(analytics_state, analytics_state) RETURNS analytics_state
@@ -1919,8 +1919,7 @@ DROP FUNCTION campaign_report_finalfn(internal);
 DROP FUNCTION campaign_report_serialfn(internal);
 DROP FUNCTION campaign_report_deserialfn(bytea, internal);
 
--- activity_status, coupon_sensitivity and purchase_mix (extension/source/50_tags.sql); channel_preference keeps
--- its internal state.
+-- activity_status, coupon_sensitivity and purchase_mix (extension/source/50_tags.sql).
 CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date) RETURNS analytics_state
     AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date, integer, integer, integer, integer)
@@ -2042,3 +2041,59 @@ DROP FUNCTION btyd_fit_serialfn(internal);
 DROP FUNCTION btyd_fit_deserialfn(bytea, internal);
 DROP FUNCTION gamma_gamma_fit_serialfn(internal);
 DROP FUNCTION gamma_gamma_fit_deserialfn(bytea, internal);
+
+-- affinity (extension/source/53_affinity.sql).
+CREATE FUNCTION affinity_transfn(analytics_state, text[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer, bigint, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_finalfn(analytics_state) RETURNS affinity_pair[]
+    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE affinity(items text[]) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE affinity(items text[], min_support float8, top_n integer) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE affinity(items text[], min_support float8, top_n integer, min_count bigint, order_by text) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION affinity_transfn(internal, text[]);
+DROP FUNCTION affinity_transfn(internal, text[], float8, integer);
+DROP FUNCTION affinity_transfn(internal, text[], float8, integer, bigint, text);
+DROP FUNCTION affinity_combinefn(internal, internal);
+DROP FUNCTION affinity_finalfn(internal);
+DROP FUNCTION affinity_serialfn(internal);
+DROP FUNCTION affinity_deserialfn(bytea, internal);
+
+-- channel_preference (extension/source/50_tags.sql).
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_finalfn(analytics_state) RETURNS channel_choice
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE channel_preference(channel text, responded boolean) (
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
+    FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE channel_preference(channel text, responded boolean, prior_rate float8, prior_weight float8,
+                                    min_contacts bigint) (
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
+    FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION channel_preference_transfn(internal, text, boolean);
+DROP FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint);
+DROP FUNCTION channel_preference_combinefn(internal, internal);
+DROP FUNCTION channel_preference_finalfn(internal);
+DROP FUNCTION channel_preference_serialfn(internal);
+DROP FUNCTION channel_preference_deserialfn(bytea, internal);

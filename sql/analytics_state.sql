@@ -49,6 +49,10 @@ CREATE AGGREGATE state_test_btyd(float8, float8, float8) (
     SFUNC = btyd_fit_transfn, STYPE = analytics_state, COMBINEFUNC = btyd_fit_combinefn);
 CREATE AGGREGATE state_test_gamma_gamma(float8, float8) (
     SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, COMBINEFUNC = gamma_gamma_fit_combinefn);
+CREATE AGGREGATE state_test_affinity(text[]) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, COMBINEFUNC = affinity_combinefn);
+CREATE AGGREGATE state_test_channel(text, boolean) (
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, COMBINEFUNC = channel_preference_combinefn);
 -- What the coordinator does with the states it receives: combine, then finish.
 CREATE AGGREGATE state_test_combined_gini(analytics_state) (
     SFUNC = pareto_spend_combinefn, STYPE = analytics_state, FINALFUNC = gini_finalfn);
@@ -120,6 +124,15 @@ SELECT bgnbd_fit_finalfn(state_test_btyd((i).x, (i).t_x, (i).t_cal)::text::analy
            AS gamma_gamma,
        (bgnbd_fit((i).x, (i).t_x, (i).t_cal)).customers AS customers
   FROM i;
+-- affinity and channel_preference, whose states hold C++ objects.
+WITH b AS (SELECT customer, shard, array_agg(DISTINCT 'item' || (amount::int % 6)) AS items FROM state_orders
+            GROUP BY customer, shard)
+SELECT affinity_finalfn(state_test_affinity(items)::text::analytics_state)::text = affinity(items)::text AS affinity,
+       (SELECT channel_preference_finalfn(state_test_channel('c' || customer % 3, amount > 70)::text::analytics_state)
+             = channel_preference('c' || customer % 3, amount > 70) FROM state_orders) AS channel,
+       (SELECT channel_preference('c' || customer % 3, amount > 70) FROM state_orders) AS choice,
+       cardinality(affinity(items)) AS pairs
+  FROM b;
 -- A Gamma-Gamma state that skipped customers with a non-positive mean
 -- spend cannot leave its process (its format has no count of them): its
 -- text raises what the final function would have reported.
@@ -139,7 +152,11 @@ SELECT family, pg_temp.error_of(format('SELECT %L::analytics_state',
         SELECT 'purchase_mix', state_test_mix(customer % 2 = 0, amount > 80)::text FROM state_orders UNION ALL
         SELECT 'btyd_fit', state_test_btyd(customer % 5, (customer % 5) * 2, 20)::text FROM state_orders UNION ALL
         SELECT 'gamma_gamma_fit', state_test_gamma_gamma(customer % 5 + 1, amount::float8 + 1)::text
-          FROM state_orders) s(family, t)
+          FROM state_orders UNION ALL
+        SELECT 'affinity', state_test_affinity(ARRAY['a' || customer % 4, 'b' || shard])::text FROM state_orders
+        UNION ALL
+        SELECT 'channel_preference', state_test_channel('c' || customer % 3, amount > 70)::text FROM state_orders
+       ) s(family, t)
  ORDER BY family;
 -- A text survives output and input unchanged.
 SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
@@ -216,4 +233,4 @@ DROP AGGREGATE state_test_spend(float8), state_test_share(float8, float8), state
     state_test_combined_bins(analytics_state), state_test_kmeans(float8[], integer), state_test_overlap(boolean, boolean),
     state_test_campaign(boolean, boolean, float8), state_test_activity(date, text, date),
     state_test_coupon(float8, boolean), state_test_mix(boolean, boolean), state_test_btyd(float8, float8, float8),
-    state_test_gamma_gamma(float8, float8);
+    state_test_gamma_gamma(float8, float8), state_test_affinity(text[]), state_test_channel(text, boolean);

@@ -122,18 +122,14 @@ CREATE TYPE channel_choice AS (
     responses bigint
 );
 
-CREATE FUNCTION channel_preference_transfn(internal, text, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION channel_preference_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_finalfn(analytics_state) RETURNS channel_choice
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per contact: the channel with the best smoothed response rate.
 -- prior_rate NULL (the default) = the customer's own pooled rate over all
@@ -141,13 +137,11 @@ CREATE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
 -- (default 1) contacts are not eligible. Ties: more contacts, then the
 -- bytewise smaller name.
 CREATE AGGREGATE channel_preference(channel text, responded boolean) (
-    SFUNC = channel_preference_transfn, STYPE = internal, SSPACE = 128,
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
     FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
-    SERIALFUNC = channel_preference_serialfn, DESERIALFUNC = channel_preference_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE channel_preference(channel text, responded boolean, prior_rate float8, prior_weight float8,
                                     min_contacts bigint) (
-    SFUNC = channel_preference_transfn, STYPE = internal, SSPACE = 128,
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
     FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
-    SERIALFUNC = channel_preference_serialfn, DESERIALFUNC = channel_preference_deserialfn,
     PARALLEL = SAFE);

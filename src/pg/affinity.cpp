@@ -277,6 +277,15 @@ CA_FUNCTION(ca_affinity_transfn) {
 }
 
 CA_FUNCTION(ca_affinity_combinefn) { return ca::pg::heap_combine<AffinityAggregate>(fcinfo); }
+namespace customer_analytics::pg {
+extern const StateFamily kAffinityFamily{CA_STATE_METHODS,
+                                         "affinity",
+                                         StateKind::affinity,
+                                         StateKind::affinity,
+                                         heap_read_object<AffinityAggregate>,
+                                         heap_write_object<AffinityAggregate>};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_affinity_serialfn) { return ca::pg::heap_serialize<AffinityAggregate>(fcinfo); }
 CA_FUNCTION(ca_affinity_deserialfn) { return ca::pg::heap_deserialize<AffinityAggregate>(fcinfo); }
 
@@ -315,3 +324,7 @@ using ca::pg::kOverlapFamily;
 CA_STATE_TRANSFN(ca_segment_overlap_transfn, kOverlapFamily)
 CA_STATE_COMBINEFN(ca_segment_overlap_combinefn, kOverlapFamily)
 CA_STATE_FINALFN(ca_segment_overlap_finalfn, kOverlapFamily)
+using ca::pg::kAffinityFamily;
+CA_STATE_TRANSFN(ca_affinity_transfn, kAffinityFamily)
+CA_STATE_COMBINEFN(ca_affinity_combinefn, kAffinityFamily)
+CA_STATE_FINALFN(ca_affinity_finalfn, kAffinityFamily)

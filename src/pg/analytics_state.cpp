@@ -25,12 +25,15 @@ extern const StateFamily kCouponFamily;
 extern const StateFamily kMixFamily;
 extern const StateFamily kBtydFitFamily;
 extern const StateFamily kGammaGammaFitFamily;
+extern const StateFamily kAffinityFamily;
+extern const StateFamily kChannelFamily;
 
 namespace {
 
 const StateFamily* const kFamilies[] = {
-    &kRfmSummaryFamily, &kSpendFamily,  &kBinsFamily, &kKMeansFamily,  &kCampaignFamily,      &kOverlapFamily,
-    &kActivityFamily,   &kCouponFamily, &kMixFamily,  &kBtydFitFamily, &kGammaGammaFitFamily,
+    &kRfmSummaryFamily,    &kSpendFamily,    &kBinsFamily,    &kKMeansFamily, &kCampaignFamily,
+    &kOverlapFamily,       &kActivityFamily, &kCouponFamily,  &kMixFamily,    &kBtydFitFamily,
+    &kGammaGammaFitFamily, &kAffinityFamily, &kChannelFamily,
 };
 
 // ------------------------------------------------- shared contexts

@@ -553,6 +553,15 @@ CA_FUNCTION(ca_channel_preference_transfn) {
 }
 
 CA_FUNCTION(ca_channel_preference_combinefn) { return ca::pg::heap_combine<ChannelAggregate>(fcinfo); }
+namespace customer_analytics::pg {
+extern const StateFamily kChannelFamily{CA_STATE_METHODS,
+                                        "channel_preference",
+                                        StateKind::channel_preference,
+                                        StateKind::channel_preference,
+                                        heap_read_object<ChannelAggregate>,
+                                        heap_write_object<ChannelAggregate>};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_channel_preference_serialfn) { return ca::pg::heap_serialize<ChannelAggregate>(fcinfo); }
 CA_FUNCTION(ca_channel_preference_deserialfn) { return ca::pg::heap_deserialize<ChannelAggregate>(fcinfo); }
 
@@ -587,3 +596,7 @@ using ca::pg::kMixFamily;
 CA_STATE_TRANSFN(ca_purchase_mix_transfn, kMixFamily)
 CA_STATE_COMBINEFN(ca_purchase_mix_combinefn, kMixFamily)
 CA_STATE_FINALFN(ca_purchase_mix_finalfn, kMixFamily)
+using ca::pg::kChannelFamily;
+CA_STATE_TRANSFN(ca_channel_preference_transfn, kChannelFamily)
+CA_STATE_COMBINEFN(ca_channel_preference_combinefn, kChannelFamily)
+CA_STATE_FINALFN(ca_channel_preference_finalfn, kChannelFamily)

@@ -102,7 +102,12 @@ SELECT pg_temp.check_split('SELECT channel, activity_status(order_date, CASE WHE
 SELECT pg_temp.check_split('SELECT channel, coupon_sensitivity(greatest(amount, 0)::float8, order_id % 3 = 0)
                               FROM dist_orders GROUP BY channel', 'coupon_sensitivity');
 SELECT pg_temp.check_split('SELECT channel, purchase_mix(order_id % 4 = 0, order_id % 7 = 0)
-                              FROM dist_orders GROUP BY channel', 'purchase_mix');
+                              FROM dist_orders GROUP BY channel', 'purchase_mix');SELECT pg_temp.check_split('SELECT channel, channel_preference(''c'' || customer_id % 3, amount > 150)
+                              FROM dist_orders GROUP BY channel', 'channel_preference');
+SELECT pg_temp.check_split('SELECT affinity(items, 0.01, 5)::text FROM (
+                                SELECT customer_id, array_agg(DISTINCT ''item'' || channel) items FROM dist_orders
+                                 GROUP BY customer_id) c', 'affinity of per-customer baskets');
+
 -- The model fits over per-customer inputs (a subquery by customer).
 SELECT pg_temp.check_split('SELECT bgnbd_fit((i).x, (i).t_x, (i).t_cal)::text FROM (
                                 SELECT btyd_inputs(rfm_agg(order_date, amount), DATE ''2024-12-31'') i
