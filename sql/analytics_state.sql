@@ -158,6 +158,56 @@ SELECT family, pg_temp.error_of(format('SELECT %L::analytics_state',
         SELECT 'channel_preference', state_test_channel('c' || customer % 3, amount > 70)::text FROM state_orders
        ) s(family, t)
  ORDER BY family;
+-- Every executor path gives the same states: hash aggregation (spilling to
+-- disk with a small work_mem), sorted groups (the aggregate context is
+-- reset between groups) and running window aggregates (the final function
+-- is called again on a state that keeps growing).
+CREATE TEMP TABLE by_hash AS
+SELECT customer, rfm_agg(day, amount) AS s, gini(amount::float8) AS g
+  FROM state_orders GROUP BY customer;
+SET enable_hashagg = off;
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE h.s = o.s AND h.g = o.g) AS same_sorted
+  FROM by_hash h JOIN (SELECT customer, rfm_agg(day, amount) AS s, gini(amount::float8) AS g FROM state_orders
+                        GROUP BY customer) o USING (customer);
+RESET enable_hashagg;
+-- With the orders ten times over and the smallest work_mem, the hash
+-- aggregation spills (batches written to disk and read back, states
+-- flattened and re-read; thousands of groups, for the limit is checked per
+-- new group); the result equals the sorted one.
+CREATE FUNCTION pg_temp.spills(query text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+        IF line LIKE '%Disk Usage%' THEN
+            RETURN true;
+        END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+CREATE TEMP TABLE orders_x10 AS SELECT o.* FROM state_orders o, generate_series(1, 10);
+SET enable_sort = off;
+SET work_mem = '64kB';
+SELECT pg_temp.spills('SELECT customer, rfm_agg(day, amount), gini(amount::float8) FROM orders_x10 GROUP BY customer, day')
+           AS spills;
+CREATE TEMP TABLE spilled AS
+SELECT customer, day, rfm_agg(day, amount) AS s, gini(amount::float8) AS g FROM orders_x10 GROUP BY customer, day;
+RESET work_mem;
+RESET enable_sort;
+SET enable_hashagg = off;
+SELECT count(*) AS groups, count(*) FILTER (WHERE h.s = o.s AND h.g = o.g) AS same_spilled
+  FROM spilled h JOIN (SELECT customer, day, rfm_agg(day, amount) AS s, gini(amount::float8) AS g FROM orders_x10
+                        GROUP BY customer, day) o USING (customer, day);
+RESET enable_hashagg;
+SELECT count(*) AS rows,
+       count(*) FILTER (WHERE w.g IS NOT DISTINCT FROM (SELECT gini(amount::float8) FROM state_orders o
+                                                         WHERE o.customer = w.customer AND o.day <= w.day)
+                          AND w.s = (SELECT rfm_agg(day, amount) FROM state_orders o
+                                      WHERE o.customer = w.customer AND o.day <= w.day)) AS same_running
+  FROM (SELECT customer, day, gini(amount::float8) OVER (PARTITION BY customer ORDER BY day) AS g,
+               rfm_agg(day, amount) OVER (PARTITION BY customer ORDER BY day) AS s
+          FROM state_orders WHERE customer < 3) w;
 -- A text survives output and input unchanged.
 SELECT count(*) FILTER (WHERE s::text::analytics_state::text = s::text) AS same_text, count(*) AS states
   FROM (SELECT state_test_rfm(day, amount) AS s FROM state_orders GROUP BY customer) t;

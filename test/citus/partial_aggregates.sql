@@ -4,7 +4,7 @@
 -- the coordinator (coord_combine_agg), shipping the states as text, and the
 -- answers equal those of the same orders in a plain table. Runs after
 -- builder.sql, in the same database (the extension exists).
-SET client_min_messages = warning;  -- Citus notes that pg_temp functions stay on the coordinator
+SET client_min_messages = error;  -- Citus warns that pg_temp functions stay on the coordinator
 CREATE FUNCTION pg_temp.check(ok boolean, what text) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF ok IS NOT TRUE THEN
@@ -118,6 +118,24 @@ SELECT pg_temp.check_split('SELECT pareto_nbd_fit((i).x, (i).t_x, (i).t_cal, 0.0
 SELECT pg_temp.check_split('SELECT gamma_gamma_fit(x, m)::text FROM (
                                 SELECT count(*)::float8 - 1 AS x, avg(greatest(amount, 1))::float8 AS m
                                   FROM dist_orders GROUP BY customer_id) c', 'gamma_gamma_fit');
+-- Customers whose refunds make the mean spend non-positive: one node
+-- reports them from the final function; a worker's partial state cannot
+-- carry them, so the worker raises. Neither ignores them silently.
+SET client_min_messages = error;
+CREATE FUNCTION pg_temp.sqlstate_of(query text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE query;
+    RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE;
+END $$;
+RESET client_min_messages;
+SELECT pg_temp.check(pg_temp.sqlstate_of('SELECT gamma_gamma_fit(x, m) FROM (SELECT count(*)::float8 - 1 AS x,
+                                              avg(amount - 150)::float8 AS m FROM dist_orders GROUP BY customer_id) c')
+                     = '22023' AND
+                     pg_temp.sqlstate_of('SELECT gamma_gamma_fit(x, m) FROM (SELECT count(*)::float8 - 1 AS x,
+                                              avg(amount - 150)::float8 AS m FROM plain_orders GROUP BY customer_id) c')
+                     = '22023', 'gamma_gamma_fit with non-positive mean spends raises on Citus as on one node');
 
 -- Time zones. A timestamptz becomes a date in the session's TimeZone, but
 -- Citus's workers run in their own: the coordinator's SET does not reach
