@@ -977,20 +977,20 @@ TEST(StateText, StatesRoundTrip) {
 
 TEST(StateText, OnlyCanonicalBase64IsRead) {
     Bytes out;
-    for (const char* bad : {"Zg=",           // not a multiple of 4
-                            "Zg",            // no padding
-                            "Zh==",          // bits after the last byte
-                            "Zm9=",          // the same with one '='
-                            "Z===",          // three '='
-                            "====",          //
-                            "Zg==Zg==",      // padding in the middle
-                            "Zm 9",          // whitespace
-                            "Zm9\n",         //
-                            "Zm-_",          // the URL alphabet
-                            "Zm9v\xc3\xa9",  // a non-ASCII character
-                            "Zm\0v"}) {      // NUL (length 4 below)
-        EXPECT_FALSE(decode(std::string(bad, std::max<std::size_t>(std::strlen(bad), 4)), &out)) << '"' << bad << '"';
-    }
+    const std::string bad_texts[] = {"Zg=",                     // not a multiple of 4
+                                     "Zg",                      // no padding
+                                     "Zh==",                    // bits after the last byte
+                                     "Zm9=",                    // the same with one '='
+                                     "Z===",                    // three '='
+                                     "====",                    //
+                                     "Zg==Zg==",                // padding in the middle
+                                     "Zm 9",                    // whitespace
+                                     "Zm9\n",                   //
+                                     "Zm-_",                    // the URL alphabet
+                                     "Zm9v\xc3\xa9",            // a non-ASCII character
+                                     std::string("Zm\0v", 4)};  // NUL
+    for (const std::string& bad : bad_texts)
+        EXPECT_FALSE(decode(bad, &out)) << '"' << bad << '"';
     // A text one character off from a valid one is rejected or decodes to
     // other bytes, never to the same ones.
     const std::string good = text_of(Bytes{'C', 'A', 2, 12, 1, 2, 3});
