@@ -1491,7 +1491,7 @@ CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column 
 
 -- -------------------------------------------------- aggregate state type
 --
--- Every aggregate that crosses customers gets the state type
+-- Every aggregate of the extension gets the state type
 -- analytics_state instead of internal, so that Citus runs it as partial
 -- aggregates on the workers and a combine on the coordinator (it ships the
 -- states as this type's text); extension/source/05_analytics_state.sql. The
