@@ -1489,6 +1489,615 @@ CREATE FUNCTION rfm_segments(source regclass, customer_column name, date_column 
     RETURNS TABLE (customer anyelement, summary rfm_summary, score rfm_score, segment text, stage text)
     AS 'MODULE_PATHNAME', 'ca_rfm_segments' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
+-- -------------------------------------------------- aggregate state type
+--
+-- Every aggregate of the extension gets the state type
+-- analytics_state instead of internal, so that Citus runs it as partial
+-- aggregates on the workers and a combine on the coordinator (it ships the
+-- states as this type's text); extension/source/05_analytics_state.sql. The
+-- aggregates are replaced in place (CREATE OR REPLACE AGGREGATE keeps their
+-- OIDs, so views over them stay), then the functions of the internal states
+-- are dropped: a fresh install has neither them nor serialize/deserialize
+-- functions for these aggregates.
+CREATE TYPE analytics_state;
+CREATE FUNCTION analytics_state_in(cstring) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_analytics_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION analytics_state_out(analytics_state) RETURNS cstring
+    AS 'MODULE_PATHNAME', 'ca_analytics_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE analytics_state (
+    INPUT = analytics_state_in, OUTPUT = analytics_state_out,
+    INTERNALLENGTH = VARIABLE, ALIGNMENT = int4, STORAGE = extended);
+
+-- The Pareto family (extension/source/51_pareto.sql).
+CREATE FUNCTION pareto_spend_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_spend_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gini_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gini_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gini_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_gini_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE gini(spend float8) (
+    SFUNC = gini_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = gini_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION pareto_share_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_share_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_pareto_share_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE pareto_share(spend float8, top_fraction float8) (
+    SFUNC = pareto_share_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_share_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION lorenz_curve_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lorenz_curve_transfn(analytics_state, float8, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_transfn_segments_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION lorenz_curve_finalfn(analytics_state) RETURNS lorenz_point[]
+    AS 'MODULE_PATHNAME', 'ca_lorenz_curve_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE lorenz_curve(spend float8) (
+    SFUNC = lorenz_curve_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = lorenz_curve_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE lorenz_curve(spend float8, segments integer) (
+    SFUNC = lorenz_curve_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = lorenz_curve_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION pareto_tier_thresholds_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_tier_thresholds_transfn(analytics_state, float8, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_transfn_fractions_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_tier_thresholds_finalfn(analytics_state) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_pareto_tier_thresholds_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE pareto_tier_thresholds(spend float8) (
+    SFUNC = pareto_tier_thresholds_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_tier_thresholds_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_tier_thresholds(spend float8, top_fractions float8[]) (
+    SFUNC = pareto_tier_thresholds_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = pareto_tier_thresholds_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION value_band_cuts_transfn(analytics_state, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION value_band_cuts_finalfn(analytics_state) RETURNS float8[]
+    AS 'MODULE_PATHNAME', 'ca_value_band_cuts_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE value_band_cuts(spend float8) (
+    SFUNC = value_band_cuts_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = value_band_cuts_finalfn, COMBINEFUNC = pareto_spend_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION pareto_spend_combinefn(internal, internal);
+DROP FUNCTION gini_transfn(internal, float8);
+DROP FUNCTION gini_finalfn(internal);
+DROP FUNCTION pareto_share_transfn(internal, float8, float8);
+DROP FUNCTION pareto_share_finalfn(internal);
+DROP FUNCTION lorenz_curve_transfn(internal, float8);
+DROP FUNCTION lorenz_curve_transfn(internal, float8, integer);
+DROP FUNCTION lorenz_curve_finalfn(internal);
+DROP FUNCTION pareto_tier_thresholds_transfn(internal, float8);
+DROP FUNCTION pareto_tier_thresholds_transfn(internal, float8, float8[]);
+DROP FUNCTION pareto_tier_thresholds_finalfn(internal);
+DROP FUNCTION value_band_cuts_transfn(internal, float8);
+DROP FUNCTION value_band_cuts_finalfn(internal);
+DROP FUNCTION pareto_spend_serialfn(internal);
+DROP FUNCTION pareto_spend_deserialfn(bytea, internal);
+
+-- rfm_agg, rfm_agg_state and rfm_state_merge (extension/source/10_rfm_summary.sql).
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_serialfn(analytics_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_serialfn_state' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_finalfn(analytics_state) RETURNS rfm_summary
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, bigint, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_bigint_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, numeric, text, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_numeric_text_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, bigint, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_bigint_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, date, float8, text, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_date_float8_text_minimum_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, bigint, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_bigint_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, numeric, text, numeric) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_numeric_text_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, bigint, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_bigint_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_agg_transfn(analytics_state, timestamptz, float8, text, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_agg_transfn_timestamptz_float8_text_minimum_state' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_date date, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg(order_time timestamptz, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_finalfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_date date, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key bigint, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount numeric, order_key text, min_purchase numeric) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key bigint) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key bigint, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key text) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_agg_state(order_time timestamptz, amount float8, order_key text, min_purchase float8) (
+    SFUNC = rfm_agg_transfn, STYPE = analytics_state, SSPACE = 464,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION rfm_state_merge_transfn(analytics_state, bytea) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_state_merge_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_state_merge(state bytea) (
+    SFUNC = rfm_state_merge_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = rfm_agg_serialfn, COMBINEFUNC = rfm_agg_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8);
+DROP FUNCTION rfm_agg_combinefn(internal, internal);
+DROP FUNCTION rfm_agg_serialfn(internal);
+DROP FUNCTION rfm_agg_finalfn(internal);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, bigint, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, text);
+DROP FUNCTION rfm_agg_transfn(internal, date, numeric, text, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, bigint, float8);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, text);
+DROP FUNCTION rfm_agg_transfn(internal, date, float8, text, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, bigint, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, numeric, text, numeric);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, bigint, float8);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text);
+DROP FUNCTION rfm_agg_transfn(internal, timestamptz, float8, text, float8);
+DROP FUNCTION rfm_state_merge_transfn(internal, bytea);
+DROP FUNCTION rfm_agg_deserialfn(bytea, internal);
+
+-- rfm_bins (extension/source/11_rfm_bins.sql).
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_finalfn(analytics_state) RETURNS rfm_bins
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE rfm_bins(summary rfm_summary, as_of date, buckets integer) (
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
+    FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = rfm_bins_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE rfm_bins(summary rfm_summary, as_of date) (
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
+    FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
+    COMBINEFUNC = rfm_bins_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION rfm_bins_transfn(internal, rfm_summary, date, integer);
+DROP FUNCTION rfm_bins_combinefn(internal, internal);
+DROP FUNCTION rfm_bins_transfn(internal, rfm_summary, date);
+DROP FUNCTION rfm_bins_finalfn(internal);
+DROP FUNCTION rfm_bins_serialfn(internal);
+DROP FUNCTION rfm_bins_deserialfn(bytea, internal);
+
+-- kmeans_fit (extension/source/52_kmeans.sql).
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer, integer, integer, bigint, boolean, float8)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_finalfn(analytics_state) RETURNS kmeans_model
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE kmeans_fit(features float8[], k integer) (
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE kmeans_fit(features float8[], k integer, max_iterations integer, n_init integer, seed bigint,
+                            standardize boolean, tolerance float8) (
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
+    FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION kmeans_fit_transfn(internal, float8[], integer);
+DROP FUNCTION kmeans_fit_transfn(internal, float8[], integer, integer, integer, bigint, boolean, float8);
+DROP FUNCTION kmeans_fit_combinefn(internal, internal);
+DROP FUNCTION kmeans_fit_finalfn(internal);
+DROP FUNCTION kmeans_fit_serialfn(internal);
+DROP FUNCTION kmeans_fit_deserialfn(bytea, internal);
+
+-- segment_overlap (extension/source/53_affinity.sql).
+CREATE FUNCTION segment_overlap_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_finalfn(analytics_state) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE segment_overlap(in_x boolean, in_y boolean) (
+    SFUNC = segment_overlap_transfn, STYPE = analytics_state, SSPACE = 96,
+    FINALFUNC = segment_overlap_finalfn, COMBINEFUNC = segment_overlap_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION segment_overlap_transfn(internal, boolean, boolean);
+DROP FUNCTION segment_overlap_combinefn(internal, internal);
+DROP FUNCTION segment_overlap_finalfn(internal);
+DROP FUNCTION segment_overlap_serialfn(internal);
+DROP FUNCTION segment_overlap_deserialfn(bytea, internal);
+
+-- campaign_report (extension/source/54_campaign.sql).
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_finalfn(analytics_state) RETURNS campaign_report
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8, confidence float8,
+                                 cost float8) (
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
+    FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean, float8);
+DROP FUNCTION campaign_report_transfn(internal, boolean, boolean, float8, float8, float8);
+DROP FUNCTION campaign_report_combinefn(internal, internal);
+DROP FUNCTION campaign_report_finalfn(internal);
+DROP FUNCTION campaign_report_serialfn(internal);
+DROP FUNCTION campaign_report_deserialfn(bytea, internal);
+
+-- activity_status, coupon_sensitivity and purchase_mix (extension/source/50_tags.sql).
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date, integer, integer, integer, integer)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE activity_status(event_date date, kind text, as_of date) (
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
+    FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE activity_status(event_date date, kind text, as_of date, recent_days integer,
+                                 min_recent_events integer, min_recent_qualifying integer,
+                                 inactive_days integer) (
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
+    FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE coupon_sensitivity(value float8, redeemed boolean) (
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
+    FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE coupon_sensitivity(value float8, redeemed boolean, ladder float8[]) (
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
+    FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
+    PARALLEL = SAFE);
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE purchase_mix(discounted boolean, new_item boolean) (
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE purchase_mix(discounted boolean, new_item boolean, discount_share_cutoff float8,
+                              new_item_share_cutoff float8, min_lines bigint) (
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
+    FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION activity_status_transfn(internal, date, text, date);
+DROP FUNCTION activity_status_transfn(internal, date, text, date, integer, integer, integer, integer);
+DROP FUNCTION activity_status_combinefn(internal, internal);
+DROP FUNCTION activity_status_finalfn(internal);
+DROP FUNCTION coupon_sensitivity_transfn(internal, float8, boolean);
+DROP FUNCTION coupon_sensitivity_transfn(internal, float8, boolean, float8[]);
+DROP FUNCTION coupon_sensitivity_combinefn(internal, internal);
+DROP FUNCTION coupon_sensitivity_finalfn(internal);
+DROP FUNCTION purchase_mix_transfn(internal, boolean, boolean);
+DROP FUNCTION purchase_mix_transfn(internal, boolean, boolean, float8, float8, bigint);
+DROP FUNCTION purchase_mix_combinefn(internal, internal);
+DROP FUNCTION purchase_mix_finalfn(internal);
+DROP FUNCTION activity_status_serialfn(internal);
+DROP FUNCTION activity_status_deserialfn(bytea, internal);
+DROP FUNCTION coupon_sensitivity_serialfn(internal);
+DROP FUNCTION coupon_sensitivity_deserialfn(bytea, internal);
+DROP FUNCTION purchase_mix_serialfn(internal);
+DROP FUNCTION purchase_mix_deserialfn(bytea, internal);
+
+-- bgnbd_fit, pareto_nbd_fit and gamma_gamma_fit (extension/source/30_btyd.sql).
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_finalfn(analytics_state) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_finalfn(analytics_state) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_finalfn(analytics_state) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8) (
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8, l2_penalty float8) (
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
+DROP FUNCTION btyd_fit_transfn(internal, float8, float8, float8);
+DROP FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8);
+DROP FUNCTION btyd_fit_combinefn(internal, internal);
+DROP FUNCTION bgnbd_fit_finalfn(internal);
+DROP FUNCTION pareto_nbd_fit_finalfn(internal);
+DROP FUNCTION gamma_gamma_fit_transfn(internal, float8, float8);
+DROP FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8);
+DROP FUNCTION gamma_gamma_fit_combinefn(internal, internal);
+DROP FUNCTION gamma_gamma_fit_finalfn(internal);
+DROP FUNCTION btyd_fit_serialfn(internal);
+DROP FUNCTION btyd_fit_deserialfn(bytea, internal);
+DROP FUNCTION gamma_gamma_fit_serialfn(internal);
+DROP FUNCTION gamma_gamma_fit_deserialfn(bytea, internal);
+
+-- affinity (extension/source/53_affinity.sql).
+CREATE FUNCTION affinity_transfn(analytics_state, text[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer, bigint, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_finalfn(analytics_state) RETURNS affinity_pair[]
+    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE affinity(items text[]) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE affinity(items text[], min_support float8, top_n integer) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE affinity(items text[], min_support float8, top_n integer, min_count bigint, order_by text) (
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
+    FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION affinity_transfn(internal, text[]);
+DROP FUNCTION affinity_transfn(internal, text[], float8, integer);
+DROP FUNCTION affinity_transfn(internal, text[], float8, integer, bigint, text);
+DROP FUNCTION affinity_combinefn(internal, internal);
+DROP FUNCTION affinity_finalfn(internal);
+DROP FUNCTION affinity_serialfn(internal);
+DROP FUNCTION affinity_deserialfn(bytea, internal);
+
+-- channel_preference (extension/source/50_tags.sql).
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_finalfn(analytics_state) RETURNS channel_choice
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE OR REPLACE AGGREGATE channel_preference(channel text, responded boolean) (
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
+    FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
+    PARALLEL = SAFE);
+CREATE OR REPLACE AGGREGATE channel_preference(channel text, responded boolean, prior_rate float8, prior_weight float8,
+                                    min_contacts bigint) (
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
+    FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
+    PARALLEL = SAFE);
+DROP FUNCTION channel_preference_transfn(internal, text, boolean);
+DROP FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint);
+DROP FUNCTION channel_preference_combinefn(internal, internal);
+DROP FUNCTION channel_preference_finalfn(internal);
+DROP FUNCTION channel_preference_serialfn(internal);
+DROP FUNCTION channel_preference_deserialfn(bytea, internal);
+
 -- ------------------------------------------------------------- btyd models
 -- pareto_nbd_model names the limit of the parameter space a fit without a
 -- proper maximum runs to ('no dropout', 'homogeneous dropout',
@@ -1515,16 +2124,14 @@ CREATE TYPE mbgnbd_model AS (
 );
 CREATE FUNCTION mbgnbd_model(r float8, alpha float8, a float8, b float8) RETURNS mbgnbd_model
     AS 'MODULE_PATHNAME', 'ca_mbgnbd_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION mbgnbd_fit_finalfn(internal) RETURNS mbgnbd_model
-    AS 'MODULE_PATHNAME', 'ca_mbgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_fit_finalfn(analytics_state) RETURNS mbgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE FUNCTION mbgnbd_p_alive(model mbgnbd_model, x float8, t_x float8, t_cal float8) RETURNS float8
     AS 'MODULE_PATHNAME', 'ca_mbgnbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mbgnbd_expected(model mbgnbd_model, t float8, x float8, t_x float8, t_cal float8) RETURNS float8
@@ -1549,26 +2156,20 @@ CREATE TYPE bgbb_model AS (
 );
 CREATE FUNCTION bgbb_model(alpha float8, beta float8, gamma float8, delta float8) RETURNS bgbb_model
     AS 'MODULE_PATHNAME', 'ca_bgbb_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_finalfn(internal) RETURNS bgbb_model
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_finalfn(analytics_state) RETURNS bgbb_model
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8) (
-    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
-    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = bgbb_fit_transfn, STYPE = analytics_state, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8, l2_penalty float8) (
-    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
-    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = bgbb_fit_transfn, STYPE = analytics_state, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, PARALLEL = SAFE);
 -- P(alive at opportunity n + 1); expected transactions at the next n_star
 -- opportunities; a new customer's at the first n; P(X(n) = x).
 CREATE FUNCTION bgbb_p_alive(model bgbb_model, x float8, t_x float8, n float8) RETURNS float8
@@ -1589,26 +2190,20 @@ CREATE TYPE sbg_model AS (
 );
 CREATE FUNCTION sbg_model(alpha float8, beta float8) RETURNS sbg_model
     AS 'MODULE_PATHNAME', 'ca_sbg_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_finalfn(internal) RETURNS sbg_model
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(analytics_state, float8, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(analytics_state, float8, boolean, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_finalfn(analytics_state) RETURNS sbg_model
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE sbg_fit(t float8, churned boolean) (
-    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
-    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = sbg_fit_transfn, STYPE = analytics_state, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE sbg_fit(t float8, churned boolean, l2_penalty float8) (
-    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
-    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = sbg_fit_transfn, STYPE = analytics_state, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, PARALLEL = SAFE);
 -- S(t): share active after t periods; r(t): retention rate of period t;
 -- DERL: discounted expected residual lifetime (future payments, one per
 -- period, the next undiscounted) of a customer who has made `renewals`
@@ -1643,26 +2238,20 @@ CREATE TYPE pareto_nbd_cov_model AS (
     log_likelihood float8, customers bigint, converged boolean, iterations integer,
     standard_errors float8[], covariance float8[]
 );
-CREATE FUNCTION btyd_cov_fit_transfn(internal, float8, float8, float8, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_cov_fit_finalfn(internal) RETURNS bgnbd_cov_model
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_cov_fit_finalfn(internal) RETURNS pareto_nbd_cov_model
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_transfn(analytics_state, float8, float8, float8, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_cov_fit_finalfn(analytics_state) RETURNS bgnbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_cov_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_cov_fit_finalfn(analytics_state) RETURNS pareto_nbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_cov_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE bgnbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
-    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_cov_fit_finalfn,
-    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
-    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = btyd_cov_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
-    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_cov_fit_finalfn,
-    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
-    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = btyd_cov_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, PARALLEL = SAFE);
 CREATE FUNCTION bgnbd_model(model bgnbd_cov_model, covariates float8[]) RETURNS bgnbd_model
     AS 'MODULE_PATHNAME', 'ca_bgnbd_model_covariates' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pareto_nbd_model(model pareto_nbd_cov_model, covariates float8[]) RETURNS pareto_nbd_model

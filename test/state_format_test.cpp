@@ -976,3 +976,97 @@ TEST(OtherStates, InconsistentFieldsAreRejected) {
     EXPECT_EQ(error_of([&] { read_campaign_state(campaign.data(), campaign.size(), &params); }).detail(),
               "A responder count is not between 0 and its customer count.");
 }
+
+// ------------------------------------------------------------- text form
+
+namespace {
+
+std::string text_of(const Bytes& bytes) {
+    std::string text(state_text_length(bytes.size()), '?');
+    state_text_encode(bytes.data(), bytes.size(), text.data());
+    return text;
+}
+
+// The decoded bytes, or "rejected" as a single marker byte sequence.
+bool decode(const std::string& text, Bytes* out) {
+    out->assign(state_text_max_bytes(text.size()), 0);
+    std::size_t size = 0;
+    if (!state_text_decode(text.data(), text.size(), out->data(), &size))
+        return false;
+    out->resize(size);
+    return true;
+}
+
+}  // namespace
+
+TEST(StateText, Rfc4648Vectors) {
+    // RFC 4648, section 10.
+    const char* const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    const char* const encoded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (int i = 0; i < 7; ++i) {
+        const Bytes bytes(plain[i], plain[i] + std::strlen(plain[i]));
+        EXPECT_EQ(text_of(bytes), encoded[i]);
+        Bytes back;
+        ASSERT_TRUE(decode(encoded[i], &back)) << encoded[i];
+        EXPECT_EQ(back, bytes);
+    }
+    // Every byte value, and the two characters past the letters and digits.
+    Bytes all(256);
+    for (int i = 0; i < 256; ++i)
+        all[i] = static_cast<std::uint8_t>(i);
+    const std::string text = text_of(all);
+    EXPECT_EQ(text.substr(text.size() - 8), "/P3+/w==");  // 0xFC 0xFD 0xFE, then 0xFF alone
+    Bytes back;
+    ASSERT_TRUE(decode(text, &back));
+    EXPECT_EQ(back, all);
+}
+
+TEST(StateText, StatesRoundTrip) {
+    for (const Sample& s : samples()) {
+        Bytes back;
+        ASSERT_TRUE(decode(text_of(s.bytes), &back)) << state_name(s.kind);
+        EXPECT_EQ(back, s.bytes) << state_name(s.kind);
+    }
+}
+
+TEST(StateText, OnlyCanonicalBase64IsRead) {
+    Bytes out;
+    const std::string bad_texts[] = {"Zg=",                     // not a multiple of 4
+                                     "Zg",                      // no padding
+                                     "Zh==",                    // bits after the last byte
+                                     "Zm9=",                    // the same with one '='
+                                     "Z===",                    // three '='
+                                     "====",                    //
+                                     "Zg==Zg==",                // padding in the middle
+                                     "Zm 9",                    // whitespace
+                                     "Zm9\n",                   //
+                                     "Zm-_",                    // the URL alphabet
+                                     "Zm9v\xc3\xa9",            // a non-ASCII character
+                                     std::string("Zm\0v", 4)};  // NUL
+    for (const std::string& bad : bad_texts)
+        EXPECT_FALSE(decode(bad, &out)) << '"' << bad << '"';
+    // A text one character off from a valid one is rejected or decodes to
+    // other bytes, never to the same ones.
+    const std::string good = text_of(Bytes{'C', 'A', 2, 12, 1, 2, 3});
+    Bytes original;
+    ASSERT_TRUE(decode(good, &original));
+    for (std::size_t i = 0; i < good.size(); ++i)
+        for (int c = 0; c < 256; ++c) {
+            if (c == static_cast<unsigned char>(good[i]))
+                continue;
+            std::string changed = good;
+            changed[i] = static_cast<char>(c);
+            Bytes back;
+            if (decode(changed, &back)) {
+                EXPECT_NE(back, original) << changed;
+            }
+        }
+}
+
+TEST(StateText, LengthsAreExact) {
+    for (std::size_t n = 0; n < 40; ++n) {
+        EXPECT_EQ(state_text_length(n), 4 * ((n + 2) / 3));
+        EXPECT_GE(state_text_max_bytes(state_text_length(n)), n);
+        EXPECT_LE(state_text_max_bytes(state_text_length(n)), n + 2);
+    }
+}

@@ -15,30 +15,24 @@ CREATE TYPE rfm_bins AS (
     monetary_mean float8
 );
 
-CREATE FUNCTION rfm_bins_transfn(internal, rfm_summary, date, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_bins_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION rfm_bins_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION rfm_bins_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION rfm_bins_transfn(internal, rfm_summary, date) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_transfn(analytics_state, rfm_summary, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- Sorts the collected values in place, hence FINALFUNC_MODIFY = READ_WRITE.
-CREATE FUNCTION rfm_bins_finalfn(internal) RETURNS rfm_bins
-    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION rfm_bins_finalfn(analytics_state) RETURNS rfm_bins
+    AS 'MODULE_PATHNAME', 'ca_rfm_bins_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE rfm_bins(summary rfm_summary, as_of date, buckets integer) (
-    SFUNC = rfm_bins_transfn, STYPE = internal, SSPACE = 24,
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
     FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
     COMBINEFUNC = rfm_bins_combinefn,
-    SERIALFUNC = rfm_bins_serialfn, DESERIALFUNC = rfm_bins_deserialfn,
     PARALLEL = SAFE);
 -- Aggregates take no parameter defaults: this one is rfm_bins(summary, as_of, 5).
 CREATE AGGREGATE rfm_bins(summary rfm_summary, as_of date) (
-    SFUNC = rfm_bins_transfn, STYPE = internal, SSPACE = 24,
+    SFUNC = rfm_bins_transfn, STYPE = analytics_state, SSPACE = 88,
     FINALFUNC = rfm_bins_finalfn, FINALFUNC_MODIFY = READ_WRITE,
     COMBINEFUNC = rfm_bins_combinefn,
-    SERIALFUNC = rfm_bins_serialfn, DESERIALFUNC = rfm_bins_deserialfn,
     PARALLEL = SAFE);

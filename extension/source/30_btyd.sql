@@ -71,62 +71,48 @@ CREATE FUNCTION gamma_gamma_model(p float8, q float8, gamma float8) RETURNS gamm
 
 -- The fit aggregates. State: the distinct observations with their counts.
 -- Rows with a NULL argument are skipped; an empty input gives NULL.
-CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION btyd_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_fit_finalfn(internal) RETURNS bgnbd_model
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_fit_finalfn(internal) RETURNS pareto_nbd_model
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_fit_finalfn(analytics_state) RETURNS bgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_fit_finalfn(analytics_state) RETURNS pareto_nbd_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 -- l2_penalty >= 0 on the log-parameters, added to the mean negative
 -- log-likelihood per customer; the same value on every row.
 CREATE AGGREGATE bgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 
 -- Customers with x = 0 carry no spend information and are skipped.
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION gamma_gamma_fit_finalfn(internal) RETURNS gamma_gamma_model
-    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION gamma_gamma_fit_finalfn(analytics_state) RETURNS gamma_gamma_model
+    AS 'MODULE_PATHNAME', 'ca_gamma_gamma_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 CREATE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_finalfn,
-    COMBINEFUNC = gamma_gamma_fit_combinefn, SERIALFUNC = gamma_gamma_fit_serialfn,
-    DESERIALFUNC = gamma_gamma_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE gamma_gamma_fit(x float8, mean_spend float8, l2_penalty float8) (
-    SFUNC = gamma_gamma_fit_transfn, STYPE = internal, FINALFUNC = gamma_gamma_fit_finalfn,
-    COMBINEFUNC = gamma_gamma_fit_combinefn, SERIALFUNC = gamma_gamma_fit_serialfn,
-    DESERIALFUNC = gamma_gamma_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = gamma_gamma_fit_transfn, STYPE = analytics_state, FINALFUNC = gamma_gamma_fit_finalfn,
+    COMBINEFUNC = gamma_gamma_fit_combinefn, PARALLEL = SAFE);
 
 -- Per customer. t is a horizon in the model's time unit: purchases in
 -- (t_cal, t_cal + t]. The two-argument *_expected(model, t) is a new
@@ -179,16 +165,14 @@ CREATE TYPE mbgnbd_model AS (
 );
 CREATE FUNCTION mbgnbd_model(r float8, alpha float8, a float8, b float8) RETURNS mbgnbd_model
     AS 'MODULE_PATHNAME', 'ca_mbgnbd_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION mbgnbd_fit_finalfn(internal) RETURNS mbgnbd_model
-    AS 'MODULE_PATHNAME', 'ca_mbgnbd_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION mbgnbd_fit_finalfn(analytics_state) RETURNS mbgnbd_model
+    AS 'MODULE_PATHNAME', 'ca_mbgnbd_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE mbgnbd_fit(x float8, t_x float8, t_cal float8, l2_penalty float8) (
-    SFUNC = btyd_fit_transfn, STYPE = internal, FINALFUNC = mbgnbd_fit_finalfn,
-    COMBINEFUNC = btyd_fit_combinefn, SERIALFUNC = btyd_fit_serialfn, DESERIALFUNC = btyd_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = btyd_fit_transfn, STYPE = analytics_state, FINALFUNC = mbgnbd_fit_finalfn,
+    COMBINEFUNC = btyd_fit_combinefn, PARALLEL = SAFE);
 CREATE FUNCTION mbgnbd_p_alive(model mbgnbd_model, x float8, t_x float8, t_cal float8) RETURNS float8
     AS 'MODULE_PATHNAME', 'ca_mbgnbd_p_alive' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION mbgnbd_expected(model mbgnbd_model, t float8, x float8, t_x float8, t_cal float8) RETURNS float8
@@ -213,26 +197,20 @@ CREATE TYPE bgbb_model AS (
 );
 CREATE FUNCTION bgbb_model(alpha float8, beta float8, gamma float8, delta float8) RETURNS bgbb_model
     AS 'MODULE_PATHNAME', 'ca_bgbb_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_transfn(internal, float8, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgbb_fit_finalfn(internal) RETURNS bgbb_model
-    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(analytics_state, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_transfn(analytics_state, float8, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgbb_fit_finalfn(analytics_state) RETURNS bgbb_model
+    AS 'MODULE_PATHNAME', 'ca_bgbb_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8) (
-    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
-    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = bgbb_fit_transfn, STYPE = analytics_state, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE bgbb_fit(x float8, t_x float8, n float8, l2_penalty float8) (
-    SFUNC = bgbb_fit_transfn, STYPE = internal, FINALFUNC = bgbb_fit_finalfn,
-    COMBINEFUNC = bgbb_fit_combinefn, SERIALFUNC = bgbb_fit_serialfn, DESERIALFUNC = bgbb_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = bgbb_fit_transfn, STYPE = analytics_state, FINALFUNC = bgbb_fit_finalfn,
+    COMBINEFUNC = bgbb_fit_combinefn, PARALLEL = SAFE);
 -- P(alive at opportunity n + 1); expected transactions at the next n_star
 -- opportunities; a new customer's at the first n; P(X(n) = x).
 CREATE FUNCTION bgbb_p_alive(model bgbb_model, x float8, t_x float8, n float8) RETURNS float8
@@ -253,26 +231,20 @@ CREATE TYPE sbg_model AS (
 );
 CREATE FUNCTION sbg_model(alpha float8, beta float8) RETURNS sbg_model
     AS 'MODULE_PATHNAME', 'ca_sbg_model' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_transfn(internal, float8, boolean, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION sbg_fit_finalfn(internal) RETURNS sbg_model
-    AS 'MODULE_PATHNAME', 'ca_sbg_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(analytics_state, float8, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_transfn(analytics_state, float8, boolean, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION sbg_fit_finalfn(analytics_state) RETURNS sbg_model
+    AS 'MODULE_PATHNAME', 'ca_sbg_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE sbg_fit(t float8, churned boolean) (
-    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
-    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = sbg_fit_transfn, STYPE = analytics_state, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE sbg_fit(t float8, churned boolean, l2_penalty float8) (
-    SFUNC = sbg_fit_transfn, STYPE = internal, FINALFUNC = sbg_fit_finalfn,
-    COMBINEFUNC = sbg_fit_combinefn, SERIALFUNC = sbg_fit_serialfn, DESERIALFUNC = sbg_fit_deserialfn,
-    PARALLEL = SAFE);
+    SFUNC = sbg_fit_transfn, STYPE = analytics_state, FINALFUNC = sbg_fit_finalfn,
+    COMBINEFUNC = sbg_fit_combinefn, PARALLEL = SAFE);
 -- S(t): share active after t periods; r(t): retention rate of period t;
 -- DERL: discounted expected residual lifetime (future payments, one per
 -- period, the next undiscounted) of a customer who has made `renewals`
@@ -305,26 +277,20 @@ CREATE TYPE pareto_nbd_cov_model AS (
     log_likelihood float8, customers bigint, converged boolean, iterations integer,
     standard_errors float8[], covariance float8[]
 );
-CREATE FUNCTION btyd_cov_fit_transfn(internal, float8, float8, float8, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION btyd_cov_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION bgnbd_cov_fit_finalfn(internal) RETURNS bgnbd_cov_model
-    AS 'MODULE_PATHNAME', 'ca_bgnbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION pareto_nbd_cov_fit_finalfn(internal) RETURNS pareto_nbd_cov_model
-    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_cov_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_transfn(analytics_state, float8, float8, float8, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION btyd_cov_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_btyd_cov_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION bgnbd_cov_fit_finalfn(analytics_state) RETURNS bgnbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_bgnbd_cov_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION pareto_nbd_cov_fit_finalfn(analytics_state) RETURNS pareto_nbd_cov_model
+    AS 'MODULE_PATHNAME', 'ca_pareto_nbd_cov_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE AGGREGATE bgnbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
-    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = bgnbd_cov_fit_finalfn,
-    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
-    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = btyd_cov_fit_transfn, STYPE = analytics_state, FINALFUNC = bgnbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, PARALLEL = SAFE);
 CREATE AGGREGATE pareto_nbd_cov_fit(x float8, t_x float8, t_cal float8, covariates float8[]) (
-    SFUNC = btyd_cov_fit_transfn, STYPE = internal, FINALFUNC = pareto_nbd_cov_fit_finalfn,
-    COMBINEFUNC = btyd_cov_fit_combinefn, SERIALFUNC = btyd_cov_fit_serialfn,
-    DESERIALFUNC = btyd_cov_fit_deserialfn, PARALLEL = SAFE);
+    SFUNC = btyd_cov_fit_transfn, STYPE = analytics_state, FINALFUNC = pareto_nbd_cov_fit_finalfn,
+    COMBINEFUNC = btyd_cov_fit_combinefn, PARALLEL = SAFE);
 CREATE FUNCTION bgnbd_model(model bgnbd_cov_model, covariates float8[]) RETURNS bgnbd_model
     AS 'MODULE_PATHNAME', 'ca_bgnbd_model_covariates' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION pareto_nbd_model(model pareto_nbd_cov_model, covariates float8[]) RETURNS pareto_nbd_model

@@ -41,94 +41,76 @@ CREATE FUNCTION value_band(spend float8, cuts float8[]) RETURNS text
 
 -- --------------------------------------------------------------- activity
 
-CREATE FUNCTION activity_status_transfn(internal, date, text, date) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION activity_status_transfn(internal, date, text, date, integer, integer, integer, integer)
-    RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION activity_status_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION activity_status_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_activity_status_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION activity_status_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_activity_status_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION activity_status_finalfn(internal) RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_transfn(analytics_state, date, text, date, integer, integer, integer, integer)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_activity_status_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION activity_status_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_activity_status_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per event; kind 'purchase' and 'checkin' (or 'offline_checkin')
 -- qualify, any other kind is an ordinary interaction. active: >= 3 events
 -- in the 30 days up to as_of, >= 1 of them qualifying; inactive: no event
 -- in the 180 days up to as_of; neither otherwise.
 CREATE AGGREGATE activity_status(event_date date, kind text, as_of date) (
-    SFUNC = activity_status_transfn, STYPE = internal, SSPACE = 112,
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
     FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
-    SERIALFUNC = activity_status_serialfn, DESERIALFUNC = activity_status_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE activity_status(event_date date, kind text, as_of date, recent_days integer,
                                  min_recent_events integer, min_recent_qualifying integer,
                                  inactive_days integer) (
-    SFUNC = activity_status_transfn, STYPE = internal, SSPACE = 112,
+    SFUNC = activity_status_transfn, STYPE = analytics_state, SSPACE = 176,
     FINALFUNC = activity_status_finalfn, COMBINEFUNC = activity_status_combinefn,
-    SERIALFUNC = activity_status_serialfn, DESERIALFUNC = activity_status_deserialfn,
     PARALLEL = SAFE);
 
 -- ----------------------------------------------------- coupon sensitivity
 
-CREATE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION coupon_sensitivity_transfn(internal, float8, boolean, float8[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION coupon_sensitivity_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION coupon_sensitivity_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION coupon_sensitivity_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION coupon_sensitivity_finalfn(internal) RETURNS float8
-    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_transfn(analytics_state, float8, boolean, float8[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION coupon_sensitivity_finalfn(analytics_state) RETURNS float8
+    AS 'MODULE_PATHNAME', 'ca_coupon_sensitivity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- The smallest ladder value (default 5 / 10 / 15 / 20) that activated the
 -- customer: the smallest redeemed value, rounded up to the ladder. NULL when
 -- nothing was redeemed or only values above the ladder.
 CREATE AGGREGATE coupon_sensitivity(value float8, redeemed boolean) (
-    SFUNC = coupon_sensitivity_transfn, STYPE = internal, SSPACE = 64,
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
     FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
-    SERIALFUNC = coupon_sensitivity_serialfn, DESERIALFUNC = coupon_sensitivity_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE coupon_sensitivity(value float8, redeemed boolean, ladder float8[]) (
-    SFUNC = coupon_sensitivity_transfn, STYPE = internal, SSPACE = 64,
+    SFUNC = coupon_sensitivity_transfn, STYPE = analytics_state, SSPACE = 128,
     FINALFUNC = coupon_sensitivity_finalfn, COMBINEFUNC = coupon_sensitivity_combinefn,
-    SERIALFUNC = coupon_sensitivity_serialfn, DESERIALFUNC = coupon_sensitivity_deserialfn,
     PARALLEL = SAFE);
 
 -- ----------------------------------------------------------- purchase mix
 
-CREATE FUNCTION purchase_mix_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION purchase_mix_transfn(internal, boolean, boolean, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION purchase_mix_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION purchase_mix_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION purchase_mix_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION purchase_mix_finalfn(internal) RETURNS text
-    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_transfn(analytics_state, boolean, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION purchase_mix_finalfn(analytics_state) RETURNS text
+    AS 'MODULE_PATHNAME', 'ca_purchase_mix_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per order line: 'discount-sensitive' when >= 50% of lines were
 -- discounted, 'new-product-sensitive' when >= 30% were new items, 'both',
 -- or 'neither'; NULL with fewer than min_lines (default 1) lines.
 CREATE AGGREGATE purchase_mix(discounted boolean, new_item boolean) (
-    SFUNC = purchase_mix_transfn, STYPE = internal, SSPACE = 48,
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
     FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
-    SERIALFUNC = purchase_mix_serialfn, DESERIALFUNC = purchase_mix_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE purchase_mix(discounted boolean, new_item boolean, discount_share_cutoff float8,
                               new_item_share_cutoff float8, min_lines bigint) (
-    SFUNC = purchase_mix_transfn, STYPE = internal, SSPACE = 48,
+    SFUNC = purchase_mix_transfn, STYPE = analytics_state, SSPACE = 112,
     FINALFUNC = purchase_mix_finalfn, COMBINEFUNC = purchase_mix_combinefn,
-    SERIALFUNC = purchase_mix_serialfn, DESERIALFUNC = purchase_mix_deserialfn,
     PARALLEL = SAFE);
 
 -- ----------------------------------------------------- channel preference
@@ -140,18 +122,14 @@ CREATE TYPE channel_choice AS (
     responses bigint
 );
 
-CREATE FUNCTION channel_preference_transfn(internal, text, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_transfn(internal, text, boolean, float8, float8, bigint) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION channel_preference_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION channel_preference_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
-    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_transfn(analytics_state, text, boolean, float8, float8, bigint) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION channel_preference_finalfn(analytics_state) RETURNS channel_choice
+    AS 'MODULE_PATHNAME', 'ca_channel_preference_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per contact: the channel with the best smoothed response rate.
 -- prior_rate NULL (the default) = the customer's own pooled rate over all
@@ -159,13 +137,11 @@ CREATE FUNCTION channel_preference_finalfn(internal) RETURNS channel_choice
 -- (default 1) contacts are not eligible. Ties: more contacts, then the
 -- bytewise smaller name.
 CREATE AGGREGATE channel_preference(channel text, responded boolean) (
-    SFUNC = channel_preference_transfn, STYPE = internal, SSPACE = 128,
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
     FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
-    SERIALFUNC = channel_preference_serialfn, DESERIALFUNC = channel_preference_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE channel_preference(channel text, responded boolean, prior_rate float8, prior_weight float8,
                                     min_contacts bigint) (
-    SFUNC = channel_preference_transfn, STYPE = internal, SSPACE = 128,
+    SFUNC = channel_preference_transfn, STYPE = analytics_state, SSPACE = 192,
     FINALFUNC = channel_preference_finalfn, COMBINEFUNC = channel_preference_combinefn,
-    SERIALFUNC = channel_preference_serialfn, DESERIALFUNC = channel_preference_deserialfn,
     PARALLEL = SAFE);

@@ -18,34 +18,28 @@ CREATE TYPE kmeans_model AS (
     converged boolean
 );
 
-CREATE FUNCTION kmeans_fit_transfn(internal, float8[], integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION kmeans_fit_transfn(internal, float8[], integer, integer, integer, bigint, boolean, float8)
-    RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION kmeans_fit_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION kmeans_fit_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION kmeans_fit_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION kmeans_fit_finalfn(internal) RETURNS kmeans_model
-    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_transfn(analytics_state, float8[], integer, integer, integer, bigint, boolean, float8)
+    RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION kmeans_fit_finalfn(analytics_state) RETURNS kmeans_model
+    AS 'MODULE_PATHNAME', 'ca_kmeans_fit_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- k-means++ seeding from a fixed seed, standardized features, Lloyd
 -- iterations; the same data and parameters give the same model under any
 -- plan. Full form: max_iterations (100), n_init (3), seed (42),
 -- standardize (true), tolerance (0).
 CREATE AGGREGATE kmeans_fit(features float8[], k integer) (
-    SFUNC = kmeans_fit_transfn, STYPE = internal, SSPACE = 96,
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
     FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
-    SERIALFUNC = kmeans_fit_serialfn, DESERIALFUNC = kmeans_fit_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE kmeans_fit(features float8[], k integer, max_iterations integer, n_init integer, seed bigint,
                             standardize boolean, tolerance float8) (
-    SFUNC = kmeans_fit_transfn, STYPE = internal, SSPACE = 96,
+    SFUNC = kmeans_fit_transfn, STYPE = analytics_state, SSPACE = 160,
     FINALFUNC = kmeans_fit_finalfn, COMBINEFUNC = kmeans_fit_combinefn,
-    SERIALFUNC = kmeans_fit_serialfn, DESERIALFUNC = kmeans_fit_deserialfn,
     PARALLEL = SAFE);
 
 -- The nearest centroid: cluster 1..k (ties to the lower number).

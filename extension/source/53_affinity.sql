@@ -20,39 +20,32 @@ CREATE TYPE affinity_pair AS (
     jaccard float8          -- count_ab / (count_a + count_b - count_ab)
 );
 
-CREATE FUNCTION affinity_transfn(internal, text[]) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION affinity_transfn(internal, text[], float8, integer) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION affinity_transfn(internal, text[], float8, integer, bigint, text) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION affinity_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION affinity_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_affinity_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION affinity_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_affinity_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION affinity_finalfn(internal) RETURNS affinity_pair[]
-    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[]) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_transfn(analytics_state, text[], float8, integer, bigint, text) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_affinity_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION affinity_finalfn(analytics_state) RETURNS affinity_pair[]
+    AS 'MODULE_PATHNAME', 'ca_affinity_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per basket (the set of its items): the top pairs of items with
 -- support >= min_support (default 0.001) and count >= min_count (default
 -- 1), ordered by order_by ('support', the default, or 'lift') descending,
 -- at most top_n (default 100).
 CREATE AGGREGATE affinity(items text[]) (
-    SFUNC = affinity_transfn, STYPE = internal, SSPACE = 1024,
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
     FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
-    SERIALFUNC = affinity_serialfn, DESERIALFUNC = affinity_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE affinity(items text[], min_support float8, top_n integer) (
-    SFUNC = affinity_transfn, STYPE = internal, SSPACE = 1024,
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
     FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
-    SERIALFUNC = affinity_serialfn, DESERIALFUNC = affinity_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE affinity(items text[], min_support float8, top_n integer, min_count bigint, order_by text) (
-    SFUNC = affinity_transfn, STYPE = internal, SSPACE = 1024,
+    SFUNC = affinity_transfn, STYPE = analytics_state, SSPACE = 1088,
     FINALFUNC = affinity_finalfn, COMBINEFUNC = affinity_combinefn,
-    SERIALFUNC = affinity_serialfn, DESERIALFUNC = affinity_deserialfn,
     PARALLEL = SAFE);
 
 -- -------------------------------------------------------- segment overlap
@@ -69,19 +62,14 @@ CREATE TYPE overlap_stats AS (
 CREATE FUNCTION segment_overlap(x bigint, y bigint, xy bigint, n bigint) RETURNS overlap_stats
     AS 'MODULE_PATHNAME', 'ca_segment_overlap' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
-CREATE FUNCTION segment_overlap_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION segment_overlap_finalfn(internal) RETURNS overlap_stats
-    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION segment_overlap_finalfn(analytics_state) RETURNS overlap_stats
+    AS 'MODULE_PATHNAME', 'ca_segment_overlap_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- One row per member of the population: is it in X, is it in Y.
 CREATE AGGREGATE segment_overlap(in_x boolean, in_y boolean) (
-    SFUNC = segment_overlap_transfn, STYPE = internal, SSPACE = 32,
+    SFUNC = segment_overlap_transfn, STYPE = analytics_state, SSPACE = 96,
     FINALFUNC = segment_overlap_finalfn, COMBINEFUNC = segment_overlap_combinefn,
-    SERIALFUNC = segment_overlap_serialfn, DESERIALFUNC = segment_overlap_deserialfn,
     PARALLEL = SAFE);

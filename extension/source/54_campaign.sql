@@ -38,38 +38,31 @@ CREATE TYPE campaign_report AS (
     roi float8                    -- (incremental_revenue - cost) / cost
 );
 
-CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION campaign_report_transfn(internal, boolean, boolean, float8, float8, float8) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION campaign_report_combinefn(internal, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
-CREATE FUNCTION campaign_report_serialfn(internal) RETURNS bytea
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_serialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION campaign_report_deserialfn(bytea, internal) RETURNS internal
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_deserialfn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION campaign_report_finalfn(internal) RETURNS campaign_report
-    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_transfn(analytics_state, boolean, boolean, float8, float8, float8) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_transfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_combinefn(analytics_state, analytics_state) RETURNS analytics_state
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_combinefn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION campaign_report_finalfn(analytics_state) RETURNS campaign_report
+    AS 'MODULE_PATHNAME', 'ca_campaign_report_finalfn_state' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
 -- One row per customer of the campaign (contacted or held out). A NULL
 -- in_holdout skips the row; a NULL responded counts as no response and a
 -- NULL revenue as 0. Full form: confidence of the interval (0.95) and the
 -- campaign's cost (0 = no ROI).
 CREATE AGGREGATE campaign_report(in_holdout boolean, responded boolean) (
-    SFUNC = campaign_report_transfn, STYPE = internal, SSPACE = 80,
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
     FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
-    SERIALFUNC = campaign_report_serialfn, DESERIALFUNC = campaign_report_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8) (
-    SFUNC = campaign_report_transfn, STYPE = internal, SSPACE = 80,
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
     FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
-    SERIALFUNC = campaign_report_serialfn, DESERIALFUNC = campaign_report_deserialfn,
     PARALLEL = SAFE);
 CREATE AGGREGATE campaign_report(in_holdout boolean, responded boolean, revenue float8, confidence float8,
                                  cost float8) (
-    SFUNC = campaign_report_transfn, STYPE = internal, SSPACE = 80,
+    SFUNC = campaign_report_transfn, STYPE = analytics_state, SSPACE = 144,
     FINALFUNC = campaign_report_finalfn, COMBINEFUNC = campaign_report_combinefn,
-    SERIALFUNC = campaign_report_serialfn, DESERIALFUNC = campaign_report_deserialfn,
     PARALLEL = SAFE);

@@ -185,4 +185,84 @@ void StateReader::finish() const {
 
 void StateReader::truncated(const char* field) const { fail(std::string("The state ends inside the ") + field + "."); }
 
+// -------------------------------------------------------------- text form
+
+namespace {
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+// The 6-bit value of a base64 character, or -1.
+int base64_value(unsigned char c) {
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+}  // namespace
+
+std::size_t state_text_length(std::size_t bytes) { return (bytes + 2) / 3 * 4; }
+
+void state_text_encode(const std::uint8_t* data, std::size_t size, char* out) {
+    std::size_t i = 0;
+    for (; i + 3 <= size; i += 3) {
+        const std::uint32_t v = (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8) | data[i + 2];
+        *out++ = kBase64[v >> 18];
+        *out++ = kBase64[(v >> 12) & 63];
+        *out++ = kBase64[(v >> 6) & 63];
+        *out++ = kBase64[v & 63];
+    }
+    if (size - i == 1) {
+        const std::uint32_t v = std::uint32_t(data[i]) << 16;
+        *out++ = kBase64[v >> 18];
+        *out++ = kBase64[(v >> 12) & 63];
+        *out++ = '=';
+        *out++ = '=';
+    } else if (size - i == 2) {
+        const std::uint32_t v = (std::uint32_t(data[i]) << 16) | (std::uint32_t(data[i + 1]) << 8);
+        *out++ = kBase64[v >> 18];
+        *out++ = kBase64[(v >> 12) & 63];
+        *out++ = kBase64[(v >> 6) & 63];
+        *out++ = '=';
+    }
+}
+
+std::size_t state_text_max_bytes(std::size_t length) { return length / 4 * 3; }
+
+bool state_text_decode(const char* text, std::size_t length, std::uint8_t* out, std::size_t* size) {
+    if (length % 4 != 0)
+        return false;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < length; i += 4) {
+        const bool last = i + 4 == length;
+        // '=' only at the end: "xx==" (one byte) or "xxx=" (two bytes).
+        const int padding = last ? (text[i + 3] == '=') + (text[i + 3] == '=' && text[i + 2] == '=') : 0;
+        int v[4] = {0, 0, 0, 0};
+        for (int j = 0; j < 4 - padding; ++j) {
+            v[j] = base64_value(static_cast<unsigned char>(text[i + j]));
+            if (v[j] < 0)
+                return false;
+        }
+        const std::uint32_t bits = (std::uint32_t(v[0]) << 18) | (std::uint32_t(v[1]) << 12) |
+                                   (std::uint32_t(v[2]) << 6) | std::uint32_t(v[3]);
+        out[n++] = static_cast<std::uint8_t>(bits >> 16);
+        if (padding < 2)
+            out[n++] = static_cast<std::uint8_t>(bits >> 8);
+        if (padding < 1)
+            out[n++] = static_cast<std::uint8_t>(bits);
+        // Canonical: the bits after the last byte are zero.
+        if ((padding == 2 && (bits & 0xFFFF) != 0) || (padding == 1 && (bits & 0xFF) != 0))
+            return false;
+    }
+    *size = n;
+    return true;
+}
+
 }  // namespace customer_analytics

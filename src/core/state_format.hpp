@@ -299,4 +299,18 @@ std::size_t write_state(std::size_t size, Write write, Allocate allocate) {
     return size;
 }
 
+// The text form of a serialized state, as the SQL type analytics_state
+// writes and reads it (and as Citus ships partial states between nodes):
+// standard base64 (RFC 4648: A-Z a-z 0-9 + /, '=' padding, no line breaks).
+// Only the canonical form is accepted (no whitespace, no other character,
+// zero bits after the last byte), so each state has one text.
+std::size_t state_text_length(std::size_t bytes);
+// Writes state_text_length(size) characters (no terminating NUL).
+void state_text_encode(const std::uint8_t* data, std::size_t size, char* out);
+// The most bytes a text of this length decodes to.
+std::size_t state_text_max_bytes(std::size_t length);
+// Decodes text[0, length) into out (room for state_text_max_bytes(length));
+// false when the text is not canonical base64.
+bool state_text_decode(const char* text, std::size_t length, std::uint8_t* out, std::size_t* size);
+
 }  // namespace customer_analytics

@@ -11,6 +11,7 @@
 
 #include "affinity.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -109,18 +110,37 @@ CA_FUNCTION(ca_segment_overlap_combinefn) {
     return ca::pg::flat_combine<OverlapAggState>(fcinfo, kOverlap, merge);
 }
 
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_Overlap_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const OverlapAggState*>(memory);
+    ca::write_overlap_state(writer, *state);
+}
+
+void* read_Overlap_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    auto* state = ca::pg::new_flat_state<OverlapAggState>(context);
+    *state = ca::read_overlap_state(bytes.data, bytes.size);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kOverlapFamily{CA_STATE_METHODS,           "segment_overlap",
+                                        StateKind::segment_overlap, StateKind::segment_overlap,
+                                        read_Overlap_state_object,  write_Overlap_state_object};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_segment_overlap_serialfn) {
-    const auto* state = reinterpret_cast<const OverlapAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(
-        ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_overlap_state(writer, *state); }));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_Overlap_state_object(writer, PG_GETARG_POINTER(0)); }));
 }
 
 CA_FUNCTION(ca_segment_overlap_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "segment_overlap_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    auto* state = ca::pg::new_flat_state<OverlapAggState>(context);
-    *state = ca::read_overlap_state(bytes.data, bytes.size);
-    PG_RETURN_POINTER(state);
+    PG_RETURN_POINTER(read_Overlap_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 CA_FUNCTION(ca_segment_overlap_finalfn) {
@@ -257,6 +277,15 @@ CA_FUNCTION(ca_affinity_transfn) {
 }
 
 CA_FUNCTION(ca_affinity_combinefn) { return ca::pg::heap_combine<AffinityAggregate>(fcinfo); }
+namespace customer_analytics::pg {
+extern const StateFamily kAffinityFamily{CA_STATE_METHODS,
+                                         "affinity",
+                                         StateKind::affinity,
+                                         StateKind::affinity,
+                                         heap_read_object<AffinityAggregate>,
+                                         heap_write_object<AffinityAggregate>};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_affinity_serialfn) { return ca::pg::heap_serialize<AffinityAggregate>(fcinfo); }
 CA_FUNCTION(ca_affinity_deserialfn) { return ca::pg::heap_deserialize<AffinityAggregate>(fcinfo); }
 
@@ -289,3 +318,13 @@ CA_FUNCTION(ca_affinity_finalfn) {
     }
     PG_RETURN_DATUM(array.result());
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kOverlapFamily;
+CA_STATE_TRANSFN(ca_segment_overlap_transfn, kOverlapFamily)
+CA_STATE_COMBINEFN(ca_segment_overlap_combinefn, kOverlapFamily)
+CA_STATE_FINALFN(ca_segment_overlap_finalfn, kOverlapFamily)
+using ca::pg::kAffinityFamily;
+CA_STATE_TRANSFN(ca_affinity_transfn, kAffinityFamily)
+CA_STATE_COMBINEFN(ca_affinity_combinefn, kAffinityFamily)
+CA_STATE_FINALFN(ca_affinity_finalfn, kAffinityFamily)

@@ -61,7 +61,10 @@ void record_error(CaughtError* caught, const Error& error) {
 
 void record_error(CaughtError* caught, int sqlstate, const char* message) {
     caught->sqlstate = sqlstate;
+    caught->canceled = false;
     copy_text(caught->message, sizeof caught->message, message);
+    caught->detail[0] = '\0';
+    caught->hint[0] = '\0';
 }
 
 void raise_error(const CaughtError& caught) {

@@ -24,12 +24,15 @@
 
 namespace customer_analytics::pg {
 
+// The texts are written only when an error is recorded: guarded() runs on
+// every row of an aggregate, where zeroing 2.5 kB per call would cost a few
+// percent of the whole query.
 struct CaughtError {
     int sqlstate = 0;
     bool canceled = false;
-    char message[1024] = {0};
-    char detail[1024] = {0};
-    char hint[512] = {0};
+    char message[1024];
+    char detail[1024];
+    char hint[512];
 };
 
 void record_error(CaughtError* caught, const Error& error);

@@ -18,11 +18,13 @@
 #include <cstdarg>
 #include <cstdio>
 #include <tuple>
+#include <type_traits>
 
 #include "btyd/btyd.hpp"
 #include "btyd/fit_state.hpp"
 #include "sort.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -567,7 +569,59 @@ Datum fit_deserialize(FunctionCallInfo fcinfo, const char* name) {
 
 double as_double(FunctionCallInfo fcinfo, int argument) { return PG_GETARG_FLOAT8(argument) + 0.0; }
 
+// The same state as analytics_state (analytics_state.hpp).
+template <typename Row>
+void write_fit_object(ca::StateWriter& writer, void* memory) {
+    auto* state = static_cast<FitState<Row>*>(memory);
+    // The format has no count of customers skipped for a non-positive mean
+    // spend: a state that must leave its process (a Citus worker's partial
+    // state) raises what a serialized partial state raises per row.
+    if constexpr (std::is_same_v<Row, ca::GammaGammaObservation>) {
+        if (state->bad_spend_rows > 0)
+            throw ca::Error(ca::ErrorKind::invalid_parameter_value,
+                            "mean spend must be positive and finite for the Gamma-Gamma model",
+                            printf_string("A customer has mean_spend = %g.", state->first_bad_spend),
+                            "Leave out or correct customers whose refunds make the mean spend zero or negative.");
+    }
+    compact(&state->rows);
+    write_fit(writer, *state);
+}
+
+template <typename Row>
+void* read_fit_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    FitState<Row>* state = new_fit_state<Row>(context, 0, false);
+    read_fit(arena_for(context), bytes, state);
+    return state;
+}
+
 }  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kBtydFitFamily{CA_STATE_METHODS,
+                                        "btyd_fit",
+                                        StateKind::btyd_fit,
+                                        StateKind::btyd_fit,
+                                        read_fit_object<BtydObservation>,
+                                        write_fit_object<BtydObservation>};
+extern const StateFamily kGammaGammaFitFamily{CA_STATE_METHODS,
+                                              "gamma_gamma_fit",
+                                              StateKind::gamma_gamma_fit,
+                                              StateKind::gamma_gamma_fit,
+                                              read_fit_object<GammaGammaObservation>,
+                                              write_fit_object<GammaGammaObservation>};
+extern const StateFamily kBgbbFitFamily{CA_STATE_METHODS,
+                                        "bgbb_fit",
+                                        StateKind::bgbb_fit,
+                                        StateKind::bgbb_fit,
+                                        read_fit_object<BgbbObservation>,
+                                        write_fit_object<BgbbObservation>};
+extern const StateFamily kSbgFitFamily{CA_STATE_METHODS,
+                                       "sbg_fit",
+                                       StateKind::sbg_fit,
+                                       StateKind::sbg_fit,
+                                       read_fit_object<SbgObservation>,
+                                       write_fit_object<SbgObservation>};
+}  // namespace customer_analytics::pg
 
 // ---------------------------------------------------------------------------
 // Fit aggregates: transition functions
@@ -652,11 +706,7 @@ CA_FUNCTION(ca_sbg_fit_transfn) {
 }
 
 CA_FUNCTION(ca_bgbb_fit_combinefn) { return fit_combine<ca::BgbbObservation>(fcinfo, "bgbb_fit_combinefn"); }
-CA_FUNCTION(ca_bgbb_fit_serialfn) { return fit_serialize<ca::BgbbObservation>(fcinfo); }
-CA_FUNCTION(ca_bgbb_fit_deserialfn) { return fit_deserialize<ca::BgbbObservation>(fcinfo, "bgbb_fit_deserialfn"); }
 CA_FUNCTION(ca_sbg_fit_combinefn) { return fit_combine<ca::SbgObservation>(fcinfo, "sbg_fit_combinefn"); }
-CA_FUNCTION(ca_sbg_fit_serialfn) { return fit_serialize<ca::SbgObservation>(fcinfo); }
-CA_FUNCTION(ca_sbg_fit_deserialfn) { return fit_deserialize<ca::SbgObservation>(fcinfo, "sbg_fit_deserialfn"); }
 
 CA_FUNCTION(ca_btyd_fit_combinefn) { return fit_combine<ca::BtydObservation>(fcinfo, "btyd_fit_combinefn"); }
 CA_FUNCTION(ca_btyd_fit_serialfn) { return fit_serialize<ca::BtydObservation>(fcinfo); }
@@ -1160,20 +1210,26 @@ CA_FUNCTION(ca_btyd_cov_fit_combinefn) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_btyd_cov_fit_serialfn) {
-    const auto* state = reinterpret_cast<const CovFitState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_btyd_cov_fit_state(writer, state->k, state->values.data, state->rows);
-    }));
+namespace {
+
+// The covariate fit's state as analytics_state (analytics_state.hpp).
+void write_cov_fit_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const CovFitState*>(memory);
+    ca::write_btyd_cov_fit_state(writer, state->k, state->values.data, state->rows);
 }
 
-CA_FUNCTION(ca_btyd_cov_fit_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "btyd_cov_fit_deserialfn");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+void* read_cov_fit_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
     CovFitState* state = new_cov_state(context);
     ca::read_btyd_cov_fit_state(arena_for(context), bytes.data, bytes.size, &state->k, &state->values, &state->rows);
-    PG_RETURN_POINTER(state);
+    return state;
 }
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kBtydCovFitFamily{CA_STATE_METHODS,        "btyd_cov_fit",      StateKind::btyd_cov_fit,
+                                           StateKind::btyd_cov_fit, read_cov_fit_object, write_cov_fit_object};
+}  // namespace customer_analytics::pg
 
 namespace {
 
@@ -1326,3 +1382,28 @@ CA_FUNCTION(ca_bgnbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCov
 CA_FUNCTION(ca_pareto_nbd_cov_fit_finalfn) { return cov_fit_final(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }
 CA_FUNCTION(ca_bgnbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::bgnbd); }
 CA_FUNCTION(ca_pareto_nbd_model_covariates) { return customer_model(fcinfo, ca::BtydCovariateFamily::pareto_nbd); }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kBtydFitFamily;
+using ca::pg::kGammaGammaFitFamily;
+CA_STATE_TRANSFN(ca_btyd_fit_transfn, kBtydFitFamily)
+CA_STATE_COMBINEFN(ca_btyd_fit_combinefn, kBtydFitFamily)
+CA_STATE_FINALFN(ca_bgnbd_fit_finalfn, kBtydFitFamily)
+CA_STATE_FINALFN(ca_pareto_nbd_fit_finalfn, kBtydFitFamily)
+CA_STATE_TRANSFN(ca_gamma_gamma_fit_transfn, kGammaGammaFitFamily)
+CA_STATE_COMBINEFN(ca_gamma_gamma_fit_combinefn, kGammaGammaFitFamily)
+CA_STATE_FINALFN(ca_gamma_gamma_fit_finalfn, kGammaGammaFitFamily)
+using ca::pg::kBgbbFitFamily;
+using ca::pg::kBtydCovFitFamily;
+using ca::pg::kSbgFitFamily;
+CA_STATE_FINALFN(ca_mbgnbd_fit_finalfn, kBtydFitFamily)
+CA_STATE_TRANSFN(ca_bgbb_fit_transfn, kBgbbFitFamily)
+CA_STATE_COMBINEFN(ca_bgbb_fit_combinefn, kBgbbFitFamily)
+CA_STATE_FINALFN(ca_bgbb_fit_finalfn, kBgbbFitFamily)
+CA_STATE_TRANSFN(ca_sbg_fit_transfn, kSbgFitFamily)
+CA_STATE_COMBINEFN(ca_sbg_fit_combinefn, kSbgFitFamily)
+CA_STATE_FINALFN(ca_sbg_fit_finalfn, kSbgFitFamily)
+CA_STATE_TRANSFN(ca_btyd_cov_fit_transfn, kBtydCovFitFamily)
+CA_STATE_COMBINEFN(ca_btyd_cov_fit_combinefn, kBtydCovFitFamily)
+CA_STATE_FINALFN(ca_bgnbd_cov_fit_finalfn, kBtydCovFitFamily)
+CA_STATE_FINALFN(ca_pareto_nbd_cov_fit_finalfn, kBtydCovFitFamily)

@@ -5,6 +5,7 @@
 // memory context.
 #include "campaign.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -120,21 +121,39 @@ CA_FUNCTION(ca_campaign_report_transfn) {
 
 CA_FUNCTION(ca_campaign_report_combinefn) { return ca::pg::flat_combine_params<CampaignAggState>(fcinfo, kCampaign); }
 
-CA_FUNCTION(ca_campaign_report_serialfn) {
-    const auto* state = reinterpret_cast<const CampaignAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_campaign_state(writer, state->core, campaign_params(state->params));
-    }));
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_Campaign_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const CampaignAggState*>(memory);
+    ca::write_campaign_state(writer, state->core, campaign_params(state->params));
 }
 
-CA_FUNCTION(ca_campaign_report_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+void* read_Campaign_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
     auto* state = ca::pg::new_flat_state<CampaignAggState>(context);
     ca::CampaignParams params;
     state->core = ca::read_campaign_state(bytes.data, bytes.size, &params);
     state->params = CampaignParams{params.confidence, params.cost};
-    PG_RETURN_POINTER(state);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kCampaignFamily{CA_STATE_METHODS,           "campaign_report",
+                                         StateKind::campaign_report, StateKind::campaign_report,
+                                         read_Campaign_state_object, write_Campaign_state_object};
+}  // namespace customer_analytics::pg
+
+CA_FUNCTION(ca_campaign_report_serialfn) {
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_Campaign_state_object(writer, PG_GETARG_POINTER(0)); }));
+}
+
+CA_FUNCTION(ca_campaign_report_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "campaign_report_deserialize");
+    PG_RETURN_POINTER(read_Campaign_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 CA_FUNCTION(ca_campaign_report_finalfn) {
@@ -168,3 +187,9 @@ CA_FUNCTION(ca_campaign_report_finalfn) {
     set_optional_float8(values, nulls, cr_roi, report.roi);
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kCampaignFamily;
+CA_STATE_TRANSFN(ca_campaign_report_transfn, kCampaignFamily)
+CA_STATE_COMBINEFN(ca_campaign_report_combinefn, kCampaignFamily)
+CA_STATE_FINALFN(ca_campaign_report_finalfn, kCampaignFamily)

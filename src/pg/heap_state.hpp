@@ -103,6 +103,21 @@ Datum heap_deserialize(FunctionCallInfo fcinfo) {
     PG_RETURN_POINTER(state);
 }
 
+// The same state as analytics_state (analytics_state.hpp): a family's read
+// and write.
+template <typename Traits>
+void heap_write_object(StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const HeapState<Traits>*>(memory);
+    Traits::write(writer, *state->core, state->params);
+}
+
+template <typename Traits>
+void* heap_read_object(MemoryContext context, const StateBytes& bytes) {
+    HeapState<Traits>* state = new_heap_state<Traits>(context, typename Traits::Params{});
+    state->params = Traits::read(bytes, *state->core);
+    return state;
+}
+
 // The final function's state, or nullptr when no row came (NULL result).
 template <typename Traits>
 const HeapState<Traits>* heap_final_state(FunctionCallInfo fcinfo) {

@@ -13,6 +13,7 @@
 
 #include "kmeans.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -205,24 +206,42 @@ CA_FUNCTION(ca_kmeans_fit_combinefn) {
     PG_RETURN_POINTER(state);
 }
 
-CA_FUNCTION(ca_kmeans_fit_serialfn) {
-    const auto* state = reinterpret_cast<const KMeansAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_kmeans_state(writer, core_params(state->params), static_cast<std::uint32_t>(state->d),
-                               state->data.data, state->data.size);
-    }));
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_KMeans_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const KMeansAggState*>(memory);
+    ca::write_kmeans_state(writer, core_params(state->params), static_cast<std::uint32_t>(state->d), state->data.data,
+                           state->data.size);
 }
 
-CA_FUNCTION(ca_kmeans_fit_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+void* read_KMeans_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
     KMeansAggState* state = new_kmeans_state(context, FitParams{}, 0);
     ca::KMeansParams params;
     std::uint32_t d = 0;
     ca::read_kmeans_state(arena_for(context), bytes.data, bytes.size, &params, &d, &state->data);
     state->params = fit_params(params);
     state->d = d;
-    PG_RETURN_POINTER(state);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kKMeansFamily{CA_STATE_METHODS,         "kmeans_fit",
+                                       StateKind::kmeans_fit,    StateKind::kmeans_fit,
+                                       read_KMeans_state_object, write_KMeans_state_object};
+}  // namespace customer_analytics::pg
+
+CA_FUNCTION(ca_kmeans_fit_serialfn) {
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_KMeans_state_object(writer, PG_GETARG_POINTER(0)); }));
+}
+
+CA_FUNCTION(ca_kmeans_fit_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "kmeans_fit_deserialize");
+    PG_RETURN_POINTER(read_KMeans_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 // The model (C++ vectors) is alive while the kmeans_model value is built,
@@ -340,3 +359,9 @@ CA_FUNCTION(ca_kmeans_assign) {
                                                     model->values, model->means, model->scales) +
                                   1));
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kKMeansFamily;
+CA_STATE_TRANSFN(ca_kmeans_fit_transfn, kKMeansFamily)
+CA_STATE_COMBINEFN(ca_kmeans_fit_combinefn, kKMeansFamily)
+CA_STATE_FINALFN(ca_kmeans_fit_finalfn, kKMeansFamily)

@@ -13,6 +13,7 @@
 
 #include "pareto.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -177,19 +178,34 @@ CA_FUNCTION(ca_pareto_spend_combinefn) {
     PG_RETURN_POINTER(state);
 }
 
+namespace {
+
+void write_spend(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const SpendAggState*>(memory);
+    ca::write_spend_state(writer, state->params.data, state->params.size, state->values.data, state->values.size);
+}
+
+void* read_spend(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    auto* state = new (MemoryContextAllocZero(context, sizeof(SpendAggState))) SpendAggState();
+    ca::read_spend_state(arena_for(context), bytes.data, bytes.size, &state->params, &state->values);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kSpendFamily{CA_STATE_METHODS,        "spend sample", StateKind::spend_sample,
+                                      StateKind::spend_sample, read_spend,     write_spend};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_pareto_spend_serialfn) {
-    const auto* state = reinterpret_cast<const SpendAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_spend_state(writer, state->params.data, state->params.size, state->values.data, state->values.size);
-    }));
+    PG_RETURN_BYTEA_P(
+        ca::pg::state_bytea([fcinfo](ca::StateWriter& writer) { write_spend(writer, PG_GETARG_POINTER(0)); }));
 }
 
 CA_FUNCTION(ca_pareto_spend_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "spend sample deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    auto* state = new (MemoryContextAllocZero(context, sizeof(SpendAggState))) SpendAggState();
-    ca::read_spend_state(arena_for(context), bytes.data, bytes.size, &state->params, &state->values);
-    PG_RETURN_POINTER(state);
+    PG_RETURN_POINTER(read_spend(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 // The final functions hold the core's results (C++ objects) while they
@@ -242,3 +258,19 @@ CA_FUNCTION(ca_lorenz_curve_finalfn) {
     }
     PG_RETURN_DATUM(array.result());
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kSpendFamily;
+CA_STATE_TRANSFN(ca_gini_transfn, kSpendFamily)
+CA_STATE_TRANSFN(ca_pareto_share_transfn, kSpendFamily)
+CA_STATE_TRANSFN(ca_lorenz_curve_transfn_segments, kSpendFamily)
+CA_STATE_TRANSFN(ca_lorenz_curve_transfn, kSpendFamily)
+CA_STATE_TRANSFN(ca_pareto_tier_thresholds_transfn_fractions, kSpendFamily)
+CA_STATE_TRANSFN(ca_pareto_tier_thresholds_transfn, kSpendFamily)
+CA_STATE_TRANSFN(ca_value_band_cuts_transfn, kSpendFamily)
+CA_STATE_COMBINEFN(ca_pareto_spend_combinefn, kSpendFamily)
+CA_STATE_FINALFN(ca_gini_finalfn, kSpendFamily)
+CA_STATE_FINALFN(ca_pareto_share_finalfn, kSpendFamily)
+CA_STATE_FINALFN(ca_pareto_tier_thresholds_finalfn, kSpendFamily)
+CA_STATE_FINALFN(ca_value_band_cuts_finalfn, kSpendFamily)
+CA_STATE_FINALFN(ca_lorenz_curve_finalfn, kSpendFamily)

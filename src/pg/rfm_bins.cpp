@@ -2,6 +2,7 @@
 #include "rfm_bins.hpp"
 #include "stages.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -63,18 +64,34 @@ CA_FUNCTION(ca_rfm_bins_combinefn) {
     PG_RETURN_POINTER(state);
 }
 
+namespace {
+
+void bins_state_write(ca::StateWriter& writer, void* memory) {
+    ca::write_bins_state(writer, static_cast<const BinsAggState*>(memory)->core);
+}
+
+void* bins_state_read(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
+    ca::read_bins_state(arena_for(context), bytes.data, bytes.size, &state->core);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kBinsFamily{CA_STATE_METHODS,    "rfm_bins",      StateKind::rfm_bins,
+                                     StateKind::rfm_bins, bins_state_read, bins_state_write};
+}  // namespace customer_analytics::pg
+
+// The serialize and deserialize functions of 0.1.0's internal state.
 CA_FUNCTION(ca_rfm_bins_serialfn) {
-    const auto* state = reinterpret_cast<const BinsAggState*>(PG_GETARG_POINTER(0));
     PG_RETURN_BYTEA_P(
-        ca::pg::state_bytea([state](ca::StateWriter& writer) { ca::write_bins_state(writer, state->core); }));
+        ca::pg::state_bytea([fcinfo](ca::StateWriter& writer) { bins_state_write(writer, PG_GETARG_POINTER(0)); }));
 }
 
 CA_FUNCTION(ca_rfm_bins_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_bins_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    auto* state = new (MemoryContextAllocZero(context, sizeof(BinsAggState))) BinsAggState();
-    ca::read_bins_state(arena_for(context), bytes.data, bytes.size, &state->core);
-    PG_RETURN_POINTER(state);
+    PG_RETURN_POINTER(bins_state_read(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 // Sorts the collected values in place (FINALFUNC_MODIFY = READ_WRITE).
@@ -146,3 +163,9 @@ const ParsedBins* read_bins(FunctionCallInfo fcinfo, BinsCache* cache, Datum bin
 }
 
 }  // namespace customer_analytics::pg
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kBinsFamily;
+CA_STATE_TRANSFN(ca_rfm_bins_transfn, kBinsFamily)
+CA_STATE_COMBINEFN(ca_rfm_bins_combinefn, kBinsFamily)
+CA_STATE_FINALFN(ca_rfm_bins_finalfn, kBinsFamily)

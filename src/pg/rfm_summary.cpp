@@ -8,6 +8,7 @@
 
 #include "state_format.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -274,11 +275,30 @@ CA_FUNCTION(ca_rfm_agg_serialfn) {
 
 namespace {
 
+// The same for analytics_state (a writer pass that measures, then one that
+// writes).
+void write_summary(ca::StateWriter& writer, void* memory) {
+    auto* state = static_cast<SummaryAggState*>(memory);
+    if (state->orders != nullptr) {
+        ca::write_orders_state(writer, *state->orders);
+        return;
+    }
+    ca::LargeDecimal overflow;
+    const bool has_overflow = state->overflow != 0;
+    if (has_overflow)
+        overflow = ca::pg::numeric_to_large_decimal(state->overflow);
+    ca::write_summary_state(writer, state->core, has_overflow ? &overflow : nullptr);
+}
+
+}  // namespace
+
+namespace {
+
 // The core reads and checks every field; an overflow total comes back as
 // digits and becomes a numeric through numeric_in.
-SummaryAggState* deserialize_state(MemoryContext context, bytea* bytes) {
-    const auto* data = reinterpret_cast<const std::uint8_t*>(VARDATA_ANY(bytes));
-    const std::size_t length = VARSIZE_ANY_EXHDR(bytes);
+SummaryAggState* deserialize_state(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    const std::uint8_t* data = bytes.data;
+    const std::size_t length = bytes.size;
     if (ca::is_orders_state(data, length)) {
         ca::OrderBook book;
         ca::read_orders_state(arena_for(context), data, length, &book);
@@ -297,9 +317,20 @@ SummaryAggState* deserialize_state(MemoryContext context, bytea* bytes) {
 
 }  // namespace
 
+namespace customer_analytics::pg {
+extern const StateFamily kRfmSummaryFamily{CA_STATE_METHODS,
+                                           "rfm_agg",
+                                           StateKind::rfm_summary,
+                                           StateKind::rfm_orders,
+                                           [](MemoryContext context, const StateBytes& bytes) -> void* {
+                                               return deserialize_state(context, bytes);
+                                           },
+                                           write_summary};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_rfm_agg_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "rfm_agg_deserialize");
-    PG_RETURN_POINTER(deserialize_state(context, PG_GETARG_BYTEA_PP(0)));
+    PG_RETURN_POINTER(deserialize_state(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 // rfm_state_merge: folds stored states (bytea from rfm_agg_state) into one,
@@ -313,7 +344,7 @@ CA_FUNCTION(ca_rfm_state_merge_transfn) {
         PG_RETURN_POINTER(state);
     }
     // Deserialized in the per-row context, which the executor resets.
-    const SummaryAggState* other = deserialize_state(CurrentMemoryContext, PG_GETARG_BYTEA_PP(1));
+    const SummaryAggState* other = deserialize_state(CurrentMemoryContext, ca::pg::state_argument(fcinfo, 1));
     if (state == nullptr)
         state = state_like(context, other);
     merge_states(context, state, other);
@@ -401,8 +432,29 @@ CA_FUNCTION(ca_rfm_agg_finalfn) {
 
 // rfm_state_summary(bytea): the summary of a stored state.
 CA_FUNCTION(ca_rfm_state_summary) {
-    return summary_datum(fcinfo, deserialize_state(CurrentMemoryContext, PG_GETARG_BYTEA_PP(0)));
+    return summary_datum(fcinfo, deserialize_state(CurrentMemoryContext, ca::pg::state_argument(fcinfo, 0)));
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kRfmSummaryFamily;
+CA_STATE_TRANSFN(ca_rfm_agg_transfn_date_numeric, kRfmSummaryFamily)
+CA_STATE_TRANSFN(ca_rfm_agg_transfn_date_float8, kRfmSummaryFamily)
+CA_STATE_TRANSFN(ca_rfm_agg_transfn_timestamptz_numeric, kRfmSummaryFamily)
+CA_STATE_TRANSFN(ca_rfm_agg_transfn_timestamptz_float8, kRfmSummaryFamily)
+#define CA_ORDERS_STATE_TRANSITION(name)                                            \
+    CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_bigint, kRfmSummaryFamily)         \
+    CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_text, kRfmSummaryFamily)           \
+    CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_bigint_minimum, kRfmSummaryFamily) \
+    CA_STATE_TRANSFN(ca_rfm_agg_transfn_##name##_text_minimum, kRfmSummaryFamily)
+CA_ORDERS_STATE_TRANSITION(date_numeric)
+CA_ORDERS_STATE_TRANSITION(date_float8)
+CA_ORDERS_STATE_TRANSITION(timestamptz_numeric)
+CA_ORDERS_STATE_TRANSITION(timestamptz_float8)
+CA_STATE_COMBINEFN(ca_rfm_agg_combinefn, kRfmSummaryFamily)
+CA_STATE_TRANSFN(ca_rfm_state_merge_transfn, kRfmSummaryFamily)
+CA_STATE_FINALFN(ca_rfm_agg_finalfn, kRfmSummaryFamily)
+// rfm_agg_state's final function: the state as bytea, to keep.
+CA_STATE_FINALFN(ca_rfm_agg_serialfn, kRfmSummaryFamily)
 
 // ------------------------------------------------- reading an rfm_summary
 

@@ -14,6 +14,7 @@
 
 #include "tags.hpp"
 
+#include "analytics_state.hpp"
 #include "barrier.hpp"
 #include "convert.hpp"
 #include "flat_state.hpp"
@@ -207,13 +208,6 @@ CA_FUNCTION(ca_activity_status_transfn) {
 
 CA_FUNCTION(ca_activity_status_combinefn) { return ca::pg::flat_combine_params<ActivityAggState>(fcinfo, kActivity); }
 
-CA_FUNCTION(ca_activity_status_serialfn) {
-    const auto* state = reinterpret_cast<const ActivityAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_activity_state(writer, state->core, thresholds_of(state->params));
-    }));
-}
-
 namespace {
 
 void read_activity(const ca::pg::StateBytes& bytes, ActivityAggState* state) {
@@ -225,12 +219,37 @@ void read_activity(const ca::pg::StateBytes& bytes, ActivityAggState* state) {
 
 }  // namespace
 
-CA_FUNCTION(ca_activity_status_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_Activity_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const ActivityAggState*>(memory);
+    ca::write_activity_state(writer, state->core, thresholds_of(state->params));
+}
+
+void* read_Activity_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
     auto* state = ca::pg::new_flat_state<ActivityAggState>(context);
     read_activity(bytes, state);
-    PG_RETURN_POINTER(state);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kActivityFamily{CA_STATE_METHODS,           "activity_status",
+                                         StateKind::activity_status, StateKind::activity_status,
+                                         read_Activity_state_object, write_Activity_state_object};
+}  // namespace customer_analytics::pg
+
+CA_FUNCTION(ca_activity_status_serialfn) {
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_Activity_state_object(writer, PG_GETARG_POINTER(0)); }));
+}
+
+CA_FUNCTION(ca_activity_status_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "activity_status_deserialize");
+    PG_RETURN_POINTER(read_Activity_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 CA_FUNCTION(ca_activity_status_finalfn) {
@@ -320,19 +339,37 @@ CA_FUNCTION(ca_coupon_sensitivity_combinefn) {
     PG_RETURN_POINTER(state);
 }
 
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_Coupon_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const CouponAggState*>(memory);
+    ca::write_coupon_state(writer, state->core, state->ladder.data, state->ladder.size);
+}
+
+void* read_Coupon_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
+    auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
+    state->core = ca::read_coupon_state(arena_for(context), bytes.data, bytes.size, &state->ladder);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kCouponFamily{
+    CA_STATE_METHODS,         "coupon_sensitivity",     StateKind::coupon_sensitivity, StateKind::coupon_sensitivity,
+    read_Coupon_state_object, write_Coupon_state_object};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_coupon_sensitivity_serialfn) {
-    const auto* state = reinterpret_cast<const CouponAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_coupon_state(writer, state->core, state->ladder.data, state->ladder.size);
-    }));
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_Coupon_state_object(writer, PG_GETARG_POINTER(0)); }));
 }
 
 CA_FUNCTION(ca_coupon_sensitivity_deserialfn) {
     MemoryContext context = ca::pg::aggregate_context(fcinfo, "coupon_sensitivity_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
-    auto* state = new (MemoryContextAllocZero(context, sizeof(CouponAggState))) CouponAggState();
-    state->core = ca::read_coupon_state(arena_for(context), bytes.data, bytes.size, &state->ladder);
-    PG_RETURN_POINTER(state);
+    PG_RETURN_POINTER(read_Coupon_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 CA_FUNCTION(ca_coupon_sensitivity_finalfn) {
@@ -405,21 +442,38 @@ CA_FUNCTION(ca_purchase_mix_transfn) {
 
 CA_FUNCTION(ca_purchase_mix_combinefn) { return ca::pg::flat_combine_params<MixAggState>(fcinfo, kMix); }
 
-CA_FUNCTION(ca_purchase_mix_serialfn) {
-    const auto* state = reinterpret_cast<const MixAggState*>(PG_GETARG_POINTER(0));
-    PG_RETURN_BYTEA_P(ca::pg::state_bytea([state](ca::StateWriter& writer) {
-        ca::write_purchase_mix_state(writer, state->core, mix_params(state->params));
-    }));
+namespace {
+
+// The serialized form of the state, for analytics_state and for 0.1.0's
+// serialize and deserialize functions.
+void write_Mix_state_object(ca::StateWriter& writer, void* memory) {
+    const auto* state = static_cast<const MixAggState*>(memory);
+    ca::write_purchase_mix_state(writer, state->core, mix_params(state->params));
 }
 
-CA_FUNCTION(ca_purchase_mix_deserialfn) {
-    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
-    const ca::pg::StateBytes bytes = ca::pg::state_argument(fcinfo, 0);
+void* read_Mix_state_object(MemoryContext context, const ca::pg::StateBytes& bytes) {
     auto* state = ca::pg::new_flat_state<MixAggState>(context);
     ca::PurchaseSensitivityParams params;
     state->core = ca::read_purchase_mix_state(bytes.data, bytes.size, &params);
     state->params = MixParams{params.discount_share_cutoff, params.new_item_share_cutoff, params.min_lines};
-    PG_RETURN_POINTER(state);
+    return state;
+}
+
+}  // namespace
+
+namespace customer_analytics::pg {
+extern const StateFamily kMixFamily{CA_STATE_METHODS,        "purchase_mix",        StateKind::purchase_mix,
+                                    StateKind::purchase_mix, read_Mix_state_object, write_Mix_state_object};
+}  // namespace customer_analytics::pg
+
+CA_FUNCTION(ca_purchase_mix_serialfn) {
+    PG_RETURN_BYTEA_P(ca::pg::state_bytea(
+        [fcinfo](ca::StateWriter& writer) { write_Mix_state_object(writer, PG_GETARG_POINTER(0)); }));
+}
+
+CA_FUNCTION(ca_purchase_mix_deserialfn) {
+    MemoryContext context = ca::pg::aggregate_context(fcinfo, "purchase_mix_deserialize");
+    PG_RETURN_POINTER(read_Mix_state_object(context, ca::pg::state_argument(fcinfo, 0)));
 }
 
 CA_FUNCTION(ca_purchase_mix_finalfn) {
@@ -499,6 +553,15 @@ CA_FUNCTION(ca_channel_preference_transfn) {
 }
 
 CA_FUNCTION(ca_channel_preference_combinefn) { return ca::pg::heap_combine<ChannelAggregate>(fcinfo); }
+namespace customer_analytics::pg {
+extern const StateFamily kChannelFamily{CA_STATE_METHODS,
+                                        "channel_preference",
+                                        StateKind::channel_preference,
+                                        StateKind::channel_preference,
+                                        heap_read_object<ChannelAggregate>,
+                                        heap_write_object<ChannelAggregate>};
+}  // namespace customer_analytics::pg
+
 CA_FUNCTION(ca_channel_preference_serialfn) { return ca::pg::heap_serialize<ChannelAggregate>(fcinfo); }
 CA_FUNCTION(ca_channel_preference_deserialfn) { return ca::pg::heap_deserialize<ChannelAggregate>(fcinfo); }
 
@@ -519,3 +582,21 @@ CA_FUNCTION(ca_channel_preference_finalfn) {
     values[3] = Int64GetDatum(choice->responses);
     PG_RETURN_DATUM(ca::pg::tuple_datum(descriptor, values, nulls));
 }
+
+// The analytics_state entry points (analytics_state.hpp).
+using ca::pg::kActivityFamily;
+CA_STATE_TRANSFN(ca_activity_status_transfn, kActivityFamily)
+CA_STATE_COMBINEFN(ca_activity_status_combinefn, kActivityFamily)
+CA_STATE_FINALFN(ca_activity_status_finalfn, kActivityFamily)
+using ca::pg::kCouponFamily;
+CA_STATE_TRANSFN(ca_coupon_sensitivity_transfn, kCouponFamily)
+CA_STATE_COMBINEFN(ca_coupon_sensitivity_combinefn, kCouponFamily)
+CA_STATE_FINALFN(ca_coupon_sensitivity_finalfn, kCouponFamily)
+using ca::pg::kMixFamily;
+CA_STATE_TRANSFN(ca_purchase_mix_transfn, kMixFamily)
+CA_STATE_COMBINEFN(ca_purchase_mix_combinefn, kMixFamily)
+CA_STATE_FINALFN(ca_purchase_mix_finalfn, kMixFamily)
+using ca::pg::kChannelFamily;
+CA_STATE_TRANSFN(ca_channel_preference_transfn, kChannelFamily)
+CA_STATE_COMBINEFN(ca_channel_preference_combinefn, kChannelFamily)
+CA_STATE_FINALFN(ca_channel_preference_finalfn, kChannelFamily)

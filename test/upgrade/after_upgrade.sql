@@ -32,6 +32,14 @@ SELECT pg_temp.check((SELECT rfm_state_summary(rfm_state_merge(state)) FROM kept
                           (DATE '2024-02-02', -1e39)) v(d, a)),
                      'states kept by 0.1.0 merge with each other');
 
+-- The view over aggregates whose state type changed is kept and answers as
+-- under 0.1.0.
+SELECT pg_temp.check(count(*) = 24 AND count(*) FILTER (WHERE v.summary = o.summary AND v.gini = o.gini
+                                                              AND v.top20 = o.top20) = 24
+                     AND count(*) = (SELECT count(*) FROM spend_by_month_0_1_0),
+                     'a view over aggregates whose state type changed is kept and answers as before')
+FROM spend_by_month v JOIN spend_by_month_0_1_0 o USING (month);
+
 -- Options 0.1.0 ignored keep meaning nothing: the build's row states stay.
 SELECT pg_temp.check(options = '{}' AND order_column IS NULL, 'options 0.1.0 ignored are removed')
 FROM segment_builds WHERE target = 'segments'::regclass;

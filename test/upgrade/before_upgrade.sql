@@ -38,6 +38,15 @@ FROM (VALUES (1, DATE '2024-01-01', 0.1::float8), (1, DATE '2024-01-02', 0.2), (
              (2, DATE '2024-05-06', -2.5)) v(k, d, a)
 GROUP BY k;
 
+-- A view over aggregates whose state type 0.2.0 changes, with what 0.1.0
+-- computed: the upgrade must keep the view (it replaces the aggregates in
+-- place) and its answers.
+CREATE VIEW spend_by_month AS
+SELECT date_trunc('month', ordered_on)::date AS month, rfm_agg(ordered_on, amount) AS summary,
+       gini(greatest(amount, 0)::float8) AS gini, pareto_share(greatest(amount, 0)::float8, 0.2) AS top20
+FROM orders GROUP BY 1;
+CREATE TABLE spend_by_month_0_1_0 AS SELECT * FROM spend_by_month;
+
 -- What 0.1.0 let another role do: plant a rule on this build (it would have
 -- run with the refresher's rights) and a build row for a future table.
 SET ROLE upgrade_attacker;

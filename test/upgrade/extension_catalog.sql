@@ -30,11 +30,11 @@ WITH ext AS (
     SELECT 'aggregate', p.oid::regprocedure::text,
            format('kind=%s direct=%s transfn=%s finalfn=%s combinefn=%s serialfn=%s deserialfn=%s '
                   'finalextra=%s finalmodify=%s transtype=%s transspace=%s initval=%s sortop=%s '
-                  'parallel=%s strict=%s acl=%s',
+                  'parallel=%s volatile=%s strict=%s acl=%s',
                   a.aggkind, a.aggnumdirectargs, a.aggtransfn::regprocedure, a.aggfinalfn::regprocedure,
                   a.aggcombinefn::regprocedure, a.aggserialfn::regprocedure, a.aggdeserialfn::regprocedure,
                   a.aggfinalextra, a.aggfinalmodify, a.aggtranstype::regtype, a.aggtransspace, a.agginitval,
-                  a.aggsortop, p.proparallel, p.proisstrict, coalesce(p.proacl::text, 'default'))
+                  a.aggsortop, p.proparallel, p.provolatile, p.proisstrict, coalesce(p.proacl::text, 'default'))
     FROM member m JOIN pg_proc p ON m.classid = 'pg_proc'::regclass AND p.oid = m.objid
     JOIN pg_aggregate a ON a.aggfnoid = p.oid
     UNION ALL
