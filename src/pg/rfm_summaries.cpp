@@ -418,7 +418,24 @@ void take_rows(BulkState* state, Exchange* exchange, const std::uint8_t* bytes, 
     check_memory(state);
 }
 
+// Another process of the scan let go of a queue before the end: it failed.
+// A process fails by reporting its error and only then exiting (which lets
+// go of its queues), so its error is the one to report, never this
+// consequence of it. The leader takes the workers' error messages at once
+// (they are already in their queues, but the signal announcing them may come
+// later) and re-throws the first; a worker raises nothing of its own (that
+// could reach the leader before the real error) and waits: a failed worker's
+// error makes the leader abort, a failed leader aborts, and either way the
+// leader ends this worker.
 [[noreturn]] void member_stopped() {
+    if (IsParallelWorker()) {
+        for (;;) {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        }
+    }
+    HandleParallelMessages();
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("a process of a parallel rfm_summaries stopped before it had read its rows")));
 }
