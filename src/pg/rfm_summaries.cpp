@@ -35,6 +35,7 @@
 #include "flat_state.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/parallel.h"
 #include "access/relation.h"
 #include "access/relscan.h"
@@ -43,6 +44,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "executor/tuptable.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -54,6 +56,8 @@ extern "C" {
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -1273,6 +1277,46 @@ void check_row_security(Relation relation) {
                  errhint("Summarize it with rfm_agg and GROUP BY, which applies the policies.")));
 }
 
+// Citus keeps the rows of a table it distributes (and of its reference and
+// local tables) in shards: the table of that name on this node holds none,
+// and reading it would give no customers, silently. Its metadata catalog
+// names every such table, partitions included; without Citus there is none.
+// The catalog is scanned directly rather than queried: no search_path, no
+// privilege on it and no dependency on Citus are involved.
+void refuse_citus(Relation relation) {
+    const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+    if (!OidIsValid(catalog))
+        return;
+    const AttrNumber key = get_attnum(catalog, "logicalrelid");
+    if (key == InvalidAttrNumber)
+        return;
+    const Oid relid = RelationGetRelid(relation);
+    List* members = has_subclass(relid) ? find_all_inheritors(relid, AccessShareLock, nullptr) : list_make1_oid(relid);
+    Relation metadata = table_open(catalog, AccessShareLock);
+    Oid distributed = InvalidOid;
+    ListCell* cell;
+    foreach (cell, members) {
+        ScanKeyData scan_key;
+        ScanKeyInit(&scan_key, key, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(cell)));
+        SysScanDesc scan = systable_beginscan(metadata, InvalidOid, false, nullptr, 1, &scan_key);
+        if (HeapTupleIsValid(systable_getnext(scan)))
+            distributed = lfirst_oid(cell);
+        systable_endscan(scan);
+        if (OidIsValid(distributed))
+            break;
+    }
+    table_close(metadata, AccessShareLock);
+    if (!OidIsValid(distributed))
+        return;
+    const char* name = get_rel_name(distributed);
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("rfm_summaries cannot read \"%s\"", RelationGetRelationName(relation)),
+                    errdetail("\"%s\" is a Citus table: its rows are in its shards, and rfm_summaries reads only the "
+                              "table of that name on this node, which holds none of them.",
+                              name != nullptr ? name : RelationGetRelationName(relation)),
+                    errhint("Summarize it with rfm_agg and GROUP BY, which Citus distributes.")));
+}
+
 Oid column_type(Relation relation, AttrNumber number, Oid* collation) {
     const Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), number - 1);
     if (collation != nullptr)
@@ -1698,6 +1742,7 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false)
     source.relation = relation_open(relid, AccessShareLock);
     if (!readable_kind(source.relation->rd_rel->relkind))
         refuse_relation(source.relation, relkind_phrase(source.relation->rd_rel->relkind));
+    refuse_citus(source.relation);
     const char* arguments[column_count] = {"customer_column", "date_column", "amount_column", "order_column"};
     AttrNumber columns[column_count] = {0, 0, 0, 0};
     for (int c = 0; c < column_count; ++c)
