@@ -1831,7 +1831,9 @@ $fn$;
 -- summaries of source with each customer's rfm_agg_state bytes, read in one
 -- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
 -- whose row-level security applies are refused with 0A000, as are views and
--- foreign tables, and so are the tables Citus keeps in shards).
+-- foreign tables, and so are the tables Citus keeps in shards). Being a
+-- maintenance operation, it may use the larger of work_mem and
+-- maintenance_work_mem (times hash_mem_multiplier) per process.
 CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
                                     customer_type anyelement, order_column name, min_purchase numeric)
     RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
@@ -1843,8 +1845,8 @@ CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_
 -- The bulk path when it applies: one pass writes the states and keeps the
 -- summaries in a temporary table for the derivation. Otherwise (row-level
 -- security, relations other than tables, tables Citus keeps in shards, key
--- or amount types it does not read, more customers than work_mem holds)
--- rfm_agg_state with GROUP BY,
+-- or amount types it does not read, more customers than the larger of
+-- work_mem and maintenance_work_mem holds) rfm_agg_state with GROUP BY,
 -- which gives the same states.
 CREATE FUNCTION segment_load_states(build @extschema@.segment_builds, state_table text, keep_states boolean,
                                     customer_type regtype, state_call text)

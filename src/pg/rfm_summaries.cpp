@@ -165,6 +165,12 @@ void check_memory(const BulkState* state) {
     const Size used = MemoryContextMemAllocated(state->table_context, true);
     if (used <= state->options->memory_limit)
         return;
+    if (state->options->states)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+                        errmsg("segment_bulk_states needs more memory than maintenance_work_mem allows"),
+                        errdetail("The states of %u customers took %zu kB in one process, more than the larger of "
+                                  "work_mem and maintenance_work_mem times hash_mem_multiplier (%zu kB).",
+                                  state->table.size(), used / 1024, state->options->memory_limit / 1024)));
     ereport(ERROR,
             (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("rfm_summaries needs more memory than work_mem allows"),
              errdetail("The summaries of %u customers took %zu kB in one process, more than work_mem times "
@@ -172,6 +178,17 @@ void check_memory(const BulkState* state) {
                        state->table.size(), used / 1024, state->options->memory_limit / 1024),
              errhint("Raise work_mem, for example SET work_mem = '256MB', or summarize with rfm_agg and GROUP BY, "
                      "which spills to disk.")));
+}
+
+// A build is a maintenance operation, as CREATE INDEX or REFRESH
+// MATERIALIZED VIEW are: segment_bulk_states (the builder's bulk path) may
+// use maintenance_work_mem where it is the larger, times hash_mem_multiplier
+// per process as a hash aggregate would. The builder takes GROUP BY beyond
+// it, so at the default work_mem a build of some 300,000 customers would
+// otherwise never take the bulk path.
+Size build_memory_limit() {
+    const double limit = double(std::max(work_mem, maintenance_work_mem)) * 1024.0 * hash_mem_multiplier;
+    return limit >= double(SIZE_MAX) ? SIZE_MAX : Size(limit);
 }
 
 // A customer's money total beyond 128 bits continues in a numeric, exactly
@@ -1774,7 +1791,7 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false)
             ca::check_float_minimum(options->float_minimum);
         }
     }
-    options->memory_limit = get_hash_memory_limit();
+    options->memory_limit = states ? build_memory_limit() : get_hash_memory_limit();
     options->scoring = scoring;
     options->as_of_day = as_of_day;
     options->states = states;
