@@ -2420,36 +2420,22 @@ $fn$;
 -- summaries of source with each customer's rfm_agg_state bytes, read in one
 -- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
 -- whose row-level security applies are refused with 0A000, as are views and
--- foreign tables).
+-- foreign tables, and so are the tables Citus keeps in shards). Being a
+-- maintenance operation, it may use the larger of work_mem and
+-- maintenance_work_mem (times hash_mem_multiplier) per process.
 CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
                                     customer_type anyelement, order_column name, min_purchase numeric)
     RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
     AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
-
--- Whether the bulk path may read source: not when Citus distributes it (or
--- a table of its partition tree), since the rows are then in the shards and
--- the coordinator's own table is empty. Views, foreign tables and row-level
--- security the bulk path refuses itself.
-CREATE FUNCTION segment_bulk_applies(source regclass)
-RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    citus boolean := false;
-BEGIN
-    IF to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
-        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1 '
-                'OR d.logicalrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t))'
-            INTO citus USING source;
-    END IF;
-    RETURN NOT citus;
-END $fn$;
 
 -- The per-customer states of a full build into the new table `state_table`
 -- (left empty when `keep_states` is false: a build without capture rebuilds
 -- them at every refresh anyway), and the query that reads their summaries.
 -- The bulk path when it applies: one pass writes the states and keeps the
 -- summaries in a temporary table for the derivation. Otherwise (row-level
--- security, relations other than tables, key or amount types it does not
--- read, more customers than work_mem holds) rfm_agg_state with GROUP BY,
+-- security, relations other than tables, tables Citus keeps in shards, key
+-- or amount types it does not read, more customers than the larger of
+-- work_mem and maintenance_work_mem holds) rfm_agg_state with GROUP BY,
 -- which gives the same states.
 CREATE FUNCTION segment_load_states(build @extschema@.segment_builds, state_table text, keep_states boolean,
                                     customer_type regtype, state_call text)
@@ -2463,23 +2449,21 @@ BEGIN
     IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
         DROP TABLE pg_temp.segment_bulk;  -- a second build in one transaction
     END IF;
-    IF @extschema@.segment_bulk_applies(build.source) THEN
-        BEGIN
-            EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
-            EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
-                           declared, ext);
-            EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
-                           'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
-                           ext, customer_type, state_table)
-                USING build.source, build.customer_column, build.date_column, build.amount_column,
-                      build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
-            RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
-        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
-            NULL;  -- the subtransaction took both tables back
-        END;
-    END IF;
+    BEGIN
+        EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
+                       declared, ext);
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
+                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+                       'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
+                       ext, customer_type, state_table)
+            USING build.source, build.customer_column, build.date_column, build.amount_column,
+                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+        RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
+    EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+        NULL;  -- the subtransaction took both tables back
+    END;
     EXECUTE format('CREATE TABLE %s AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
                    state_table, build.customer_column, state_call, build.source, build.customer_column);
     RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
@@ -2794,12 +2778,9 @@ BEGIN
         -- exactly those whose orders the scan of the source sees. The bulk
         -- path as in a build (the summaries go to the work table, the
         -- states only where a later refresh merges into them); GROUP BY
-        -- where it declines or Citus distributes the source (also when the
-        -- customer column's type is no longer the recorded one).
+        -- where it declines, as for a table Citus keeps in shards (also
+        -- when the customer column's type is no longer the recorded one).
         BEGIN
-            IF NOT @extschema@.segment_bulk_applies(build.source) THEN
-                RAISE feature_not_supported;
-            END IF;
             EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
                            'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
                            'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '

@@ -330,6 +330,30 @@ INSERT INTO bulk_orders VALUES (-1, 5, '2022-02-02', 'NaN', 'bad');
 SELECT count(*) FROM rfm_summaries('bulk_orders', 'customer_id', 'order_date', 'amount');
 DELETE FROM bulk_orders WHERE order_id = -1;
 SET parallel_leader_participation = on;
+-- A worker that fails while the others still send it rows (or wait for
+-- its results): the caller gets the worker's own error, as a serial scan
+-- reports it, never the others' view of a process that stopped early. The
+-- few bad rows land in whichever process reads their block; run many times,
+-- so that the timing that once let "a process ... stopped" through recurs.
+CREATE TABLE bulk_race (customer_id int, order_date date, amount numeric);
+INSERT INTO bulk_race SELECT i % 5000, date '2024-01-01' + i % 300,
+                             CASE WHEN i % 50000 = 7777 THEN 'NaN'::numeric ELSE i % 97 END
+FROM generate_series(1, 200000) i;
+SET max_parallel_workers_per_gather = 0;
+SELECT bulk_check.error_of($$SELECT count(*) FROM rfm_summaries('bulk_race', 'customer_id', 'order_date', 'amount')$$)
+  AS serial \gset
+SELECT :'serial';
+SET max_parallel_workers_per_gather = 3;
+SELECT bulk_check.error_of($$SELECT count(*) FROM rfm_summaries('bulk_race', 'customer_id', 'order_date', 'amount')$$)
+       = :'serial' AS same, count(*)
+FROM generate_series(1, 50) GROUP BY 1;
+SET parallel_leader_participation = off;
+SELECT bulk_check.error_of($$SELECT count(*) FROM rfm_summaries('bulk_race', 'customer_id', 'order_date', 'amount')$$)
+       = :'serial' AS same, count(*)
+FROM generate_series(1, 50) GROUP BY 1;
+SET parallel_leader_participation = on;
+SET max_parallel_workers_per_gather = 2;
+DROP TABLE bulk_race;
 
 -- Memory is bounded by work_mem (times hash_mem_multiplier) per process:
 -- beyond it, a clear error, never an out-of-memory crash.

@@ -35,6 +35,7 @@
 #include "flat_state.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/parallel.h"
 #include "access/relation.h"
 #include "access/relscan.h"
@@ -43,6 +44,7 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_namespace.h"
 #include "executor/tuptable.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -54,6 +56,8 @@ extern "C" {
 #include "storage/shm_mq.h"
 #include "storage/shm_toc.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
@@ -161,6 +165,12 @@ void check_memory(const BulkState* state) {
     const Size used = MemoryContextMemAllocated(state->table_context, true);
     if (used <= state->options->memory_limit)
         return;
+    if (state->options->states)
+        ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY),
+                        errmsg("segment_bulk_states needs more memory than maintenance_work_mem allows"),
+                        errdetail("The states of %u customers took %zu kB in one process, more than the larger of "
+                                  "work_mem and maintenance_work_mem times hash_mem_multiplier (%zu kB).",
+                                  state->table.size(), used / 1024, state->options->memory_limit / 1024)));
     ereport(ERROR,
             (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("rfm_summaries needs more memory than work_mem allows"),
              errdetail("The summaries of %u customers took %zu kB in one process, more than work_mem times "
@@ -168,6 +178,17 @@ void check_memory(const BulkState* state) {
                        state->table.size(), used / 1024, state->options->memory_limit / 1024),
              errhint("Raise work_mem, for example SET work_mem = '256MB', or summarize with rfm_agg and GROUP BY, "
                      "which spills to disk.")));
+}
+
+// A build is a maintenance operation, as CREATE INDEX or REFRESH
+// MATERIALIZED VIEW are: segment_bulk_states (the builder's bulk path) may
+// use maintenance_work_mem where it is the larger, times hash_mem_multiplier
+// per process as a hash aggregate would. The builder takes GROUP BY beyond
+// it, so at the default work_mem a build of some 300,000 customers would
+// otherwise never take the bulk path.
+Size build_memory_limit() {
+    const double limit = double(std::max(work_mem, maintenance_work_mem)) * 1024.0 * hash_mem_multiplier;
+    return limit >= double(SIZE_MAX) ? SIZE_MAX : Size(limit);
 }
 
 // A customer's money total beyond 128 bits continues in a numeric, exactly
@@ -418,7 +439,24 @@ void take_rows(BulkState* state, Exchange* exchange, const std::uint8_t* bytes, 
     check_memory(state);
 }
 
+// Another process of the scan let go of a queue before the end: it failed.
+// A process fails by reporting its error and only then exiting (which lets
+// go of its queues), so its error is the one to report, never this
+// consequence of it. The leader takes the workers' error messages at once
+// (they are already in their queues, but the signal announcing them may come
+// later) and re-throws the first; a worker raises nothing of its own (that
+// could reach the leader before the real error) and waits: a failed worker's
+// error makes the leader abort, a failed leader aborts, and either way the
+// leader ends this worker.
 [[noreturn]] void member_stopped() {
+    if (IsParallelWorker()) {
+        for (;;) {
+            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, -1L, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+        }
+    }
+    HandleParallelMessages();
     ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                     errmsg("a process of a parallel rfm_summaries stopped before it had read its rows")));
 }
@@ -1256,6 +1294,46 @@ void check_row_security(Relation relation) {
                  errhint("Summarize it with rfm_agg and GROUP BY, which applies the policies.")));
 }
 
+// Citus keeps the rows of a table it distributes (and of its reference and
+// local tables) in shards: the table of that name on this node holds none,
+// and reading it would give no customers, silently. Its metadata catalog
+// names every such table, partitions included; without Citus there is none.
+// The catalog is scanned directly rather than queried: no search_path, no
+// privilege on it and no dependency on Citus are involved.
+void refuse_citus(Relation relation) {
+    const Oid catalog = get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE);
+    if (!OidIsValid(catalog))
+        return;
+    const AttrNumber key = get_attnum(catalog, "logicalrelid");
+    if (key == InvalidAttrNumber)
+        return;
+    const Oid relid = RelationGetRelid(relation);
+    List* members = has_subclass(relid) ? find_all_inheritors(relid, AccessShareLock, nullptr) : list_make1_oid(relid);
+    Relation metadata = table_open(catalog, AccessShareLock);
+    Oid distributed = InvalidOid;
+    ListCell* cell;
+    foreach (cell, members) {
+        ScanKeyData scan_key;
+        ScanKeyInit(&scan_key, key, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(cell)));
+        SysScanDesc scan = systable_beginscan(metadata, InvalidOid, false, nullptr, 1, &scan_key);
+        if (HeapTupleIsValid(systable_getnext(scan)))
+            distributed = lfirst_oid(cell);
+        systable_endscan(scan);
+        if (OidIsValid(distributed))
+            break;
+    }
+    table_close(metadata, AccessShareLock);
+    if (!OidIsValid(distributed))
+        return;
+    const char* name = get_rel_name(distributed);
+    ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                    errmsg("rfm_summaries cannot read \"%s\"", RelationGetRelationName(relation)),
+                    errdetail("\"%s\" is a Citus table: its rows are in its shards, and rfm_summaries reads only the "
+                              "table of that name on this node, which holds none of them.",
+                              name != nullptr ? name : RelationGetRelationName(relation)),
+                    errhint("Summarize it with rfm_agg and GROUP BY, which Citus distributes.")));
+}
+
 Oid column_type(Relation relation, AttrNumber number, Oid* collation) {
     const Form_pg_attribute attribute = TupleDescAttr(RelationGetDescr(relation), number - 1);
     if (collation != nullptr)
@@ -1681,6 +1759,7 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false)
     source.relation = relation_open(relid, AccessShareLock);
     if (!readable_kind(source.relation->rd_rel->relkind))
         refuse_relation(source.relation, relkind_phrase(source.relation->rd_rel->relkind));
+    refuse_citus(source.relation);
     const char* arguments[column_count] = {"customer_column", "date_column", "amount_column", "order_column"};
     AttrNumber columns[column_count] = {0, 0, 0, 0};
     for (int c = 0; c < column_count; ++c)
@@ -1712,7 +1791,7 @@ Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false)
             ca::check_float_minimum(options->float_minimum);
         }
     }
-    options->memory_limit = get_hash_memory_limit();
+    options->memory_limit = states ? build_memory_limit() : get_hash_memory_limit();
     options->scoring = scoring;
     options->as_of_day = as_of_day;
     options->states = states;
