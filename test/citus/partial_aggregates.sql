@@ -118,6 +118,18 @@ SELECT pg_temp.check_split('SELECT pareto_nbd_fit((i).x, (i).t_x, (i).t_cal, 0.0
 SELECT pg_temp.check_split('SELECT gamma_gamma_fit(x, m)::text FROM (
                                 SELECT count(*)::float8 - 1 AS x, avg(greatest(amount, 1))::float8 AS m
                                   FROM dist_orders GROUP BY customer_id) c', 'gamma_gamma_fit');
+SELECT pg_temp.check_split('SELECT mbgnbd_fit((i).x, (i).t_x, (i).t_cal)::text FROM (
+                                SELECT btyd_inputs(rfm_agg(order_date, amount), DATE ''2024-12-31'') i
+                                  FROM dist_orders GROUP BY customer_id) c', 'mbgnbd_fit');
+SELECT pg_temp.check_split('SELECT bgnbd_cov_fit((i).x, (i).t_x, (i).t_cal, ARRAY[(customer_id % 2)::float8])::text FROM (
+                                SELECT customer_id, btyd_inputs(rfm_agg(order_date, amount), DATE ''2024-12-31'') i
+                                  FROM dist_orders GROUP BY customer_id) c', 'bgnbd_cov_fit');
+SELECT pg_temp.check_split('SELECT bgbb_fit(x, x, 4)::text FROM (
+                                SELECT count(DISTINCT channel)::float8 - 1 AS x
+                                  FROM dist_orders GROUP BY customer_id) c', 'bgbb_fit');
+SELECT pg_temp.check_split('SELECT sbg_fit((n % 7 + 1)::float8, customer_id % 3 = 0)::text FROM (
+                                SELECT customer_id, count(*) AS n
+                                  FROM dist_orders GROUP BY customer_id) c', 'sbg_fit');
 -- Customers whose refunds make the mean spend non-positive: one node
 -- reports them from the final function; a worker's partial state cannot
 -- carry them, so the worker raises. Neither ignores them silently.
