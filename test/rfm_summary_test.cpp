@@ -94,6 +94,54 @@ TEST(DaySet, ExtremeDays) {
 // only when the unsorted tail is shorter than the sorted part, so capacity
 // stays below 4x the distinct days; rfm_summary.hpp's "twice" is not quite what the
 // code guarantees: days 1..5 then 1, 2, 1, 2, ... fill 16 slots.)
+// Property: merging two sets (each sorted or still unsorted, overlapping,
+// disjoint, or all of one after the other) gives the union, sorted and
+// unique, whichever path the merge takes; merging many partial sets of one
+// customer in any order gives the same set.
+TEST(DaySet, MergeIsTheUnion) {
+    std::mt19937 random(777);
+    for (int trial = 0; trial < 600; ++trial) {
+        TestArena arena;
+        DaySet a, b;
+        std::set<std::int32_t> expected;
+        const int shape = trial % 4;
+        const int na = static_cast<int>(random() % 200), nb = static_cast<int>(random() % 200);
+        for (int i = 0; i < na; ++i) {
+            const std::int32_t day = shape == 2 ? i * 2 : static_cast<std::int32_t>(random() % 300);
+            a.add(arena, day);
+            expected.insert(day);
+        }
+        for (int i = 0; i < nb; ++i) {
+            const std::int32_t day = shape == 2   ? 1000 + i
+                                     : shape == 3 ? static_cast<std::int32_t>(random() % 300) - 400
+                                                  : static_cast<std::int32_t>(random() % 300);
+            b.add(arena, day);
+            expected.insert(day);
+        }
+        if (trial % 3 == 0)
+            b.compact();
+        a.merge(arena, b);
+        EXPECT_EQ(a.sorted_unique, a.days.size) << "trial " << trial;
+        EXPECT_EQ(days_of(a), std::vector<std::int32_t>(expected.begin(), expected.end())) << "trial " << trial;
+    }
+    // Twenty partial sets of one customer, combined in a random order.
+    TestArena arena;
+    std::vector<DaySet> parts(20);
+    std::set<std::int32_t> expected;
+    for (int i = 0; i < 5000; ++i) {
+        const std::int32_t day = static_cast<std::int32_t>(random() % 3000);
+        parts[random() % parts.size()].add(arena, day);
+        expected.insert(day);
+    }
+    std::shuffle(parts.begin(), parts.end(), random);
+    DaySet all;
+    for (DaySet& part : parts) {
+        part.compact();
+        all.merge(arena, part);
+    }
+    EXPECT_EQ(days_of(all), std::vector<std::int32_t>(expected.begin(), expected.end()));
+}
+
 TEST(DaySet, RandomSequencesMatchStdSet) {
     std::mt19937 random(12345);
     for (int trial = 0; trial < 400; ++trial) {

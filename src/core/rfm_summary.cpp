@@ -62,8 +62,35 @@ void DaySet::compact(const Interrupts& interrupts) {
 }
 
 void DaySet::merge(const Arena& arena, const DaySet& other, const Interrupts& interrupts) {
-    days.append(arena, other.days.data, other.days.size);
     compact(interrupts);
+    if (other.days.size == 0)
+        return;
+    if (other.sorted_unique != other.days.size || days.size == 0 || other.days.data[0] > days.data[days.size - 1]) {
+        // An unsorted other (a state still aggregating), or days that all come
+        // after ours (states combined in time order): append, and sort only
+        // what needs it.
+        const bool after = days.size == 0 || other.days.data[0] > days.data[days.size - 1];
+        days.append(arena, other.days.data, other.days.size);
+        if (after && other.sorted_unique == other.days.size)
+            sorted_unique = days.size;
+        compact(interrupts);
+        if (days.size > kMaxPurchaseDays)
+            too_many_days();
+        return;
+    }
+    // Two sorted runs: one linear merge instead of sorting both again
+    // (combining many partial states of one customer stays linear).
+    FlatArray<std::int32_t> merged;
+    merged.reserve(arena, std::uint64_t(days.size) + other.days.size);
+    std::int32_t* out = std::set_union(days.begin(), days.end(), other.days.begin(), other.days.end(), merged.data);
+    merged.size = static_cast<std::uint32_t>(out - merged.data);
+    interrupts.check();
+    if (arena.release != nullptr && days.data != nullptr)
+        arena.release(arena.context, days.data);
+    days = merged;
+    sorted_unique = days.size;
+    if (days.size > kMaxPurchaseDays)
+        too_many_days();
 }
 
 std::uint32_t DaySet::distinct_count() {
