@@ -89,10 +89,12 @@ COMMENT ON TABLE segment_tag_rules IS 'Rule-based tags: a SQL boolean condition 
 ALTER TABLE segment_builds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE segment_tag_rules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 GRANT SELECT ON segment_builds, segment_tag_rules TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('segment_builds', '');
