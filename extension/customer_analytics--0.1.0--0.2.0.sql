@@ -2313,7 +2313,10 @@ BEGIN
             USING ERRCODE = '22023', DETAIL = format('The model given was %s.', left(quote_literal(model), 40));
     END IF;
     -- $1 cal_end, $2 holdout_end, $3 unit, $4 max_frequency; the
-    -- identifiers are quoted and the model name is one of three.
+    -- identifiers are quoted and the model name is one of three. Every call
+    -- of the extension's functions passes exactly their argument types
+    -- (1::bigint), so no closer overload another role created in the
+    -- extension's schema is chosen and run with the caller's rights.
     RETURN format($q$
         WITH lines AS (
             SELECT %3$I AS customer, %4$I::date AS day FROM %2$s
@@ -2327,7 +2330,7 @@ BEGIN
             FROM days d JOIN firsts f USING (customer) WHERE d.day <= $1 GROUP BY customer
         ), fitted AS MATERIALIZED (
             SELECT %1$s.%6$s_fit((i).x, (i).t_x, (i).t_cal) AS m,
-                   (%1$s.btyd_inputs($1, $1, 1, $2, $3)).t_cal AS horizon FROM cal
+                   (%1$s.btyd_inputs($1, $1, 1::bigint, $2, $3)).t_cal AS horizon FROM cal
         )$q$, ext, source, customer_column, date_column, amount_column, model)
     || CASE WHEN NOT tracking THEN format($q$
         , holdout AS (
@@ -2461,7 +2464,7 @@ BEGIN
                        'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
                        ext, customer_type, state_table)
             USING build.source, build.customer_column, build.date_column, build.amount_column,
-                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+                  (build.options->>'order_column')::name, (build.options->>'min_purchase')::numeric, keep_states;
         RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
     EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
         NULL;  -- the subtransaction took both tables back

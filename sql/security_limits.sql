@@ -278,6 +278,32 @@ SELECT round(bgnbd_expected(bgnbd_model(0.243, 4.414, 0.793, 2.426), 39, 2, 30.4
 RESET search_path;
 RESET ROLE;
 SELECT victim, count(*) FROM ca_trap.sprung GROUP BY 1;
+-- A role that may create objects in the extension's schema (public here,
+-- as in many warehouses) plants an overload closer to a call the
+-- extension's own dynamic SQL makes: btyd_calibration's horizon once passed
+-- an integer to btyd_inputs(date, date, bigint, date, text), so a
+-- btyd_inputs taking an integer would run as whoever calibrates.
+TRUNCATE ca_trap.sprung;
+GRANT CREATE ON SCHEMA public TO ca_limits_attacker;
+SET ROLE ca_limits_attacker;
+CREATE FUNCTION public.btyd_inputs(date, date, integer, date, text) RETURNS btyd_input LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ca_trap.sprung VALUES (current_user);
+    RETURN NULL;
+END $$;
+RESET ROLE;
+SET ROLE ca_limits_victim;
+CREATE TEMPORARY TABLE victim_orders AS
+SELECT i % 40 AS customer, date '2024-01-01' + (i * 13 % 300) AS day, 10.0 AS amount
+FROM generate_series(1, 2000) i;
+SELECT frequency, customers, predicted > 0 AS predicted, actual
+FROM btyd_calibration('victim_orders', 'customer', 'day', 'amount', '2024-06-01', '2024-10-01') ORDER BY 1;
+SELECT count(*) AS periods FROM btyd_tracking('victim_orders', 'customer', 'day', 'amount', '2024-06-01', '2024-10-01');
+RESET ROLE;
+SELECT victim, count(*) AS planted_calls FROM ca_trap.sprung WHERE victim = 'ca_limits_victim' GROUP BY 1;
+DROP FUNCTION public.btyd_inputs(date, date, integer, date, text);
+REVOKE CREATE ON SCHEMA public FROM ca_limits_attacker;
+
 -- Every SQL-language function of the extension has a pinned search_path
 -- (the builder's are checked by the builder's tests).
 SELECT p.oid::regprocedure AS unpinned

@@ -435,7 +435,7 @@ BEGIN
                        'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
                        ext, customer_type, state_table)
             USING build.source, build.customer_column, build.date_column, build.amount_column,
-                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+                  (build.options->>'order_column')::name, (build.options->>'min_purchase')::numeric, keep_states;
         RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
     EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
         NULL;  -- the subtransaction took both tables back
