@@ -399,9 +399,14 @@ $fn$;
 -- foreign tables, and so are the tables Citus keeps in shards). Being a
 -- maintenance operation, it may use the larger of work_mem and
 -- maintenance_work_mem (times hash_mem_multiplier) per process.
+-- Its rows are records, (customer <the column's type>, summary rfm_summary,
+-- state bytea) as the call lists them, so that every argument has one type:
+-- with a polymorphic customer argument, an overload of the exact customer
+-- type that another role created in the extension's schema would be chosen
+-- by the builder's calls and run with the builder's rights.
 CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
-                                    customer_type anyelement, order_column name, min_purchase numeric)
-    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+                                    order_column name, min_purchase numeric)
+    RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
 -- The per-customer states of a full build into the new table `state_table`
@@ -429,9 +434,10 @@ BEGIN
         EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
         EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
                        declared, ext);
-        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %1$s.segment_bulk_states($1, $2, $3, $4, '
+                       '$5, $6) AS s(customer %2$s, summary %1$s.rfm_summary, state bytea) '
+                       'WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %3$s SELECT customer, state FROM b WHERE $7) '
                        'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
                        ext, customer_type, state_table)
             USING build.source, build.customer_column, build.date_column, build.amount_column,
@@ -933,10 +939,11 @@ BEGIN
         -- where it declines, as for a table Citus keeps in shards (also
         -- when the customer column's type is no longer the recorded one).
         BEGIN
-            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
-                           'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+            EXECUTE format('WITH consumed AS (DELETE FROM %1$s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %2$s.segment_bulk_states($1, $2, $3, $4, '
+                           '$5, $6) AS s(customer %3$s, summary %2$s.rfm_summary, state bytea) '
+                           'WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %4$s SELECT customer, state FROM b WHERE $7) '
                            'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
                            build.pending_table, ext, build.customer_type, build.state_table)
                 USING build.source, build.customer_column, build.date_column, build.amount_column,
