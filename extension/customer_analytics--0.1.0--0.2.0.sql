@@ -43,10 +43,12 @@ REVOKE INSERT, UPDATE, DELETE ON segment_builds, segment_tag_rules FROM PUBLIC;
 DROP POLICY segment_builds_owner ON segment_builds;
 DROP POLICY segment_tag_rules_owner ON segment_tag_rules;
 CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 -- The catalog gates (src/pg/builder.cpp).
 CREATE OR REPLACE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
@@ -2311,7 +2313,10 @@ BEGIN
             USING ERRCODE = '22023', DETAIL = format('The model given was %s.', left(quote_literal(model), 40));
     END IF;
     -- $1 cal_end, $2 holdout_end, $3 unit, $4 max_frequency; the
-    -- identifiers are quoted and the model name is one of three.
+    -- identifiers are quoted and the model name is one of three. Every call
+    -- of the extension's functions passes exactly their argument types
+    -- (1::bigint), so no closer overload another role created in the
+    -- extension's schema is chosen and run with the caller's rights.
     RETURN format($q$
         WITH lines AS (
             SELECT %3$I AS customer, %4$I::date AS day FROM %2$s
@@ -2325,7 +2330,7 @@ BEGIN
             FROM days d JOIN firsts f USING (customer) WHERE d.day <= $1 GROUP BY customer
         ), fitted AS MATERIALIZED (
             SELECT %1$s.%6$s_fit((i).x, (i).t_x, (i).t_cal) AS m,
-                   (%1$s.btyd_inputs($1, $1, 1, $2, $3)).t_cal AS horizon FROM cal
+                   (%1$s.btyd_inputs($1, $1, 1::bigint, $2, $3)).t_cal AS horizon FROM cal
         )$q$, ext, source, customer_column, date_column, amount_column, model)
     || CASE WHEN NOT tracking THEN format($q$
         , holdout AS (
@@ -2423,9 +2428,14 @@ $fn$;
 -- foreign tables, and so are the tables Citus keeps in shards). Being a
 -- maintenance operation, it may use the larger of work_mem and
 -- maintenance_work_mem (times hash_mem_multiplier) per process.
+-- Its rows are records, (customer <the column's type>, summary rfm_summary,
+-- state bytea) as the call lists them, so that every argument has one type:
+-- with a polymorphic customer argument, an overload of the exact customer
+-- type that another role created in the extension's schema would be chosen
+-- by the builder's calls and run with the builder's rights.
 CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
-                                    customer_type anyelement, order_column name, min_purchase numeric)
-    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+                                    order_column name, min_purchase numeric)
+    RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
 -- The per-customer states of a full build into the new table `state_table`
@@ -2453,13 +2463,14 @@ BEGIN
         EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
         EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
                        declared, ext);
-        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %1$s.segment_bulk_states($1, $2, $3, $4, '
+                       '$5, $6) AS s(customer %2$s, summary %1$s.rfm_summary, state bytea) '
+                       'WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %3$s SELECT customer, state FROM b WHERE $7) '
                        'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
                        ext, customer_type, state_table)
             USING build.source, build.customer_column, build.date_column, build.amount_column,
-                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+                  (build.options->>'order_column')::name, (build.options->>'min_purchase')::numeric, keep_states;
         RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
     EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
         NULL;  -- the subtransaction took both tables back
@@ -2781,10 +2792,11 @@ BEGIN
         -- where it declines, as for a table Citus keeps in shards (also
         -- when the customer column's type is no longer the recorded one).
         BEGIN
-            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
-                           'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+            EXECUTE format('WITH consumed AS (DELETE FROM %1$s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %2$s.segment_bulk_states($1, $2, $3, $4, '
+                           '$5, $6) AS s(customer %3$s, summary %2$s.rfm_summary, state bytea) '
+                           'WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %4$s SELECT customer, state FROM b WHERE $7) '
                            'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
                            build.pending_table, ext, build.customer_type, build.state_table)
                 USING build.source, build.customer_column, build.date_column, build.amount_column,
@@ -2902,21 +2914,33 @@ REVOKE ALL ON FUNCTION segment_refresh(regclass, date, boolean) FROM PUBLIC;
 -- STABLE), which keeps such aggregates local; date variants stay IMMUTABLE
 -- and are still shipped. This runs last, after every CREATE (OR REPLACE)
 -- AGGREGATE, which would record IMMUTABLE again.
+--
+-- The script runs as a superuser with search_path set to the extension's
+-- schema, which the installing role may own and fill beforehand: every
+-- operator and function here is written with its schema and compares
+-- values of exactly its argument types, so no operator of that schema
+-- (say "=" of oid and regclass, a better match than pg_catalog's for
+-- mixed types) can be chosen and run with a superuser's rights.
 UPDATE pg_catalog.pg_proc AS aggregate_proc
    SET provolatile = support.volatility
-  FROM (SELECT a.aggfnoid,
-               CASE WHEN bool_or(f.provolatile = 'v') THEN 'v'
-                    WHEN bool_or(f.provolatile = 's') THEN 's'
-                    ELSE 'i' END::"char" AS volatility
+  FROM (SELECT a.aggfnoid::pg_catalog.oid AS aggregate_oid,
+               CASE WHEN pg_catalog.bool_or(f.provolatile OPERATOR(pg_catalog.=) 'v'::pg_catalog."char") THEN 'v'
+                    WHEN pg_catalog.bool_or(f.provolatile OPERATOR(pg_catalog.=) 's'::pg_catalog."char") THEN 's'
+                    ELSE 'i' END::pg_catalog."char" AS volatility
           FROM pg_catalog.pg_aggregate AS a
           JOIN pg_catalog.pg_proc AS f
-            ON f.oid IN (a.aggtransfn, a.aggfinalfn, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn)
-         WHERE a.aggfnoid IN (SELECT d.objid FROM pg_catalog.pg_depend AS d
-                               WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-                                 AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
-                                 AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension AS e
-                                                    WHERE e.extname = 'customer_analytics')
-                                 AND d.deptype = 'e')
+            ON f.oid OPERATOR(pg_catalog.=) ANY (ARRAY[a.aggtransfn::pg_catalog.oid, a.aggfinalfn::pg_catalog.oid,
+                                                       a.aggcombinefn::pg_catalog.oid, a.aggserialfn::pg_catalog.oid,
+                                                       a.aggdeserialfn::pg_catalog.oid])
+          JOIN pg_catalog.pg_depend AS d
+            ON d.objid OPERATOR(pg_catalog.=) a.aggfnoid::pg_catalog.oid
+           AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid
+           AND d.objsubid OPERATOR(pg_catalog.=) 0
+         WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass::pg_catalog.oid
+           AND d.refobjid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension AS e
+                                                   WHERE e.extname OPERATOR(pg_catalog.=)
+                                                         'customer_analytics'::pg_catalog.name)
+           AND d.deptype OPERATOR(pg_catalog.=) 'e'::pg_catalog."char"
          GROUP BY a.aggfnoid) AS support
- WHERE aggregate_proc.oid = support.aggfnoid
-   AND aggregate_proc.provolatile <> support.volatility;
+ WHERE aggregate_proc.oid OPERATOR(pg_catalog.=) support.aggregate_oid
+   AND aggregate_proc.provolatile OPERATOR(pg_catalog.<>) support.volatility;

@@ -292,6 +292,48 @@ SELECT drop_segments('narrow_segments');
 RESET ROLE;
 DROP TABLE guarded_orders, narrow_orders;
 
+-- 10. The attacker may create functions in the extension's schema (public
+-- here) and plants overloads of segment_bulk_states, which a build and a
+-- full refresh call by name with the owner's rights: one of the owner's
+-- exact customer type (which would outbid a polymorphic customer
+-- argument) and one taking the order column as text. The calls pass
+-- exactly the types of the one function, so neither runs; a call listing
+-- other columns than (customer, summary rfm_summary, state bytea) is
+-- refused.
+SET ROLE ca_attacker;
+CREATE FUNCTION public.segment_bulk_states(regclass, name, name, name, integer, name, numeric)
+RETURNS TABLE (customer integer, summary rfm_summary, state bytea) LANGUAGE sql
+AS $$ SELECT NULL::integer, NULL::rfm_summary, NULL::bytea FROM (SELECT public.probe('bulk states, integer')) p $$;
+CREATE FUNCTION public.segment_bulk_states(regclass, name, name, name, anyelement, text, numeric)
+RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea) LANGUAGE sql
+AS $$ SELECT $5, NULL::rfm_summary, NULL::bytea FROM (SELECT public.probe('bulk states, text')) p $$;
+CREATE FUNCTION public.segment_bulk_states(regclass, name, name, name, text, numeric)
+RETURNS SETOF record LANGUAGE sql
+AS $$ SELECT 1, NULL::rfm_summary, NULL::bytea FROM (SELECT public.probe('bulk states, text order')) p $$;
+RESET ROLE;
+SET ROLE ca_owner;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'planted_segments', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT refresh_segments('planted_segments', DATE '2024-12-31', true) ->> 'mode' AS mode;
+SELECT count(*) AS customers, sum(frequency) AS orders FROM planted_segments;
+SELECT drop_segments('planted_segments');
+RESET ROLE;
+SELECT what, role FROM probe_log WHERE what LIKE 'bulk states%';
+DROP FUNCTION public.segment_bulk_states(regclass, name, name, name, integer, name, numeric);
+DROP FUNCTION public.segment_bulk_states(regclass, name, name, name, anyelement, text, numeric);
+DROP FUNCTION public.segment_bulk_states(regclass, name, name, name, text, numeric);
+SET ROLE ca_attacker;
+SELECT customer, summary, length(state)
+FROM segment_bulk_states('owner_orders', 'customer_id', 'ordered_on', 'amount', NULL::name, NULL::numeric)
+    AS s(customer integer, summary integer, state bytea);
+SELECT count(*)
+FROM segment_bulk_states('owner_orders', 'customer_id', 'ordered_on', 'amount', NULL::name, NULL::numeric)
+    AS s(customer integer, summary rfm_summary);
+SELECT count(*)
+FROM segment_bulk_states('owner_orders', 'customer_id', 'ordered_on', 'amount', NULL::name, NULL::numeric)
+    AS s(customer integer, summary rfm_summary, state bytea);
+RESET ROLE;
+
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;
 SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;

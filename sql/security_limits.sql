@@ -278,6 +278,32 @@ SELECT round(bgnbd_expected(bgnbd_model(0.243, 4.414, 0.793, 2.426), 39, 2, 30.4
 RESET search_path;
 RESET ROLE;
 SELECT victim, count(*) FROM ca_trap.sprung GROUP BY 1;
+-- A role that may create objects in the extension's schema (public here,
+-- as in many warehouses) plants an overload closer to a call the
+-- extension's own dynamic SQL makes: btyd_calibration's horizon once passed
+-- an integer to btyd_inputs(date, date, bigint, date, text), so a
+-- btyd_inputs taking an integer would run as whoever calibrates.
+TRUNCATE ca_trap.sprung;
+GRANT CREATE ON SCHEMA public TO ca_limits_attacker;
+SET ROLE ca_limits_attacker;
+CREATE FUNCTION public.btyd_inputs(date, date, integer, date, text) RETURNS btyd_input LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ca_trap.sprung VALUES (current_user);
+    RETURN NULL;
+END $$;
+RESET ROLE;
+SET ROLE ca_limits_victim;
+CREATE TEMPORARY TABLE victim_orders AS
+SELECT i % 40 AS customer, date '2024-01-01' + (i * 13 % 300) AS day, 10.0 AS amount
+FROM generate_series(1, 2000) i;
+SELECT frequency, customers, predicted > 0 AS predicted, actual
+FROM btyd_calibration('victim_orders', 'customer', 'day', 'amount', '2024-06-01', '2024-10-01') ORDER BY 1;
+SELECT count(*) AS periods FROM btyd_tracking('victim_orders', 'customer', 'day', 'amount', '2024-06-01', '2024-10-01');
+RESET ROLE;
+SELECT victim, count(*) AS planted_calls FROM ca_trap.sprung WHERE victim = 'ca_limits_victim' GROUP BY 1;
+DROP FUNCTION public.btyd_inputs(date, date, integer, date, text);
+REVOKE CREATE ON SCHEMA public FROM ca_limits_attacker;
+
 -- Every SQL-language function of the extension has a pinned search_path
 -- (the builder's are checked by the builder's tests).
 SELECT p.oid::regprocedure AS unpinned
@@ -293,3 +319,48 @@ ORDER BY 1;
 DROP OWNED BY ca_limits_attacker, ca_limits_victim;
 DROP ROLE ca_limits_attacker;
 DROP ROLE ca_limits_victim;
+
+-- The install script runs as a superuser with search_path set to the
+-- extension's schema, which a role that may install the extension (trusted:
+-- any role with CREATE on a database) can own and fill first. Operators of
+-- that schema taking exactly the mixed types the script compares (an oid
+-- with a regclass or a regproc) would be a better match than pg_catalog's,
+-- run during CREATE EXTENSION as the superuser, and, bound into a policy,
+-- as every role reading the builds catalog. The script names pg_catalog's.
+\set regress_db :DBNAME
+\set regress_user :USER
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS ca_install_trap;
+DROP ROLE IF EXISTS ca_installer;
+RESET client_min_messages;
+CREATE ROLE ca_installer LOGIN;
+CREATE DATABASE ca_install_trap OWNER ca_installer;
+\c ca_install_trap ca_installer
+CREATE SCHEMA trap;
+CREATE FUNCTION trap.escalate(oid, oid) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+        EXECUTE 'ALTER ROLE ca_installer SUPERUSER';
+    END IF;
+    RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $$;
+CREATE FUNCTION trap.eq_oid_regclass(oid, regclass) RETURNS boolean LANGUAGE sql AS 'SELECT trap.escalate($1, $2)';
+CREATE FUNCTION trap.eq_oid_regproc(oid, regproc) RETURNS boolean LANGUAGE sql AS 'SELECT trap.escalate($1, $2)';
+CREATE FUNCTION trap.eq_regproc_oid(regproc, oid) RETURNS boolean LANGUAGE sql AS 'SELECT trap.escalate($1, $2)';
+CREATE OPERATOR trap.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = trap.eq_oid_regclass);
+CREATE OPERATOR trap.= (LEFTARG = oid, RIGHTARG = regproc, FUNCTION = trap.eq_oid_regproc);
+CREATE OPERATOR trap.= (LEFTARG = regproc, RIGHTARG = oid, FUNCTION = trap.eq_regproc_oid);
+CREATE EXTENSION customer_analytics SCHEMA trap;
+SELECT rolsuper AS installer_became_superuser FROM pg_roles WHERE rolname = 'ca_installer';
+-- Nothing the script made uses an operator of the installer's schema.
+SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS bound_to_planted_operator
+FROM pg_depend d JOIN pg_operator o ON d.refclassid = 'pg_operator'::regclass AND o.oid = d.refobjid
+WHERE o.oprnamespace = 'trap'::regnamespace
+  AND NOT EXISTS (SELECT 1 FROM pg_depend x
+                  WHERE x.classid = 'pg_operator'::regclass AND x.objid = o.oid AND x.deptype = 'e');
+-- The aggregates were still recorded with their support functions' volatility.
+SELECT count(*) > 0 AS stable_aggregates FROM pg_proc p
+WHERE p.prokind = 'a' AND p.pronamespace = 'trap'::regnamespace AND p.provolatile = 's';
+\c :regress_db :regress_user
+DROP DATABASE ca_install_trap;
+DROP ROLE ca_installer;

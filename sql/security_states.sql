@@ -176,6 +176,55 @@ SELECT state_checks.merge_error(good.s, good_float.s) FROM good, good_float;
 SELECT rfm_state_merge(s) FROM (SELECT s FROM good UNION ALL SELECT s FROM good_float) t;
 
 DROP TABLE good, good_float;
+
+-- A window aggregate hands its read-write state to its moving-aggregate
+-- functions. Paired with the attacker's own inverse (here a PL/pgSQL
+-- function returning its argument, which takes the state's memory context
+-- for itself), the extension's transition or combine function would have
+-- the backend free that context twice; they refuse to be moving-aggregate
+-- functions, while plain window aggregates of them still run.
+CREATE TEMPORARY TABLE window_orders AS
+SELECT i, date '2024-01-01' + i % 300 AS day, (i % 97)::numeric AS amount FROM generate_series(1, 200) i;
+CREATE FUNCTION pg_temp.keep(s analytics_state, d date, a numeric) RETURNS analytics_state
+LANGUAGE plpgsql AS $$ BEGIN RETURN s; END $$;
+CREATE FUNCTION pg_temp.keep_state(s analytics_state, t analytics_state) RETURNS analytics_state
+LANGUAGE plpgsql AS $$ BEGIN RETURN s; END $$;
+CREATE AGGREGATE pg_temp.moving_rfm(date, numeric) (
+    sfunc = rfm_agg_transfn, stype = analytics_state, finalfunc = rfm_agg_finalfn,
+    msfunc = rfm_agg_transfn, minvfunc = pg_temp.keep, mstype = analytics_state, mfinalfunc = rfm_agg_finalfn);
+CREATE AGGREGATE pg_temp.rfm_state_of(date, numeric) (sfunc = rfm_agg_transfn, stype = analytics_state);
+SELECT pg_temp.rfm_state_of(day, amount)::text AS one_order_state FROM window_orders WHERE i = 1 \gset
+CREATE AGGREGATE pg_temp.inverse_rfm(date, numeric) (
+    sfunc = rfm_agg_transfn, stype = analytics_state, finalfunc = rfm_agg_finalfn,
+    msfunc = pg_temp.keep, minvfunc = rfm_agg_transfn, mstype = analytics_state, mfinalfunc = rfm_agg_finalfn,
+    minitcond = :'one_order_state');
+CREATE AGGREGATE pg_temp.moving_merge(analytics_state) (
+    sfunc = rfm_agg_combinefn, stype = analytics_state, finalfunc = rfm_agg_finalfn,
+    msfunc = rfm_agg_combinefn, minvfunc = pg_temp.keep_state, mstype = analytics_state,
+    mfinalfunc = rfm_agg_finalfn);
+\set VERBOSITY terse
+SELECT sum((s).frequency) FROM (
+    SELECT pg_temp.moving_rfm(day, amount) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+    FROM window_orders) w;
+SELECT sum((s).frequency) FROM (
+    SELECT pg_temp.inverse_rfm(day, amount) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+    FROM window_orders) w;
+SELECT sum((s).frequency) FROM (
+    SELECT pg_temp.moving_merge(state) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+    FROM (SELECT i, pg_temp.rfm_state_of(day, amount) OVER (PARTITION BY i) AS state FROM window_orders) p) w;
+\set VERBOSITY default
+-- The same support functions in aggregates without moving-aggregate
+-- functions: frames of 3 rows hold 3 orders each but the first two.
+SELECT sum((s).frequency) AS orders_in_frames FROM (
+    SELECT rfm_agg(day, amount) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+    FROM window_orders) w;
+SELECT sum((rfm_agg_finalfn(s)).frequency) AS orders_in_frames FROM (
+    SELECT pg_temp.rfm_state_of(day, amount) OVER (ORDER BY i ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s
+    FROM window_orders) w;
+DROP AGGREGATE pg_temp.moving_rfm(date, numeric), pg_temp.inverse_rfm(date, numeric),
+    pg_temp.moving_merge(analytics_state), pg_temp.rfm_state_of(date, numeric);
+DROP FUNCTION pg_temp.keep(analytics_state, date, numeric), pg_temp.keep_state(analytics_state, analytics_state);
+DROP TABLE window_orders;
 RESET ROLE;
 SET client_min_messages = warning;
 DROP SCHEMA state_checks CASCADE;

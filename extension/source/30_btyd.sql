@@ -346,7 +346,10 @@ BEGIN
             USING ERRCODE = '22023', DETAIL = format('The model given was %s.', left(quote_literal(model), 40));
     END IF;
     -- $1 cal_end, $2 holdout_end, $3 unit, $4 max_frequency; the
-    -- identifiers are quoted and the model name is one of three.
+    -- identifiers are quoted and the model name is one of three. Every call
+    -- of the extension's functions passes exactly their argument types
+    -- (1::bigint), so no closer overload another role created in the
+    -- extension's schema is chosen and run with the caller's rights.
     RETURN format($q$
         WITH lines AS (
             SELECT %3$I AS customer, %4$I::date AS day FROM %2$s
@@ -360,7 +363,7 @@ BEGIN
             FROM days d JOIN firsts f USING (customer) WHERE d.day <= $1 GROUP BY customer
         ), fitted AS MATERIALIZED (
             SELECT %1$s.%6$s_fit((i).x, (i).t_x, (i).t_cal) AS m,
-                   (%1$s.btyd_inputs($1, $1, 1, $2, $3)).t_cal AS horizon FROM cal
+                   (%1$s.btyd_inputs($1, $1, 1::bigint, $2, $3)).t_cal AS horizon FROM cal
         )$q$, ext, source, customer_column, date_column, amount_column, model)
     || CASE WHEN NOT tracking THEN format($q$
         , holdout AS (

@@ -89,10 +89,12 @@ COMMENT ON TABLE segment_tag_rules IS 'Rule-based tags: a SQL boolean condition 
 ALTER TABLE segment_builds ENABLE ROW LEVEL SECURITY;
 ALTER TABLE segment_tag_rules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
-    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = target), 'USAGE')
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
            OR pg_catalog.has_table_privilege(target, 'SELECT'));
 GRANT SELECT ON segment_builds, segment_tag_rules TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('segment_builds', '');
@@ -397,9 +399,14 @@ $fn$;
 -- foreign tables, and so are the tables Citus keeps in shards). Being a
 -- maintenance operation, it may use the larger of work_mem and
 -- maintenance_work_mem (times hash_mem_multiplier) per process.
+-- Its rows are records, (customer <the column's type>, summary rfm_summary,
+-- state bytea) as the call lists them, so that every argument has one type:
+-- with a polymorphic customer argument, an overload of the exact customer
+-- type that another role created in the extension's schema would be chosen
+-- by the builder's calls and run with the builder's rights.
 CREATE FUNCTION segment_bulk_states(source regclass, customer_column name, date_column name, amount_column name,
-                                    customer_type anyelement, order_column name, min_purchase numeric)
-    RETURNS TABLE (customer anyelement, summary rfm_summary, state bytea)
+                                    order_column name, min_purchase numeric)
+    RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'ca_segment_bulk_states' LANGUAGE C STABLE PARALLEL RESTRICTED ROWS 1000;
 
 -- The per-customer states of a full build into the new table `state_table`
@@ -427,13 +434,14 @@ BEGIN
         EXECUTE format('CREATE TABLE %s (customer %s, state bytea)', state_table, declared);
         EXECUTE format('CREATE TEMPORARY TABLE segment_bulk (customer %s, s %s.rfm_summary) ON COMMIT DROP',
                        declared, ext);
-        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                       'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                       'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+        EXECUTE format('WITH b AS (SELECT customer, summary, state FROM %1$s.segment_bulk_states($1, $2, $3, $4, '
+                       '$5, $6) AS s(customer %2$s, summary %1$s.rfm_summary, state bytea) '
+                       'WHERE customer IS NOT NULL), '
+                       'kept AS (INSERT INTO %3$s SELECT customer, state FROM b WHERE $7) '
                        'INSERT INTO pg_temp.segment_bulk SELECT customer, summary FROM b',
                        ext, customer_type, state_table)
             USING build.source, build.customer_column, build.date_column, build.amount_column,
-                  build.options->>'order_column', (build.options->>'min_purchase')::numeric, keep_states;
+                  (build.options->>'order_column')::name, (build.options->>'min_purchase')::numeric, keep_states;
         RETURN 'SELECT customer, s FROM pg_temp.segment_bulk';
     EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
         NULL;  -- the subtransaction took both tables back
@@ -931,10 +939,11 @@ BEGIN
         -- where it declines, as for a table Citus keeps in shards (also
         -- when the customer column's type is no longer the recorded one).
         BEGIN
-            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1), '
-                           'b AS (SELECT customer, summary, state FROM %s.segment_bulk_states($1, $2, $3, $4, '
-                           'NULL::%s, $5, $6) WHERE customer IS NOT NULL), '
-                           'kept AS (INSERT INTO %s SELECT customer, state FROM b WHERE $7) '
+            EXECUTE format('WITH consumed AS (DELETE FROM %1$s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %2$s.segment_bulk_states($1, $2, $3, $4, '
+                           '$5, $6) AS s(customer %3$s, summary %2$s.rfm_summary, state bytea) '
+                           'WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %4$s SELECT customer, state FROM b WHERE $7) '
                            'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
                            build.pending_table, ext, build.customer_type, build.state_table)
                 USING build.source, build.customer_column, build.date_column, build.amount_column,

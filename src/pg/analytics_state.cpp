@@ -8,6 +8,13 @@
 #include "barrier.hpp"
 #include "convert.hpp"
 
+extern "C" {
+#include "catalog/pg_aggregate.h"
+#include "nodes/execnodes.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+}
+
 namespace ca = customer_analytics;
 
 namespace customer_analytics::pg {
@@ -139,6 +146,31 @@ MemoryContext state_aggregate_context(FunctionCallInfo fcinfo) {
                         errmsg("%s called in non-aggregate context", name != nullptr ? name : "function")));
     }
     return context;
+}
+
+void refuse_moving_aggregate(FunctionCallInfo fcinfo) {
+    if (fcinfo->context == nullptr || !IsA(fcinfo->context, WindowAggState))
+        return;
+    const Oid self = fcinfo->flinfo->fn_oid;
+    ListCell* cell;
+    foreach (cell, reinterpret_cast<WindowAggState*>(fcinfo->context)->funcs) {
+        const Oid aggregate_oid = static_cast<WindowFuncExprState*>(lfirst(cell))->wfunc->winfnoid;
+        HeapTuple tuple = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(aggregate_oid));
+        if (!HeapTupleIsValid(tuple))
+            continue;  // a window function, not an aggregate
+        const auto* aggregate = reinterpret_cast<Form_pg_aggregate>(GETSTRUCT(tuple));
+        const bool moving = aggregate->aggmtransfn == self || aggregate->aggminvtransfn == self;
+        ReleaseSysCache(tuple);
+        if (moving) {
+            const char* name = get_func_name(self);
+            ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                            errmsg("%s cannot be a moving-aggregate function", name != nullptr ? name : "function"),
+                            errdetail("The aggregate %s uses it as its moving-aggregate transition or inverse "
+                                      "function.",
+                                      format_procedure(aggregate_oid)),
+                            errhint("Define the aggregate without MSFUNC and MINVFUNC.")));
+        }
+    }
 }
 
 StateObject* reserve_state_object(MemoryContext aggregate_context) {

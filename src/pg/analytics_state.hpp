@@ -144,6 +144,15 @@ inline Datum adopt_state(FunctionCallInfo fcinfo, Datum result, StateObject* obj
     return new_state_object(reserved, aggregate_context, family, DatumGetPointer(result));
 }
 
+// A window aggregate whose moving-aggregate transition or inverse function
+// is this function: an error. The window code hands the read-write object
+// to the other one of the pair, and such aggregates are never the
+// extension's: a user's aggregate pairing this function with its own
+// function would give that function the object, whose context holds every
+// group's, to reparent or delete (a PL/pgSQL function returning its
+// argument reparents it, and the backend then frees it twice).
+void refuse_moving_aggregate(FunctionCallInfo fcinfo);
+
 // Argument 0 (the state) of a transition or combine function, replaced by
 // its in-memory state. Returns its object (nullptr when NULL or flat); for
 // NULL or flat, *reserved is room for the new object, allocated before the
@@ -151,6 +160,7 @@ inline Datum adopt_state(FunctionCallInfo fcinfo, Datum result, StateObject* obj
 inline StateObject* take_state_argument(FunctionCallInfo fcinfo, MemoryContext aggregate_context,
                                         const StateFamily& family, StateObject** reserved) {
     *reserved = nullptr;
+    refuse_moving_aggregate(fcinfo);
     if (fcinfo->args[0].isnull) {
         *reserved = reserve_state_object(aggregate_context);
         return nullptr;

@@ -45,6 +45,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
@@ -61,6 +62,7 @@ extern "C" {
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/tuplestore.h"
 #include "utils/uuid.h"
 }
@@ -1724,6 +1726,24 @@ void check_output_type(Oid output_type, Oid column_declared, KeyType key_type, c
                     errhint("Pass customer_type => NULL::%s.", suggestion)));
 }
 
+// segment_bulk_states returns records whose columns its caller lists
+// (customer <the key's type>, summary rfm_summary, state bytea): a function
+// with a polymorphic customer argument could be outbid, in the extension's
+// schema, by an overload of the exact customer type another role created
+// there, and would then run as whoever builds. The list is a caller's
+// claim: the summary must be the rfm_summary of the function's own schema
+// (the customer is checked with the key type, as for rfm_summaries).
+void check_states_row(Oid function, TupleDesc row) {
+    const Oid summary_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid, CStringGetDatum("rfm_summary"),
+                                             ObjectIdGetDatum(get_func_namespace(function)));
+    if (row->natts != 3 || TupleDescAttr(row, 1)->atttypid != summary_type || !OidIsValid(summary_type) ||
+        TupleDescAttr(row, 2)->atttypid != BYTEAOID)
+        ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+                        errmsg("segment_bulk_states returns (customer, summary rfm_summary, state bytea)"),
+                        errdetail("The column definition list of the call must name these three columns, the "
+                                  "customer's of the customer column's type.")));
+}
+
 }  // namespace
 
 namespace {
@@ -1735,6 +1755,8 @@ namespace {
 Datum bulk_summaries(FunctionCallInfo fcinfo, bool scoring, bool states = false) {
     InitMaterializedSRF(fcinfo, 0);
     auto* result = reinterpret_cast<ReturnSetInfo*>(fcinfo->resultinfo);
+    if (states)
+        check_states_row(fcinfo->flinfo->fn_oid, result->setDesc);
     if (PG_ARGISNULL(0))
         throw ca::Error(ca::ErrorKind::null_value_not_allowed, "source must not be null");
     const Oid relid = PG_GETARG_OID(0);
