@@ -186,8 +186,9 @@ END $fn$;
 
 -- Builds the SELECT that derives every column of a segment table from a
 -- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
--- planner from inlining subqueries, which would evaluate rfm_state_summary()
--- and rfm_score() once per field reference instead of once per row.
+-- planner from inlining subqueries, which would evaluate rfm_state_summary(),
+-- rfm_score() and the mean order value once per field reference instead of
+-- once per row.
 -- Parameters: $1 bins, $2 as_of,
 -- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
 -- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
@@ -214,7 +215,7 @@ SELECT d.*, %2$s AS tags FROM (
            (src.s).first_order, (src.s).last_order,
            CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
            (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
-           round((src.s).monetary / nullif((src.s).frequency, 0), greatest(scale((src.s).monetary), 2)) AS avg_order_value,
+           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
            (src.s).refunds,
            %1$s.recency_score(sc.score) AS r_score,
            %1$s.frequency_score(sc.score) AS f_score,
@@ -226,9 +227,10 @@ SELECT d.*, %2$s AS tags FROM (
            %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
            CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
            CASE WHEN (src.s).frequency > 0
-                THEN %1$s.quadrant((src.s).frequency::numeric, (src.s).monetary / (src.s).frequency, $7, $8) END AS quadrant
+                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
     FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
-         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score OFFSET 0) sc
+         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
+                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
     OFFSET 0
 ) d
 $sql$, ext, tags, src);
@@ -305,12 +307,22 @@ BEGIN
         tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
     END IF;
     stats := @extschema@.segment_statistics(build, src, as_of);
-    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s' ELSE 'CREATE TABLE %s AS %s' END,
+    -- Half of every page of a new target stays free: a refresh rewrites rows
+    -- (every row when as_of moves), and a new version that fits the page of
+    -- the old one, with no indexed column changed, touches no index (HOT).
+    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s'
+                        ELSE 'CREATE TABLE %s WITH (fillfactor = ' || @extschema@.segment_fillfactor() || ') AS %s' END,
                    destination, @extschema@.segment_rows_sql(build.target, src))
         USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
               stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
-    EXECUTE format('ANALYZE %s', destination);
+    -- The refresh joins its work table with the target on the customer at
+    -- once and needs that column's statistics now (the others' would cost
+    -- six times as much); a new target gets its statistics from autovacuum
+    -- (ANALYZE here would cost a sixth of the build).
+    IF append THEN
+        EXECUTE format('ANALYZE %s (customer)', destination);
+    END IF;
     RETURN row_count;
 END $fn$;
 
@@ -346,6 +358,7 @@ DECLARE
     capture boolean;
     refusal text;
     suffix text;
+    src text;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
        OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
@@ -399,11 +412,14 @@ BEGIN
     END IF;
 
     -- Per-customer state straight from the orders, in one pass.
-    EXECUTE format('CREATE TABLE %I.%I AS SELECT %I AS customer, %s AS state FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                   target_schema, target_name || '_state', customer_column,
-                   @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
-                                                  amount_type),
-                   source, customer_column);
+    build.source := source;
+    build.customer_column := customer_column;
+    build.date_column := date_column;
+    build.amount_column := amount_column;
+    build.options := options;
+    src := @extschema@.segment_load_states(
+        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
+        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
                    target_schema, target_name || '_pending', customer_type, date_type, amount_type,
@@ -418,9 +434,14 @@ BEGIN
     build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
     build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
-    customers := @extschema@.segment_derive(
-        build, format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table),
-        as_of, qualified, false);
+    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+    IF NOT capture THEN
+        -- Every refresh of this build rebuilds: no state is merged into.
+        EXECUTE format('TRUNCATE %s', build.state_table);
+    END IF;
+    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+        DROP TABLE pg_temp.segment_bulk;
+    END IF;
     build.target := qualified::regclass;
     EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
     EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
@@ -729,6 +750,7 @@ DECLARE
     src text;
     refusal text;
     amount_type regtype;
+    state_call text;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
 BEGIN
@@ -778,28 +800,44 @@ BEGIN
 
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
-        -- One statement, one snapshot: the pending rows it deletes are
-        -- exactly those whose orders the scan of the source sees.
+        -- The columns are checked (and read) as a build reads them.
         amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                       'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       build.pending_table, build.state_table, build.customer_column,
-                       @extschema@.segment_state_call(
-                           build.options,
-                           @extschema@.segment_order_expression(
-                               build.source, build.date_column,
-                               @extschema@.segment_source_column(build.source, build.date_column, 'order date'),
-                               'order date'),
-                           @extschema@.segment_order_expression(build.source, build.amount_column, amount_type,
-                                                                'amount'),
-                           CASE WHEN build.order_column IS NOT NULL THEN
-                               @extschema@.segment_order_expression(
-                                   build.source, build.order_column,
-                                   @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                                   'order key') END,
-                           amount_type),
-                       build.source, build.customer_column);
-        src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        state_call := @extschema@.segment_state_call(
+            build.options,
+            @extschema@.segment_order_expression(
+                build.source, build.date_column,
+                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
+            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
+            CASE WHEN build.order_column IS NOT NULL THEN
+                @extschema@.segment_order_expression(
+                    build.source, build.order_column,
+                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                    'order key') END,
+            amount_type);
+        -- One statement, one snapshot: the pending rows it deletes are
+        -- exactly those whose orders the scan of the source sees. The bulk
+        -- path as in a build (the summaries go to the work table, the
+        -- states only where a later refresh merges into them); GROUP BY
+        -- where it declines, as for a table Citus keeps in shards (also
+        -- when the customer column's type is no longer the recorded one).
+        BEGIN
+            EXECUTE format('WITH consumed AS (DELETE FROM %1$s RETURNING 1), '
+                           'b AS (SELECT customer, summary, state FROM %2$s.segment_bulk_states($1, $2, $3, $4, '
+                           '$5, $6) AS s(customer %3$s, summary %2$s.rfm_summary, state bytea) '
+                           'WHERE customer IS NOT NULL), '
+                           'kept AS (INSERT INTO %4$s SELECT customer, state FROM b WHERE $7) '
+                           'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
+                           build.pending_table, ext, build.customer_type, build.state_table)
+                USING build.source, build.customer_column, build.date_column, build.amount_column,
+                      build.order_column, (build.options->>'min_purchase')::numeric, build.incremental;
+            src := 'SELECT customer, s FROM pg_temp.segment_touched';
+        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
+                           'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+                           build.pending_table, build.state_table, build.customer_column, state_call, build.source,
+                           build.customer_column);
+            src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
+        END;
     ELSE
         -- The captured lines have the source's types as recorded at build
         -- time, and are read with the same expressions as a full build.
@@ -839,11 +877,21 @@ BEGIN
     END IF;
 
     touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
+    IF mode = 'full' AND NOT build.incremental THEN
+        EXECUTE format('TRUNCATE %s', build.state_table);  -- no later refresh merges into it
+    END IF;
     build.refresh_number := build.refresh_number + 1;
     -- History: only customers whose segment changed (or who are new).
     EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
                    'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
                    build.history_table, build.target) USING build.refresh_number;
+    -- A target built before its pages kept room for new row versions gets
+    -- the builder's fillfactor (for the pages written from now on), unless
+    -- its owner chose one.
+    IF NOT EXISTS (SELECT 1 FROM pg_class c, unnest(coalesce(c.reloptions, '{}')) o
+                   WHERE c.oid = build.target AND o LIKE 'fillfactor=%') THEN
+        EXECUTE format('ALTER TABLE %s SET (fillfactor = %s)', build.target, @extschema@.segment_fillfactor());
+    END IF;
     -- Rewrite only rows whose values changed, then add new customers (a
     -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
     EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
@@ -852,13 +900,16 @@ BEGIN
                    (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
                    (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
     GET DIAGNOSTICS changed = ROW_COUNT;
+    -- New customers: in an incremental refresh only touched ones can be new.
     EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
-                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)', build.target);
+                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)%2$s', build.target,
+                   CASE WHEN mode = 'incremental'
+                        THEN ' AND r.customer IN (SELECT x.customer FROM pg_temp.segment_touched x)' ELSE '' END);
     GET DIAGNOSTICS added = ROW_COUNT;
     changed := changed + added;
     IF mode = 'full' THEN
-        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM %s s WHERE s.customer = t.customer)',
-                       build.target, build.state_table);
+        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_rows r '
+                       'WHERE r.customer = t.customer)', build.target);
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
@@ -2419,7 +2470,9 @@ $fn$;
 -- source; new targets keep half of each page free (segment_fillfactor) and
 -- get no ANALYZE; a build without capture keeps no states; an incremental
 -- refresh looks for new customers among the touched ones only
--- (extension/source/40_builder.sql).
+-- (extension/source/40_builder.sql). The functions that use them
+-- (segment_rows_sql, segment_derive, segment_build, segment_refresh) have
+-- their final definitions once, in the builder section above.
 
 -- The bulk path for a full build (src/pg/rfm_summaries.cpp): rfm_summaries'
 -- summaries of source with each customer's rfm_agg_state bytes, read in one
@@ -2487,419 +2540,6 @@ CREATE FUNCTION segment_fillfactor()
 RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
     SELECT 50
 $fn$;
-
--- Builds the SELECT that derives every column of a segment table from a
--- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
--- planner from inlining subqueries, which would evaluate rfm_state_summary(),
--- rfm_score() and the mean order value once per field reference instead of
--- once per row.
--- Parameters: $1 bins, $2 as_of,
--- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
--- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
--- it, which is what makes an incremental refresh equal a full rebuild. Only
--- enabled rules written by a role with the target owner's privileges run,
--- each as its checked expression.
-CREATE OR REPLACE FUNCTION segment_rows_sql(target regclass, src text)
-RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    tags text;
-BEGIN
-    SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
-                    string_agg(format('CASE WHEN (%s) THEN %L END',
-                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
-                               ', ' ORDER BY r.tag) ||
-                    ']::text[], NULL)', '''{}''::text[]')
-    INTO tags FROM @extschema@.segment_tag_rules r
-    WHERE r.target = segment_rows_sql.target AND r.enabled
-      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE');
-    RETURN format($sql$
-SELECT d.*, %2$s AS tags FROM (
-    SELECT src.customer,
-           (src.s).first_order, (src.s).last_order,
-           CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
-           (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
-           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
-           (src.s).refunds,
-           %1$s.recency_score(sc.score) AS r_score,
-           %1$s.frequency_score(sc.score) AS f_score,
-           %1$s.monetary_score(sc.score) AS m_score,
-           sc.score::text AS rfm_code,
-           coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
-           %1$s.rfm_class(src.s, $1, $2) AS rfm_class,
-           %1$s.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
-           %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
-           CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
-           CASE WHEN (src.s).frequency > 0
-                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
-    FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
-         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
-                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
-    OFFSET 0
-) d
-$sql$, ext, tags, src);
-END $fn$;
-
--- Derives every customer row from src into `destination`: a new table (the
--- target, on a first build) or, with append, the existing temporary table
--- segment_rows that a refresh compares with the target. Returns the number
--- of rows.
-CREATE OR REPLACE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date, destination text,
-                               append boolean)
-RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    stats record;
-    row_count bigint;
-    thresholds integer[] := '{63,126,365}';
-    stages text[] := '{active,silent,sleeping,churned}';
-    tiers text[] := '{normal,silver,gold}';
-BEGIN
-    IF build.options ? 'lifecycle_thresholds' THEN
-        thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_thresholds'))::integer[];
-    END IF;
-    IF build.options ? 'lifecycle_stages' THEN
-        stages := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_stages'));
-    END IF;
-    IF build.options ? 'tiers' THEN
-        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
-    END IF;
-    stats := @extschema@.segment_statistics(build, src, as_of);
-    -- Half of every page of a new target stays free: a refresh rewrites rows
-    -- (every row when as_of moves), and a new version that fits the page of
-    -- the old one, with no indexed column changed, touches no index (HOT).
-    EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s'
-                        ELSE 'CREATE TABLE %s WITH (fillfactor = ' || @extschema@.segment_fillfactor() || ') AS %s' END,
-                   destination, @extschema@.segment_rows_sql(build.target, src))
-        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
-              stats.value_cut;
-    GET DIAGNOSTICS row_count = ROW_COUNT;
-    -- The refresh joins its work table with the target on the customer at
-    -- once and needs that column's statistics now (the others' would cost
-    -- six times as much); a new target gets its statistics from autovacuum
-    -- (ANALYZE here would cost a sixth of the build).
-    IF append THEN
-        EXECUTE format('ANALYZE %s (customer)', destination);
-    END IF;
-    RETURN row_count;
-END $fn$;
-
-CREATE OR REPLACE FUNCTION segment_build(source regclass, customer_column name, date_column name, amount_column name,
-                              target_schema name, target_name name, as_of date, options jsonb)
-RETURNS regclass LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    qualified text := format('%I.%I', target_schema, target_name);
-    customer_type regtype;
-    date_type regtype;
-    amount_type regtype;
-    order_column name;
-    order_type regtype;
-    date_expression text;
-    amount_expression text;
-    key_expression text;
-    build @extschema@.segment_builds;
-    customers bigint;
-    capture boolean;
-    refusal text;
-    suffix text;
-    src text;
-BEGIN
-    IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
-       OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
-        RAISE EXCEPTION 'build_segments arguments must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF options IS NULL OR jsonb_typeof(options) <> 'object' THEN
-        RAISE EXCEPTION 'options must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF options ? 'order_column' AND jsonb_typeof(options->'order_column') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'option "order_column" must be a column name' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Give the name of the column that identifies an order, such as {"order_column": "invoice_no"}.';
-    END IF;
-    IF options ? 'min_purchase' AND (jsonb_typeof(options->'min_purchase') IS DISTINCT FROM 'number'
-                                     OR (options->>'min_purchase')::numeric < 0) THEN
-        RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
-    END IF;
-    IF as_of = 'infinity' OR as_of = '-infinity' THEN
-        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    IF length(target_name) > 63 - length('_quadrant_counts') THEN
-        RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
-            DETAIL = format('The builder adds suffixes of up to %s characters to it.', length('_quadrant_counts'));
-    END IF;
-    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_segment_sizes', '_stage_counts',
-                                  '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
-        IF to_regclass(format('%I.%I', target_schema, target_name || suffix)) IS NOT NULL THEN
-            RAISE EXCEPTION 'relation "%.%" already exists', target_schema, target_name || suffix
-                USING ERRCODE = 'duplicate_table',
-                      HINT = 'Refresh it with refresh_segments(), or remove it with drop_segments().';
-        END IF;
-    END LOOP;
-
-    customer_type := @extschema@.segment_source_column(source, customer_column, 'customer');
-    date_type := @extschema@.segment_source_column(source, date_column, 'order date');
-    amount_type := @extschema@.segment_source_column(source, amount_column, 'amount');
-    date_expression := @extschema@.segment_order_expression(source, date_column, date_type, 'order date');
-    amount_expression := @extschema@.segment_order_expression(source, amount_column, amount_type, 'amount');
-    IF options ? 'order_column' THEN
-        order_column := options->>'order_column';
-        order_type := @extschema@.segment_source_column(source, order_column, 'order key');
-        key_expression := @extschema@.segment_order_expression(source, order_column, order_type, 'order key');
-    END IF;
-    -- New orders are captured by triggers where that works; any other
-    -- source is read again in full by every refresh.
-    refusal := @extschema@.segment_capture_refusal(source);
-    capture := refusal IS NULL;
-    IF NOT capture THEN
-        RAISE NOTICE 'every refresh of % will read % in full', qualified, source
-            USING DETAIL = format('New orders cannot be captured: %s.', refusal);
-    END IF;
-
-    -- Per-customer state straight from the orders, in one pass.
-    build.source := source;
-    build.customer_column := customer_column;
-    build.date_column := date_column;
-    build.amount_column := amount_column;
-    build.options := options;
-    src := @extschema@.segment_load_states(
-        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
-        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
-    EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
-    EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
-                   target_schema, target_name || '_pending', customer_type, date_type, amount_type,
-                   CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
-    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
-                   target_schema, target_name || '_history', customer_type);
-
-    build.target := NULL;
-    build.source := source;
-    build.options := options;
-    build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
-    build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
-    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
-    build.incremental := capture;
-    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
-    IF NOT capture THEN
-        -- Every refresh of this build rebuilds: no state is merged into.
-        EXECUTE format('TRUNCATE %s', build.state_table);
-    END IF;
-    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_bulk;
-    END IF;
-    build.target := qualified::regclass;
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
-    EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
-    EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
-    EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
-    PERFORM @extschema@.segment_catalog_register(
-        build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
-        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
-    SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
-
-    PERFORM @extschema@.segment_create_views(build);
-    PERFORM @extschema@.segment_create_capture(build);
-    RETURN build.target;
-END $fn$;
-REVOKE ALL ON FUNCTION segment_build(regclass, name, name, name, name, name, date, jsonb) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION segment_refresh(target regclass, as_of date, full_rebuild boolean)
-RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    build @extschema@.segment_builds;
-    mode text;
-    rebuild_requested boolean;
-    moved bigint := 0;
-    touched bigint := 0;
-    changed bigint := 0;
-    removed bigint := 0;
-    added bigint := 0;
-    src text;
-    refusal text;
-    amount_type regtype;
-    state_call text;
-    columns text := @extschema@.segment_value_columns();
-    started timestamptz := clock_timestamp();
-BEGIN
-    IF as_of = 'infinity' OR as_of = '-infinity' THEN
-        RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '% was not built by build_segments', target USING ERRCODE = 'undefined_object',
-            HINT = 'Build it first with build_segments().';
-    END IF;
-    -- Refreshes of one target are serialized on its state table (the lock
-    -- conflicts only with itself and writers); readers of the target never
-    -- wait: rows are rewritten under MVCC in one transaction.
-    EXECUTE format('LOCK TABLE %s IN SHARE ROW EXCLUSIVE MODE', build.state_table);
-    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh.target;
-
-    -- UPDATE, DELETE or TRUNCATE on the source left a marker: orders may have
-    -- changed or gone, which merging cannot undo.
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE kind = ''r'')', build.pending_table) INTO rebuild_requested;
-    IF full_rebuild OR rebuild_requested OR NOT build.incremental THEN
-        mode := 'full';
-    ELSE
-        mode := 'incremental';
-    END IF;
-    -- A partition attached or detached since the last refresh: its orders
-    -- came or went without an insert or a delete. Rebuild, and capture on
-    -- the tables of the tree as it is now (or no longer, when the tree now
-    -- holds a table whose orders cannot be captured).
-    IF build.incremental
-       AND build.capture_relations IS DISTINCT FROM @extschema@.segment_capture_tree(build.source) THEN
-        mode := 'full';
-        refusal := @extschema@.segment_capture_refusal(build.source);
-        IF refusal IS NULL THEN
-            PERFORM @extschema@.segment_drop_capture(
-                build, ARRAY(SELECT unnest(build.capture_relations)
-                             EXCEPT SELECT unnest(@extschema@.segment_capture_tree(build.source))));
-            PERFORM @extschema@.segment_create_capture(build);
-        ELSE
-            RAISE NOTICE 'every refresh of % will read % in full from now on', build.target, build.source
-                USING DETAIL = format('New orders cannot be captured: %s.', refusal);
-            PERFORM @extschema@.segment_drop_capture(
-                build, build.capture_relations || @extschema@.segment_capture_tree(build.source));
-            PERFORM @extschema@.segment_catalog_capture(build.target, NULL);
-        END IF;
-    END IF;
-
-    IF mode = 'full' THEN
-        EXECUTE format('TRUNCATE %s', build.state_table);
-        -- The columns are checked (and read) as a build reads them.
-        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        state_call := @extschema@.segment_state_call(
-            build.options,
-            @extschema@.segment_order_expression(
-                build.source, build.date_column,
-                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
-            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
-            CASE WHEN build.order_column IS NOT NULL THEN
-                @extschema@.segment_order_expression(
-                    build.source, build.order_column,
-                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                    'order key') END,
-            amount_type);
-        -- One statement, one snapshot: the pending rows it deletes are
-        -- exactly those whose orders the scan of the source sees. The bulk
-        -- path as in a build (the summaries go to the work table, the
-        -- states only where a later refresh merges into them); GROUP BY
-        -- where it declines, as for a table Citus keeps in shards (also
-        -- when the customer column's type is no longer the recorded one).
-        BEGIN
-            EXECUTE format('WITH consumed AS (DELETE FROM %1$s RETURNING 1), '
-                           'b AS (SELECT customer, summary, state FROM %2$s.segment_bulk_states($1, $2, $3, $4, '
-                           '$5, $6) AS s(customer %3$s, summary %2$s.rfm_summary, state bytea) '
-                           'WHERE customer IS NOT NULL), '
-                           'kept AS (INSERT INTO %4$s SELECT customer, state FROM b WHERE $7) '
-                           'INSERT INTO pg_temp.segment_touched SELECT customer, summary FROM b',
-                           build.pending_table, ext, build.customer_type, build.state_table)
-                USING build.source, build.customer_column, build.date_column, build.amount_column,
-                      build.order_column, (build.options->>'min_purchase')::numeric, build.incremental;
-            src := 'SELECT customer, s FROM pg_temp.segment_touched';
-        EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
-            EXECUTE format('WITH consumed AS (DELETE FROM %s RETURNING 1) '
-                           'INSERT INTO %s SELECT %I, %s FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                           build.pending_table, build.state_table, build.customer_column, state_call, build.source,
-                           build.customer_column);
-            src := format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, build.state_table);
-        END;
-    ELSE
-        -- The captured lines have the source's types as recorded at build
-        -- time, and are read with the same expressions as a full build.
-        EXECUTE format($sql$
-            WITH moved AS (
-                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount%4$s
-            ), fresh AS (
-                SELECT customer, %5$s AS state
-                FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
-                GROUP BY customer
-            ), merged AS (
-                INSERT INTO %2$s AS kept SELECT customer, state FROM fresh
-                ON CONFLICT (customer) DO UPDATE
-                SET state = (SELECT %3$s.rfm_state_merge(x) FROM (VALUES (kept.state), (excluded.state)) v(x))
-                RETURNING customer, state
-            ), noted AS (
-                INSERT INTO pg_temp.segment_touched SELECT customer, %3$s.rfm_state_summary(state) FROM merged
-            )
-            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
-            CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
-            @extschema@.segment_state_call(
-                build.options,
-                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
-                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
-                CASE WHEN build.order_column IS NOT NULL THEN
-                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
-                                                         'order key') END,
-                build.amount_type))
-        INTO moved;
-        ANALYZE pg_temp.segment_touched;
-        -- Untouched customers keep the summary stored in the target; only
-        -- touched customers' states are read back.
-        src := format('SELECT t.customer, ROW(t.first_order, t.last_order, t.frequency, t.purchase_days, t.monetary, '
-                      't.refunds)::%s.rfm_summary AS s FROM %s t '
-                      'WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_touched x WHERE x.customer = t.customer) '
-                      'UNION ALL SELECT customer, s FROM pg_temp.segment_touched', ext, build.target);
-    END IF;
-
-    touched := @extschema@.segment_derive(build, src, as_of, 'pg_temp.segment_rows', true);
-    IF mode = 'full' AND NOT build.incremental THEN
-        EXECUTE format('TRUNCATE %s', build.state_table);  -- no later refresh merges into it
-    END IF;
-    build.refresh_number := build.refresh_number + 1;
-    -- History: only customers whose segment changed (or who are new).
-    EXECUTE format('INSERT INTO %s SELECT $1, r.customer, r.segment FROM pg_temp.segment_rows r '
-                   'LEFT JOIN %s t ON t.customer = r.customer WHERE t.segment IS DISTINCT FROM r.segment',
-                   build.history_table, build.target) USING build.refresh_number;
-    -- A target built before its pages kept room for new row versions gets
-    -- the builder's fillfactor (for the pages written from now on), unless
-    -- its owner chose one.
-    IF NOT EXISTS (SELECT 1 FROM pg_class c, unnest(coalesce(c.reloptions, '{}')) o
-                   WHERE c.oid = build.target AND o LIKE 'fillfactor=%') THEN
-        EXECUTE format('ALTER TABLE %s SET (fillfactor = %s)', build.target, @extschema@.segment_fillfactor());
-    END IF;
-    -- Rewrite only rows whose values changed, then add new customers (a
-    -- join and an anti-join: much cheaper than INSERT ... ON CONFLICT).
-    EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
-                   'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
-                   build.target, columns,
-                   (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
-                   (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
-    GET DIAGNOSTICS changed = ROW_COUNT;
-    -- New customers: in an incremental refresh only touched ones can be new.
-    EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
-                   'WHERE NOT EXISTS (SELECT 1 FROM %1$s t WHERE t.customer = r.customer)%2$s', build.target,
-                   CASE WHEN mode = 'incremental'
-                        THEN ' AND r.customer IN (SELECT x.customer FROM pg_temp.segment_touched x)' ELSE '' END);
-    GET DIAGNOSTICS added = ROW_COUNT;
-    changed := changed + added;
-    IF mode = 'full' THEN
-        EXECUTE format('DELETE FROM %s t WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_rows r '
-                       'WHERE r.customer = t.customer)', build.target);
-        GET DIAGNOSTICS removed = ROW_COUNT;
-        EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
-    END IF;
-    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
-
-    -- A build made by an older release gets the views and comments of this
-    -- one (once: replacing views locks out their readers for a moment).
-    IF build.layout < 2 THEN
-        PERFORM @extschema@.segment_create_views(build);
-    END IF;
-    PERFORM @extschema@.segment_catalog_refreshed(
-        build.target, as_of, build.refresh_number, mode, touched,
-        CASE WHEN mode = 'full' THEN moved ELSE build.orders_merged + moved END, 2);
-    RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', build.refresh_number,
-                              'as_of', as_of, 'orders_merged', moved, 'customers', touched,
-                              'rows_written', changed, 'rows_removed', removed,
-                              'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
-END $fn$;
-REVOKE ALL ON FUNCTION segment_refresh(regclass, date, boolean) FROM PUBLIC;
 
 -- ------------------------------------------------- aggregate volatility
 -- (keep this section last: it must follow every CREATE OR REPLACE AGGREGATE)
