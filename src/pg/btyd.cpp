@@ -14,6 +14,7 @@
 // triples, not with the number of customers. The fit itself runs in the
 // final function, polling the interrupt flag.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -71,72 +72,74 @@ struct ModelCache {
     void* descriptor;  // of a composite result (clv_interval)
 };
 
-ca::BgnbdModel read_bgnbd(FunctionCallInfo fcinfo, int argument) {
+// The leading parameters of a model argument (fields 1..N, in order), each
+// present; the field reader is cached per call site.
+template <std::size_t N>
+std::array<double, N> model_parameters(FunctionCallInfo fcinfo, int argument, const char* model,
+                                       const char* const (&names)[N]) {
     auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
     HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
     const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    std::array<double, N> values;
+    for (std::size_t i = 0; i < N; ++i)
+        values[i] = model_parameter(reader, tuple, model_p1 + static_cast<int>(i), model, names[i]);
+    return values;
+}
+
+ca::BgnbdModel read_bgnbd(FunctionCallInfo fcinfo, int argument) {
+    const auto p = model_parameters(fcinfo, argument, "BG/NBD", {"r", "alpha", "a", "b"});
     ca::BgnbdModel model;
-    model.r = model_parameter(reader, tuple, model_p1, "BG/NBD", "r");
-    model.alpha = model_parameter(reader, tuple, model_p2, "BG/NBD", "alpha");
-    model.a = model_parameter(reader, tuple, model_p3, "BG/NBD", "a");
-    model.b = model_parameter(reader, tuple, model_p4, "BG/NBD", "b");
+    model.r = p[0];
+    model.alpha = p[1];
+    model.a = p[2];
+    model.b = p[3];
     return model;
 }
 
 ca::ParetoNbdModel read_pareto_nbd(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
-    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const auto p = model_parameters(fcinfo, argument, "Pareto/NBD", {"r", "alpha", "s", "beta"});
     ca::ParetoNbdModel model;
-    model.r = model_parameter(reader, tuple, model_p1, "Pareto/NBD", "r");
-    model.alpha = model_parameter(reader, tuple, model_p2, "Pareto/NBD", "alpha");
-    model.s = model_parameter(reader, tuple, model_p3, "Pareto/NBD", "s");
-    model.beta = model_parameter(reader, tuple, model_p4, "Pareto/NBD", "beta");
+    model.r = p[0];
+    model.alpha = p[1];
+    model.s = p[2];
+    model.beta = p[3];
     return model;
 }
 
 ca::MbgnbdModel read_mbgnbd(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
-    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const auto p = model_parameters(fcinfo, argument, "MBG/NBD", {"r", "alpha", "a", "b"});
     ca::MbgnbdModel model;
-    model.r = model_parameter(reader, tuple, model_p1, "MBG/NBD", "r");
-    model.alpha = model_parameter(reader, tuple, model_p2, "MBG/NBD", "alpha");
-    model.a = model_parameter(reader, tuple, model_p3, "MBG/NBD", "a");
-    model.b = model_parameter(reader, tuple, model_p4, "MBG/NBD", "b");
+    model.r = p[0];
+    model.alpha = p[1];
+    model.a = p[2];
+    model.b = p[3];
     return model;
 }
 
 ca::BgbbModel read_bgbb(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
-    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const auto p = model_parameters(fcinfo, argument, "BG/BB", {"alpha", "beta", "gamma", "delta"});
     ca::BgbbModel model;
-    model.alpha = model_parameter(reader, tuple, model_p1, "BG/BB", "alpha");
-    model.beta = model_parameter(reader, tuple, model_p2, "BG/BB", "beta");
-    model.gamma = model_parameter(reader, tuple, model_p3, "BG/BB", "gamma");
-    model.delta = model_parameter(reader, tuple, model_p4, "BG/BB", "delta");
+    model.alpha = p[0];
+    model.beta = p[1];
+    model.gamma = p[2];
+    model.delta = p[3];
     return model;
 }
 
 ca::SbgModel read_sbg(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
-    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const auto p = model_parameters(fcinfo, argument, "sBG", {"alpha", "beta"});
     ca::SbgModel model;
-    model.alpha = model_parameter(reader, tuple, model_p1, "sBG", "alpha");
-    model.beta = model_parameter(reader, tuple, model_p2, "sBG", "beta");
+    model.alpha = p[0];
+    model.beta = p[1];
     return model;
 }
 
 ca::GammaGammaModel read_gamma_gamma(FunctionCallInfo fcinfo, int argument) {
-    auto* cache = ca::pg::call_cache<ModelCache>(fcinfo);
-    HeapTupleHeader tuple = PG_GETARG_HEAPTUPLEHEADER(argument);
-    const ca::pg::CompositeReader* reader = ca::pg::composite_reader(fcinfo, &cache->reader, tuple);
+    const auto p = model_parameters(fcinfo, argument, "Gamma-Gamma", {"p", "q", "gamma"});
     ca::GammaGammaModel model;
-    model.p = model_parameter(reader, tuple, model_p1, "Gamma-Gamma", "p");
-    model.q = model_parameter(reader, tuple, model_p2, "Gamma-Gamma", "q");
-    model.gamma = model_parameter(reader, tuple, model_p3, "Gamma-Gamma", "gamma");
+    model.p = p[0];
+    model.q = p[1];
+    model.gamma = p[2];
     return model;
 }
 
