@@ -3,6 +3,7 @@
 # in one session on the seeded data of bench/generate_orders.sql:
 #
 #   bench/builder.sh [N] [RUNS]      N orders (default 10,000,000), RUNS per section (default 3)
+#   BENCH_LAYOUT=table bench/builder.sh ...   the stored layout instead of the default view
 #
 #   (a) the fastest bare  SELECT customer_id, max(order_date), count(*), sum(amount)
 #       FROM orders GROUP BY customer_id  (hash and sort plans, parallel allowed)
@@ -14,13 +15,17 @@
 #       with the indexes the builder gives its target: unique on the customer,
 #       on segment, lifecycle_stage and tier, GIN on tags
 #   (e) refresh_segments() one day later (as_of + 1) with no new orders
-# and prints b/a, c/b (target <= 0.05), e/b (target <= 0.05) and b/d (target
-# <= 1.0), and the machine's load average before and after.
+#   (f) reading the whole target: segment sizes and revenue (GROUP BY segment)
+#   (g) the same read of the plain materialized view
+# and prints b/a, c/b (target <= 0.05), e/b (target <= 0.05), b/d (target
+# <= 1.0) and f/g (what a derived target costs its readers), and the
+# machine's load average before and after.
 # Starts and removes its own throw-away server (port $BENCH_PORT, default 5498).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 N="${1:-10000000}"
 RUNS="${2:-3}"
+LAYOUT="${BENCH_LAYOUT:-view}"   # the target's layout: view (derived when read) or table (stored)
 AS_OF=2024-12-31
 
 source "$here/../scripts/temp_postgres.sh"
@@ -93,10 +98,17 @@ CREATE INDEX ON plain_segments (lifecycle_stage);
 CREATE INDEX ON plain_segments (tier);
 CREATE INDEX ON plain_segments USING gin (tags);
 INSERT INTO timings SELECT 'd', 'matview', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
+SELECT clock_timestamp() AS t0 \gset
+SELECT segment, count(*), sum(monetary) FROM plain_segments GROUP BY 1 \g /dev/null
+INSERT INTO timings SELECT 'g', 'read matview', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
 DROP MATERIALIZED VIEW plain_segments;
 SELECT clock_timestamp() AS t0 \gset
-SELECT build_segments('orders', 'customer_id', 'order_date', 'amount', 'bench_segments', DATE '$AS_OF') \g /dev/null
+SELECT build_segments('orders', 'customer_id', 'order_date', 'amount', 'bench_segments', DATE '$AS_OF',
+                      '{"layout": "$LAYOUT"}') \g /dev/null
 INSERT INTO timings SELECT 'b', 'build', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
+SELECT clock_timestamp() AS t0 \gset
+SELECT segment, count(*), sum(monetary) FROM bench_segments GROUP BY 1 \g /dev/null
+INSERT INTO timings SELECT 'f', 'read target', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz);
 -- 1 % new orders: half for existing customers, half for new ones.
 INSERT INTO orders (order_id, customer_id, order_date, amount)
 SELECT m.top + i, CASE WHEN i % 2 = 0 THEN 1 + abs(hashint8(i + $run * $N)) % m.customers
@@ -120,9 +132,11 @@ SELECT section, min(seconds)::numeric(10,2) AS best, max(seconds)::numeric(10,2)
 FROM timings GROUP BY section ORDER BY section;
 WITH best AS (SELECT section, min(seconds) AS s FROM timings GROUP BY section)
 SELECT round((b.s / a.s)::numeric, 3) AS "b/a", round((c.s / b.s)::numeric, 3) AS "c/b (<= 0.05)",
-       round((e.s / b.s)::numeric, 3) AS "e/b (<= 0.05)", round((b.s / d.s)::numeric, 3) AS "b/d (<= 1.0)"
-FROM best a, best b, best c, best d, best e
-WHERE a.section = 'a' AND b.section = 'b' AND c.section = 'c' AND d.section = 'd' AND e.section = 'e';
+       round((e.s / b.s)::numeric, 3) AS "e/b (<= 0.05)", round((b.s / d.s)::numeric, 3) AS "b/d (<= 1.0)",
+       round((f.s / g.s)::numeric, 3) AS "f/g (read)"
+FROM best a, best b, best c, best d, best e, best f, best g
+WHERE a.section = 'a' AND b.section = 'b' AND c.section = 'c' AND d.section = 'd' AND e.section = 'e'
+  AND f.section = 'f' AND g.section = 'g';
 SQL
 } > "$script"
 echo "timing (a) bare GROUP BY, (b) build, (c) refresh after 1 % new orders, (d) CREATE MATERIALIZED VIEW," \

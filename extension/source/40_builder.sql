@@ -62,13 +62,17 @@ CREATE TABLE segment_builds (
     customer_type regtype NOT NULL,  -- the source's column types when the build was made
     date_type regtype NOT NULL,
     amount_type regtype NOT NULL,
-    layout integer NOT NULL,          -- the objects the builder made: 1 by 0.1.0, 2 since 0.2.0
+    layout integer NOT NULL,          -- the objects the builder made: 1 by 0.1.0; since 0.2.0 2 (stored
+                                      -- columns, "layout": "table") or 3 (a view, "layout": "view")
     order_column name,                -- the order_column option (NULL: every row is an order) and its type
     order_type regtype,
     -- The relations whose capture triggers feed this build: the source and,
     -- for a partitioned source, every table of its partition tree (a change
     -- of that set makes the next refresh a full rebuild). NULL: no capture.
     capture_relations regclass[],
+    -- Layout 3: the table of per-refresh statistics the target (a view)
+    -- derives its columns from. NULL for the stored layouts 1 and 2.
+    statistics_table regclass,
     CONSTRAINT segment_builds_order_check CHECK ((order_column IS NULL) = (order_type IS NULL))
 );
 COMMENT ON TABLE segment_builds IS 'One row per table built by build_segments: its definition and last refresh';
@@ -106,7 +110,7 @@ CREATE FUNCTION segment_catalog_register(target regclass, source regclass, custo
                                          amount_column name, options jsonb, as_of date, incremental boolean,
                                          customers bigint, orders_merged bigint, state_table regclass,
                                          pending_table regclass, history_table regclass,
-                                         order_column name DEFAULT NULL)
+                                         order_column name DEFAULT NULL, statistics_table regclass DEFAULT NULL)
 RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
 CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
                                           customers bigint, orders_merged bigint, layout integer)
@@ -235,137 +239,212 @@ BEGIN
                   CASE WHEN float_amount THEN '::float8' ELSE '::numeric' END);
 END $fn$;
 
--- Builds the SELECT that derives every column of a segment table from a
--- relation src(customer, s rfm_summary). The OFFSET 0 fences keep the
--- planner from inlining subqueries, which would evaluate rfm_state_summary(),
--- rfm_score() and the mean order value once per field reference instead of
--- once per row.
--- Parameters: $1 bins, $2 as_of,
--- $3 lifecycle thresholds, $4 stage names, $5 tier thresholds, $6 tier
--- names, $7 frequency cut, $8 value cut. Full builds and refreshes both use
--- it, which is what makes an incremental refresh equal a full rebuild. Only
--- enabled rules written by a role with the target owner's privileges run,
--- each as its checked expression.
-CREATE FUNCTION segment_rows_sql(target regclass, src text)
+-- Builds the SELECT that derives every column of a segment table from two
+-- FROM items: src, one row per customer with the summary columns (customer,
+-- first_order, last_order, frequency, purchase_days, monetary, refunds),
+-- and statistics, one row with as_of, bins, lifecycle_thresholds,
+-- lifecycle_stages, tier_thresholds, tiers, frequency_cut and value_cut. A
+-- stored target (layout 2) is this SELECT written into a table, a derived
+-- one (layout 3) is a view of it over the state table and the last row of
+-- the statistics table: both derive the same values, which is what makes a
+-- refresh equal a full rebuild. The OFFSET 0 fence evaluates rfm_score()
+-- and the mean order value once per row (an inlined subquery would repeat
+-- them for every reference); nothing stands between the view and src's
+-- customer column, so a lookup by customer uses its primary key.
+CREATE FUNCTION segment_rows_sql(target regclass, src text, statistics text)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
-DECLARE
-    ext text := @extschema@.segment_schema();
-    tags text;
 BEGIN
-    SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
-                    string_agg(format('CASE WHEN (%s) THEN %L END',
-                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
-                               ', ' ORDER BY r.tag) ||
-                    ']::text[], NULL)', '''{}''::text[]')
-    INTO tags FROM @extschema@.segment_tag_rules r
-    WHERE r.target = segment_rows_sql.target AND r.enabled
-      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE');
     RETURN format($sql$
 SELECT d.*, %2$s AS tags FROM (
-    SELECT src.customer,
-           (src.s).first_order, (src.s).last_order,
-           CASE WHEN (src.s).last_order IS NOT NULL THEN greatest(0, $2 - (src.s).last_order) END AS recency_days,
-           (src.s).frequency, (src.s).purchase_days, (src.s).monetary,
-           round(sc.mean_order, greatest(scale((src.s).monetary), 2)) AS avg_order_value,
-           (src.s).refunds,
+    SELECT c.customer, c.first_order, c.last_order,
+           CASE WHEN c.last_order IS NOT NULL THEN greatest(0, st.as_of - c.last_order) END AS recency_days,
+           c.frequency, c.purchase_days, c.monetary,
+           round(sc.mean_order, greatest(scale(c.monetary), 2)) AS avg_order_value,
+           c.refunds,
            %1$s.recency_score(sc.score) AS r_score,
            %1$s.frequency_score(sc.score) AS f_score,
            %1$s.monetary_score(sc.score) AS m_score,
            sc.score::text AS rfm_code,
            coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
-           %1$s.rfm_class(src.s, $1, $2) AS rfm_class,
-           %1$s.rfm_class(src.s, $1, $2, 'zh') AS rfm_class_zh,
-           %1$s.lifecycle_stage((src.s).last_order, $2, $3, $4) AS lifecycle_stage,
-           CASE WHEN (src.s).frequency > 0 THEN %1$s.tier_for((src.s).monetary, $5, $6) END AS tier,
-           CASE WHEN (src.s).frequency > 0
-                THEN %1$s.quadrant((src.s).frequency::numeric, sc.mean_order, $7, $8) END AS quadrant
-    FROM (SELECT * FROM (%3$s) u OFFSET 0) src,
-         LATERAL (SELECT %1$s.rfm_score(src.s, $1, $2) AS score,
-                         (src.s).monetary / nullif((src.s).frequency, 0) AS mean_order OFFSET 0) sc
-    OFFSET 0
+           %1$s.rfm_class(sc.s, st.bins, st.as_of) AS rfm_class,
+           %1$s.rfm_class(sc.s, st.bins, st.as_of, 'zh') AS rfm_class_zh,
+           %1$s.lifecycle_stage(c.last_order, st.as_of, st.lifecycle_thresholds, st.lifecycle_stages)
+               AS lifecycle_stage,
+           CASE WHEN c.frequency > 0 THEN %1$s.tier_for(c.monetary, st.tier_thresholds, st.tiers) END AS tier,
+           CASE WHEN c.frequency > 0
+                THEN %1$s.quadrant(c.frequency::numeric, sc.mean_order, st.frequency_cut, st.value_cut) END AS quadrant
+    FROM %3$s c CROSS JOIN %4$s st,
+         LATERAL (SELECT x.s, %1$s.rfm_score(x.s, st.bins, st.as_of) AS score,
+                         c.monetary / nullif(c.frequency, 0) AS mean_order
+                  FROM (SELECT ROW(c.first_order, c.last_order, c.frequency, c.purchase_days, c.monetary,
+                                   c.refunds)::%1$s.rfm_summary AS s) x
+                  OFFSET 0) sc
 ) d
-$sql$, ext, tags, src);
+$sql$, @extschema@.segment_schema(), @extschema@.segment_tags_sql(target), src, statistics);
 END $fn$;
 
--- The population statistics a refresh recomputes from customer-level rows:
--- bins, tier thresholds (given, or the spend of the top 20 %% and top 5 %%
--- of buying customers) and quadrant cuts (given, or the medians).
+-- The tags column of a target: the tags whose rule holds for the row, from
+-- the enabled rules written by a role with the target owner's privileges,
+-- each as its checked expression over the target's columns.
+CREATE FUNCTION segment_tags_sql(target regclass)
+RETURNS text LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT coalesce('pg_catalog.array_remove(ARRAY[' ||
+                    string_agg(format('CASE WHEN (%s) THEN %L END',
+                                      @extschema@.segment_rule_sql(r.target, r.tag, r.condition), r.tag),
+                               ', ' ORDER BY r.tag) ||
+                    ']::text[], NULL)', '''{}''::text[]')
+    FROM @extschema@.segment_tag_rules r
+    WHERE r.target = segment_tags_sql.target AND r.enabled
+      AND pg_has_role(r.owner, (SELECT c.relowner FROM pg_class c WHERE c.oid = r.target), 'USAGE')
+$fn$;
+
+-- What a build's options fix: lifecycle thresholds and stage names, and
+-- tier names.
+CREATE FUNCTION segment_fixed_parameters(options jsonb, OUT lifecycle_thresholds integer[],
+                                         OUT lifecycle_stages text[], OUT tiers text[])
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT CASE WHEN options ? 'lifecycle_thresholds'
+                THEN ARRAY(SELECT jsonb_array_elements_text(options->'lifecycle_thresholds'))::integer[]
+                ELSE '{63,126,365}'::integer[] END,
+           CASE WHEN options ? 'lifecycle_stages'
+                THEN ARRAY(SELECT jsonb_array_elements_text(options->'lifecycle_stages'))
+                ELSE '{active,silent,sleeping,churned}'::text[] END,
+           CASE WHEN options ? 'tiers' THEN ARRAY(SELECT jsonb_array_elements_text(options->'tiers'))
+                ELSE '{normal,silver,gold}'::text[] END
+$fn$;
+
+-- The population statistics of a stored build (layout 2), recomputed from
+-- customer-level rows src(customer, s rfm_summary): bins, the spend of the
+-- top 20 %% and top 5 %% of buying customers, and the medians of their
+-- purchases and of their mean order value; segment_cuts applies the
+-- build's options.
 CREATE FUNCTION segment_statistics(build @extschema@.segment_builds, src text, as_of date,
                                    OUT bins @extschema@.rfm_bins, OUT tier_thresholds numeric[],
                                    OUT frequency_cut numeric, OUT value_cut numeric)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    buckets integer := coalesce((build.options->>'buckets')::integer, 5);
-    top numeric[];
     next_above numeric;
     computed record;
+    cut record;
 BEGIN
     EXECUTE format($sql$
         SELECT %1$s.rfm_bins(s, $1, $2) AS bins,
                percentile_disc(ARRAY[0.8, 0.95]) WITHIN GROUP (ORDER BY (s).monetary) FILTER (WHERE (s).frequency > 0) AS top,
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).frequency) FILTER (WHERE (s).frequency > 0) AS frequency_cut,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).frequency) FILTER (WHERE (s).frequency > 0) AS frequency_median,
                percentile_cont(0.5) WITHIN GROUP (ORDER BY (s).monetary / (s).frequency)
-                   FILTER (WHERE (s).frequency > 0) AS value_cut
+                   FILTER (WHERE (s).frequency > 0) AS value_median
         FROM (SELECT * FROM (%2$s) u OFFSET 0) src
     $sql$, @extschema@.segment_schema(), src)
-    INTO computed USING as_of, buckets;
-    bins := computed.bins;
-    top := computed.top;
-    frequency_cut := computed.frequency_cut;
-    value_cut := computed.value_cut;
+    INTO computed USING as_of, coalesce((build.options->>'buckets')::integer, 5);
+    IF computed.top[2] <= computed.top[1] AND NOT build.options ? 'tier_thresholds' THEN
+        EXECUTE format('SELECT min((s).monetary) FROM (%s) src WHERE (s).frequency > 0 AND (s).monetary > $1', src)
+            INTO next_above USING computed.top[1];
+    END IF;
+    cut := @extschema@.segment_cuts(build.options, computed.bins, computed.top, next_above, computed.frequency_median,
+                                    computed.value_median);
+    bins := cut.bins;
+    tier_thresholds := cut.tier_thresholds;
+    frequency_cut := cut.frequency_cut;
+    value_cut := cut.value_cut;
+END $fn$;
 
-    IF build.options ? 'tier_thresholds' THEN
-        tier_thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'tier_thresholds'))::numeric[];
+-- The population statistics of a derived build (layout 3), from its segment
+-- distribution in time independent of the number of customers; the same
+-- values segment_statistics computes from the same customers. A spend
+-- with more significant digits than a double keeps exactly (more than 15)
+-- makes the tier thresholds come from the state table instead.
+CREATE FUNCTION segment_distribution_cuts(build @extschema@.segment_builds, distribution bytea, as_of date,
+                                          OUT bins @extschema@.rfm_bins, OUT tier_thresholds numeric[],
+                                          OUT frequency_cut numeric, OUT value_cut numeric)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    computed record;
+    cut record;
+    top numeric[];
+    next_above numeric;
+BEGIN
+    computed := @extschema@.segment_distribution_statistics(distribution, as_of,
+                                                            coalesce((build.options->>'buckets')::integer, 5));
+    IF computed.spend_top IS NOT NULL AND NOT build.options ? 'tier_thresholds' THEN
+        IF computed.exact_spend THEN
+            top := ARRAY[@extschema@.segment_spend_numeric(computed.spend_top[1]),
+                         @extschema@.segment_spend_numeric(computed.spend_top[2])];
+            next_above := @extschema@.segment_spend_numeric(computed.spend_above);
+        ELSE
+            EXECUTE format('SELECT percentile_disc(ARRAY[0.8, 0.95]) WITHIN GROUP (ORDER BY monetary) '
+                           'FROM %s WHERE frequency > 0', build.state_table) INTO top;
+            EXECUTE format('SELECT min(monetary) FROM %s WHERE frequency > 0 AND monetary > $1', build.state_table)
+                INTO next_above USING top[1];
+        END IF;
+    END IF;
+    cut := @extschema@.segment_cuts(build.options, computed.bins, top, next_above, computed.frequency_median,
+                                    computed.value_median);
+    bins := cut.bins;
+    tier_thresholds := cut.tier_thresholds;
+    frequency_cut := cut.frequency_cut;
+    value_cut := cut.value_cut;
+END $fn$;
+
+-- Tier thresholds and quadrant cuts from the population's figures and the
+-- build's options: given thresholds and cuts win; otherwise silver starts
+-- at the top-20 %% spend and gold at the top-5 %% spend, or, when many
+-- customers spend exactly the top-20 %% level, at the next spend level
+-- above it (one unit above when there is none); the cuts are the medians.
+CREATE FUNCTION segment_cuts(options jsonb, population_bins @extschema@.rfm_bins, top numeric[],
+                             next_above numeric, frequency_median float8, value_median float8,
+                             OUT bins @extschema@.rfm_bins, OUT tier_thresholds numeric[],
+                             OUT frequency_cut numeric, OUT value_cut numeric)
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    bins := population_bins;
+    frequency_cut := frequency_median;
+    value_cut := value_median;
+    IF options ? 'tier_thresholds' THEN
+        tier_thresholds := ARRAY(SELECT jsonb_array_elements_text(options->'tier_thresholds'))::numeric[];
     ELSIF top IS NOT NULL THEN
         tier_thresholds := top;
         IF top[2] <= top[1] THEN
-            -- Many customers spend exactly the top-20 %% level: gold starts at
-            -- the next spend level above it (or one unit above when none).
-            EXECUTE format('SELECT min((s).monetary) FROM (%s) src WHERE (s).monetary > $1', src)
-                INTO next_above USING top[1];
             tier_thresholds := ARRAY[top[1], coalesce(next_above, top[1] + 1)];
         END IF;
     END IF;
-    IF build.options ? 'frequency_cut' THEN
-        frequency_cut := (build.options->>'frequency_cut')::numeric;
+    IF options ? 'frequency_cut' THEN
+        frequency_cut := (options->>'frequency_cut')::numeric;
     END IF;
-    IF build.options ? 'value_cut' THEN
-        value_cut := (build.options->>'value_cut')::numeric;
+    IF options ? 'value_cut' THEN
+        value_cut := (options->>'value_cut')::numeric;
     END IF;
 END $fn$;
 
--- Derives every customer row from src into `destination`: a new table (the
--- target, on a first build) or, with append, the existing temporary table
--- segment_rows that a refresh compares with the target. Returns the number
--- of rows.
+-- Derives every customer row of a stored build (layout 2) from src into
+-- `destination`: a new table (the target, on a first build) or, with
+-- append, the existing temporary table segment_rows that a refresh compares
+-- with the target. Returns the number of rows.
 CREATE FUNCTION segment_derive(build @extschema@.segment_builds, src text, as_of date, destination text,
                                append boolean)
 RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
+    ext text := @extschema@.segment_schema();
     stats record;
+    fixed record;
     row_count bigint;
-    thresholds integer[] := '{63,126,365}';
-    stages text[] := '{active,silent,sleeping,churned}';
-    tiers text[] := '{normal,silver,gold}';
 BEGIN
-    IF build.options ? 'lifecycle_thresholds' THEN
-        thresholds := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_thresholds'))::integer[];
-    END IF;
-    IF build.options ? 'lifecycle_stages' THEN
-        stages := ARRAY(SELECT jsonb_array_elements_text(build.options->'lifecycle_stages'));
-    END IF;
-    IF build.options ? 'tiers' THEN
-        tiers := ARRAY(SELECT jsonb_array_elements_text(build.options->'tiers'));
-    END IF;
+    fixed := @extschema@.segment_fixed_parameters(build.options);
     stats := @extschema@.segment_statistics(build, src, as_of);
     -- Half of every page of a new target stays free: a refresh rewrites rows
     -- (every row when as_of moves), and a new version that fits the page of
     -- the old one, with no indexed column changed, touches no index (HOT).
     EXECUTE format(CASE WHEN append THEN 'INSERT INTO %s %s'
                         ELSE 'CREATE TABLE %s WITH (fillfactor = ' || @extschema@.segment_fillfactor() || ') AS %s' END,
-                   destination, @extschema@.segment_rows_sql(build.target, src))
-        USING stats.bins, as_of, thresholds, stages, stats.tier_thresholds, tiers, stats.frequency_cut,
-              stats.value_cut;
+                   destination,
+                   @extschema@.segment_rows_sql(
+                       build.target,
+                       format('(SELECT u.customer, (u.s).first_order, (u.s).last_order, (u.s).frequency, '
+                              '(u.s).purchase_days, (u.s).monetary, (u.s).refunds FROM (%s) u OFFSET 0)', src),
+                       format('(SELECT $1 AS as_of, $2::%1$s.rfm_bins AS bins, $3 AS lifecycle_thresholds, '
+                              '$4 AS lifecycle_stages, $5 AS tier_thresholds, $6 AS tiers, $7 AS frequency_cut, '
+                              '$8 AS value_cut)', ext)))
+        USING as_of, stats.bins, fixed.lifecycle_thresholds, fixed.lifecycle_stages, stats.tier_thresholds,
+              fixed.tiers, stats.frequency_cut, stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
     -- The refresh joins its work table with the target on the customer at
     -- once and needs that column's statistics now (the others' would cost
@@ -451,6 +530,99 @@ BEGIN
     RETURN format('SELECT customer, %s.rfm_state_summary(state) AS s FROM %s', ext, state_table);
 END $fn$;
 
+-- The customers of a derived build (layout 3) read from its source into
+-- `destination`, a table like its state table: each customer's summary
+-- columns, its state (NULL unless keep_states: a build without capture
+-- never merges into it) and first_refresh. The bulk path when it applies,
+-- rfm_agg_state with GROUP BY where it declines (as segment_load_states);
+-- both give the same states and summaries. A refresh names the pending
+-- table its captured lines are in: one statement, one snapshot, so the
+-- lines it deletes are exactly those whose orders the scan of the source
+-- sees. Returns the number of rows.
+CREATE FUNCTION segment_load_summaries(build @extschema@.segment_builds, destination text, keep_states boolean,
+                                       first_refresh integer, customer_type regtype, state_call text,
+                                       consumed_pending regclass DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    row_count bigint;
+    consume text := CASE WHEN consumed_pending IS NOT NULL
+                         THEN format('WITH consumed AS (DELETE FROM %s RETURNING 1) ', consumed_pending) ELSE '' END;
+BEGIN
+    BEGIN
+        EXECUTE format('%4$sINSERT INTO %3$s SELECT customer, CASE WHEN $7 THEN state END, (summary).first_order, '
+                       '(summary).last_order, (summary).frequency, (summary).purchase_days, (summary).monetary, '
+                       '(summary).refunds, $8 FROM %1$s.segment_bulk_states($1, $2, $3, $4, $5, $6) '
+                       'AS s(customer %2$s, summary %1$s.rfm_summary, state bytea) WHERE customer IS NOT NULL',
+                       ext, customer_type, destination, consume)
+            USING build.source, build.customer_column, build.date_column, build.amount_column,
+                  (build.options->>'order_column')::name, (build.options->>'min_purchase')::numeric, keep_states,
+                  first_refresh;
+        GET DIAGNOSTICS row_count = ROW_COUNT;
+        RETURN row_count;
+    EXCEPTION WHEN feature_not_supported OR datatype_mismatch OR out_of_memory THEN
+        NULL;  -- the subtransaction took the rows back
+    END;
+    EXECUTE format('%6$sINSERT INTO %1$s SELECT g.customer, CASE WHEN $1 THEN g.state END, (x.s).first_order, '
+                   '(x.s).last_order, (x.s).frequency, (x.s).purchase_days, (x.s).monetary, (x.s).refunds, $2 '
+                   'FROM (SELECT %2$I AS customer, %3$s AS state FROM %4$s WHERE %2$I IS NOT NULL GROUP BY 1) g, '
+                   'LATERAL (SELECT %5$s.rfm_state_summary(g.state) AS s OFFSET 0) x',
+                   destination, build.customer_column, state_call, build.source, ext, consume)
+        USING keep_states, first_refresh;
+    GET DIAGNOSTICS row_count = ROW_COUNT;
+    RETURN row_count;
+END $fn$;
+
+-- The segment distribution of every customer of a derived build's state
+-- table (src/pg/segment_distribution.cpp).
+CREATE FUNCTION segment_full_distribution(state_table regclass)
+RETURNS bytea LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    result bytea;
+BEGIN
+    EXECUTE format('SELECT %1$s.segment_distribution_apply(NULL, %1$s.segment_distribution_delta(NULL, '
+                   'ROW(first_order, last_order, frequency, purchase_days, monetary, refunds)::%1$s.rfm_summary)) '
+                   'FROM %2$s', @extschema@.segment_schema(), state_table)
+        INTO result;
+    RETURN result;
+END $fn$;
+
+-- The statistics row a derived build's view reads: its as_of, the
+-- population statistics, what the options fix, the tags expression the
+-- view was made with, and (on the row of the refresh that last changed it)
+-- the segment distribution.
+CREATE FUNCTION segment_record_statistics(build @extschema@.segment_builds, refresh_number integer, as_of date,
+                                          distribution bytea, distribution_changed boolean)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    cuts record;
+    fixed record;
+BEGIN
+    cuts := @extschema@.segment_distribution_cuts(build, distribution, as_of);
+    fixed := @extschema@.segment_fixed_parameters(build.options);
+    IF distribution_changed THEN
+        EXECUTE format('UPDATE %s SET distribution = NULL WHERE distribution IS NOT NULL', build.statistics_table);
+    END IF;
+    EXECUTE format('INSERT INTO %s VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', build.statistics_table)
+        USING refresh_number, as_of, cuts.bins, fixed.lifecycle_thresholds, fixed.lifecycle_stages,
+              cuts.tier_thresholds, fixed.tiers, cuts.frequency_cut, cuts.value_cut,
+              @extschema@.segment_tags_sql(build.target),
+              CASE WHEN distribution_changed THEN distribution END;
+END $fn$;
+
+-- The view a derived build's target is: every column derived from the
+-- state table's summaries and the last statistics row. CREATE OR REPLACE
+-- keeps its owner, grants and dependent views (a refresh replaces it when
+-- the rules changed).
+CREATE FUNCTION segment_create_target_view(build @extschema@.segment_builds, target text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', target,
+                   @extschema@.segment_rows_sql(
+                       build.target, build.state_table::text,
+                       format('(SELECT * FROM %s ORDER BY refresh_number DESC LIMIT 1)', build.statistics_table)));
+END $fn$;
+
 -- The entry point is C (src/pg/builder.cpp): it places an unqualified
 -- target by the caller's search_path, then calls segment_build.
 CREATE FUNCTION build_segments(source regclass, customer_column name, date_column name, amount_column name,
@@ -477,6 +649,8 @@ DECLARE
     refusal text;
     suffix text;
     src text;
+    state_call text;
+    layout integer;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR date_column IS NULL OR amount_column IS NULL
        OR target_schema IS NULL OR target_name IS NULL OR as_of IS NULL THEN
@@ -494,6 +668,13 @@ BEGIN
         RAISE EXCEPTION 'option "min_purchase" must be a number of at least 0' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'It is the smallest net amount of a day that counts as a purchase day, such as {"min_purchase": 0.01}.';
     END IF;
+    IF options ? 'layout' AND (jsonb_typeof(options->'layout') IS DISTINCT FROM 'string'
+                               OR options->>'layout' NOT IN ('view', 'table')) THEN
+        RAISE EXCEPTION 'option "layout" must be "view" or "table"' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'A view derives scores, segments and stages when read, so a refresh costs what changed; '
+                   'a table stores them, indexed, and a refresh rewrites every row whose values changed.';
+    END IF;
+    layout := CASE WHEN options->>'layout' = 'table' THEN 2 ELSE 3 END;
     IF as_of = 'infinity' OR as_of = '-infinity' THEN
         RAISE EXCEPTION 'as_of must be a finite date' USING ERRCODE = 'invalid_parameter_value';
     END IF;
@@ -501,8 +682,8 @@ BEGIN
         RAISE EXCEPTION 'target name "%" is too long', target_name USING ERRCODE = 'name_too_long',
             DETAIL = format('The builder adds suffixes of up to %s characters to it.', length('_quadrant_counts'));
     END IF;
-    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_segment_sizes', '_stage_counts',
-                                  '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
+    FOREACH suffix IN ARRAY ARRAY['', '_state', '_pending', '_history', '_statistics', '_segment_sizes',
+                                  '_stage_counts', '_tier_funnel', '_quadrant_counts', '_migration'] LOOP
         IF to_regclass(format('%I.%I', target_schema, target_name || suffix)) IS NOT NULL THEN
             RAISE EXCEPTION 'relation "%.%" already exists', target_schema, target_name || suffix
                 USING ERRCODE = 'duplicate_table',
@@ -535,43 +716,84 @@ BEGIN
     build.date_column := date_column;
     build.amount_column := amount_column;
     build.options := options;
-    src := @extschema@.segment_load_states(
-        build, format('%I.%I', target_schema, target_name || '_state'), capture, customer_type,
-        @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression, amount_type));
+    state_call := @extschema@.segment_state_call(options, date_expression, amount_expression, key_expression,
+                                                 amount_type);
+    build.state_table := NULL;
+    IF layout = 3 THEN
+        EXECUTE format('CREATE TABLE %I.%I (customer %s, state bytea, first_order date, last_order date, '
+                       'frequency bigint, purchase_days bigint, monetary numeric, refunds bigint, '
+                       'first_refresh integer NOT NULL)', target_schema, target_name || '_state',
+                       (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                        WHERE a.attrelid = source AND a.attname = customer_column));
+        build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
+        customers := @extschema@.segment_load_summaries(build, build.state_table::text, capture, 1, customer_type,
+                                                        state_call);
+    ELSE
+        src := @extschema@.segment_load_states(build, format('%I.%I', target_schema, target_name || '_state'),
+                                               capture, customer_type, state_call);
+    END IF;
     EXECUTE format('ALTER TABLE %I.%I ADD PRIMARY KEY (customer)', target_schema, target_name || '_state');
     EXECUTE format('CREATE TABLE %I.%I (customer %s, order_date %s, amount %s, kind "char" NOT NULL%s)',
                    target_schema, target_name || '_pending', customer_type, date_type, amount_type,
                    CASE WHEN order_column IS NOT NULL THEN format(', order_key %s', order_type) ELSE '' END);
-    EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, segment text NOT NULL)',
-                   target_schema, target_name || '_history', customer_type);
 
     build.target := NULL;
-    build.source := source;
-    build.options := options;
     build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
     build.pending_table := format('%I.%I', target_schema, target_name || '_pending')::regclass;
-    build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
     build.incremental := capture;
-    customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
-    IF NOT capture THEN
-        -- Every refresh of this build rebuilds: no state is merged into.
-        EXECUTE format('TRUNCATE %s', build.state_table);
+    IF layout = 3 THEN
+        -- Before-images: the summary a customer had before the refresh
+        -- (refresh_number) that changed it; with the statistics rows, the
+        -- segment of any customer at any refresh.
+        EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, first_order date, '
+                       'last_order date, frequency bigint, purchase_days bigint, monetary numeric, refunds bigint, '
+                       'PRIMARY KEY (refresh_number, customer))',
+                       target_schema, target_name || '_history', customer_type);
+        EXECUTE format('CREATE TABLE %I.%I (refresh_number integer PRIMARY KEY, as_of date NOT NULL, bins %s.rfm_bins, '
+                       'lifecycle_thresholds integer[] NOT NULL, lifecycle_stages text[] NOT NULL, '
+                       'tier_thresholds numeric[], tiers text[] NOT NULL, frequency_cut numeric, value_cut numeric, '
+                       'tags_sql text NOT NULL, distribution bytea)', target_schema, target_name || '_statistics', ext);
+        -- The distribution is rewritten whole and read whole: compressing it
+        -- would cost more than the pages it saves.
+        EXECUTE format('ALTER TABLE %I.%I ALTER COLUMN distribution SET STORAGE EXTERNAL',
+                       target_schema, target_name || '_statistics');
+        build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
+        build.statistics_table := format('%I.%I', target_schema, target_name || '_statistics')::regclass;
+        PERFORM @extschema@.segment_record_statistics(
+            build, 1, as_of, @extschema@.segment_full_distribution(build.state_table), true);
+        PERFORM @extschema@.segment_create_target_view(build, qualified);
+        build.target := qualified::regclass;
+        EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.state_table)
+            INTO build.orders_merged;
+        IF NOT capture THEN
+            EXECUTE format('UPDATE %s SET state = NULL WHERE state IS NOT NULL', build.state_table);
+        END IF;
+    ELSE
+        EXECUTE format('CREATE TABLE %I.%I (refresh_number integer NOT NULL, customer %s NOT NULL, '
+                       'segment text NOT NULL)', target_schema, target_name || '_history', customer_type);
+        build.history_table := format('%I.%I', target_schema, target_name || '_history')::regclass;
+        customers := @extschema@.segment_derive(build, src, as_of, qualified, false);
+        IF NOT capture THEN
+            -- Every refresh of this build rebuilds: no state is merged into.
+            EXECUTE format('TRUNCATE %s', build.state_table);
+        END IF;
+        IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
+            DROP TABLE pg_temp.segment_bulk;
+        END IF;
+        build.target := qualified::regclass;
+        EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
+        EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
+        EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
+        EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
+        EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
+        EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
+        EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
+        EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
     END IF;
-    IF to_regclass('pg_temp.segment_bulk') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_bulk;
-    END IF;
-    build.target := qualified::regclass;
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (segment)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (lifecycle_stage)', qualified);
-    EXECUTE format('CREATE INDEX ON %s (tier)', qualified);
-    EXECUTE format('CREATE INDEX ON %s USING gin (tags)', qualified);
-    EXECUTE format('INSERT INTO %s SELECT 1, customer, segment FROM %s', build.history_table, qualified);
-    EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (customer, refresh_number)', build.history_table);
-    EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', qualified) INTO build.orders_merged;
     PERFORM @extschema@.segment_catalog_register(
         build.target, source, customer_column, date_column, amount_column, options, as_of, capture, customers,
-        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column);
+        build.orders_merged, build.state_table, build.pending_table, build.history_table, order_column,
+        build.statistics_table);
     SELECT * INTO STRICT build FROM @extschema@.segment_builds b WHERE b.target = qualified::regclass;
 
     PERFORM @extschema@.segment_create_views(build);
@@ -634,20 +856,50 @@ BEGIN
         target_schema, target_name || '_quadrant_counts', build.target);
     -- Segment migration between the last two refreshes: each customer's
     -- segment before the last refresh (NULL for new customers) and now.
-    EXECUTE format($sql$
-        CREATE OR REPLACE VIEW %1$I.%2$I AS
-        WITH latest AS (
-            SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
-        ), before AS (
-            SELECT DISTINCT ON (h.customer) h.customer, h.segment
-            FROM %5$s h, latest WHERE h.refresh_number < latest.refresh_number
-            ORDER BY h.customer, h.refresh_number DESC
-        )
-        SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
-        FROM %6$s c LEFT JOIN before b ON b.customer = c.customer
-        GROUP BY 1, 2$sql$,
-        target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
-        build.history_table, build.target);
+    IF build.layout = 3 THEN
+        -- A derived build keeps what a segment is made of: each refresh's
+        -- statistics, and the summary a refresh replaced (the history
+        -- table's before-images). The segment before the last refresh is
+        -- derived from them, for customers who existed then.
+        EXECUTE format($sql$
+            CREATE OR REPLACE VIEW %1$I.%2$I AS
+            WITH before AS (
+                SELECT b.customer, b.segment FROM (%3$s) b
+            )
+            SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
+            FROM %4$s c LEFT JOIN before b ON b.customer = c.customer
+            GROUP BY 1, 2$sql$,
+            target_schema, target_name || '_migration',
+            @extschema@.segment_rows_sql(
+                build.target,
+                format('(SELECT s.customer, CASE WHEN h.customer IS NULL THEN s.first_order ELSE h.first_order END '
+                       'AS first_order, CASE WHEN h.customer IS NULL THEN s.last_order ELSE h.last_order END '
+                       'AS last_order, CASE WHEN h.customer IS NULL THEN s.frequency ELSE h.frequency END '
+                       'AS frequency, CASE WHEN h.customer IS NULL THEN s.purchase_days ELSE h.purchase_days END '
+                       'AS purchase_days, CASE WHEN h.customer IS NULL THEN s.monetary ELSE h.monetary END '
+                       'AS monetary, CASE WHEN h.customer IS NULL THEN s.refunds ELSE h.refunds END AS refunds '
+                       'FROM %1$s s LEFT JOIN %2$s h ON h.refresh_number = (SELECT max(refresh_number) FROM %3$s) '
+                       'AND h.customer = s.customer '
+                       'WHERE s.first_refresh < (SELECT max(refresh_number) FROM %3$s))',
+                       build.state_table, build.history_table, build.statistics_table),
+                format('(SELECT * FROM %s ORDER BY refresh_number DESC OFFSET 1 LIMIT 1)', build.statistics_table)),
+            build.target);
+    ELSE
+        EXECUTE format($sql$
+            CREATE OR REPLACE VIEW %1$I.%2$I AS
+            WITH latest AS (
+                SELECT refresh_number FROM %3$s.segment_builds WHERE target = %4$L::regclass
+            ), before AS (
+                SELECT DISTINCT ON (h.customer) h.customer, h.segment
+                FROM %5$s h, latest WHERE h.refresh_number < latest.refresh_number
+                ORDER BY h.customer, h.refresh_number DESC
+            )
+            SELECT b.segment AS from_segment, c.segment AS to_segment, count(*) AS customers
+            FROM %6$s c LEFT JOIN before b ON b.customer = c.customer
+            GROUP BY 1, 2$sql$,
+            target_schema, target_name || '_migration', @extschema@.segment_schema(), build.target::text,
+            build.history_table, build.target);
+    END IF;
 
     FOR described IN
         SELECT * FROM (VALUES
@@ -705,7 +957,8 @@ BEGIN
     LOOP
         view_name := target_name || described.suffix;
         IF described.column_name IS NULL THEN
-            EXECUTE format('COMMENT ON %s %I.%I IS %L', CASE WHEN described.suffix = '' THEN 'TABLE' ELSE 'VIEW' END,
+            EXECUTE format('COMMENT ON %s %I.%I IS %L',
+                           CASE WHEN described.suffix = '' AND build.layout < 3 THEN 'TABLE' ELSE 'VIEW' END,
                            target_schema, view_name, described.description);
         ELSE
             EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', target_schema, view_name, described.column_name,
@@ -837,19 +1090,33 @@ CREATE FUNCTION refresh_segments(target regclass, as_of date DEFAULT current_dat
 RETURNS jsonb AS 'MODULE_PATHNAME', 'ca_refresh_segments' LANGUAGE C VOLATILE;
 
 -- The temporary tables a refresh fills, created before the refresh enters
--- its security-restricted part (which cannot create temporary objects).
+-- its security-restricted part (which cannot create temporary objects):
+-- for a stored build the derived rows and the touched customers' summaries,
+-- for a derived build the changed customers (with their summaries before
+-- and after) and, for a full refresh, the customers read again.
 CREATE FUNCTION segment_refresh_workspace(target regclass)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    build @extschema@.segment_builds;
+    name text;
 BEGIN
-    IF to_regclass('pg_temp.segment_rows') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_rows;  -- a second refresh in one transaction
+    FOREACH name IN ARRAY ARRAY['segment_rows', 'segment_touched', 'segment_changes', 'segment_fresh'] LOOP
+        IF to_regclass('pg_temp.' || name) IS NOT NULL THEN
+            EXECUTE format('DROP TABLE pg_temp.%I', name);  -- a second refresh in one transaction
+        END IF;
+    END LOOP;
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_workspace.target;
+    IF build.layout = 3 THEN
+        EXECUTE format('CREATE TEMPORARY TABLE segment_fresh (LIKE %s) ON COMMIT DROP', build.state_table);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_changes ON COMMIT DROP AS '
+                       'SELECT customer, true AS existed, state, NULL::%1$s.rfm_summary AS before, '
+                       'NULL::%1$s.rfm_summary AS after FROM %2$s LIMIT 0', ext, build.state_table);
+    ELSE
+        EXECUTE format('CREATE TEMPORARY TABLE segment_rows (LIKE %s) ON COMMIT DROP', target);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
+                       'SELECT customer, NULL::%s.rfm_summary AS s FROM %s LIMIT 0', ext, target);
     END IF;
-    IF to_regclass('pg_temp.segment_touched') IS NOT NULL THEN
-        DROP TABLE pg_temp.segment_touched;
-    END IF;
-    EXECUTE format('CREATE TEMPORARY TABLE segment_rows (LIKE %s) ON COMMIT DROP', target);
-    EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
-                   'SELECT customer, NULL::%s.rfm_summary AS s FROM %s LIMIT 0', @extschema@.segment_schema(), target);
 END $fn$;
 REVOKE ALL ON FUNCTION segment_refresh_workspace(regclass) FROM PUBLIC;
 
@@ -916,6 +1183,9 @@ BEGIN
         END IF;
     END IF;
 
+    IF build.layout = 3 THEN
+        RETURN @extschema@.segment_refresh_derived(build.target, as_of, mode, started);
+    END IF;
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
         -- The columns are checked (and read) as a build reads them.
@@ -1048,6 +1318,163 @@ BEGIN
 END $fn$;
 REVOKE ALL ON FUNCTION segment_refresh(regclass, date, boolean) FROM PUBLIC;
 
+-- A refresh of a derived build (layout 3), called by segment_refresh once
+-- it holds the refresh lock and chose the mode. Incremental: the captured
+-- orders are merged into their customers' states, the summaries of those
+-- customers are rewritten (their old summaries kept in the history table),
+-- and the segment distribution is updated by the difference; a full
+-- refresh reads every customer again and writes only the rows that
+-- changed. Either way the new statistics row is computed from the
+-- distribution, in time independent of the number of customers, and the
+-- view derives every other column from it when read; moving as_of alone
+-- writes nothing but that row.
+CREATE FUNCTION segment_refresh_derived(target regclass, as_of date, mode text, started timestamptz)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    ext text := @extschema@.segment_schema();
+    build @extschema@.segment_builds;
+    refresh_number integer;
+    moved bigint := 0;
+    changed bigint := 0;
+    added bigint := 0;
+    removed bigint := 0;
+    customers bigint;
+    orders_merged bigint;
+    distribution bytea;
+    delta bytea;
+    distribution_changed boolean := false;
+    amount_type regtype;
+    state_call text;
+    summary text := 'first_order, last_order, frequency, purchase_days, monetary, refunds';
+    previous_tags text;
+BEGIN
+    SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_derived.target;
+    refresh_number := build.refresh_number + 1;
+    IF mode = 'full' THEN
+        -- The columns are checked (and read) as a build reads them.
+        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
+        state_call := @extschema@.segment_state_call(
+            build.options,
+            @extschema@.segment_order_expression(
+                build.source, build.date_column,
+                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
+            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
+            CASE WHEN build.order_column IS NOT NULL THEN
+                @extschema@.segment_order_expression(
+                    build.source, build.order_column,
+                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                    'order key') END,
+            amount_type);
+        PERFORM @extschema@.segment_load_summaries(build, 'pg_temp.segment_fresh', build.incremental, refresh_number,
+                                                   build.customer_type, state_call, build.pending_table);
+        ANALYZE pg_temp.segment_fresh (customer);
+        EXECUTE format('INSERT INTO %1$s SELECT $1, o.customer, %3$s FROM %2$s o '
+                       'LEFT JOIN pg_temp.segment_fresh f ON f.customer = o.customer '
+                       'WHERE f.customer IS NULL OR (%3$s) IS DISTINCT FROM (%4$s)',
+                       build.history_table, build.state_table,
+                       (SELECT string_agg('o.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c),
+                       (SELECT string_agg('f.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c))
+            USING refresh_number;
+        EXECUTE format('UPDATE %1$s o SET (state, %2$s) = ROW(f.state, %3$s) FROM pg_temp.segment_fresh f '
+                       'WHERE f.customer = o.customer AND (o.state, %4$s) IS DISTINCT FROM (f.state, %3$s)',
+                       build.state_table, summary,
+                       (SELECT string_agg('f.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c),
+                       (SELECT string_agg('o.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c));
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        EXECUTE format('INSERT INTO %1$s SELECT f.* FROM pg_temp.segment_fresh f '
+                       'WHERE NOT EXISTS (SELECT 1 FROM %1$s o WHERE o.customer = f.customer)', build.state_table);
+        GET DIAGNOSTICS added = ROW_COUNT;
+        EXECUTE format('DELETE FROM %1$s o WHERE NOT EXISTS (SELECT 1 FROM pg_temp.segment_fresh f '
+                       'WHERE f.customer = o.customer)', build.state_table);
+        GET DIAGNOSTICS removed = ROW_COUNT;
+        distribution := @extschema@.segment_full_distribution(build.state_table);
+        distribution_changed := true;
+        EXECUTE format('SELECT count(*), coalesce(sum(frequency + refunds), 0) FROM %s', build.state_table)
+            INTO customers, orders_merged;
+        moved := orders_merged;
+    ELSE
+        -- The captured lines have the source's types as recorded at build
+        -- time, and are read with the same expressions as a full build.
+        -- Each touched customer's merged state, its summary before and
+        -- after, in one pass over the captured lines.
+        EXECUTE format($sql$
+            WITH moved AS (
+                DELETE FROM %1$s WHERE kind = 'i' RETURNING customer, order_date, amount%4$s
+            ), fresh AS (
+                SELECT customer, %5$s AS state
+                FROM moved WHERE customer IS NOT NULL AND order_date IS NOT NULL AND amount IS NOT NULL
+                GROUP BY customer
+            ), noted AS (
+                INSERT INTO pg_temp.segment_changes
+                SELECT m.customer, m.existed, m.state, m.before, %3$s.rfm_state_summary(m.state)
+                FROM (SELECT f.customer, o.customer IS NOT NULL AS existed,
+                             CASE WHEN o.customer IS NULL THEN f.state
+                                  ELSE (SELECT %3$s.rfm_state_merge(x) FROM (VALUES (o.state), (f.state)) v(x)) END
+                                 AS state,
+                             CASE WHEN o.customer IS NOT NULL
+                                  THEN ROW(o.first_order, o.last_order, o.frequency, o.purchase_days, o.monetary,
+                                           o.refunds)::%3$s.rfm_summary END AS before
+                      FROM fresh f LEFT JOIN %2$s o ON o.customer = f.customer
+                      OFFSET 0) m
+            )
+            SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
+            CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
+            @extschema@.segment_state_call(
+                build.options,
+                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
+                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
+                CASE WHEN build.order_column IS NOT NULL THEN
+                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
+                                                         'order key') END,
+                build.amount_type))
+        INTO moved;
+        EXECUTE format('INSERT INTO %s SELECT $1, c.customer, (c.before).* FROM pg_temp.segment_changes c '
+                       'WHERE c.existed AND c.before IS DISTINCT FROM c.after', build.history_table)
+            USING refresh_number;
+        EXECUTE format('UPDATE %1$s o SET (state, %2$s) = ROW(c.state, (c.after).*) FROM pg_temp.segment_changes c '
+                       'WHERE c.existed AND o.customer = c.customer', build.state_table, summary);
+        GET DIAGNOSTICS changed = ROW_COUNT;
+        EXECUTE format('INSERT INTO %s SELECT c.customer, c.state, (c.after).*, $1 FROM pg_temp.segment_changes c '
+                       'WHERE NOT c.existed', build.state_table)
+            USING refresh_number;
+        GET DIAGNOSTICS added = ROW_COUNT;
+        EXECUTE format('SELECT distribution FROM %s WHERE distribution IS NOT NULL '
+                       'ORDER BY refresh_number DESC LIMIT 1', build.statistics_table)
+            INTO distribution;
+        EXECUTE format('SELECT %s.segment_distribution_delta(before, after) FROM pg_temp.segment_changes', ext)
+            INTO delta;
+        IF delta IS NOT NULL THEN
+            BEGIN
+                distribution := @extschema@.segment_distribution_apply(distribution, delta);
+            EXCEPTION WHEN invalid_binary_representation OR data_corrupted THEN
+                -- The kept distribution does not describe the customers (it
+                -- was changed by hand): read it again from them.
+                distribution := @extschema@.segment_full_distribution(build.state_table);
+            END;
+            distribution_changed := true;
+        END IF;
+        customers := build.customers + added;
+        orders_merged := build.orders_merged + moved;
+        TRUNCATE pg_temp.segment_changes;
+    END IF;
+
+    EXECUTE format('SELECT tags_sql FROM %s ORDER BY refresh_number DESC LIMIT 1', build.statistics_table)
+        INTO previous_tags;
+    PERFORM @extschema@.segment_record_statistics(build, refresh_number, as_of, distribution, distribution_changed);
+    -- Rules added, changed or dropped since the last refresh take effect
+    -- now, like every other change of the target.
+    IF previous_tags IS DISTINCT FROM @extschema@.segment_tags_sql(build.target) THEN
+        PERFORM @extschema@.segment_create_target_view(build, build.target::text);
+    END IF;
+    PERFORM @extschema@.segment_catalog_refreshed(build.target, as_of, refresh_number, mode, customers,
+                                                  orders_merged, 3);
+    RETURN jsonb_build_object('target', build.target::text, 'mode', mode, 'refresh_number', refresh_number,
+                              'as_of', as_of, 'orders_merged', moved, 'customers', customers,
+                              'rows_written', changed + added, 'rows_removed', removed,
+                              'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
+END $fn$;
+REVOKE ALL ON FUNCTION segment_refresh_derived(regclass, date, text, timestamptz) FROM PUBLIC;
+
 -- Rule-based tags (src/pg/builder.cpp): the target's owner adds or replaces
 -- a rule; the condition is checked here and again at every refresh.
 CREATE FUNCTION add_segment_rule(target regclass, tag text, condition text, enabled boolean DEFAULT true)
@@ -1080,6 +1507,12 @@ BEGIN
     EXECUTE format('DROP VIEW IF EXISTS %1$I.%2$I, %1$I.%3$I, %1$I.%4$I, %1$I.%5$I, %1$I.%6$I', target_schema,
                    target_name || '_segment_sizes', target_name || '_stage_counts', target_name || '_tier_funnel',
                    target_name || '_quadrant_counts', target_name || '_migration');
-    EXECUTE format('DROP TABLE %s, %s, %s, %s', build.target, build.state_table, build.pending_table,
-                   build.history_table);
+    IF build.layout = 3 THEN
+        EXECUTE format('DROP VIEW %s', build.target);
+        EXECUTE format('DROP TABLE %s, %s, %s, %s', build.state_table, build.pending_table, build.history_table,
+                       build.statistics_table);
+    ELSE
+        EXECUTE format('DROP TABLE %s, %s, %s, %s', build.target, build.state_table, build.pending_table,
+                       build.history_table);
+    END IF;
 END $fn$;

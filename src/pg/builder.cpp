@@ -215,19 +215,25 @@ AttrNumber source_column(Oid source, Name column) {
 
 // segment_catalog_register(target, source, customer_column, date_column,
 // amount_column, options, as_of, incremental, customers, orders_merged,
-// state_table, pending_table, history_table [, order_column]) -> build_id.
-// Called by segment_build after it created the tables; the caller must own
-// them and be able to read the source's columns (and create triggers on it
-// when the build captures new orders). The columns' types are recorded for
-// the capture trigger, which copies values only while they still match.
+// state_table, pending_table, history_table [, order_column [,
+// statistics_table]]) -> build_id. Called by segment_build after it created
+// the tables; the caller must own them and be able to read the source's
+// columns (and create triggers on it when the build captures new orders).
+// The columns' types are recorded for the capture trigger, which copies
+// values only while they still match. A build with a statistics table has
+// layout 3 (the target is a view that derives its columns when read), one
+// without has layout 2 (the target is a table of stored columns).
 CA_FUNCTION(ca_segment_catalog_register) {
     require_arguments(fcinfo, 13, "segment_catalog_register");
     const bool has_order_column = PG_NARGS() > 13 && !PG_ARGISNULL(13);
+    const bool has_statistics_table = PG_NARGS() > 14 && !PG_ARGISNULL(14);
     const Oid target = PG_GETARG_OID(0);
     const Oid source = PG_GETARG_OID(1);
     const bool incremental = PG_GETARG_BOOL(7);
     const RelationFacts owner = require_owner(target);
-    for (int argument : {10, 11, 12}) {
+    for (int argument : {10, 11, 12, 14}) {
+        if (argument == 14 && !has_statistics_table)
+            continue;
         const RelationFacts table = existing_relation(PG_GETARG_OID(argument));
         if (table.owner != owner.owner)
             ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -253,10 +259,10 @@ CA_FUNCTION(ca_segment_catalog_register) {
     // was reused: the target was created in this transaction.
     catalog_statement(schema, "DELETE FROM %s.segment_tag_rules WHERE target = $1", 1, key_type, key, nullptr, &found);
     catalog_statement(schema, "DELETE FROM %s.segment_builds WHERE target = $1", 1, key_type, key, nullptr, &found);
-    Oid types[19] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID, NAMEOID,     NAMEOID,     JSONBOID,
+    Oid types[21] = {REGCLASSOID, REGROLEOID, REGCLASSOID, NAMEOID, NAMEOID,     NAMEOID,     JSONBOID,
                      DATEOID,     BOOLOID,    INT8OID,     INT8OID, REGCLASSOID, REGCLASSOID, REGCLASSOID,
-                     REGTYPEOID,  REGTYPEOID, REGTYPEOID,  NAMEOID, REGTYPEOID};
-    Datum values[19] = {ObjectIdGetDatum(target),
+                     REGTYPEOID,  REGTYPEOID, REGTYPEOID,  NAMEOID, REGTYPEOID,  REGCLASSOID, INT4OID};
+    Datum values[21] = {ObjectIdGetDatum(target),
                         ObjectIdGetDatum(owner.owner),
                         ObjectIdGetDatum(source),
                         PG_GETARG_DATUM(2),
@@ -274,19 +280,23 @@ CA_FUNCTION(ca_segment_catalog_register) {
                         ObjectIdGetDatum(column_types[1]),
                         ObjectIdGetDatum(column_types[2]),
                         has_order_column ? PG_GETARG_DATUM(13) : (Datum)0,
-                        ObjectIdGetDatum(column_types[3])};
-    char nulls[20] = "                   ";
+                        ObjectIdGetDatum(column_types[3]),
+                        has_statistics_table ? PG_GETARG_DATUM(14) : (Datum)0,
+                        Int32GetDatum(has_statistics_table ? 3 : 2)};
+    char nulls[22] = "                     ";
     if (!has_order_column)
         nulls[17] = nulls[18] = 'n';
+    if (!has_statistics_table)
+        nulls[19] = 'n';
     const Datum build_id = catalog_statement(
         schema,
         "INSERT INTO %s.segment_builds (target, owner, source, customer_column, date_column, amount_column, "
         "options, as_of, incremental, customers, orders_merged, state_table, pending_table, history_table, "
-        "customer_type, date_type, amount_type, order_column, order_type, refresh_number, last_mode, built_at, "
-        "refreshed_at, layout) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, 'build', "
-        "pg_catalog.now(), pg_catalog.now(), 2) RETURNING build_id",
-        19, types, values, nulls, &found);
+        "customer_type, date_type, amount_type, order_column, order_type, statistics_table, layout, refresh_number, "
+        "last_mode, built_at, refreshed_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, "
+        "'build', pg_catalog.now(), pg_catalog.now()) RETURNING build_id",
+        21, types, values, nulls, &found);
     PG_RETURN_DATUM(build_id);
 }
 
