@@ -41,19 +41,30 @@ WHERE options OPERATOR(pg_catalog.?|) ARRAY['order_column', 'min_purchase'];
 
 SELECT pg_catalog.pg_extension_config_dump('segment_builds_build_id_seq', '');
 
+REVOKE INSERT, UPDATE, DELETE ON segment_builds, segment_tag_rules FROM PUBLIC;
+DROP POLICY segment_builds_owner ON segment_builds;
+DROP POLICY segment_tag_rules_owner ON segment_tag_rules;
+CREATE POLICY segment_builds_owner ON segment_builds FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
+           OR pg_catalog.has_table_privilege(target, 'SELECT'));
+CREATE POLICY segment_tag_rules_owner ON segment_tag_rules FOR SELECT
+    USING (pg_catalog.pg_has_role((SELECT c.relowner FROM pg_catalog.pg_class c
+                                   WHERE c.oid OPERATOR(pg_catalog.=) target::pg_catalog.oid), 'USAGE')
+           OR pg_catalog.has_table_privilege(target, 'SELECT'));
 -- The catalog gates (src/pg/builder.cpp).
-CREATE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
+CREATE OR REPLACE FUNCTION segment_catalog_register(target regclass, source regclass, customer_column name, date_column name,
                                          amount_column name, options jsonb, as_of date, incremental boolean,
                                          customers bigint, orders_merged bigint, state_table regclass,
                                          pending_table regclass, history_table regclass,
                                          order_column name DEFAULT NULL, statistics_table regclass DEFAULT NULL)
 RETURNS bigint AS 'MODULE_PATHNAME', 'ca_segment_catalog_register' LANGUAGE C VOLATILE;
-CREATE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
+CREATE OR REPLACE FUNCTION segment_catalog_refreshed(target regclass, as_of date, refresh_number integer, mode text,
                                           customers bigint, orders_merged bigint, layout integer)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_refreshed' LANGUAGE C VOLATILE;
 -- Records the relations whose capture triggers feed a build (NULL: none,
 -- every refresh rebuilds).
-CREATE FUNCTION segment_catalog_capture(target regclass, relations regclass[])
+CREATE OR REPLACE FUNCTION segment_catalog_capture(target regclass, relations regclass[])
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_capture' LANGUAGE C;
 CREATE OR REPLACE FUNCTION segment_catalog_forget(target regclass)
 RETURNS void AS 'MODULE_PATHNAME', 'ca_segment_catalog_forget' LANGUAGE C VOLATILE;
@@ -261,6 +272,7 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     next_above numeric;
     computed record;
+    cut record;
 BEGIN
     EXECUTE format($sql$
         SELECT %1$s.rfm_bins(s, $1, $2) AS bins,
@@ -275,9 +287,12 @@ BEGIN
         EXECUTE format('SELECT min((s).monetary) FROM (%s) src WHERE (s).frequency > 0 AND (s).monetary > $1', src)
             INTO next_above USING computed.top[1];
     END IF;
-    SELECT * INTO bins, tier_thresholds, frequency_cut, value_cut
-    FROM @extschema@.segment_cuts(build.options, computed.bins, computed.top, next_above, computed.frequency_median,
-                                  computed.value_median);
+    cut := @extschema@.segment_cuts(build.options, computed.bins, computed.top, next_above, computed.frequency_median,
+                                    computed.value_median);
+    bins := cut.bins;
+    tier_thresholds := cut.tier_thresholds;
+    frequency_cut := cut.frequency_cut;
+    value_cut := cut.value_cut;
 END $fn$;
 
 -- The population statistics of a derived build (layout 3), from its segment
@@ -291,6 +306,7 @@ CREATE OR REPLACE FUNCTION segment_distribution_cuts(build @extschema@.segment_b
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     computed record;
+    cut record;
     top numeric[];
     next_above numeric;
 BEGIN
@@ -308,9 +324,12 @@ BEGIN
                 INTO next_above USING top[1];
         END IF;
     END IF;
-    SELECT * INTO bins, tier_thresholds, frequency_cut, value_cut
-    FROM @extschema@.segment_cuts(build.options, computed.bins, top, next_above, computed.frequency_median,
-                                  computed.value_median);
+    cut := @extschema@.segment_cuts(build.options, computed.bins, top, next_above, computed.frequency_median,
+                                    computed.value_median);
+    bins := cut.bins;
+    tier_thresholds := cut.tier_thresholds;
+    frequency_cut := cut.frequency_cut;
+    value_cut := cut.value_cut;
 END $fn$;
 
 -- Tier thresholds and quadrant cuts from the population's figures and the
@@ -531,7 +550,9 @@ BEGIN
     IF distribution_changed THEN
         EXECUTE format('UPDATE %s SET distribution = NULL WHERE distribution IS NOT NULL', build.statistics_table);
     END IF;
-    EXECUTE format('INSERT INTO %s VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', build.statistics_table)
+    EXECUTE format('INSERT INTO %s (refresh_number, as_of, bins, lifecycle_thresholds, lifecycle_stages, '
+                   'tier_thresholds, tiers, frequency_cut, value_cut, tags_sql, distribution) '
+                   'VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', build.statistics_table)
         USING refresh_number, as_of, cuts.bins, fixed.lifecycle_thresholds, fixed.lifecycle_stages,
               cuts.tier_thresholds, fixed.tiers, cuts.frequency_cut, cuts.value_cut,
               @extschema@.segment_tags_sql(build.target),
@@ -648,9 +669,12 @@ BEGIN
                                                  amount_type);
     build.state_table := NULL;
     IF layout = 3 THEN
+        -- A tenth of each page stays free: the rows a refresh rewrites (the
+        -- customers with new orders, a few in each page) get their new
+        -- versions beside the old ones, without a new index entry (HOT).
         EXECUTE format('CREATE TABLE %I.%I (customer %s, state bytea, first_order date, last_order date, '
                        'frequency bigint, purchase_days bigint, monetary numeric, refunds bigint, '
-                       'first_refresh integer NOT NULL)', target_schema, target_name || '_state',
+                       'first_refresh integer NOT NULL) WITH (fillfactor = 90)', target_schema, target_name || '_state',
                        (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
                         WHERE a.attrelid = source AND a.attname = customer_column));
         build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
@@ -1374,7 +1398,7 @@ BEGIN
         IF delta IS NOT NULL THEN
             BEGIN
                 distribution := @extschema@.segment_distribution_apply(distribution, delta);
-            EXCEPTION WHEN invalid_binary_representation OR data_corrupted THEN
+            EXCEPTION WHEN data_exception OR data_corrupted THEN
                 -- The kept distribution does not describe the customers (it
                 -- was changed by hand): read it again from them.
                 distribution := @extschema@.segment_full_distribution(build.state_table);

@@ -115,13 +115,31 @@ FROM s CROSS JOIN b JOIN bulk_segments t ON t.customer = s.customer;
 SELECT (SELECT count(*) FROM (SELECT * FROM bulk_segments EXCEPT SELECT * FROM bulk_grouped) d) AS only_bulk,
        (SELECT count(*) FROM (SELECT * FROM bulk_grouped EXCEPT SELECT * FROM bulk_segments) d) AS only_grouped;
 
--- Every refresh path equals a fresh build (made by the bulk path).
-CREATE FUNCTION bulk_matches(as_of date) RETURNS TABLE (only_refreshed bigint, only_fresh bigint)
+-- The stored layout (a table) of the same build, refreshed alongside.
+SELECT build_segments('bulk_orders', 'customer_id', 'ordered_on', 'amount', 'bulk_stored', DATE '2024-12-31',
+                      '{"layout": "table"}');
+SELECT c.relname, c.relkind, b.layout FROM pg_class c JOIN segment_builds b ON b.target = c.oid
+WHERE c.relname IN ('bulk_segments', 'bulk_stored') ORDER BY 1;
+
+-- Every refresh path equals a fresh build (made by the bulk path), in
+-- either layout, and both layouts agree on the migration between the last
+-- two refreshes (the view derives the segments before it from the kept
+-- statistics and before-images, the table stored them).
+CREATE FUNCTION bulk_matches(as_of date)
+RETURNS TABLE (only_refreshed bigint, only_fresh bigint, only_view bigint, only_table bigint,
+               migration_view_only bigint, migration_table_only bigint)
 LANGUAGE plpgsql AS $$
 BEGIN
+    PERFORM refresh_segments('bulk_stored', as_of);
     PERFORM build_segments('bulk_orders', 'customer_id', 'ordered_on', 'amount', 'bulk_fresh', as_of);
     RETURN QUERY SELECT (SELECT count(*) FROM (SELECT * FROM bulk_segments EXCEPT SELECT * FROM bulk_fresh) d),
-                        (SELECT count(*) FROM (SELECT * FROM bulk_fresh EXCEPT SELECT * FROM bulk_segments) d);
+                        (SELECT count(*) FROM (SELECT * FROM bulk_fresh EXCEPT SELECT * FROM bulk_segments) d),
+                        (SELECT count(*) FROM (SELECT * FROM bulk_segments EXCEPT SELECT * FROM bulk_stored) d),
+                        (SELECT count(*) FROM (SELECT * FROM bulk_stored EXCEPT SELECT * FROM bulk_segments) d),
+                        (SELECT count(*) FROM (SELECT * FROM bulk_segments_migration
+                                               EXCEPT SELECT * FROM bulk_stored_migration) d),
+                        (SELECT count(*) FROM (SELECT * FROM bulk_stored_migration
+                                               EXCEPT SELECT * FROM bulk_segments_migration) d);
     PERFORM drop_segments('bulk_fresh');
 END $$;
 -- New orders for existing and for new customers, with refunds.
@@ -158,8 +176,39 @@ SELECT * FROM bulk_matches(DATE '2025-01-02');
 SELECT (refresh_segments('bulk_grouped', DATE '2025-01-02'))->>'mode' AS mode;
 SELECT (SELECT count(*) FROM (SELECT * FROM bulk_segments EXCEPT SELECT * FROM bulk_grouped) d) AS only_bulk,
        (SELECT count(*) FROM (SELECT * FROM bulk_grouped EXCEPT SELECT * FROM bulk_segments) d) AS only_grouped;
--- Half of each page of a target stays free for the new versions of its rows.
-SELECT reloptions FROM pg_class WHERE oid = 'bulk_segments'::regclass;
+-- A derived build keeps the segment distribution it computes its
+-- statistics from; its owner can overwrite it, and the next refresh then
+-- reads it again from the customers (and still equals a fresh build).
+INSERT INTO bulk_orders (customer_id, ordered_on, amount)
+SELECT abs(hashint4(i + 11)) % 1500, DATE '2025-01-02', i * 2.5 FROM generate_series(1, 50) AS i;
+UPDATE bulk_segments_statistics SET distribution = '\x13'::bytea WHERE distribution IS NOT NULL;
+SELECT (refresh_segments('bulk_segments', DATE '2025-01-03'))->>'mode' AS mode;
+SELECT * FROM bulk_matches(DATE '2025-01-03');
+-- An as_of move writes one statistics row and nothing else.
+SELECT pg_relation_size('bulk_segments_state') AS state_size_before \gset
+SELECT (refresh_segments('bulk_segments', DATE '2025-02-01')) - 'seconds' - 'customers' - 'target' AS refreshed;
+SELECT pg_relation_size('bulk_segments_state') = :state_size_before AS state_unchanged,
+       (SELECT count(*) FROM bulk_segments_statistics) AS statistics_rows,
+       (SELECT count(*) FROM bulk_segments_statistics WHERE distribution IS NOT NULL) AS distributions;
+SELECT * FROM bulk_matches(DATE '2025-02-01');
+-- Spends with more significant digits than a double keeps (tier thresholds
+-- then come from the state table, exactly): both layouts still agree.
+CREATE TABLE long_spend (customer_id bigint, ordered_on date, amount numeric);
+INSERT INTO long_spend
+SELECT i % 40, DATE '2024-06-01' + i % 150, 1000000000.0000000001 * (i % 7 + 1) + i FROM generate_series(1, 400) AS i;
+SELECT build_segments('long_spend', 'customer_id', 'ordered_on', 'amount', 'long_view', DATE '2024-12-31');
+SELECT build_segments('long_spend', 'customer_id', 'ordered_on', 'amount', 'long_table', DATE '2024-12-31',
+                      '{"layout": "table"}');
+INSERT INTO long_spend SELECT i, DATE '2024-12-30', 5000000000.00000000015 + i FROM generate_series(35, 45) AS i;
+SELECT (refresh_segments('long_view', DATE '2024-12-31'))->>'mode' AS mode,
+       (refresh_segments('long_table', DATE '2024-12-31'))->>'mode' AS mode;
+SELECT (SELECT count(*) FROM (SELECT * FROM long_view EXCEPT SELECT * FROM long_table) d) AS only_view,
+       (SELECT count(*) FROM (SELECT * FROM long_table EXCEPT SELECT * FROM long_view) d) AS only_table,
+       (SELECT count(DISTINCT tier) FROM long_view) AS tiers;
+SELECT drop_segments('long_view'), drop_segments('long_table');
+-- Half of each page of a stored target stays free for the new versions of
+-- its rows.
+SELECT reloptions FROM pg_class WHERE oid = 'bulk_stored'::regclass;
 
 -- Text keys, order lines and a minimum; timestamptz dates and real amounts:
 -- the bulk path's builds equal the GROUP BY path's.
@@ -180,11 +229,11 @@ SELECT count(*) AS customers,
        (SELECT count(*) FROM (SELECT customer, state FROM lines_bulk_state
                               EXCEPT SELECT customer, rfm_agg_state(sold_at, price::float8, invoice, 1::float8)
                                      FROM bulk_lines GROUP BY customer) d) AS states_differ,
-       (SELECT count(*) FROM lines_grouped_state) AS states_kept_without_capture
+       (SELECT count(state) FROM lines_grouped_state) AS states_kept_without_capture
 FROM lines_bulk;
 
 SELECT drop_segments(t)
-FROM unnest('{bulk_segments,bulk_grouped,lines_bulk,lines_grouped}'::regclass[]) t;
+FROM unnest('{bulk_segments,bulk_stored,bulk_grouped,lines_bulk,lines_grouped}'::regclass[]) t;
 DROP FUNCTION bulk_matches(date);
 DROP VIEW bulk_orders_view, bulk_lines_view;
-DROP TABLE bulk_orders, bulk_lines;
+DROP TABLE bulk_orders, bulk_lines, long_spend;

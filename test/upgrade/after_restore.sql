@@ -9,7 +9,7 @@ BEGIN
     RAISE NOTICE 'ok: %', what;
 END $$;
 
-SELECT pg_temp.check(count(*) = 2, 'the builds were restored') FROM segment_builds;
+SELECT pg_temp.check(count(*) = 3, 'the builds were restored') FROM segment_builds;
 SELECT pg_temp.check(count(*) = 1, 'the rule was restored') FROM segment_tag_rules;
 SELECT pg_temp.check(count(*) = 3 AND count(*) FILTER (WHERE rfm_state_summary(state) IS NOT DISTINCT FROM summary) = 3,
                      'stored states read after the restore') FROM kept_states;
@@ -25,8 +25,16 @@ SELECT refresh_segments('segments_fresh', DATE '2024-12-31');
 SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM segments EXCEPT SELECT * FROM segments_fresh) d) = 0
                      AND (SELECT count(*) FROM (SELECT * FROM segments_fresh EXCEPT SELECT * FROM segments) d) = 0,
                      'the restored build equals a fresh build');
-SELECT pg_temp.check(count(DISTINCT build_id) = 3, 'a new build gets an id of its own') FROM segment_builds;
+SELECT pg_temp.check(count(DISTINCT build_id) = 4, 'a new build gets an id of its own') FROM segment_builds;
+-- The derived build: its state, statistics and distribution came along.
+SELECT pg_temp.check(refresh_segments('derived_segments', DATE '2025-01-01') ->> 'mode' = 'incremental',
+                     'the restored derived build refreshes incrementally');
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'derived_fresh', DATE '2025-01-01');
+SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM derived_segments EXCEPT SELECT * FROM derived_fresh) d) = 0
+                     AND (SELECT count(*) FROM (SELECT * FROM derived_fresh EXCEPT SELECT * FROM derived_segments) d) = 0,
+                     'the restored derived build equals a fresh build');
+SELECT drop_segments('derived_fresh');
 SELECT drop_segments('segments_fresh');
-SELECT pg_temp.check(count(*) = 3, 'dropping the new build leaves the restored triggers')
+SELECT pg_temp.check(count(*) = 6, 'dropping the new build leaves the restored triggers')
 FROM pg_trigger WHERE tgrelid = 'orders'::regclass AND NOT tgisinternal;
 RESET ROLE;

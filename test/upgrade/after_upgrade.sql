@@ -99,5 +99,22 @@ SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM order_segments EXCEPT 
                      'a build with an order key equals a fresh build');
 SELECT drop_segments('order_segments');
 SELECT drop_segments('order_fresh');
+-- A derived build (the default layout: a view) on the upgraded database,
+-- kept for the restore test: refreshed after new orders it equals a fresh
+-- build, and its migration view equals the stored build's.
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'derived_segments', DATE '2024-12-31');
+SELECT pg_temp.check(layout = 3 AND (SELECT relkind FROM pg_class WHERE oid = target) = 'v',
+                     'a new build is a view over its state and statistics')
+FROM segment_builds WHERE target = 'derived_segments'::regclass;
+INSERT INTO orders (customer_id, ordered_on, amount)
+SELECT g % 2400, DATE '2024-12-10' + g % 20, (g % 250) + 0.25 FROM generate_series(1, 120) g;
+SELECT pg_temp.check(refresh_segments('derived_segments', DATE '2024-12-31') ->> 'mode' = 'incremental',
+                     'the derived build refreshes incrementally');
+SELECT build_segments('orders', 'customer_id', 'ordered_on', 'amount', 'derived_fresh', DATE '2024-12-31',
+                      '{"layout": "table"}');
+SELECT pg_temp.check((SELECT count(*) FROM (SELECT * FROM derived_segments EXCEPT SELECT * FROM derived_fresh) d) = 0
+                     AND (SELECT count(*) FROM (SELECT * FROM derived_fresh EXCEPT SELECT * FROM derived_segments) d) = 0,
+                     'the derived build equals a fresh stored build');
+SELECT drop_segments('derived_fresh');
 SELECT refresh_segments('segments', DATE '2024-12-31');  -- the restore test expects nothing pending
 RESET ROLE;
