@@ -330,3 +330,49 @@ TEST(SegmentDistribution, ShortestDoubleText) {
     EXPECT_STREQ(text, "19.99");
     EXPECT_EQ(kind_of([&] { shortest_double_text(kInf, text); }), ErrorKind::invalid_parameter_value);
 }
+
+TEST(SegmentDistribution, LargeCollectionsSortLikeStdSort) {
+    // Beyond the small-input cutoff the columns are radix sorted and the
+    // histograms counted (or sorted, for keys spread widely).
+    std::mt19937_64 g(5);
+    for (int round = 0; round < 3; ++round) {
+        SegmentCollector collector;
+        std::vector<double> monetary, values;
+        std::vector<std::int32_t> days;
+        for (int i = 0; i < 50000; ++i) {
+            SegmentCustomer c;
+            c.last_order = round == 0 ? 8000 + static_cast<std::int32_t>(g() % 1000)
+                                      : kFirstValidDay + static_cast<std::int32_t>(g() % 2000000000u);
+            c.frequency = round == 2 ? 1 + static_cast<std::int64_t>(g() >> 2) : 1 + static_cast<std::int64_t>(g() % 9);
+            const double scale = std::ldexp(1.0, static_cast<int>(g() % 200) - 100);
+            c.monetary = (static_cast<double>(g() % 2000001) - 1000000) * (round == 0 ? 0.01 : scale);
+            c.value = round == 0 ? static_cast<double>(g() % 7) : -c.monetary * 3;
+            collector.add(c);
+            monetary.push_back(c.monetary == 0 ? 0.0 : c.monetary);
+            values.push_back(c.value == 0 ? 0.0 : c.value);
+            days.push_back(c.last_order);
+        }
+        const SegmentValues sorted = collector.sorted();
+        std::sort(monetary.begin(), monetary.end());
+        std::sort(values.begin(), values.end());
+        ASSERT_EQ(sorted.monetary.size(), monetary.size());
+        EXPECT_EQ(std::memcmp(sorted.monetary.data(), monetary.data(), monetary.size() * sizeof(double)), 0);
+        EXPECT_EQ(std::memcmp(sorted.values.data(), values.data(), values.size() * sizeof(double)), 0);
+        std::sort(days.begin(), days.end());
+        std::size_t at = 0;
+        for (const DayCount& entry : sorted.days)
+            for (std::int64_t k = 0; k < entry.count; ++k)
+                ASSERT_EQ(days[at++], entry.day);
+        EXPECT_EQ(at, days.size());
+        std::int64_t total = 0;
+        for (std::size_t i = 0; i < sorted.frequencies.size(); ++i) {
+            total += sorted.frequencies[i].count;
+            if (i > 0) {
+                EXPECT_LT(sorted.frequencies[i - 1].frequency, sorted.frequencies[i].frequency);
+            }
+        }
+        EXPECT_EQ(total, 50000);
+        const auto bytes = distribution_bytes(sorted);
+        EXPECT_TRUE(read_segment_distribution(bytes.data(), bytes.size()) == sorted);
+    }
+}

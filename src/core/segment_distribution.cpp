@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
 
 #include "sort.hpp"
@@ -42,10 +43,27 @@ FrequencyCount entry_of(std::int64_t key, std::int64_t count, const FrequencyCou
     return FrequencyCount{key, count};
 }
 
+// Histograms of keys in a narrow range (days of a few years, purchase
+// counts) are counted directly; others are sorted first.
 template <typename Entry, typename Key>
 std::vector<Entry> histogram_of(std::vector<Key> keys, const Interrupts& interrupts) {
-    sort_interruptible(keys.data(), keys.data() + keys.size(), std::less<Key>(), interrupts);
     std::vector<Entry> entries;
+    if (keys.empty())
+        return entries;
+    const auto [low, high] = std::minmax_element(keys.begin(), keys.end());
+    const std::int64_t first = *low;
+    const auto span = static_cast<std::uint64_t>(static_cast<std::int64_t>(*high) - first);
+    if (span < 2 * keys.size() + 65536) {
+        std::vector<std::int64_t> counts(span + 1, 0);
+        for (Key key : keys)
+            ++counts[static_cast<std::size_t>(static_cast<std::int64_t>(key) - first)];
+        for (std::size_t i = 0; i < counts.size(); ++i)
+            if (counts[i] > 0)
+                entries.push_back(
+                    entry_of(first + static_cast<std::int64_t>(i), counts[i], static_cast<const Entry*>(nullptr)));
+        return entries;
+    }
+    sort_interruptible(keys.data(), keys.data() + keys.size(), std::less<Key>(), interrupts);
     for (std::size_t i = 0; i < keys.size();) {
         std::size_t j = i + 1;
         while (j < keys.size() && keys[j] == keys[i])
@@ -54,6 +72,53 @@ std::vector<Entry> histogram_of(std::vector<Key> keys, const Interrupts& interru
         i = j;
     }
     return entries;
+}
+
+// Sorts finite doubles (no -0) ascending: a least-significant-digit radix
+// sort of their bits mapped to unsigned integers in the same order, several
+// times faster than comparison sorting at a million values. Passes whose
+// digit is the same in every value are skipped.
+void sort_doubles(std::vector<double>& values, const Interrupts& interrupts) {
+    const std::size_t n = values.size();
+    if (n < 4096) {
+        std::sort(values.begin(), values.end());
+        return;
+    }
+    constexpr int kDigitBits = 11;
+    constexpr int kPasses = 6;  // 66 bits >= 64
+    constexpr std::size_t kRadix = std::size_t(1) << kDigitBits;
+    constexpr std::uint64_t kSign = std::uint64_t(1) << 63;
+    std::vector<std::uint64_t> keys(n), scratch(n);
+    std::vector<std::size_t> counts(kPasses * kRadix, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        std::uint64_t bits;
+        std::memcpy(&bits, &values[i], sizeof bits);
+        const std::uint64_t key = (bits & kSign) != 0 ? ~bits : bits | kSign;
+        keys[i] = key;
+        for (int pass = 0; pass < kPasses; ++pass)
+            ++counts[pass * kRadix + ((key >> (pass * kDigitBits)) & (kRadix - 1))];
+    }
+    for (int pass = 0; pass < kPasses; ++pass) {
+        std::size_t* count = &counts[pass * kRadix];
+        const int shift = pass * kDigitBits;
+        if (count[(keys[0] >> shift) & (kRadix - 1)] == n)
+            continue;
+        interrupts.check();
+        std::size_t offset = 0;
+        for (std::size_t digit = 0; digit < kRadix; ++digit) {
+            const std::size_t here = count[digit];
+            count[digit] = offset;
+            offset += here;
+        }
+        for (std::uint64_t key : keys)
+            scratch[count[(key >> shift) & (kRadix - 1)]++] = key;
+        keys.swap(scratch);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t key = keys[i];
+        const std::uint64_t bits = (key & kSign) != 0 ? key & ~kSign : ~key;
+        std::memcpy(&values[i], &bits, sizeof bits);
+    }
 }
 
 // held - removed + added, histograms ascending by key.
@@ -175,6 +240,7 @@ void SegmentCollector::add(const SegmentCustomer& customer) {
     if (!std::isfinite(customer.monetary) || !std::isfinite(customer.value))
         throw Error(ErrorKind::invalid_parameter_value, "monetary and order value must be finite");
     check_buyers(std::uint64_t(monetary_.size()) + 1);
+    sorted_ = false;
     days_.push_back(customer.last_order);
     frequencies_.push_back(customer.frequency);
     monetary_.push_back(canonical(customer.monetary));
@@ -184,11 +250,24 @@ void SegmentCollector::add(const SegmentCustomer& customer) {
 
 void SegmentCollector::merge(const SegmentCollector& other) {
     check_buyers(std::uint64_t(monetary_.size()) + other.monetary_.size());
+    sorted_ = false;
     days_.insert(days_.end(), other.days_.begin(), other.days_.end());
     frequencies_.insert(frequencies_.end(), other.frequencies_.begin(), other.frequencies_.end());
     monetary_.insert(monetary_.end(), other.monetary_.begin(), other.monetary_.end());
     values_.insert(values_.end(), other.values_.begin(), other.values_.end());
     inexact_ += other.inexact_;
+}
+
+void SegmentCollector::add_values(const SegmentValues& values) {
+    check_buyers(std::uint64_t(monetary_.size()) + values.buyers());
+    sorted_ = false;
+    for (const DayCount& entry : values.days)
+        days_.insert(days_.end(), static_cast<std::size_t>(entry.count), entry.day);
+    for (const FrequencyCount& entry : values.frequencies)
+        frequencies_.insert(frequencies_.end(), static_cast<std::size_t>(entry.count), entry.frequency);
+    monetary_.insert(monetary_.end(), values.monetary.begin(), values.monetary.end());
+    values_.insert(values_.end(), values.values.begin(), values.values.end());
+    inexact_ += values.inexact;
 }
 
 SegmentValues SegmentCollector::sorted(const Interrupts& interrupts) const {
@@ -197,10 +276,20 @@ SegmentValues SegmentCollector::sorted(const Interrupts& interrupts) const {
     out.frequencies = histogram_of<FrequencyCount>(frequencies_, interrupts);
     out.monetary = monetary_;
     out.values = values_;
-    for (std::vector<double>* column : {&out.monetary, &out.values})
-        sort_interruptible(column->data(), column->data() + column->size(), std::less<double>(), interrupts);
+    sort_doubles(out.monetary, interrupts);
+    sort_doubles(out.values, interrupts);
     out.inexact = inexact_;
     return out;
+}
+
+void SegmentCollector::sort(const Interrupts& interrupts) {
+    if (sorted_)
+        return;
+    day_histogram_ = histogram_of<DayCount>(days_, interrupts);
+    frequency_histogram_ = histogram_of<FrequencyCount>(frequencies_, interrupts);
+    sort_doubles(monetary_, interrupts);
+    sort_doubles(values_, interrupts);
+    sorted_ = true;
 }
 
 SegmentValues apply_segment_delta(const SegmentValues& distribution, const SegmentDelta& delta) {
@@ -269,21 +358,27 @@ SegmentStatistics segment_statistics(const SegmentValues& distribution, std::int
 
 namespace {
 
-void write_values(StateWriter& writer, const SegmentValues& values) {
-    writer.u32(static_cast<std::uint32_t>(values.days.size()));
-    for (const DayCount& entry : values.days) {
+void write_values(StateWriter& writer, const std::vector<DayCount>& days,
+                  const std::vector<FrequencyCount>& frequencies, const std::vector<double>& monetary,
+                  const std::vector<double>& values, std::int64_t inexact) {
+    writer.u32(static_cast<std::uint32_t>(days.size()));
+    for (const DayCount& entry : days) {
         writer.i32(entry.day);
         writer.i64(entry.count);
     }
-    writer.u32(static_cast<std::uint32_t>(values.frequencies.size()));
-    for (const FrequencyCount& entry : values.frequencies) {
+    writer.u32(static_cast<std::uint32_t>(frequencies.size()));
+    for (const FrequencyCount& entry : frequencies) {
         writer.i64(entry.frequency);
         writer.i64(entry.count);
     }
-    writer.u32(static_cast<std::uint32_t>(values.buyers()));
-    writer.f64_array(values.monetary.data(), values.monetary.size());
-    writer.f64_array(values.values.data(), values.values.size());
-    writer.i64(values.inexact);
+    writer.u32(static_cast<std::uint32_t>(monetary.size()));
+    writer.f64_array(monetary.data(), monetary.size());
+    writer.f64_array(values.data(), values.size());
+    writer.i64(inexact);
+}
+
+void write_values(StateWriter& writer, const SegmentValues& values) {
+    write_values(writer, values.days, values.frequencies, values.monetary, values.values, values.inexact);
 }
 
 void read_ascending(StateReader& reader, std::vector<double>* out, std::uint32_t count, const char* field) {
@@ -365,6 +460,16 @@ void write_segment_delta(StateWriter& writer, const SegmentDelta& delta) {
     writer.u8(kDistributionLayout);
     write_values(writer, delta.removed);
     write_values(writer, delta.added);
+}
+
+void write_segment_delta(StateWriter& writer, const SegmentCollector& removed, const SegmentCollector& added) {
+    if (!removed.sorted_ || !added.sorted_)
+        throw Error(ErrorKind::internal_error, "segment delta written before sorting");
+    writer.header(StateKind::segment_delta);
+    writer.u8(kDistributionLayout);
+    for (const SegmentCollector* side : {&removed, &added})
+        write_values(writer, side->day_histogram_, side->frequency_histogram_, side->monetary_, side->values_,
+                     side->inexact_);
 }
 
 SegmentDelta read_segment_delta(const std::uint8_t* bytes, std::size_t length) {

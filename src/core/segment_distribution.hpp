@@ -66,16 +66,30 @@ class SegmentCollector {
 public:
     void add(const SegmentCustomer& customer);
     void merge(const SegmentCollector& other);
+    // Every customer of sorted values (a serialized partial state read back).
+    void add_values(const SegmentValues& values);
     std::size_t size() const { return monetary_.size(); }
     SegmentValues sorted(const Interrupts& interrupts = Interrupts{}) const;
+    // Sorts the columns in place, for write_segment_delta (no copies).
+    void sort(const Interrupts& interrupts = Interrupts{});
 
 private:
+    friend void write_segment_delta(class StateWriter& writer, const SegmentCollector& removed,
+                                    const SegmentCollector& added);
     std::vector<std::int32_t> days_;
     std::vector<std::int64_t> frequencies_;
     std::vector<double> monetary_;
     std::vector<double> values_;
     std::int64_t inexact_ = 0;
+    // Set by sort(), cleared by any change.
+    bool sorted_ = false;
+    std::vector<DayCount> day_histogram_;
+    std::vector<FrequencyCount> frequency_histogram_;
 };
+
+// The delta of two collectors that sort() has sorted: the bytes
+// write_segment_delta writes for their sorted() values.
+void write_segment_delta(StateWriter& writer, const SegmentCollector& removed, const SegmentCollector& added);
 
 // What changed: the values of the removed customers (as they were) and of
 // the added ones (as they are now). An updated customer is in both.
