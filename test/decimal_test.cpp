@@ -545,3 +545,55 @@ TEST(DecimalToBase10000, RoundTripsThroughTheReader) {
         ASSERT_TRUE(back.mantissa == value.mantissa && back.scale == value.scale) << "trial " << trial;
     }
 }
+
+TEST(Decimal, DivideLikeNumeric) {
+    // The quotients PostgreSQL 15 prints for numeric / bigint.
+    struct Case {
+        Decimal dividend;
+        std::int64_t divisor;
+        const char* expected;
+    };
+    const Case cases[] = {
+        {dec(10, 0), 3, "3.3333333333333333"},
+        {dec(1, 0), 3, "0.33333333333333333333"},
+        {dec(2, 0), 3, "0.66666666666666666667"},  // rounded up
+        {dec(10000, 2), 7, "14.2857142857142857"},
+        {dec(-12345678, 3), 99999, "-0.12345801458014580146"},
+        {dec(1, 4), 3, "0.000033333333333333333333"},
+        {dec(99990000, 0), 10000001, "9.9989990001001000"},
+        {dec(5, 0), 2, "2.5000000000000000"},
+        {dec(0, 2), 7, "0.00000000000000000000"},
+        {dec(1234567890125, 1), 1, "123456789012.50000000"},
+        {dec(5, 1), 10001, "0.000049995000499950005000"},
+    };
+    for (const Case& c : cases) {
+        Decimal quotient;
+        ASSERT_TRUE(decimal_divide_like_numeric(c.dividend, c.divisor, &quotient)) << c.expected;
+        char text[kDecimalTextCapacity];
+        decimal_format(quotient, text);
+        EXPECT_STREQ(text, c.expected);
+    }
+    Decimal quotient;
+    EXPECT_FALSE(decimal_divide_like_numeric(dec(1, 0), 0, &quotient));
+    // A tiny quotient needs a scale beyond 38 digits.
+    EXPECT_FALSE(decimal_divide_like_numeric(dec(1, 30), 1000, &quotient));
+}
+
+TEST(Decimal, ToDoubleRoundsCorrectly) {
+    // Every path of decimal_to_double agrees with strtod of the exact text.
+    std::mt19937_64 g(17);
+    for (int i = 0; i < 200000; ++i) {
+        const int digits = 1 + static_cast<int>(g() % 38);
+        int128 mantissa = 0;
+        for (int d = 0; d < digits; ++d)
+            mantissa = mantissa * 10 + static_cast<int>(g() % 10);
+        if (g() % 2)
+            mantissa = -mantissa;
+        const Decimal value = dec(mantissa, static_cast<std::int32_t>(g() % 39));
+        char text[kDecimalTextCapacity];
+        decimal_format(value, text);
+        const double expected = std::strtod(text, nullptr);
+        const double got = decimal_to_double(value);
+        ASSERT_EQ(std::memcmp(&expected, &got, sizeof got), 0) << text;
+    }
+}

@@ -22,6 +22,7 @@
 #include "kmeans.hpp"
 #include "rfm_bins.hpp"
 #include "rfm_summary.hpp"
+#include "segment_distribution.hpp"
 #include "rfm_summary_orders.hpp"
 #include "tags.hpp"
 #include "test_util.hpp"
@@ -326,6 +327,32 @@ std::vector<Sample> samples() {
                            CampaignParams p;
                            const CampaignState back = read_campaign_state(bytes.data(), bytes.size(), &p);
                            return bytes_of([&](StateWriter& w) { write_campaign_state(w, back, p); });
+                       }});
+    }
+    {
+        SegmentCollector removed, added;
+        for (int i = 0; i < 4; ++i) {
+            SegmentCustomer c;
+            c.last_order = 9000 + i % 2;
+            c.frequency = 1 + i;
+            c.monetary = 12.5 * i;
+            c.value = c.monetary / static_cast<double>(c.frequency);
+            c.exact = i != 3;
+            added.add(c);
+            if (i == 1)
+                removed.add(c);
+        }
+        const SegmentDelta delta{removed.sorted(), added.sorted()};
+        out.push_back({StateKind::segment_distribution,
+                       bytes_of([&](StateWriter& w) { write_segment_distribution(w, delta.added); }),
+                       [](const Bytes& bytes) {
+                           const SegmentValues back = read_segment_distribution(bytes.data(), bytes.size());
+                           return bytes_of([&](StateWriter& w) { write_segment_distribution(w, back); });
+                       }});
+        out.push_back({StateKind::segment_delta, bytes_of([&](StateWriter& w) { write_segment_delta(w, delta); }),
+                       [](const Bytes& bytes) {
+                           const SegmentDelta back = read_segment_delta(bytes.data(), bytes.size());
+                           return bytes_of([&](StateWriter& w) { write_segment_delta(w, back); });
                        }});
     }
     return out;

@@ -1,5 +1,8 @@
 #include "decimal.hpp"
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -182,9 +185,84 @@ double decimal_to_double(const Decimal& value) {
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
         return static_cast<double>(static_cast<std::int64_t>(value.mantissa)) / powers[value.scale];
     }
+    // Digits and exponent for std::from_chars, which rounds correctly as
+    // strtod does, without strtod's locale handling.
+    const bool negative = value.mantissa < 0;
+    const auto magnitude = static_cast<unsigned __int128>(negative ? -int128(value.mantissa) : int128(value.mantissa));
+    if (magnitude <= UINT64_MAX && value.scale >= 0) {
+        char text[48];
+        char* end = text;
+        if (negative)
+            *end++ = '-';
+        end = std::to_chars(end, text + 24, static_cast<std::uint64_t>(magnitude)).ptr;
+        *end++ = 'e';
+        *end++ = '-';
+        end = std::to_chars(end, text + sizeof text, value.scale).ptr;
+        double result = 0;
+        std::from_chars(text, end, result);
+        return result;
+    }
     char text[kDecimalTextCapacity];
     decimal_format(value, text);
     return std::strtod(text, nullptr);
+}
+
+namespace {
+
+constexpr std::array<int128, kMaxDecimalScale + 1> kPowersOfTen = [] {
+    std::array<int128, kMaxDecimalScale + 1> powers{};
+    powers[0] = 1;
+    for (int i = 1; i <= kMaxDecimalScale; ++i)
+        powers[i] = powers[i - 1] * 10;
+    return powers;
+}();
+
+// The base-10000 weight and first digit of a positive value m * 10^-scale,
+// as numeric stores it: value = first * 10000^weight + (lower digits).
+void base10000_lead(int128 m, std::int32_t scale, int* weight, int128* first) {
+    int digits = 1;
+    while (digits <= kMaxDecimalScale && m >= kPowersOfTen[digits])
+        ++digits;
+    const int exponent = digits - 1 - scale;  // of the leading decimal digit
+    *weight = exponent >= 0 ? exponent / 4 : -((-exponent + 3) / 4);
+    const int shift = -scale - 4 * *weight;  // first = floor(m * 10^shift)
+    *first = shift >= 0 ? m * kPowersOfTen[shift] : m / kPowersOfTen[-shift];
+}
+
+}  // namespace
+
+bool decimal_divide_like_numeric(const Decimal& dividend, std::int64_t divisor, Decimal* out) {
+    if (divisor <= 0 || dividend.scale < 0 || dividend.scale > kMaxDecimalScale)
+        return false;
+    const bool negative = dividend.mantissa < 0;
+    const int128 magnitude =
+        negative ? -static_cast<int128>(dividend.mantissa) : static_cast<int128>(dividend.mantissa);
+    // select_div_scale: the quotient's weight estimated from the first
+    // base-10000 digits (zero counts as weight 0, digit 0), one less when the
+    // dividend's first digit is not larger.
+    int weight1 = 0, weight2 = 0;
+    int128 first1 = 0, first2 = 0;
+    if (magnitude != 0)
+        base10000_lead(magnitude, dividend.scale, &weight1, &first1);
+    base10000_lead(divisor, 0, &weight2, &first2);
+    int quotient_weight = weight1 - weight2;
+    if (first1 <= first2)
+        --quotient_weight;
+    int scale = 16 - quotient_weight * 4;
+    scale = std::max(scale, static_cast<int>(dividend.scale));
+    scale = std::max(scale, 0);
+    if (scale > kMaxDecimalScale)
+        return false;
+    int128 scaled;
+    if (__builtin_mul_overflow(magnitude, kPowersOfTen[scale - dividend.scale], &scaled))
+        return false;
+    int128 quotient = scaled / divisor;
+    const int128 remainder = scaled % divisor;
+    if (remainder >= divisor - remainder)  // half away from zero
+        ++quotient;
+    out->mantissa = negative ? -quotient : quotient;
+    out->scale = scale;
+    return true;
 }
 
 const char* large_decimal_problem(const LargeDecimal& value) {

@@ -60,6 +60,13 @@ std::size_t decimal_format(const Decimal& value, char* buffer);
 
 double decimal_to_double(const Decimal& value);
 
+// dividend / divisor (divisor > 0) as PostgreSQL's numeric division of the
+// numeric with display scale dividend.scale by the numeric of a bigint
+// gives it: the result scale chosen for at least 16 significant digits
+// (select_div_scale), the exact quotient rounded half away from zero at that
+// scale. False when the quotient does not fit a Decimal.
+bool decimal_divide_like_numeric(const Decimal& dividend, std::int64_t divisor, Decimal* out);
+
 // A decimal of any size in PostgreSQL numeric's representation: base-10000
 // digits, most significant first, digit i worth 10000^(weight - i), and the
 // display scale (decimal places shown). Money totals beyond 128 bits travel

@@ -95,41 +95,16 @@ void read_bins_state(const Arena& arena, const std::uint8_t* bytes, std::size_t 
 }
 
 double percentile_cont_sorted(const double* sorted, std::size_t count, double fraction) {
-    // Same arithmetic as PostgreSQL's percentile_cont (float8 variant), so the
-    // cut points agree with it to the last bit.
-    const double position = fraction * static_cast<double>(count - 1);
-    const auto first = static_cast<std::size_t>(std::floor(position));
-    const auto second = static_cast<std::size_t>(std::ceil(position));
-    const double low = sorted[first];
-    if (first == second)
-        return low;
-    const double high = sorted[second];
-    const double fraction_between = position - static_cast<double>(first);
-    const double value = low + (high - low) * fraction_between;
-    if (std::isfinite(value))
-        return value;
-    // high - low overflowed (values of opposite sign near the limits of
-    // double); the weighted form cannot.
-    return low * (1 - fraction_between) + high * fraction_between;
+    return percentile_cont_at([sorted](std::size_t index) { return sorted[index]; }, count, fraction);
 }
 
 namespace {
 
-// The mean of finite values is finite; where long double has no more range
-// than double, the sum of values near the limit could still overflow, so
-// such a sum is redone on halved values.
 double mean_of(const FlatArray<double>& values) {
-    long double total = 0;
-    for (double value : values)
-        total += value;
-    double mean = static_cast<double>(total / values.size);
-    if (!std::isfinite(mean)) {
-        total = 0;
+    return mean_in_order(values.size, [&values](auto add) {
         for (double value : values)
-            total += value / 2;
-        mean = static_cast<double>(total / values.size) * 2;
-    }
-    return mean;
+            add(value);
+    });
 }
 
 void cuts_of(const FlatArray<double>& values, int buckets, double* cuts) {

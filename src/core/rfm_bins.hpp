@@ -3,6 +3,7 @@
 // check of bins built by hand.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -52,6 +53,46 @@ struct Bins {
 // The value at fraction p of the sorted values, interpolating linearly between
 // neighbours exactly as PostgreSQL's percentile_cont does.
 double percentile_cont_sorted(const double* sorted, std::size_t count, double fraction);
+
+// The same over count ascending values given by at(index) (a histogram read
+// in place), with the one arithmetic of percentile_cont_sorted.
+template <typename At>
+double percentile_cont_at(At at, std::size_t count, double fraction) {
+    // Same arithmetic as PostgreSQL's percentile_cont (float8 variant), so the
+    // cut points agree with it to the last bit.
+    const double position = fraction * static_cast<double>(count - 1);
+    const auto first = static_cast<std::size_t>(std::floor(position));
+    const auto second = static_cast<std::size_t>(std::ceil(position));
+    const double low = at(first);
+    if (first == second)
+        return low;
+    const double high = at(second);
+    const double fraction_between = position - static_cast<double>(first);
+    const double value = low + (high - low) * fraction_between;
+    if (std::isfinite(value))
+        return value;
+    // high - low overflowed (values of opposite sign near the limits of
+    // double); the weighted form cannot.
+    return low * (1 - fraction_between) + high * fraction_between;
+}
+
+// The mean of count values that visit(add) passes to add in ascending order:
+// summed in that order in long double, so that it does not depend on the
+// order rows arrived in. The mean of finite values is finite; where long
+// double has no more range than double, the sum of values near the limit
+// could still overflow, so such a sum is redone on halved values.
+template <typename Visit>
+double mean_in_order(std::size_t count, Visit visit) {
+    long double total = 0;
+    visit([&total](double value) { total += value; });
+    double mean = static_cast<double>(total / count);
+    if (!std::isfinite(mean)) {
+        total = 0;
+        visit([&total](double value) { total += value / 2; });
+        mean = static_cast<double>(total / count) * 2;
+    }
+    return mean;
+}
 
 // Cut point j (1..buckets-1) is percentile_cont(j / buckets). Sorts the state's
 // arrays in place (polling interrupts). With no customers, returns zero

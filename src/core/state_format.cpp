@@ -45,6 +45,10 @@ const char* state_name(StateKind kind) {
         return "sbg_fit";
     case StateKind::btyd_cov_fit:
         return "bgnbd_cov_fit or pareto_nbd_cov_fit";
+    case StateKind::segment_distribution:
+        return "segment distribution";
+    case StateKind::segment_delta:
+        return "segment_distribution_delta";
     }
     return "unknown";
 }

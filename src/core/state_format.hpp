@@ -67,32 +67,49 @@ inline bool valid_day(std::int64_t day) { return day >= kFirstValidDay && day <=
 
 // Every serialized state. The values are part of the format: never reuse one.
 enum class StateKind : std::uint8_t {
-    rfm_summary = 1,         // rfm_agg, rfm_agg_state, rfm_state_merge
-    rfm_bins = 2,            // rfm_bins
-    btyd_fit = 3,            // bgnbd_fit, pareto_nbd_fit, mbgnbd_fit
-    gamma_gamma_fit = 4,     // gamma_gamma_fit
-    activity_status = 5,     // activity_status
-    coupon_sensitivity = 6,  // coupon_sensitivity
-    purchase_mix = 7,        // purchase_mix
-    channel_preference = 8,  // channel_preference
-    spend_sample = 9,        // gini, pareto_share, lorenz_curve, pareto_tier_thresholds, value_band_cuts
-    kmeans_fit = 10,         // kmeans_fit
-    affinity = 11,           // affinity
-    segment_overlap = 12,    // segment_overlap
-    campaign_report = 13,    // campaign_report
-    kmeans_model = 14,       // a fitted KMeansModel (the core's own copies; not an aggregate state)
-    rfm_orders = 15,         // rfm_agg and rfm_agg_state with an order key, rfm_state_merge
-    bgbb_fit = 16,           // bgbb_fit
-    sbg_fit = 17,            // sbg_fit
-    btyd_cov_fit = 18,       // bgnbd_cov_fit, pareto_nbd_cov_fit
+    rfm_summary = 1,            // rfm_agg, rfm_agg_state, rfm_state_merge
+    rfm_bins = 2,               // rfm_bins
+    btyd_fit = 3,               // bgnbd_fit, pareto_nbd_fit, mbgnbd_fit
+    gamma_gamma_fit = 4,        // gamma_gamma_fit
+    activity_status = 5,        // activity_status
+    coupon_sensitivity = 6,     // coupon_sensitivity
+    purchase_mix = 7,           // purchase_mix
+    channel_preference = 8,     // channel_preference
+    spend_sample = 9,           // gini, pareto_share, lorenz_curve, pareto_tier_thresholds, value_band_cuts
+    kmeans_fit = 10,            // kmeans_fit
+    affinity = 11,              // affinity
+    segment_overlap = 12,       // segment_overlap
+    campaign_report = 13,       // campaign_report
+    kmeans_model = 14,          // a fitted KMeansModel (the core's own copies; not an aggregate state)
+    rfm_orders = 15,            // rfm_agg and rfm_agg_state with an order key, rfm_state_merge
+    bgbb_fit = 16,              // bgbb_fit
+    sbg_fit = 17,               // sbg_fit
+    btyd_cov_fit = 18,          // bgnbd_cov_fit, pareto_nbd_cov_fit
+    segment_distribution = 19,  // segment_distribution_apply (kept in a table by the segment builder)
+    segment_delta = 20,         // segment_distribution_delta
 };
 
 constexpr StateKind kAllStateKinds[] = {
-    StateKind::rfm_summary,     StateKind::rfm_bins,           StateKind::btyd_fit,     StateKind::gamma_gamma_fit,
-    StateKind::activity_status, StateKind::coupon_sensitivity, StateKind::purchase_mix, StateKind::channel_preference,
-    StateKind::spend_sample,    StateKind::kmeans_fit,         StateKind::affinity,     StateKind::segment_overlap,
-    StateKind::campaign_report, StateKind::kmeans_model,       StateKind::rfm_orders,   StateKind::bgbb_fit,
-    StateKind::sbg_fit,         StateKind::btyd_cov_fit,
+    StateKind::rfm_summary,
+    StateKind::rfm_bins,
+    StateKind::btyd_fit,
+    StateKind::gamma_gamma_fit,
+    StateKind::activity_status,
+    StateKind::coupon_sensitivity,
+    StateKind::purchase_mix,
+    StateKind::channel_preference,
+    StateKind::spend_sample,
+    StateKind::kmeans_fit,
+    StateKind::affinity,
+    StateKind::segment_overlap,
+    StateKind::campaign_report,
+    StateKind::kmeans_model,
+    StateKind::rfm_orders,
+    StateKind::bgbb_fit,
+    StateKind::sbg_fit,
+    StateKind::btyd_cov_fit,
+    StateKind::segment_distribution,
+    StateKind::segment_delta,
 };
 
 // The name used in messages: "invalid serialized <name> state".

@@ -37,13 +37,14 @@ extern const StateFamily kSbgFitFamily;
 extern const StateFamily kBtydCovFitFamily;
 extern const StateFamily kAffinityFamily;
 extern const StateFamily kChannelFamily;
+extern const StateFamily kSegmentDeltaFamily;
 
 namespace {
 
 const StateFamily* const kFamilies[] = {
     &kRfmSummaryFamily, &kSpendFamily,   &kBinsFamily,   &kKMeansFamily,     &kCampaignFamily,      &kOverlapFamily,
     &kActivityFamily,   &kCouponFamily,  &kMixFamily,    &kBtydFitFamily,    &kGammaGammaFitFamily, &kAffinityFamily,
-    &kChannelFamily,    &kBgbbFitFamily, &kSbgFitFamily, &kBtydCovFitFamily,
+    &kChannelFamily,    &kBgbbFitFamily, &kSbgFitFamily, &kBtydCovFitFamily, &kSegmentDeltaFamily,
 };
 
 // ------------------------------------------------- shared contexts

@@ -101,22 +101,30 @@ CA_FUNCTION(ca_rfm_bins_finalfn) {
     auto* state = reinterpret_cast<BinsAggState*>(PG_GETARG_POINTER(0));
     if (state->core.recency.size == 0)
         PG_RETURN_NULL();  // no customer with a purchase: nothing to cut
-    ca::Bins bins = ca::compute_bins(state->core, ca::pg::interrupts());
+    const ca::Bins bins = ca::compute_bins(state->core, ca::pg::interrupts());
     TupleDesc descriptor = ca::pg::result_descriptor(fcinfo, &fcinfo->flinfo->fn_extra);
-    Datum values[ca::pg::bins_fields];
-    bool nulls[ca::pg::bins_fields] = {false};
-    const int cut_count = bins.buckets - 1;
-    values[ca::pg::bins_buckets] = Int32GetDatum(bins.buckets);
-    values[ca::pg::bins_as_of] = DateADTGetDatum(state->core.as_of_day);
-    values[ca::pg::bins_customers] = Int64GetDatum(bins.customers);
-    values[ca::pg::bins_recency_cuts] = ca::pg::float8_array_datum(bins.recency_cuts, cut_count);
-    values[ca::pg::bins_frequency_cuts] = ca::pg::float8_array_datum(bins.frequency_cuts, cut_count);
-    values[ca::pg::bins_monetary_cuts] = ca::pg::float8_array_datum(bins.monetary_cuts, cut_count);
-    values[ca::pg::bins_recency_mean] = Float8GetDatum(bins.recency_mean);
-    values[ca::pg::bins_frequency_mean] = Float8GetDatum(bins.frequency_mean);
-    values[ca::pg::bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);
-    PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(descriptor, values, nulls)));
+    PG_RETURN_DATUM(ca::pg::bins_datum(descriptor, bins, state->core.as_of_day));
 }
+
+namespace customer_analytics::pg {
+
+Datum bins_datum(TupleDesc descriptor, const Bins& bins, std::int32_t as_of_day) {
+    Datum values[bins_fields];
+    bool nulls[bins_fields] = {false};
+    const int cut_count = bins.buckets - 1;
+    values[bins_buckets] = Int32GetDatum(bins.buckets);
+    values[bins_as_of] = DateADTGetDatum(as_of_day);
+    values[bins_customers] = Int64GetDatum(bins.customers);
+    values[bins_recency_cuts] = float8_array_datum(bins.recency_cuts, cut_count);
+    values[bins_frequency_cuts] = float8_array_datum(bins.frequency_cuts, cut_count);
+    values[bins_monetary_cuts] = float8_array_datum(bins.monetary_cuts, cut_count);
+    values[bins_recency_mean] = Float8GetDatum(bins.recency_mean);
+    values[bins_frequency_mean] = Float8GetDatum(bins.frequency_mean);
+    values[bins_monetary_mean] = Float8GetDatum(bins.monetary_mean);
+    return tuple_datum(descriptor, values, nulls);
+}
+
+}  // namespace customer_analytics::pg
 
 // ---------------------------------------------------- reading an rfm_bins
 

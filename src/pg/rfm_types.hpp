@@ -39,6 +39,10 @@ struct SummaryValues {
     double monetary;
 };
 
+// An rfm_bins value (descriptor: the blessed descriptor of rfm_bins) of
+// bins computed for as_of: the one place that builds it.
+Datum bins_datum(TupleDesc descriptor, const Bins& bins, std::int32_t as_of_day);
+
 // False when the customer has no purchase (last_order is NULL).
 bool read_summary(FunctionCallInfo fcinfo, void** reader_slot, HeapTupleHeader summary, SummaryValues* out);
 
