@@ -24,7 +24,13 @@ FROM shop_segments s JOIN (SELECT customer_id, count(*) FILTER (WHERE amount >= 
 -- Stable, documented columns and types.
 SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
 WHERE attrelid = 'shop_segments'::regclass AND attnum > 0 ORDER BY attnum;
-SELECT indexdef FROM pg_indexes WHERE tablename = 'shop_segments' ORDER BY indexname;
+-- The default layout: the target is a view over the state table (whose
+-- primary key a lookup by customer uses through the view) and the last
+-- statistics row.
+SELECT c.relkind, b.layout, b.statistics_table FROM pg_class c JOIN segment_builds b ON b.target = c.oid
+WHERE c.relname = 'shop_segments';
+SELECT tablename, indexdef FROM pg_indexes WHERE tablename LIKE 'shop\_segments%' ORDER BY indexname;
+EXPLAIN (COSTS OFF) SELECT segment FROM shop_segments WHERE customer = 42;
 SELECT target, source, customer_column, date_column, amount_column, as_of, refresh_number, last_mode, customers,
        orders_merged FROM segment_builds;
 -- Dashboard views.
@@ -86,11 +92,21 @@ SELECT count(*) FILTER (WHERE 'vip' = ANY (tags)) = count(*) FILTER (WHERE monet
        count(*) FILTER (WHERE tags @> '{lapsed}') = count(*) FILTER (WHERE lifecycle_stage = 'churned') AS lapsed,
        count(*) FILTER (WHERE tags @> ARRAY['it''s "quoted"']) = count(*) FILTER (WHERE refunds > 0) AS quoted
 FROM shop_segments;
--- The tags are GIN-indexed (on a table this small the planner prefers a
--- sequential scan unless told otherwise).
+-- In the stored layout the tags are GIN-indexed (on a table this small the
+-- planner prefers a sequential scan unless told otherwise), as are segment,
+-- stage and tier; both layouts hold the same rows.
+SELECT build_segments('shop_orders', 'customer_id', 'ordered_on', 'amount', 'shop_stored', DATE '2025-01-31',
+                      '{"lifecycle_thresholds": [63, 126, 365], "layout": "table"}');
+SELECT add_segment_rule('shop_stored', r.tag, r.condition) FROM segment_tag_rules r
+WHERE r.target = 'shop_segments'::regclass AND r.enabled;
+SELECT refresh_segments('shop_stored', DATE '2025-01-31') ->> 'mode';
+SELECT indexdef FROM pg_indexes WHERE tablename = 'shop_stored' ORDER BY indexname;
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT customer FROM shop_segments WHERE tags @> '{vip}';
+EXPLAIN (COSTS OFF) SELECT customer FROM shop_stored WHERE tags @> '{vip}';
 RESET enable_seqscan;
+SELECT (SELECT count(*) FROM (SELECT * FROM shop_segments EXCEPT SELECT * FROM shop_stored) d) AS only_view,
+       (SELECT count(*) FROM (SELECT * FROM shop_stored EXCEPT SELECT * FROM shop_segments) d) AS only_table;
+SELECT drop_segments('shop_stored');
 SELECT drop_segment_rule('shop_segments', 'vip'), drop_segment_rule('shop_segments', 'vip');
 
 -- Names are identifiers, never SQL.

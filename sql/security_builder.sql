@@ -278,8 +278,8 @@ SELECT build_segments('narrow_orders', 'customer_id', 'ordered_on', 'amount', 'n
 SELECT count(*) AS customers, sum(frequency) AS orders FROM narrow_segments;
 -- Neither captures new orders, so neither keeps states; every refresh
 -- rebuilds with the same rights: still only the visible rows.
-SELECT (SELECT count(*) FROM guarded_segments_state) AS guarded_states,
-       (SELECT count(*) FROM narrow_segments_state) AS narrow_states;
+SELECT (SELECT count(state) FROM guarded_segments_state) AS guarded_states,
+       (SELECT count(state) FROM narrow_segments_state) AS narrow_states;
 RESET ROLE;
 INSERT INTO guarded_orders VALUES (1, '2024-06-01', 1000, 'north'), (2, '2024-06-01', 1000, 'south');
 SET ROLE ca_attacker;

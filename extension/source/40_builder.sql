@@ -1353,6 +1353,11 @@ DECLARE
     summary text := 'first_order, last_order, frequency, purchase_days, monetary, refunds';
     previous_tags text;
 BEGIN
+    -- refresh_segments calls this as the target's owner; anyone else is
+    -- refused (a direct call could only do what the caller's rights allow).
+    IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = target), 'USAGE') THEN
+        RAISE EXCEPTION 'must be owner of %', target USING ERRCODE = 'insufficient_privilege';
+    END IF;
     SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_derived.target;
     refresh_number := build.refresh_number + 1;
     IF mode = 'full' THEN
@@ -1478,7 +1483,6 @@ BEGIN
                               'rows_written', changed + added, 'rows_removed', removed,
                               'seconds', round(extract(epoch FROM clock_timestamp() - started)::numeric, 3));
 END $fn$;
-REVOKE ALL ON FUNCTION segment_refresh_derived(regclass, date, text, timestamptz) FROM PUBLIC;
 
 -- Rule-based tags (src/pg/builder.cpp): the target's owner adds or replaces
 -- a rule; the condition is checked here and again at every refresh.
