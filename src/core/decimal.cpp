@@ -188,7 +188,8 @@ double decimal_to_double(const Decimal& value) {
         return static_cast<double>(static_cast<std::int64_t>(value.mantissa)) / powers[value.scale];
     }
     const bool negative = value.mantissa < 0;
-    const auto magnitude = static_cast<unsigned __int128>(negative ? -int128(value.mantissa) : int128(value.mantissa));
+    const unsigned __int128 magnitude =
+        negative ? -static_cast<unsigned __int128>(value.mantissa) : static_cast<unsigned __int128>(value.mantissa);
     if constexpr (LDBL_MANT_DIG == 64 && DBL_MANT_DIG == 53) {
         // x87 extended precision: a 64-bit mantissa and 10^scale (5^27 <
         // 2^64) are exact, so one division rounds correctly to 64 bits. The
@@ -260,8 +261,11 @@ bool decimal_divide_like_numeric(const Decimal& dividend, std::int64_t divisor, 
     if (divisor <= 0 || dividend.scale < 0 || dividend.scale > kMaxDecimalScale)
         return false;
     const bool negative = dividend.mantissa < 0;
-    const int128 magnitude =
-        negative ? -static_cast<int128>(dividend.mantissa) : static_cast<int128>(dividend.mantissa);
+    const unsigned __int128 unsigned_magnitude = negative ? -static_cast<unsigned __int128>(dividend.mantissa)
+                                                          : static_cast<unsigned __int128>(dividend.mantissa);
+    if (unsigned_magnitude > static_cast<unsigned __int128>(~static_cast<unsigned __int128>(0) >> 1))
+        return false;  // 2^127 has no positive int128
+    const auto magnitude = static_cast<int128>(unsigned_magnitude);
     // select_div_scale: the quotient's weight estimated from the first
     // base-10000 digits (zero counts as weight 0, digit 0), one less when the
     // dividend's first digit is not larger.
