@@ -4,8 +4,9 @@
 // Memory: the delta aggregate keeps the core's SegmentCollector on the C++
 // heap (heap_state.hpp), 28 bytes per customer read, bounded by
 // kMaxSegmentBuyers per side; it is not counted against work_mem. The apply
-// and statistics functions read a distribution into C++ vectors for the
-// length of one call.
+// and statistics functions read a distribution in place (its histograms
+// copied into C++ vectors for the length of one call); apply merges it with
+// the delta straight into the result.
 #include "segment_distribution.hpp"
 
 #include "analytics_state.hpp"
