@@ -580,7 +580,18 @@ TEST(Decimal, DivideLikeNumeric) {
 }
 
 TEST(Decimal, ToDoubleRoundsCorrectly) {
-    // Every path of decimal_to_double agrees with strtod of the exact text.
+    // Every path of decimal_to_double agrees with strtod of the exact text,
+    // halfway cases between two doubles included (2^53 + 1 and + 3 round to
+    // even, a digit more decides).
+    for (const Decimal& value :
+         {dec(9007199254740993, 0), dec(9007199254740995, 0), dec(90071992547409930, 1), dec(90071992547409931, 1),
+          dec(-9007199254740993, 0), dec(18014398509481987, 0), dec(int128(9007199254740993) * 1000000, 22)}) {
+        char text[kDecimalTextCapacity];
+        decimal_format(value, text);
+        const double expected = std::strtod(text, nullptr);
+        const double got = decimal_to_double(value);
+        EXPECT_EQ(std::memcmp(&expected, &got, sizeof got), 0) << text;
+    }
     std::mt19937_64 g(17);
     for (int i = 0; i < 200000; ++i) {
         const int digits = 1 + static_cast<int>(g() % 38);

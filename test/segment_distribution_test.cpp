@@ -43,8 +43,32 @@ bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; 
 
 // The statistics the SQL definitions give, computed the plain way: every
 // value listed, sorted, the shared percentile and rfm_bins code.
+void expect_same_statistics(const SegmentStatistics& a, const SegmentStatistics& b) {
+    // Field by field: Bins has padding.
+    EXPECT_EQ(a.bins.buckets, b.bins.buckets);
+    EXPECT_EQ(a.bins.customers, b.bins.customers);
+    EXPECT_EQ(std::memcmp(a.bins.recency_cuts, b.bins.recency_cuts, sizeof a.bins.recency_cuts), 0);
+    EXPECT_EQ(std::memcmp(a.bins.frequency_cuts, b.bins.frequency_cuts, sizeof a.bins.frequency_cuts), 0);
+    EXPECT_EQ(std::memcmp(a.bins.monetary_cuts, b.bins.monetary_cuts, sizeof a.bins.monetary_cuts), 0);
+    for (auto mean : {&Bins::recency_mean, &Bins::frequency_mean, &Bins::monetary_mean})
+        EXPECT_TRUE(same_bits(a.bins.*mean, b.bins.*mean));
+    EXPECT_EQ(a.buyers, b.buyers);
+    EXPECT_EQ(a.has_bins, b.has_bins);
+    EXPECT_EQ(a.has_top, b.has_top);
+    EXPECT_EQ(a.exact_spend, b.exact_spend);
+    EXPECT_EQ(std::memcmp(a.spend_top, b.spend_top, sizeof a.spend_top), 0);
+    EXPECT_EQ(a.frequency_median, b.frequency_median);
+    EXPECT_EQ(a.value_median, b.value_median);
+    EXPECT_EQ(a.spend_above, b.spend_above);
+}
+
 void expect_direct_statistics(const std::vector<SegmentCustomer>& customers, std::int32_t as_of, int buckets) {
-    const SegmentStatistics stats = segment_statistics(from_scratch(customers), as_of, buckets);
+    const SegmentValues values = from_scratch(customers);
+    const SegmentStatistics stats = segment_statistics(values, as_of, buckets);
+    // The same from the serialized bytes read in place.
+    const auto bytes = distribution_bytes(values);
+    expect_same_statistics(stats,
+                           segment_statistics(view_segment_distribution(bytes.data(), bytes.size()), as_of, buckets));
     ASSERT_EQ(stats.buyers, static_cast<std::int64_t>(customers.size()));
     TestArena arena;
     BinsState state;
@@ -175,8 +199,20 @@ TEST(SegmentDistribution, DeltasGiveTheBytesOfAFreshBuild) {
             const auto delta_bytes = bytes_of([&delta](StateWriter& w) { write_segment_delta(w, delta); });
             const SegmentDelta read = read_segment_delta(delta_bytes.data(), delta_bytes.size());
             EXPECT_TRUE(read.removed == delta.removed && read.added == delta.added);
+            // The in-place path: the old bytes, at an odd address, viewed
+            // and merged straight into the result.
+            const auto old_bytes = distribution_bytes(distribution);
+            std::vector<std::uint8_t> odd(old_bytes.size() + 1);
+            std::memcpy(odd.data() + 1, old_bytes.data(), old_bytes.size());
+            const SegmentView view = view_segment_distribution(odd.data() + 1, old_bytes.size());
+            const std::size_t size = applied_segment_size(view, read);
+            std::vector<std::uint8_t> in_place(size);
+            write_state(
+                size, [&](StateWriter& w) { write_applied_segment_delta(w, view, read); },
+                [&](std::size_t) { return in_place.data(); });
             distribution = apply_segment_delta(distribution, read);
             const auto bytes = distribution_bytes(distribution);
+            ASSERT_EQ(in_place, bytes);
             ASSERT_EQ(bytes, distribution_bytes(from_scratch(held))) << round << " " << step;
             EXPECT_TRUE(read_segment_distribution(bytes.data(), bytes.size()) == distribution);
         }
@@ -189,10 +225,19 @@ TEST(SegmentDistribution, RemovingWhatIsNotHeldFails) {
     for (SegmentCustomer& c : held)
         c = random_customer(g);
     const SegmentValues distribution = from_scratch(held);
-    auto remove = [&distribution](SegmentCustomer c) {
+    const auto held_bytes = distribution_bytes(distribution);
+    auto remove = [&distribution, &held_bytes](SegmentCustomer c) {
         SegmentCollector removed;
         removed.add(c);
         SegmentDelta delta{removed.sorted(), {}};
+        // The in-place path fails alike.
+        EXPECT_EQ(kind_of([&] {
+                      const SegmentView view = view_segment_distribution(held_bytes.data(), held_bytes.size());
+                      std::vector<std::uint8_t> out(applied_segment_size(view, delta));
+                      StateWriter writer(out.data(), out.size());
+                      write_applied_segment_delta(writer, view, delta);
+                  }),
+                  ErrorKind::data_exception);
         apply_segment_delta(distribution, delta);
     };
     SegmentCustomer other = held[0];

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cfloat>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 
 #include "no_postgres.hpp"
 
@@ -185,10 +187,34 @@ double decimal_to_double(const Decimal& value) {
                                         1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
         return static_cast<double>(static_cast<std::int64_t>(value.mantissa)) / powers[value.scale];
     }
+    const bool negative = value.mantissa < 0;
+    const unsigned __int128 magnitude =
+        negative ? -static_cast<unsigned __int128>(value.mantissa) : static_cast<unsigned __int128>(value.mantissa);
+    if constexpr (LDBL_MANT_DIG == 64 && DBL_MANT_DIG == 53) {
+        // x87 extended precision: a 64-bit mantissa and 10^scale (5^27 <
+        // 2^64) are exact, so one division rounds correctly to 64 bits. The
+        // second rounding, to double, is then correct unless the 64-bit
+        // result lies exactly halfway between two doubles (its 11 extra
+        // bits 10000000000): no other point where rounding to double
+        // changes lies between the exact quotient and its nearest 64-bit
+        // value.
+        static const long double powers[] = {1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+                                             1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+                                             1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+        if (magnitude <= UINT64_MAX && value.scale >= 0 && value.scale <= 27) {
+            const long double quotient =
+                static_cast<long double>(static_cast<std::uint64_t>(magnitude)) / powers[value.scale];
+            // The x87 format keeps the 64-bit mantissa in its first 8 bytes.
+            std::uint64_t bits;
+            std::memcpy(&bits, &quotient, sizeof bits);
+            if ((bits & 0x7ff) != 0x400 || quotient == 0) {
+                const auto result = static_cast<double>(quotient);
+                return negative ? -result : result;
+            }
+        }
+    }
     // Digits and exponent for std::from_chars, which rounds correctly as
     // strtod does, without strtod's locale handling.
-    const bool negative = value.mantissa < 0;
-    const auto magnitude = static_cast<unsigned __int128>(negative ? -int128(value.mantissa) : int128(value.mantissa));
     if (magnitude <= UINT64_MAX && value.scale >= 0) {
         char text[48];
         char* end = text;
@@ -235,8 +261,11 @@ bool decimal_divide_like_numeric(const Decimal& dividend, std::int64_t divisor, 
     if (divisor <= 0 || dividend.scale < 0 || dividend.scale > kMaxDecimalScale)
         return false;
     const bool negative = dividend.mantissa < 0;
-    const int128 magnitude =
-        negative ? -static_cast<int128>(dividend.mantissa) : static_cast<int128>(dividend.mantissa);
+    const unsigned __int128 unsigned_magnitude = negative ? -static_cast<unsigned __int128>(dividend.mantissa)
+                                                          : static_cast<unsigned __int128>(dividend.mantissa);
+    if (unsigned_magnitude > static_cast<unsigned __int128>(~static_cast<unsigned __int128>(0) >> 1))
+        return false;  // 2^127 has no positive int128
+    const auto magnitude = static_cast<int128>(unsigned_magnitude);
     // select_div_scale: the quotient's weight estimated from the first
     // base-10000 digits (zero counts as weight 0, digit 0), one less when the
     // dividend's first digit is not larger.

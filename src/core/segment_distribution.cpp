@@ -315,12 +315,19 @@ std::size_t percentile_disc_index(std::size_t count, double fraction) {
     return static_cast<std::size_t>(std::min<std::int64_t>(row, static_cast<std::int64_t>(count)) - 1);
 }
 
-SegmentStatistics segment_statistics(const SegmentValues& distribution, std::int32_t as_of_day, int buckets) {
+namespace {
+
+// The statistics over histograms and two ascending columns read through
+// monetary_at(i) and value_at(i) (vectors, or doubles in place in a
+// serialized distribution).
+template <typename MonetaryAt, typename ValueAt>
+SegmentStatistics statistics_of(const std::vector<DayCount>& days, const std::vector<FrequencyCount>& frequencies,
+                                std::size_t n, std::int64_t inexact, MonetaryAt monetary_at, ValueAt value_at,
+                                std::int32_t as_of_day, int buckets) {
     check_buckets(buckets);
     SegmentStatistics stats;
-    const std::size_t n = distribution.buyers();
     stats.buyers = static_cast<std::int64_t>(n);
-    stats.exact_spend = distribution.inexact == 0;
+    stats.exact_spend = inexact == 0;
     if (n == 0)
         return stats;
     stats.has_bins = true;
@@ -329,29 +336,63 @@ SegmentStatistics segment_statistics(const SegmentValues& distribution, std::int
     bins.customers = stats.buyers;
     // Recency ascending is last_order descending.
     Runs recency;
-    for (auto entry = distribution.days.rbegin(); entry != distribution.days.rend(); ++entry)
+    for (auto entry = days.rbegin(); entry != days.rend(); ++entry)
         recency.add(static_cast<double>(days_since(entry->day, as_of_day)), entry->count);
     runs_bins(recency, n, buckets, bins.recency_cuts, &bins.recency_mean);
     Runs frequency;
-    for (const FrequencyCount& entry : distribution.frequencies)
+    for (const FrequencyCount& entry : frequencies)
         frequency.add(static_cast<double>(entry.frequency), entry.count);
     runs_bins(frequency, n, buckets, bins.frequency_cuts, &bins.frequency_mean);
-    const double* monetary = distribution.monetary.data();
     for (int j = 1; j < buckets; ++j)
-        bins.monetary_cuts[j - 1] = percentile_cont_sorted(monetary, n, static_cast<double>(j) / buckets);
-    bins.monetary_mean = mean_in_order(n, [monetary, n](auto add) {
+        bins.monetary_cuts[j - 1] = percentile_cont_at(monetary_at, n, static_cast<double>(j) / buckets);
+    bins.monetary_mean = mean_in_order(n, [&monetary_at, n](auto add) {
         for (std::size_t i = 0; i < n; ++i)
-            add(monetary[i]);
+            add(monetary_at(i));
     });
     stats.frequency_median = percentile_cont_at([&frequency](std::size_t i) { return frequency.at(i); }, n, 0.5);
-    stats.value_median = percentile_cont_sorted(distribution.values.data(), n, 0.5);
+    stats.value_median = percentile_cont_at(value_at, n, 0.5);
     stats.has_top = true;
-    stats.spend_top[0] = monetary[percentile_disc_index(n, 0.8)];
-    stats.spend_top[1] = monetary[percentile_disc_index(n, 0.95)];
-    const auto above = std::upper_bound(monetary, monetary + n, stats.spend_top[0]);
-    if (above != monetary + n)
-        stats.spend_above = *above;
+    stats.spend_top[0] = monetary_at(percentile_disc_index(n, 0.8));
+    stats.spend_top[1] = monetary_at(percentile_disc_index(n, 0.95));
+    // The first value above the top-20 % spend, by bisection.
+    std::size_t low = percentile_disc_index(n, 0.8), high = n;
+    while (low < high) {
+        const std::size_t middle = low + (high - low) / 2;
+        if (monetary_at(middle) > stats.spend_top[0])
+            high = middle;
+        else
+            low = middle + 1;
+    }
+    if (low < n)
+        stats.spend_above = monetary_at(low);
     return stats;
+}
+
+double load_double(const std::uint8_t* at) {
+    const auto bits = state_bytes::load<std::uint64_t>(at);
+    double value;
+    std::memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+}  // namespace
+
+SegmentStatistics segment_statistics(const SegmentValues& distribution, std::int32_t as_of_day, int buckets) {
+    const double* monetary = distribution.monetary.data();
+    const double* values = distribution.values.data();
+    return statistics_of(
+        distribution.days, distribution.frequencies, distribution.buyers(), distribution.inexact,
+        [monetary](std::size_t i) { return monetary[i]; }, [values](std::size_t i) { return values[i]; }, as_of_day,
+        buckets);
+}
+
+SegmentStatistics segment_statistics(const SegmentView& distribution, std::int32_t as_of_day, int buckets) {
+    const std::uint8_t* monetary = distribution.monetary;
+    const std::uint8_t* values = distribution.values;
+    return statistics_of(
+        distribution.days, distribution.frequencies, distribution.buyers, distribution.inexact,
+        [monetary](std::size_t i) { return load_double(monetary + 8 * i); },
+        [values](std::size_t i) { return load_double(values + 8 * i); }, as_of_day, buckets);
 }
 
 // -------------------------------------------------------- serialization
@@ -381,16 +422,21 @@ void write_values(StateWriter& writer, const SegmentValues& values) {
     write_values(writer, values.days, values.frequencies, values.monetary, values.values, values.inexact);
 }
 
-void read_ascending(StateReader& reader, std::vector<double>* out, std::uint32_t count, const char* field) {
-    out->resize(count);
-    reader.finite_f64_array(out->data(), count, field);
+// count ascending finite doubles (no -0) in place.
+const std::uint8_t* read_ascending(StateReader& reader, std::uint32_t count, const char* field) {
+    const std::uint8_t* bytes = reader.raw(std::size_t(count) * 8, field);
+    double previous = 0;
     for (std::uint32_t i = 0; i < count; ++i) {
-        const double value = (*out)[i];
+        const double value = load_double(bytes + 8 * std::size_t(i));
+        if (!std::isfinite(value))
+            reader.fail(std::string("A ") + field + " is not a finite number.");
         if (value == 0.0 && std::signbit(value))
             reader.fail(std::string("A ") + field + " is a negative zero.");
-        if (i > 0 && value < (*out)[i - 1])
+        if (i > 0 && value < previous)
             reader.fail(std::string("The ") + field + "s are not in ascending order.");
+        previous = value;
     }
+    return bytes;
 }
 
 template <typename Entry>
@@ -409,32 +455,51 @@ void check_histogram(StateReader& reader, const std::vector<Entry>& entries, std
         reader.fail(std::string("The ") + what + " counts do not add up to the number of buyers.");
 }
 
-SegmentValues read_values(StateReader& reader) {
-    SegmentValues values;
+SegmentView read_view(StateReader& reader) {
+    SegmentView view;
     const std::uint32_t day_count = reader.count("last_order count", 12, kMaxSegmentBuyers);
-    values.days.resize(day_count);
-    for (DayCount& entry : values.days) {
+    view.days.resize(day_count);
+    for (DayCount& entry : view.days) {
         entry.day = reader.i32("last_order");
         if (!valid_day(entry.day))
             reader.fail("A last_order is outside the range of PostgreSQL dates.");
         entry.count = reader.i64("last_order count");
     }
     const std::uint32_t frequency_count = reader.count("frequency count", 16, kMaxSegmentBuyers);
-    values.frequencies.resize(frequency_count);
-    for (FrequencyCount& entry : values.frequencies) {
+    view.frequencies.resize(frequency_count);
+    for (FrequencyCount& entry : view.frequencies) {
         entry.frequency = reader.i64("frequency");
         if (entry.frequency <= 0)
             reader.fail("A frequency is not positive.");
         entry.count = reader.i64("frequency count");
     }
     const std::uint32_t buyers = reader.count("buyer count", 2 * sizeof(double), kMaxSegmentBuyers);
-    read_ascending(reader, &values.monetary, buyers, "monetary value");
-    read_ascending(reader, &values.values, buyers, "order value");
-    values.inexact = reader.i64("inexact monetary count");
-    if (values.inexact < 0 || static_cast<std::uint64_t>(values.inexact) > buyers)
+    view.buyers = buyers;
+    view.monetary = read_ascending(reader, buyers, "monetary value");
+    view.values = read_ascending(reader, buyers, "order value");
+    view.inexact = reader.i64("inexact monetary count");
+    if (view.inexact < 0 || static_cast<std::uint64_t>(view.inexact) > buyers)
         reader.fail("The count of inexact monetary values is not between 0 and the number of buyers.");
-    check_histogram(reader, values.days, buyers, "last_order");
-    check_histogram(reader, values.frequencies, buyers, "frequency");
+    check_histogram(reader, view.days, buyers, "last_order");
+    check_histogram(reader, view.frequencies, buyers, "frequency");
+    return view;
+}
+
+std::vector<double> doubles_of(const std::uint8_t* bytes, std::size_t count) {
+    std::vector<double> out(count);
+    for (std::size_t i = 0; i < count; ++i)
+        out[i] = load_double(bytes + 8 * i);
+    return out;
+}
+
+SegmentValues read_values(StateReader& reader) {
+    SegmentView view = read_view(reader);
+    SegmentValues values;
+    values.days = std::move(view.days);
+    values.frequencies = std::move(view.frequencies);
+    values.monetary = doubles_of(view.monetary, view.buyers);
+    values.values = doubles_of(view.values, view.buyers);
+    values.inexact = view.inexact;
     return values;
 }
 
@@ -453,6 +518,87 @@ SegmentValues read_segment_distribution(const std::uint8_t* bytes, std::size_t l
     SegmentValues values = read_values(reader);
     reader.finish();
     return values;
+}
+
+SegmentView view_segment_distribution(const std::uint8_t* bytes, std::size_t length) {
+    StateReader reader(bytes, length, StateKind::segment_distribution);
+    if (reader.u8("layout version") != kDistributionLayout)
+        reader.fail("The layout version is unknown.");
+    SegmentView view = read_view(reader);
+    reader.finish();
+    return view;
+}
+
+namespace {
+
+// held - removed + added: held in place, the result written double by double.
+void write_merged(StateWriter& writer, const std::uint8_t* held, std::size_t held_count,
+                  const std::vector<double>& removed, const std::vector<double>& added) {
+    std::size_t r = 0, a = 0;
+    for (std::size_t h = 0; h < held_count; ++h) {
+        const double value = load_double(held + 8 * h);
+        if (r < removed.size() && removed[r] <= value) {
+            if (removed[r] < value)
+                not_held();
+            ++r;
+            continue;
+        }
+        while (a < added.size() && added[a] < value)
+            writer.f64(added[a++]);
+        writer.f64(value);
+    }
+    if (r < removed.size())
+        not_held();
+    for (; a < added.size(); ++a)
+        writer.f64(added[a]);
+}
+
+}  // namespace
+
+namespace {
+
+struct AppliedHistograms {
+    std::vector<DayCount> days;
+    std::vector<FrequencyCount> frequencies;
+    std::size_t buyers;
+};
+
+AppliedHistograms applied_histograms(const SegmentView& distribution, const SegmentDelta& delta) {
+    if (delta.removed.inexact > distribution.inexact || delta.removed.buyers() > distribution.buyers)
+        not_held();
+    check_buyers(std::uint64_t(distribution.buyers) + delta.added.buyers());
+    AppliedHistograms out;
+    out.days = merge_histogram(distribution.days, delta.removed.days, delta.added.days);
+    out.frequencies = merge_histogram(distribution.frequencies, delta.removed.frequencies, delta.added.frequencies);
+    out.buyers = distribution.buyers - delta.removed.buyers() + delta.added.buyers();
+    return out;
+}
+
+}  // namespace
+
+std::size_t applied_segment_size(const SegmentView& distribution, const SegmentDelta& delta) {
+    const AppliedHistograms h = applied_histograms(distribution, delta);
+    return 4 + 1 + 4 + 12 * h.days.size() + 4 + 16 * h.frequencies.size() + 4 + 16 * h.buyers + 8;
+}
+
+void write_applied_segment_delta(StateWriter& writer, const SegmentView& distribution, const SegmentDelta& delta) {
+    const AppliedHistograms h = applied_histograms(distribution, delta);
+    writer.header(StateKind::segment_distribution);
+    writer.u8(kDistributionLayout);
+    writer.u32(static_cast<std::uint32_t>(h.days.size()));
+    for (const DayCount& entry : h.days) {
+        writer.i32(entry.day);
+        writer.i64(entry.count);
+    }
+    writer.u32(static_cast<std::uint32_t>(h.frequencies.size()));
+    for (const FrequencyCount& entry : h.frequencies) {
+        writer.i64(entry.frequency);
+        writer.i64(entry.count);
+    }
+    writer.u32(static_cast<std::uint32_t>(h.buyers));
+    write_merged(writer, distribution.monetary, distribution.buyers, delta.removed.monetary, delta.added.monetary);
+    write_merged(writer, distribution.values, distribution.buyers, delta.removed.values, delta.added.values);
+    writer.i64(distribution.inexact - delta.removed.inexact + delta.added.inexact);
 }
 
 void write_segment_delta(StateWriter& writer, const SegmentDelta& delta) {

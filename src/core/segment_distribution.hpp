@@ -125,6 +125,28 @@ SegmentStatistics segment_statistics(const SegmentValues& distribution, std::int
 // reaches p.
 std::size_t percentile_disc_index(std::size_t count, double fraction);
 
+// A serialized distribution read in place: the histograms copied, the two
+// columns left in the bytes (little-endian doubles, any alignment), every
+// field checked as read_segment_distribution checks it. The bytes must
+// outlive the view.
+struct SegmentView {
+    std::vector<DayCount> days;
+    std::vector<FrequencyCount> frequencies;
+    const std::uint8_t* monetary = nullptr;
+    const std::uint8_t* values = nullptr;
+    std::size_t buyers = 0;
+    std::int64_t inexact = 0;
+};
+SegmentView view_segment_distribution(const std::uint8_t* bytes, std::size_t length);
+SegmentStatistics segment_statistics(const SegmentView& distribution, std::int32_t as_of_day, int buckets);
+// apply_segment_delta serialized without intermediate copies: the size of
+// the result, then the result (the bytes write_segment_distribution writes
+// for apply_segment_delta's values). Both raise what apply_segment_delta
+// raises, except that a removed value that is not held may be found only
+// while writing.
+std::size_t applied_segment_size(const SegmentView& distribution, const SegmentDelta& delta);
+void write_applied_segment_delta(StateWriter& writer, const SegmentView& distribution, const SegmentDelta& delta);
+
 // Serialized (StateKind::segment_distribution): the histograms and arrays,
 // each preceded by its length, then the inexact count.
 void write_segment_distribution(StateWriter& writer, const SegmentValues& values);

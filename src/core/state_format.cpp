@@ -93,6 +93,15 @@ void StateWriter::f64_array(const double* values, std::size_t count) {
         pos_ += count * 8;
         return;
     }
+    if constexpr (!state_bytes::kBigEndianHost) {
+        // Each double's bits are already little-endian.
+        if (count != 0) {
+            reserve(count * 8);
+            std::memcpy(out_ + pos_, values, count * 8);
+            pos_ += count * 8;
+        }
+        return;
+    }
     for (std::size_t i = 0; i < count; ++i)
         f64(values[i]);
 }
@@ -178,6 +187,17 @@ void StateReader::i32_array(std::int32_t* out, std::size_t count, const char* fi
 
 void StateReader::finite_f64_array(double* out, std::size_t count, const char* field) {
     need(count * 8, field);
+    if constexpr (!state_bytes::kBigEndianHost) {
+        if (count != 0)
+            std::memcpy(out, data_ + pos_, count * 8);
+        bool finite = true;
+        for (std::size_t i = 0; i < count; ++i)
+            finite &= std::isfinite(out[i]);
+        if (!finite)
+            fail(std::string("The ") + field + " is not a finite number.");
+        pos_ += count * 8;
+        return;
+    }
     for (std::size_t i = 0; i < count; ++i)
         out[i] = finite_f64(field);
 }

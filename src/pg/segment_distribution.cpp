@@ -4,8 +4,9 @@
 // Memory: the delta aggregate keeps the core's SegmentCollector on the C++
 // heap (heap_state.hpp), 28 bytes per customer read, bounded by
 // kMaxSegmentBuyers per side; it is not counted against work_mem. The apply
-// and statistics functions read a distribution into C++ vectors for the
-// length of one call.
+// and statistics functions read a distribution in place (its histograms
+// copied into C++ vectors for the length of one call); apply merges it with
+// the delta straight into the result.
 #include "segment_distribution.hpp"
 
 #include "analytics_state.hpp"
@@ -138,18 +139,26 @@ bytea* delta_bytea(DeltaCore& core) {
 
 bytea* applied_bytea(const ca::pg::StateBytes* distribution, const ca::pg::StateBytes& delta_bytes) {
     const ca::SegmentDelta delta = ca::read_segment_delta(delta_bytes.data, delta_bytes.size);
-    const ca::SegmentValues held = distribution == nullptr
-                                       ? ca::SegmentValues{}
-                                       : ca::read_segment_distribution(distribution->data, distribution->size);
-    const ca::SegmentValues result = ca::apply_segment_delta(held, delta);
-    return guarded_state_bytea([&result](ca::StateWriter& writer) { ca::write_segment_distribution(writer, result); });
+    const ca::SegmentView held = distribution == nullptr
+                                     ? ca::SegmentView{}
+                                     : ca::view_segment_distribution(distribution->data, distribution->size);
+    const std::size_t size = ca::applied_segment_size(held, delta);
+    if (size > MaxAllocSize - VARHDRSZ)
+        throw ca::Error(ca::ErrorKind::program_limit_exceeded, "segment distribution is too large to serialize");
+    auto* result =
+        static_cast<bytea*>(ca::pg::pg_call([](std::size_t bytes) { return palloc(bytes); }, VARHDRSZ + size));
+    SET_VARSIZE(result, VARHDRSZ + size);
+    ca::write_state(
+        size, [&held, &delta](ca::StateWriter& writer) { ca::write_applied_segment_delta(writer, held, delta); },
+        [result](std::size_t) { return reinterpret_cast<std::uint8_t*>(VARDATA(result)); });
+    return result;
 }
 
 ca::SegmentStatistics statistics_of(const ca::pg::StateBytes* distribution, std::int32_t as_of, int buckets) {
-    const ca::SegmentValues values = distribution == nullptr
-                                         ? ca::SegmentValues{}
-                                         : ca::read_segment_distribution(distribution->data, distribution->size);
-    return ca::segment_statistics(values, as_of, buckets);
+    const ca::SegmentView view = distribution == nullptr
+                                     ? ca::SegmentView{}
+                                     : ca::view_segment_distribution(distribution->data, distribution->size);
+    return ca::segment_statistics(view, as_of, buckets);
 }
 
 enum StatisticsField {

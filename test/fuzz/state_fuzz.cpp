@@ -25,6 +25,7 @@
 #include "rfm_bins.hpp"
 #include "rfm_summary.hpp"
 #include "rfm_summary_orders.hpp"
+#include "segment_distribution.hpp"
 #include "state_format.hpp"
 #include "tags.hpp"
 
@@ -255,6 +256,32 @@ Bytes orders(const Bytes& in) {
     return bytes_of([&](ca::StateWriter& w) { ca::write_orders_state(w, book); });
 }
 
+// A segment distribution: read into vectors and in place, its statistics
+// computed both ways, everything it holds removed again, written again.
+Bytes distribution(const Bytes& in) {
+    const ca::SegmentValues values = ca::read_segment_distribution(in.data(), in.size());
+    const ca::SegmentView view = ca::view_segment_distribution(in.data(), in.size());
+    check(view.buyers == values.buyers() && view.days.size() == values.days.size());
+    const ca::SegmentStatistics a = ca::segment_statistics(values, 9000, 5);
+    const ca::SegmentStatistics b = ca::segment_statistics(view, 9000, 5);
+    // Field by field: Bins has padding.
+    check(a.bins.buckets == b.bins.buckets && a.bins.customers == b.bins.customers);
+    check(std::memcmp(a.bins.monetary_cuts, b.bins.monetary_cuts, sizeof a.bins.monetary_cuts) == 0);
+    check(std::memcmp(a.bins.recency_cuts, b.bins.recency_cuts, sizeof a.bins.recency_cuts) == 0);
+    check(std::memcmp(&a.bins.monetary_mean, &b.bins.monetary_mean, sizeof(double)) == 0);
+    check(a.value_median == b.value_median && a.spend_above == b.spend_above);
+    const ca::SegmentDelta all{values, {}};
+    check(ca::apply_segment_delta(values, all).buyers() == 0);
+    return bytes_of([&](ca::StateWriter& w) { ca::write_segment_distribution(w, values); });
+}
+
+// A delta: applied to what it removes, it leaves what it adds.
+Bytes segment_delta(const Bytes& in) {
+    const ca::SegmentDelta delta = ca::read_segment_delta(in.data(), in.size());
+    check(ca::apply_segment_delta(delta.removed, delta) == delta.added);
+    return bytes_of([&](ca::StateWriter& w) { ca::write_segment_delta(w, delta); });
+}
+
 struct Reader {
     ca::StateKind kind;
     Bytes (*reread)(const Bytes&);
@@ -264,15 +291,26 @@ struct Reader {
 };
 
 const Reader kReaders[] = {
-    {ca::StateKind::rfm_summary, summary},       {ca::StateKind::rfm_bins, bins},
-    {ca::StateKind::btyd_fit, btyd_fit},         {ca::StateKind::gamma_gamma_fit, gamma_gamma_fit},
-    {ca::StateKind::activity_status, activity},  {ca::StateKind::coupon_sensitivity, coupon},
-    {ca::StateKind::purchase_mix, purchase_mix}, {ca::StateKind::channel_preference, channel},
-    {ca::StateKind::spend_sample, spend},        {ca::StateKind::kmeans_fit, kmeans},
-    {ca::StateKind::affinity, affinity, false},  {ca::StateKind::segment_overlap, overlap},
-    {ca::StateKind::campaign_report, campaign},  {ca::StateKind::kmeans_model, kmeans_model},
-    {ca::StateKind::rfm_orders, orders},         {ca::StateKind::bgbb_fit, bgbb_fit},
-    {ca::StateKind::sbg_fit, sbg_fit},           {ca::StateKind::btyd_cov_fit, btyd_cov_fit},
+    {ca::StateKind::rfm_summary, summary},
+    {ca::StateKind::rfm_bins, bins},
+    {ca::StateKind::btyd_fit, btyd_fit},
+    {ca::StateKind::gamma_gamma_fit, gamma_gamma_fit},
+    {ca::StateKind::activity_status, activity},
+    {ca::StateKind::coupon_sensitivity, coupon},
+    {ca::StateKind::purchase_mix, purchase_mix},
+    {ca::StateKind::channel_preference, channel},
+    {ca::StateKind::spend_sample, spend},
+    {ca::StateKind::kmeans_fit, kmeans},
+    {ca::StateKind::affinity, affinity, false},
+    {ca::StateKind::segment_overlap, overlap},
+    {ca::StateKind::campaign_report, campaign},
+    {ca::StateKind::kmeans_model, kmeans_model},
+    {ca::StateKind::rfm_orders, orders},
+    {ca::StateKind::bgbb_fit, bgbb_fit},
+    {ca::StateKind::sbg_fit, sbg_fit},
+    {ca::StateKind::btyd_cov_fit, btyd_cov_fit},
+    {ca::StateKind::segment_distribution, distribution},
+    {ca::StateKind::segment_delta, segment_delta},
 };
 constexpr std::size_t kReaderCount = sizeof kReaders / sizeof kReaders[0];
 
