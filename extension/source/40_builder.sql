@@ -247,11 +247,14 @@ END $fn$;
 -- stored target (layout 2) is this SELECT written into a table, a derived
 -- one (layout 3) is a view of it over the state table and the last row of
 -- the statistics table: both derive the same values, which is what makes a
--- refresh equal a full rebuild. The OFFSET 0 fence evaluates rfm_score()
--- and the mean order value once per row (an inlined subquery would repeat
--- them for every reference); nothing stands between the view and src's
--- customer column, so a lookup by customer uses its primary key.
-CREATE FUNCTION segment_rows_sql(target regclass, src text, statistics text)
+-- refresh equal a full rebuild. A stored target computes every column, so
+-- `once_per_row` fences rfm_score() and the mean order value (OFFSET 0)
+-- to be evaluated once per row rather than once per column that uses them.
+-- A view computes only the columns a query reads, so it has no fence: a
+-- dashboard's count per segment scores each customer once, where the
+-- fence would cost it half as much again. Nothing stands between the view
+-- and src's customer column, so a lookup by customer uses its primary key.
+CREATE FUNCTION segment_rows_sql(target regclass, src text, statistics text, once_per_row boolean)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     RETURN format($sql$
@@ -278,9 +281,10 @@ SELECT d.*, %2$s AS tags FROM (
                          c.monetary / nullif(c.frequency, 0) AS mean_order
                   FROM (SELECT ROW(c.first_order, c.last_order, c.frequency, c.purchase_days, c.monetary,
                                    c.refunds)::%1$s.rfm_summary AS s) x
-                  OFFSET 0) sc
+                  %5$s) sc
 ) d
-$sql$, @extschema@.segment_schema(), @extschema@.segment_tags_sql(target), src, statistics);
+$sql$, @extschema@.segment_schema(), @extschema@.segment_tags_sql(target), src, statistics,
+       CASE WHEN once_per_row THEN 'OFFSET 0' ELSE '' END);
 END $fn$;
 
 -- The tags column of a target: the tags whose rule holds for the row, from
@@ -442,7 +446,7 @@ BEGIN
                               '(u.s).purchase_days, (u.s).monetary, (u.s).refunds FROM (%s) u OFFSET 0)', src),
                        format('(SELECT $1 AS as_of, $2::%1$s.rfm_bins AS bins, $3 AS lifecycle_thresholds, '
                               '$4 AS lifecycle_stages, $5 AS tier_thresholds, $6 AS tiers, $7 AS frequency_cut, '
-                              '$8 AS value_cut)', ext)))
+                              '$8 AS value_cut)', ext), true))
         USING as_of, stats.bins, fixed.lifecycle_thresholds, fixed.lifecycle_stages, stats.tier_thresholds,
               fixed.tiers, stats.frequency_cut, stats.value_cut;
     GET DIAGNOSTICS row_count = ROW_COUNT;
@@ -622,7 +626,8 @@ BEGIN
     EXECUTE format('CREATE OR REPLACE VIEW %s AS %s', target,
                    @extschema@.segment_rows_sql(
                        build.target, build.state_table::text,
-                       format('(SELECT * FROM %s ORDER BY refresh_number DESC LIMIT 1)', build.statistics_table)));
+                       format('(SELECT * FROM %s ORDER BY refresh_number DESC LIMIT 1)', build.statistics_table),
+                       false));
 END $fn$;
 
 -- The entry point is C (src/pg/builder.cpp): it places an unqualified
@@ -892,7 +897,8 @@ BEGIN
                        'AND h.customer = s.customer '
                        'WHERE s.first_refresh < (SELECT max(refresh_number) FROM %3$s))',
                        build.state_table, build.history_table, build.statistics_table),
-                format('(SELECT * FROM %s ORDER BY refresh_number DESC OFFSET 1 LIMIT 1)', build.statistics_table)),
+                format('(SELECT * FROM %s ORDER BY refresh_number DESC OFFSET 1 LIMIT 1)', build.statistics_table),
+                false),
             build.target);
     ELSE
         EXECUTE format($sql$
