@@ -140,7 +140,7 @@ SELECT count(*) AS lines,
 FROM sales \gset
 \echo
 \echo :orders 'orders in' :lines 'rows,' :customers 'customers, revenue' :revenue 'from' :first_order 'to' :as_of
--- One call builds the per-customer table, its indexes and the dashboard views.
+-- One call builds the per-customer view (over each customer's kept summary), and the dashboard views.
 SELECT build_segments('sales', 'customer_id', 'order_date', 'amount', 'customer_segments', :'as_of'::date,
                       :'build_options'::jsonb) AS built \gset
 

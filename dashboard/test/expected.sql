@@ -55,7 +55,9 @@ WITH checks(key, kind, value) AS (
     FROM customer_segments_quadrant_counts,
          LATERAL (VALUES ('customers', 'int', customers::text), ('customer_share', 'pct', customer_share::text),
                          ('revenue', 'money', round(revenue, 2)::text)) c(col, kind, value)
-    -- Migration: the view's cells, and the totals from the history table.
+    -- Migration: the view's cells, and the totals derived independently
+    -- from what the build keeps: the previous refresh's statistics, and the
+    -- summaries the last refresh replaced (history) or kept (state).
     UNION ALL
     SELECT format('cells/%s→%s/customers', coalesce(from_segment, 'new'), to_segment), 'int', customers::text
     FROM customer_segments_migration
@@ -66,10 +68,19 @@ WITH checks(key, kind, value) AS (
                  count(*) FILTER (WHERE b.segment = t.segment) AS stayed,
                  count(*) FILTER (WHERE b.segment <> t.segment) AS moved
           FROM customer_segments t
-          LEFT JOIN LATERAL (SELECT h.segment FROM customer_segments_history h, segment_builds s
-                             WHERE s.target = 'customer_segments'::regclass AND h.customer = t.customer
-                               AND h.refresh_number < s.refresh_number
-                             ORDER BY h.refresh_number DESC LIMIT 1) b ON true) m,
+          LEFT JOIN (SELECT s.customer,
+                            coalesce(rfm_segment(rfm_score(
+                                CASE WHEN h.customer IS NULL
+                                     THEN ROW(s.first_order, s.last_order, s.frequency, s.purchase_days, s.monetary,
+                                              s.refunds)::rfm_summary
+                                     ELSE ROW(h.first_order, h.last_order, h.frequency, h.purchase_days, h.monetary,
+                                              h.refunds)::rfm_summary END, p.bins, p.as_of)), 'No purchase') AS segment
+                     FROM customer_segments_state s
+                     CROSS JOIN (SELECT * FROM customer_segments_statistics
+                                 ORDER BY refresh_number DESC OFFSET 1 LIMIT 1) p
+                     LEFT JOIN customer_segments_history h
+                            ON h.customer = s.customer AND h.refresh_number = p.refresh_number + 1
+                     WHERE s.first_refresh <= p.refresh_number) b ON b.customer = t.customer) m,
          LATERAL (VALUES ('total', total::text), ('new', new::text), ('stayed', stayed::text), ('moved', moved::text)) c(col, value)
 )
 SELECT json_object_agg(key, json_build_object('kind', kind, 'value', value) ORDER BY key) FROM checks \gset checks_
