@@ -1493,7 +1493,15 @@ BEGIN
             INTO distribution;
         EXECUTE format('SELECT %s.segment_distribution_delta(before, after) FROM pg_temp.segment_changes', ext)
             INTO delta;
-        IF delta IS NOT NULL THEN
+        IF distribution IS NULL THEN
+            -- None kept (its owner removed it, or emptied the statistics
+            -- table): a delta would make it a distribution of the changed
+            -- customers alone. Read it again from every customer (as cheap
+            -- as the delta when the build has no buyers, its only other
+            -- cause).
+            distribution := @extschema@.segment_full_distribution(build.state_table);
+            distribution_changed := true;
+        ELSIF delta IS NOT NULL THEN
             BEGIN
                 distribution := @extschema@.segment_distribution_apply(distribution, delta);
             EXCEPTION WHEN data_exception OR data_corrupted THEN
