@@ -1281,7 +1281,10 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
-    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
+    -- The work tables go with the refresh: they belong to the owner, and the
+    -- refresher's next refresh (of another owner's build, say, in the same
+    -- transaction) makes its own.
+    DROP TABLE pg_temp.segment_rows, pg_temp.segment_touched;
 
     -- A build made by an older release gets the views and comments of this
     -- one (once: replacing views locks out their readers for a moment).
@@ -1460,8 +1463,9 @@ BEGIN
         END IF;
         customers := build.customers + added;
         orders_merged := build.orders_merged + moved;
-        TRUNCATE pg_temp.segment_changes;
     END IF;
+    -- The work tables go with the refresh (as a stored build's do).
+    DROP TABLE pg_temp.segment_fresh, pg_temp.segment_changes;
 
     EXECUTE format('SELECT tags_sql FROM %s ORDER BY refresh_number DESC LIMIT 1', build.statistics_table)
         INTO previous_tags;

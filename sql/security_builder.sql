@@ -419,6 +419,42 @@ DROP FUNCTION owner_planned();
 DROP FUNCTION owner_temp_probe();
 RESET ROLE;
 
+-- 13. A scheduler refreshes the builds of every owner in one statement
+-- (one transaction). The work tables of one owner's refresh are its own:
+-- they are gone when its refresh ends, so the next owner's refresh makes
+-- its own, and no table of the owner's (which the owner's code could have
+-- hung a trigger on) stays in the scheduler's session.
+SET ROLE ca_owner;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'scheduled_view', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'scheduled_table', DATE '2024-12-31',
+                      '{"layout": "table"}') IS NOT NULL AS built;
+RESET ROLE;
+SET ROLE ca_attacker;
+CREATE TABLE attacker_orders AS
+SELECT g % 30 AS customer_id, DATE '2024-01-01' + (g * 11) % 300 AS ordered_on, (g % 53) + 0.25 AS amount
+FROM generate_series(1, 600) g;
+SELECT build_segments('attacker_orders', 'customer_id', 'ordered_on', 'amount', 'attacker_view', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT build_segments('attacker_orders', 'customer_id', 'ordered_on', 'amount', 'attacker_table', DATE '2024-12-31',
+                      '{"layout": "table"}') IS NOT NULL AS built;
+RESET ROLE;
+BEGIN;
+SELECT b.target, b.owner, refresh_segments(b.target, DATE '2025-01-01') ->> 'mode' AS mode
+FROM segment_builds b
+WHERE b.target::text IN ('scheduled_view', 'scheduled_table', 'attacker_view', 'attacker_table')
+ORDER BY b.target::text;
+SELECT count(*) AS work_tables_left FROM pg_class WHERE relpersistence = 't';
+COMMIT;
+SET ROLE ca_attacker;
+SELECT drop_segments('attacker_view');
+SELECT drop_segments('attacker_table');
+DROP TABLE attacker_orders;
+SET ROLE ca_owner;
+SELECT drop_segments('scheduled_view');
+SELECT drop_segments('scheduled_table');
+RESET ROLE;
+
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;
 SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;
