@@ -455,6 +455,20 @@ SELECT drop_segments('scheduled_view');
 SELECT drop_segments('scheduled_table');
 RESET ROLE;
 
+-- 14. The layout a build's row records says which objects a refresh and
+-- drop_segments work on; its owner cannot record another one through the
+-- catalog gate. The derived refresh, callable by anyone, refuses a caller
+-- without the owner's privileges, also for a table that no longer exists.
+SET ROLE ca_owner;
+SELECT segment_catalog_refreshed('owner_segments', DATE '2024-12-31', 9, 'full', 1, 1, 2);
+SELECT segment_catalog_refreshed('owner_segments', DATE '2024-12-31', 9, 'full', 1, 1, 99);
+SELECT layout, refresh_number FROM segment_builds WHERE target = 'owner_segments'::regclass;
+RESET ROLE;
+SET ROLE ca_attacker;
+SELECT segment_refresh_derived('owner_segments', DATE '2024-12-31', 'full', now());
+SELECT segment_refresh_derived(4000000000::oid::regclass, DATE '2024-12-31', 'full', now());
+RESET ROLE;
+
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;
 SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;

@@ -1386,10 +1386,13 @@ DECLARE
 BEGIN
     -- refresh_segments calls this as the target's owner; anyone else is
     -- refused (a direct call could only do what the caller's rights allow).
-    IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = target), 'USAGE') THEN
+    IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = target), 'USAGE') IS NOT TRUE THEN
         RAISE EXCEPTION 'must be owner of %', target USING ERRCODE = 'insufficient_privilege';
     END IF;
     SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_derived.target;
+    IF build.statistics_table IS NULL THEN
+        RAISE EXCEPTION '% is not a derived build', target USING ERRCODE = 'undefined_object';
+    END IF;
     refresh_number := build.refresh_number + 1;
     IF mode = 'full' THEN
         -- The columns are checked (and read) as a build reads them.
