@@ -191,6 +191,24 @@ SELECT pg_relation_size('bulk_segments_state') = :state_size_before AS state_unc
        (SELECT count(*) FROM bulk_segments_statistics) AS statistics_rows,
        (SELECT count(*) FROM bulk_segments_statistics WHERE distribution IS NOT NULL) AS distributions;
 SELECT * FROM bulk_matches(DATE '2025-02-01');
+-- The owner can also take the distribution away: with it gone (NULL) the
+-- next refresh reads it again from the customers, whether orders came in
+-- (a delta that only adds customers would otherwise make it a
+-- distribution of those alone) or only as_of moved; so it does when the
+-- statistics table was emptied (the view shows no rows until then; the
+-- migration, which needs the statistics of the refresh before, is lost).
+INSERT INTO bulk_orders (customer_id, ordered_on, amount)
+SELECT 3000 + i, DATE '2025-02-01', i * 4.5 FROM generate_series(1, 20) AS i;
+UPDATE bulk_segments_statistics SET distribution = NULL;
+SELECT (refresh_segments('bulk_segments', DATE '2025-02-01'))->>'mode' AS mode;
+SELECT * FROM bulk_matches(DATE '2025-02-01');
+UPDATE bulk_segments_statistics SET distribution = NULL;
+SELECT (refresh_segments('bulk_segments', DATE '2025-02-02'))->>'mode' AS mode;
+SELECT * FROM bulk_matches(DATE '2025-02-02');
+DELETE FROM bulk_segments_statistics;
+SELECT count(*) AS rows_without_statistics FROM bulk_segments;
+SELECT (refresh_segments('bulk_segments', DATE '2025-02-02'))->>'mode' AS mode;
+SELECT only_refreshed, only_fresh, only_view, only_table FROM bulk_matches(DATE '2025-02-02');
 -- Spends with more significant digits than a double keeps (tier thresholds
 -- then come from the state table, exactly): both layouts still agree.
 CREATE TABLE long_spend (customer_id bigint, ordered_on date, amount numeric);

@@ -334,6 +334,141 @@ FROM segment_bulk_states('owner_orders', 'customer_id', 'ordered_on', 'amount', 
     AS s(customer integer, summary rfm_summary, state bytea);
 RESET ROLE;
 
+-- 11. The attacker plants overloads that an untyped argument or an
+-- omitted default would let a derived build's SQL pick, with the rights of
+-- whoever builds or refreshes: the segment distribution's delta and apply
+-- taking text (which an untyped NULL prefers to the real bytea and
+-- rfm_summary), rfm_class without its language argument and the loader
+-- without its last one (which would make the calls ambiguous and every
+-- build fail). None runs, and the build and its refreshes work.
+SET ROLE ca_attacker;
+CREATE FUNCTION public.segment_distribution_delta(text, rfm_summary) RETURNS bytea LANGUAGE sql
+AS $$ SELECT NULL::bytea FROM (SELECT public.probe('distribution delta')) p $$;
+CREATE FUNCTION public.segment_distribution_apply(text, bytea) RETURNS bytea LANGUAGE sql
+AS $$ SELECT NULL::bytea FROM (SELECT public.probe('distribution apply')) p $$;
+CREATE FUNCTION public.rfm_class(rfm_summary, rfm_bins, date) RETURNS text LANGUAGE sql
+AS $$ SELECT 'planted' FROM (SELECT public.probe('rfm_class')) p $$;
+CREATE FUNCTION public.segment_load_summaries(segment_builds, text, boolean, integer, regtype, text)
+RETURNS bigint LANGUAGE sql AS $$ SELECT 0::bigint FROM (SELECT public.probe('load summaries')) p $$;
+RESET ROLE;
+DELETE FROM probe_log;
+SET ROLE ca_owner;
+CREATE TABLE overloaded_orders AS SELECT * FROM owner_orders;
+SELECT build_segments('overloaded_orders', 'customer_id', 'ordered_on', 'amount', 'overloaded_segments',
+                      DATE '2024-12-31') IS NOT NULL AS built;
+INSERT INTO overloaded_orders VALUES (3, DATE '2024-12-30', 700), (41, DATE '2024-12-29', 5);
+SELECT refresh_segments('overloaded_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT refresh_segments('overloaded_segments', DATE '2024-12-31', true) ->> 'mode' AS mode;
+-- Every customer's class is one of the eight, as rfm_class gives it.
+SELECT count(*) AS customers, count(*) FILTER (WHERE rfm_class = 'planted') AS planted,
+       count(*) FILTER (WHERE o.rfm_class IS NOT DISTINCT FROM rfm_class(ROW(o.first_order, o.last_order, o.frequency,
+                            o.purchase_days, o.monetary, o.refunds)::rfm_summary, s.bins, s.as_of, 'en'))
+           AS classes_match
+FROM overloaded_segments o,
+     (SELECT bins, as_of FROM overloaded_segments_statistics ORDER BY refresh_number DESC LIMIT 1) s;
+SELECT drop_segments('overloaded_segments');
+DROP TABLE overloaded_orders;
+RESET ROLE;
+SELECT what, role FROM probe_log;
+DROP FUNCTION public.segment_distribution_delta(text, rfm_summary);
+DROP FUNCTION public.segment_distribution_apply(text, bytea);
+DROP FUNCTION public.rfm_class(rfm_summary, rfm_bins, date);
+DROP FUNCTION public.segment_load_summaries(segment_builds, text, boolean, integer, regtype, text);
+
+-- 12. The refresh's work tables are made as the owner before the
+-- security-restricted part; making them plans no query over the owner's
+-- tables. Here the owner forces a policy on its state table (and on a
+-- stored target) whose immutable function the planner would evaluate
+-- there, and which tries to leave a temporary table in the superuser's
+-- session: it runs only inside the restricted part, where it cannot.
+SET ROLE ca_owner;
+CREATE FUNCTION owner_temp_probe() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    BEGIN
+        CREATE TEMPORARY TABLE shadow (x int);
+        INSERT INTO public.probe_log VALUES ('temporary table created', current_user, NULL);
+    EXCEPTION WHEN OTHERS THEN
+        INSERT INTO public.probe_log VALUES (SQLERRM, current_user, NULL);
+    END;
+    RETURN true;
+END $$;
+CREATE FUNCTION owner_planned() RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    PERFORM public.owner_temp_probe();
+    RETURN true;
+END $$;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'policed_segments', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'policed_stored', DATE '2024-12-31',
+                      '{"layout": "table"}') IS NOT NULL AS built;
+ALTER TABLE policed_segments_state ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY planted ON policed_segments_state USING (public.owner_planned());
+ALTER TABLE policed_stored ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY planted ON policed_stored USING (public.owner_planned());
+RESET ROLE;
+DELETE FROM probe_log;
+SELECT refresh_segments('policed_segments', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT refresh_segments('policed_stored', DATE '2024-12-31') ->> 'mode' AS mode;
+SELECT DISTINCT what, role FROM probe_log;
+SELECT count(*) AS temporary_tables_left FROM pg_class WHERE relname = 'shadow';
+DELETE FROM probe_log;
+SET ROLE ca_owner;
+SELECT drop_segments('policed_segments');
+SELECT drop_segments('policed_stored');
+DROP FUNCTION owner_planned();
+DROP FUNCTION owner_temp_probe();
+RESET ROLE;
+
+-- 13. A scheduler refreshes the builds of every owner in one statement
+-- (one transaction). The work tables of one owner's refresh are its own:
+-- they are gone when its refresh ends, so the next owner's refresh makes
+-- its own, and no table of the owner's (which the owner's code could have
+-- hung a trigger on) stays in the scheduler's session.
+SET ROLE ca_owner;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'scheduled_view', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT build_segments('owner_orders', 'customer_id', 'ordered_on', 'amount', 'scheduled_table', DATE '2024-12-31',
+                      '{"layout": "table"}') IS NOT NULL AS built;
+RESET ROLE;
+SET ROLE ca_attacker;
+CREATE TABLE attacker_orders AS
+SELECT g % 30 AS customer_id, DATE '2024-01-01' + (g * 11) % 300 AS ordered_on, (g % 53) + 0.25 AS amount
+FROM generate_series(1, 600) g;
+SELECT build_segments('attacker_orders', 'customer_id', 'ordered_on', 'amount', 'attacker_view', DATE '2024-12-31')
+    IS NOT NULL AS built;
+SELECT build_segments('attacker_orders', 'customer_id', 'ordered_on', 'amount', 'attacker_table', DATE '2024-12-31',
+                      '{"layout": "table"}') IS NOT NULL AS built;
+RESET ROLE;
+BEGIN;
+SELECT b.target, b.owner, refresh_segments(b.target, DATE '2025-01-01') ->> 'mode' AS mode
+FROM segment_builds b
+WHERE b.target::text IN ('scheduled_view', 'scheduled_table', 'attacker_view', 'attacker_table')
+ORDER BY b.target::text;
+SELECT count(*) AS work_tables_left FROM pg_class WHERE relpersistence = 't';
+COMMIT;
+SET ROLE ca_attacker;
+SELECT drop_segments('attacker_view');
+SELECT drop_segments('attacker_table');
+DROP TABLE attacker_orders;
+SET ROLE ca_owner;
+SELECT drop_segments('scheduled_view');
+SELECT drop_segments('scheduled_table');
+RESET ROLE;
+
+-- 14. The layout a build's row records says which objects a refresh and
+-- drop_segments work on; its owner cannot record another one through the
+-- catalog gate. The derived refresh, callable by anyone, refuses a caller
+-- without the owner's privileges, also for a table that no longer exists.
+SET ROLE ca_owner;
+SELECT segment_catalog_refreshed('owner_segments', DATE '2024-12-31', 9, 'full', 1, 1, 2);
+SELECT segment_catalog_refreshed('owner_segments', DATE '2024-12-31', 9, 'full', 1, 1, 99);
+SELECT layout, refresh_number FROM segment_builds WHERE target = 'owner_segments'::regclass;
+RESET ROLE;
+SET ROLE ca_attacker;
+SELECT segment_refresh_derived('owner_segments', DATE '2024-12-31', 'full', now());
+SELECT segment_refresh_derived(4000000000::oid::regclass, DATE '2024-12-31', 'full', now());
+RESET ROLE;
+
 -- The owner's own build still works end to end.
 SET ROLE ca_owner;
 SELECT refresh_segments('owner_segments', DATE '2024-12-31') ->> 'mode' AS mode;

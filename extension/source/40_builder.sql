@@ -254,6 +254,9 @@ END $fn$;
 -- dashboard's count per segment scores each customer once, where the
 -- fence would cost it half as much again. Nothing stands between the view
 -- and src's customer column, so a lookup by customer uses its primary key.
+-- Every call passes all arguments with their exact types (no default, no
+-- untyped literal): an overload another role created in the extension's
+-- schema is then never chosen, nor does it make a call ambiguous.
 CREATE FUNCTION segment_rows_sql(target regclass, src text, statistics text, once_per_row boolean)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -269,8 +272,8 @@ SELECT d.*, %2$s AS tags FROM (
            %1$s.monetary_score(sc.score) AS m_score,
            sc.score::text AS rfm_code,
            coalesce(%1$s.rfm_segment(sc.score), 'No purchase') AS segment,
-           %1$s.rfm_class(sc.s, st.bins, st.as_of) AS rfm_class,
-           %1$s.rfm_class(sc.s, st.bins, st.as_of, 'zh') AS rfm_class_zh,
+           %1$s.rfm_class(sc.s, st.bins, st.as_of, 'en'::text) AS rfm_class,
+           %1$s.rfm_class(sc.s, st.bins, st.as_of, 'zh'::text) AS rfm_class_zh,
            %1$s.lifecycle_stage(c.last_order, st.as_of, st.lifecycle_thresholds, st.lifecycle_stages)
                AS lifecycle_stage,
            CASE WHEN c.frequency > 0 THEN %1$s.tier_for(c.monetary, st.tier_thresholds, st.tiers) END AS tier,
@@ -584,9 +587,11 @@ RETURNS bytea LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $
 DECLARE
     result bytea;
 BEGIN
-    EXECUTE format('SELECT %1$s.segment_distribution_apply(NULL, %1$s.segment_distribution_delta(NULL, '
-                   'ROW(first_order, last_order, frequency, purchase_days, monetary, refunds)::%1$s.rfm_summary)) '
-                   'FROM %2$s', @extschema@.segment_schema(), state_table)
+    -- Typed NULLs: an untyped one would prefer an overload taking text that
+    -- another role created in the extension's schema.
+    EXECUTE format('SELECT %1$s.segment_distribution_apply(NULL::bytea, %1$s.segment_distribution_delta('
+                   'NULL::%1$s.rfm_summary, ROW(first_order, last_order, frequency, purchase_days, monetary, '
+                   'refunds)::%1$s.rfm_summary)) FROM %2$s', @extschema@.segment_schema(), state_table)
         INTO result;
     RETURN result;
 END $fn$;
@@ -737,7 +742,7 @@ BEGIN
                         WHERE a.attrelid = source AND a.attname = customer_column));
         build.state_table := format('%I.%I', target_schema, target_name || '_state')::regclass;
         customers := @extschema@.segment_load_summaries(build, build.state_table::text, capture, 1, customer_type,
-                                                        state_call);
+                                                        state_call, NULL::regclass);
     ELSE
         src := @extschema@.segment_load_states(build, format('%I.%I', target_schema, target_name || '_state'),
                                                capture, customer_type, state_call);
@@ -1116,6 +1121,7 @@ DECLARE
     ext text := @extschema@.segment_schema();
     build @extschema@.segment_builds;
     name text;
+    customer_definition text;
 BEGIN
     FOREACH name IN ARRAY ARRAY['segment_rows', 'segment_touched', 'segment_changes', 'segment_fresh'] LOOP
         IF to_regclass('pg_temp.' || name) IS NOT NULL THEN
@@ -1123,15 +1129,26 @@ BEGIN
         END IF;
     END LOOP;
     SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_workspace.target;
+    -- This runs as the owner but outside the security-restricted operation,
+    -- so it plans no query over the owner's tables: planning one evaluates
+    -- the immutable functions of the owner's policies, which could leave
+    -- temporary objects in the refresher's session. The customer column's
+    -- type (and collation) comes from the catalog.
+    SELECT format_type(a.atttypid, a.atttypmod)
+           || CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation
+                   THEN ' COLLATE ' || a.attcollation::regcollation::text ELSE '' END
+    INTO customer_definition
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+    WHERE a.attrelid = CASE WHEN build.layout = 3 THEN build.state_table ELSE target END
+      AND a.attname = 'customer' AND NOT a.attisdropped;
     IF build.layout = 3 THEN
         EXECUTE format('CREATE TEMPORARY TABLE segment_fresh (LIKE %s) ON COMMIT DROP', build.state_table);
-        EXECUTE format('CREATE TEMPORARY TABLE segment_changes ON COMMIT DROP AS '
-                       'SELECT customer, NULL::tid AS row_id, state, NULL::%1$s.rfm_summary AS before, '
-                       'NULL::%1$s.rfm_summary AS after FROM %2$s LIMIT 0', ext, build.state_table);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_changes (customer %2$s, row_id tid, state bytea, '
+                       'before %1$s.rfm_summary, after %1$s.rfm_summary) ON COMMIT DROP', ext, customer_definition);
     ELSE
         EXECUTE format('CREATE TEMPORARY TABLE segment_rows (LIKE %s) ON COMMIT DROP', target);
-        EXECUTE format('CREATE TEMPORARY TABLE segment_touched ON COMMIT DROP AS '
-                       'SELECT customer, NULL::%s.rfm_summary AS s FROM %s LIMIT 0', ext, target);
+        EXECUTE format('CREATE TEMPORARY TABLE segment_touched (customer %2$s, s %1$s.rfm_summary) ON COMMIT DROP',
+                       ext, customer_definition);
     END IF;
 END $fn$;
 REVOKE ALL ON FUNCTION segment_refresh_workspace(regclass) FROM PUBLIC;
@@ -1317,7 +1334,10 @@ BEGIN
         GET DIAGNOSTICS removed = ROW_COUNT;
         EXECUTE format('SELECT coalesce(sum(frequency + refunds), 0) FROM %s', build.target) INTO moved;
     END IF;
-    TRUNCATE pg_temp.segment_rows, pg_temp.segment_touched;
+    -- The work tables go with the refresh: they belong to the owner, and the
+    -- refresher's next refresh (of another owner's build, say, in the same
+    -- transaction) makes its own.
+    DROP TABLE pg_temp.segment_rows, pg_temp.segment_touched;
 
     -- A build made by an older release gets the views and comments of this
     -- one (once: replacing views locks out their readers for a moment).
@@ -1366,10 +1386,13 @@ DECLARE
 BEGIN
     -- refresh_segments calls this as the target's owner; anyone else is
     -- refused (a direct call could only do what the caller's rights allow).
-    IF NOT pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = target), 'USAGE') THEN
+    IF pg_has_role((SELECT c.relowner FROM pg_class c WHERE c.oid = target), 'USAGE') IS NOT TRUE THEN
         RAISE EXCEPTION 'must be owner of %', target USING ERRCODE = 'insufficient_privilege';
     END IF;
     SELECT * INTO build FROM @extschema@.segment_builds b WHERE b.target = segment_refresh_derived.target;
+    IF build.statistics_table IS NULL THEN
+        RAISE EXCEPTION '% is not a derived build', target USING ERRCODE = 'undefined_object';
+    END IF;
     refresh_number := build.refresh_number + 1;
     IF mode = 'full' THEN
         -- The columns are checked (and read) as a build reads them.
@@ -1476,7 +1499,15 @@ BEGIN
             INTO distribution;
         EXECUTE format('SELECT %s.segment_distribution_delta(before, after) FROM pg_temp.segment_changes', ext)
             INTO delta;
-        IF delta IS NOT NULL THEN
+        IF distribution IS NULL THEN
+            -- None kept (its owner removed it, or emptied the statistics
+            -- table): a delta would make it a distribution of the changed
+            -- customers alone. Read it again from every customer (as cheap
+            -- as the delta when the build has no buyers, its only other
+            -- cause).
+            distribution := @extschema@.segment_full_distribution(build.state_table);
+            distribution_changed := true;
+        ELSIF delta IS NOT NULL THEN
             BEGIN
                 distribution := @extschema@.segment_distribution_apply(distribution, delta);
             EXCEPTION WHEN data_exception OR data_corrupted THEN
@@ -1488,8 +1519,9 @@ BEGIN
         END IF;
         customers := build.customers + added;
         orders_merged := build.orders_merged + moved;
-        TRUNCATE pg_temp.segment_changes;
     END IF;
+    -- The work tables go with the refresh (as a stored build's do).
+    DROP TABLE pg_temp.segment_fresh, pg_temp.segment_changes;
 
     EXECUTE format('SELECT tags_sql FROM %s ORDER BY refresh_number DESC LIMIT 1', build.statistics_table)
         INTO previous_tags;

@@ -301,11 +301,29 @@ CA_FUNCTION(ca_segment_catalog_register) {
 }
 
 // segment_catalog_refreshed(target, as_of, refresh_number, mode, customers,
-// orders_merged, layout): records a finished refresh.
+// orders_merged, layout): records a finished refresh. The layout says which
+// objects the builder made, so it can only be the one the build has: 3 with
+// a statistics table, 2 (a build of an older release on its first refresh,
+// too) without.
 CA_FUNCTION(ca_segment_catalog_refreshed) {
     require_arguments(fcinfo, 7, "segment_catalog_refreshed");
     const Oid target = PG_GETARG_OID(0);
     const RelationFacts owner = require_owner(target);
+    const std::int32_t layout = PG_GETARG_INT32(6);
+    Oid key_type[1] = {REGCLASSOID};
+    Datum key[1] = {ObjectIdGetDatum(target)};
+    bool derived_found;
+    const bool derived =
+        DatumGetBool(catalog_statement(extension_namespace(fcinfo),
+                                       "SELECT statistics_table IS NOT NULL FROM %s.segment_builds WHERE target = $1",
+                                       1, key_type, key, nullptr, &derived_found));
+    if (!derived_found)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+                        errmsg("%s was not built by build_segments", qualified_relation(target))));
+    if (layout != (derived ? 3 : 2))
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("layout %d is not the layout of %s", layout, qualified_relation(target)),
+                        errdetail("Its layout is %d.", derived ? 3 : 2)));
     Oid types[8] = {REGCLASSOID, DATEOID, INT4OID, TEXTOID, INT8OID, INT8OID, REGROLEOID, INT4OID};
     Datum values[8] = {ObjectIdGetDatum(target),
                        PG_GETARG_DATUM(1),
