@@ -1051,6 +1051,40 @@ BEGIN
     END LOOP;
 END $fn$;
 
+-- How a refresh summarizes orders into states: read from the source as a
+-- build reads it (the columns checked again, their types may have changed
+-- since), or from the lines captured in the pending table, which have the
+-- types recorded at build time.
+CREATE OR REPLACE FUNCTION segment_refresh_state_call(build @extschema@.segment_builds, from_pending boolean)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    amount_type regtype;
+BEGIN
+    IF from_pending THEN
+        RETURN @extschema@.segment_state_call(
+            build.options,
+            @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
+            @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
+            CASE WHEN build.order_column IS NOT NULL THEN
+                @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
+                                                     'order key') END,
+            build.amount_type);
+    END IF;
+    amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
+    RETURN @extschema@.segment_state_call(
+        build.options,
+        @extschema@.segment_order_expression(
+            build.source, build.date_column,
+            @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
+        @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
+        CASE WHEN build.order_column IS NOT NULL THEN
+            @extschema@.segment_order_expression(
+                build.source, build.order_column,
+                @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
+                'order key') END,
+        amount_type);
+END $fn$;
+
 -- The entry point is C (src/pg/builder.cpp): it checks that the caller has
 -- the target owner's privileges, then runs segment_refresh_workspace and
 -- segment_refresh as the owner.
@@ -1114,7 +1148,6 @@ DECLARE
     added bigint := 0;
     src text;
     refusal text;
-    amount_type regtype;
     state_call text;
     columns text := @extschema@.segment_value_columns();
     started timestamptz := clock_timestamp();
@@ -1168,20 +1201,7 @@ BEGIN
     END IF;
     IF mode = 'full' THEN
         EXECUTE format('TRUNCATE %s', build.state_table);
-        -- The columns are checked (and read) as a build reads them.
-        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        state_call := @extschema@.segment_state_call(
-            build.options,
-            @extschema@.segment_order_expression(
-                build.source, build.date_column,
-                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
-            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
-            CASE WHEN build.order_column IS NOT NULL THEN
-                @extschema@.segment_order_expression(
-                    build.source, build.order_column,
-                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                    'order key') END,
-            amount_type);
+        state_call := @extschema@.segment_refresh_state_call(build, false);
         -- One statement, one snapshot: the pending rows it deletes are
         -- exactly those whose orders the scan of the source sees. The bulk
         -- path as in a build (the summaries go to the work table, the
@@ -1226,14 +1246,7 @@ BEGIN
             )
             SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
             CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
-            @extschema@.segment_state_call(
-                build.options,
-                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
-                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
-                CASE WHEN build.order_column IS NOT NULL THEN
-                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
-                                                         'order key') END,
-                build.amount_type))
+            @extschema@.segment_refresh_state_call(build, true))
         INTO moved;
         ANALYZE pg_temp.segment_touched;
         -- Untouched customers keep the summary stored in the target; only
@@ -1326,7 +1339,6 @@ DECLARE
     distribution bytea;
     delta bytea;
     distribution_changed boolean := false;
-    amount_type regtype;
     state_call text;
     summary text := 'first_order, last_order, frequency, purchase_days, monetary, refunds';
     previous_tags text;
@@ -1342,20 +1354,7 @@ BEGIN
     END IF;
     refresh_number := build.refresh_number + 1;
     IF mode = 'full' THEN
-        -- The columns are checked (and read) as a build reads them.
-        amount_type := @extschema@.segment_source_column(build.source, build.amount_column, 'amount');
-        state_call := @extschema@.segment_state_call(
-            build.options,
-            @extschema@.segment_order_expression(
-                build.source, build.date_column,
-                @extschema@.segment_source_column(build.source, build.date_column, 'order date'), 'order date'),
-            @extschema@.segment_order_expression(build.source, build.amount_column, amount_type, 'amount'),
-            CASE WHEN build.order_column IS NOT NULL THEN
-                @extschema@.segment_order_expression(
-                    build.source, build.order_column,
-                    @extschema@.segment_source_column(build.source, build.order_column, 'order key'),
-                    'order key') END,
-            amount_type);
+        state_call := @extschema@.segment_refresh_state_call(build, false);
         PERFORM @extschema@.segment_load_summaries(build, 'pg_temp.segment_fresh', build.incremental, refresh_number,
                                                    build.customer_type, state_call, build.pending_table);
         ANALYZE pg_temp.segment_fresh (customer);
@@ -1411,14 +1410,7 @@ BEGIN
             )
             SELECT count(*) FROM moved$sql$, build.pending_table, build.state_table, ext,
             CASE WHEN build.order_column IS NOT NULL THEN ', order_key' ELSE '' END,
-            @extschema@.segment_state_call(
-                build.options,
-                @extschema@.segment_order_expression(build.pending_table, 'order_date', build.date_type, 'order date'),
-                @extschema@.segment_order_expression(build.pending_table, 'amount', build.amount_type, 'amount'),
-                CASE WHEN build.order_column IS NOT NULL THEN
-                    @extschema@.segment_order_expression(build.pending_table, 'order_key', build.order_type,
-                                                         'order key') END,
-                build.amount_type))
+            @extschema@.segment_refresh_state_call(build, true))
         INTO moved;
         -- Existing customers' rows are rewritten where the merge found
         -- them (row_id): no other writer can move them while the refresh
