@@ -478,6 +478,12 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, 
            'r_score, f_score, m_score, rfm_code, segment, rfm_class, rfm_class_zh, lifecycle_stage, tier, quadrant, tags'
 $fn$;
 
+-- A list of columns ("a, b") with each qualified by a table alias ("t.a, t.b").
+CREATE FUNCTION segment_qualified_columns(columns text, alias text)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $fn$
+    SELECT string_agg(alias || '.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c
+$fn$;
+
 -- The bulk path for a full build (src/pg/rfm_summaries.cpp): rfm_summaries'
 -- summaries of source with each customer's rfm_agg_state bytes, read in one
 -- parallel pass with rfm_summaries' rights (SELECT on the columns; sources
@@ -1331,8 +1337,8 @@ BEGIN
     EXECUTE format('UPDATE %1$s AS t SET (%2$s) = ROW(%3$s) FROM pg_temp.segment_rows r '
                    'WHERE r.customer = t.customer AND (%4$s) IS DISTINCT FROM (%3$s)',
                    build.target, columns,
-                   (SELECT string_agg('r.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c),
-                   (SELECT string_agg('t.' || c, ', ') FROM unnest(string_to_array(columns, ', ')) c));
+                   @extschema@.segment_qualified_columns(columns, 'r'),
+                   @extschema@.segment_qualified_columns(columns, 't'));
     GET DIAGNOSTICS changed = ROW_COUNT;
     -- New customers: in an incremental refresh only touched ones can be new.
     EXECUTE format('INSERT INTO %1$s SELECT r.* FROM pg_temp.segment_rows r '
@@ -1415,14 +1421,14 @@ BEGIN
                        'LEFT JOIN pg_temp.segment_fresh f ON f.customer = o.customer '
                        'WHERE f.customer IS NULL OR (%3$s) IS DISTINCT FROM (%4$s)',
                        build.history_table, build.state_table,
-                       (SELECT string_agg('o.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c),
-                       (SELECT string_agg('f.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c))
+                       @extschema@.segment_qualified_columns(summary, 'o'),
+                       @extschema@.segment_qualified_columns(summary, 'f'))
             USING refresh_number;
         EXECUTE format('UPDATE %1$s o SET (state, %2$s) = ROW(f.state, %3$s) FROM pg_temp.segment_fresh f '
                        'WHERE f.customer = o.customer AND (o.state, %4$s) IS DISTINCT FROM (f.state, %3$s)',
                        build.state_table, summary,
-                       (SELECT string_agg('f.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c),
-                       (SELECT string_agg('o.' || c, ', ') FROM unnest(string_to_array(summary, ', ')) c));
+                       @extschema@.segment_qualified_columns(summary, 'f'),
+                       @extschema@.segment_qualified_columns(summary, 'o'));
         GET DIAGNOSTICS changed = ROW_COUNT;
         EXECUTE format('INSERT INTO %1$s SELECT f.* FROM pg_temp.segment_fresh f '
                        'WHERE NOT EXISTS (SELECT 1 FROM %1$s o WHERE o.customer = f.customer)', build.state_table);
