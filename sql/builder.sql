@@ -232,6 +232,11 @@ SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', '
 SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"order_column": "x\"; DROP TABLE retail_lines; --"}');
 SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"min_purchase": -1}');
 SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"min_purchase": "0.01"}');
+-- The layout is "view" or "table", nothing else (and nothing is created).
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"layout": "matview"}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"layout": 3}');
+SELECT build_segments('retail_lines', 'customer_id', 'invoice_date', 'amount', 'bad', options => '{"layout": null}');
+SELECT to_regclass('bad') IS NULL AND to_regclass('bad_state') IS NULL AS nothing_created;
 SELECT count(*) > 0 AS lines_intact FROM retail_lines;
 
 -- Another role that may read the segment table sees its build (not the
