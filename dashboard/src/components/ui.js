@@ -102,6 +102,14 @@ export function dataTable(rows, columns, {page, key, footer} = {}) {
   return element("table", {class: "data"}, head, body, foot);
 }
 
+// The width to give a plot: what the page offers, but never less than
+// `least`. Observable's width (and resize()) can report 0 or a few pixels
+// before the page is laid out, and a plot narrower than its margins draws
+// bars of negative width.
+export function plotWidth(available, least = 480) {
+  return Math.max(available, least);
+}
+
 export function sum(rows, value) {
   return rows.reduce((total, row) => total + (value(row) ?? 0), 0);
 }
